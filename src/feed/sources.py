@@ -1,0 +1,280 @@
+"""The source registry: `config/sources.yaml` and CMS profiles, validated when they load."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+PROFILE_NAME = re.compile(r"^[a-z0-9_]+$")
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file, the entry and the field."""
+
+
+class SourceKind(StrEnum):
+    LABOUR_FEDERATION = "labour_federation"
+    SECTOR_UNION = "sector_union"
+    UNION_PORTAL = "union_portal"
+    MINISTRY = "ministry"
+    ACADEMY = "academy"
+    NATIONAL_PAPER = "national_paper"
+    PROVINCIAL_PAPER = "provincial_paper"
+    ENTERPRISE_UNION = "enterprise_union"
+    OTHER = "other"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_http_url(value: str) -> str:
+    # Only http(s): a config line must never make the crawler read files or talk other protocols.
+    if not isinstance(value, str) or not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+def _check_regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return value
+
+
+def _check_css(value: str | None) -> str | None:
+    if value is not None:
+        from parsel.csstranslator import HTMLTranslator
+
+        try:
+            HTMLTranslator().css_to_xpath(value)
+        except Exception as exc:  # cssselect raises several unrelated types
+            raise ValueError(f"not a valid CSS selector {value!r}: {exc}") from exc
+    return value
+
+
+class Selectors(Strict):
+    title: str | None = None
+    published: str | None = None
+    author: str | None = None
+    lead: str | None = None
+    body: str | None = None
+    remove: tuple[str, ...] = ()
+
+    _css = field_validator("title", "published", "author", "lead", "body")(_check_css)
+
+    @field_validator("remove")
+    @classmethod
+    def _css_list(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            _check_css(item)
+        return value
+
+    def merged_over(self, base: Selectors | None) -> Selectors:
+        """These selectors, with fields left empty taken from base (a profile)."""
+        if base is None:
+            return self
+        data = base.model_dump()
+        for key, value in self.model_dump().items():
+            if key == "remove":
+                data[key] = tuple(dict.fromkeys((*base.remove, *value)))
+            elif value is not None:
+                data[key] = value
+        return Selectors(**data)
+
+
+class Listing(Strict):
+    url: str
+    links: str | None = None
+    next: str | None = None
+    max_pages: int = Field(default=3, ge=1, le=50)
+
+    _url = field_validator("url")(_check_http_url)
+    _css = field_validator("links", "next")(_check_css)
+
+
+class Discovery(Strict):
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    listings: tuple[Listing, ...] = ()
+    article_pattern: str | None = None
+
+    _pattern = field_validator("article_pattern")(_check_regex)
+
+    @field_validator("feeds", "sitemaps")
+    @classmethod
+    def _urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            _check_http_url(item)
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> Discovery:
+        if not (self.feeds or self.sitemaps or self.listings):
+            raise ValueError("needs at least one of feeds, sitemaps or listings")
+        return self
+
+
+class Verified(Strict):
+    urls: bool = False
+    markup: bool = False
+    note: str = ""
+
+
+class Profile(Strict):
+    description: str = ""
+    selectors: Selectors = Selectors()
+    listing: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("listing")
+    @classmethod
+    def _listing_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = set(value) - {"links", "next"}
+        if unknown:
+            raise ValueError(f"unknown listing keys: {sorted(unknown)}")
+        for item in value.values():
+            _check_css(item)
+        return value
+
+
+class Source(Strict):
+    slug: str
+    name: str = Field(min_length=1)
+    kind: SourceKind
+    province: str | None = None
+    homepage: str
+    profile: str | None = None
+    discovery: Discovery
+    selectors: Selectors = Selectors()
+    interval: int = Field(default=60, ge=5, le=10080)
+    enabled: bool = True
+    verified: Verified = Verified()
+
+    _homepage = field_validator("homepage")(_check_http_url)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("slug must be lower-case letters, digits and hyphens, starting with a letter or digit")
+        return value
+
+    def effective_selectors(self) -> Selectors:
+        """The source's own selectors over those of its profile."""
+        return self.selectors.merged_over(get_profile(self.profile).selectors if self.profile else None)
+
+    def listing_rule(self, listing: Listing) -> tuple[str, str | None]:
+        """The link selector and next-page selector for a listing, with profile defaults."""
+        defaults = get_profile(self.profile).listing if self.profile else {}
+        return listing.links or defaults.get("links") or "a", listing.next or defaults.get("next")
+
+
+def _format_error(path: Path | str, entry: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "(entry)"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{path}: source {entry}: field {field}: {msg}")
+    return "\n".join(lines)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def parse_sources(data: Any, path: Path | str = "<sources>") -> list[Source]:
+    """Validate a parsed sources document; raise ConfigError naming the file, entry and field."""
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        raise ConfigError(f"{path}: expected a mapping with a 'sources' list")
+    unknown = set(data) - {"version", "defaults", "sources"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level keys: {sorted(unknown)}")
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict) or set(defaults) - {"interval", "enabled"}:
+        raise ConfigError(f"{path}: 'defaults' may set only interval and enabled")
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    errors: list[str] = []
+    for index, raw in enumerate(data["sources"]):
+        entry = f"#{index + 1}"
+        if isinstance(raw, dict) and isinstance(raw.get("slug"), str):
+            entry = f"#{index + 1} ({raw['slug']})"
+        if not isinstance(raw, dict):
+            errors.append(f"{path}: source {entry}: expected a mapping, got {type(raw).__name__}")
+            continue
+        try:
+            source = Source(**{**defaults, **raw})
+        except ValidationError as exc:
+            errors.append(_format_error(path, entry, exc))
+            continue
+        if source.slug in seen:
+            errors.append(f"{path}: source {entry}: field slug: duplicate of source #{seen[source.slug]}")
+            continue
+        if source.profile and source.profile not in load_profiles():
+            errors.append(f"{path}: source {entry}: field profile: unknown profile {source.profile!r}")
+            continue
+        seen[source.slug] = index + 1
+        sources.append(source)
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return sources
+
+
+def load_sources(path: Path | str) -> list[Source]:
+    """Load and validate a sources file."""
+    path = Path(path)
+    return parse_sources(_read_yaml(path), path)
+
+
+def select(sources: list[Source], slugs: list[str] | tuple[str, ...]) -> list[Source]:
+    """The sources named by slug (all enabled ones when none are named); unknown slugs are an error."""
+    if not slugs:
+        return [s for s in sources if s.enabled]
+    by_slug = {s.slug: s for s in sources}
+    missing = [slug for slug in slugs if slug not in by_slug]
+    if missing:
+        raise ConfigError(f"unknown source slug(s): {', '.join(missing)}")
+    return [by_slug[slug] for slug in slugs]
+
+
+@cache
+def load_profiles() -> dict[str, Profile]:
+    """The named CMS profiles shipped in feed/profiles.yaml."""
+    ref = resources.files("feed").joinpath("profiles.yaml")
+    if not ref.is_file():
+        return {}
+    path = Path(str(ref))
+    data = _read_yaml(path) or {}
+    raw = data.get("profiles") or {}
+    profiles: dict[str, Profile] = {}
+    for name, body in raw.items():
+        if not PROFILE_NAME.match(str(name)):
+            raise ConfigError(f"{path}: profile {name}: name must match {PROFILE_NAME.pattern}")
+        try:
+            profiles[name] = Profile(**(body or {}))
+        except ValidationError as exc:
+            raise ConfigError(_format_error(path, f"profile {name}", exc).replace("source profile", "profile")) from exc
+    return profiles
+
+
+def get_profile(name: str) -> Profile:
+    """A profile by name; ConfigError when there is none."""
+    try:
+        return load_profiles()[name]
+    except KeyError:
+        raise ConfigError(f"unknown profile {name!r}") from None

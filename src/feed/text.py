@@ -1,0 +1,103 @@
+"""Vietnamese text helpers: NFC, whitespace, mojibake repair, and matching keys that ignore case and tone placement."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# Tone marks, as combining characters, and the digit each folds to.  Vowel-quality marks (circumflex,
+# breve, horn) are not tones and stay on their letter, so "hội thảo" and "hội thao" never fold together.
+TONE_DIGITS = {
+    "\u0301": "1",  # sắc
+    "\u0300": "2",  # huyền
+    "\u0309": "3",  # hỏi
+    "\u0303": "4",  # ngã
+    "\u0323": "5",  # nặng
+}
+_WORD = re.compile(r"\w+")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_NEWLINES = re.compile(r"\s*\n\s*")
+# Characters XML 1.0 forbids, plus bidi controls that only confuse readers of a feed.
+_XML_ILLEGAL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+# Letters that appear when UTF-8 Vietnamese is decoded as Latin-1/cp1252 ("Há»™i nghá»‹").
+_MOJIBAKE_HINT = re.compile("[ÃÄÆáº»áº¡á»]{1}[\x80-\xbf\u0152-\u2122]|á»|áº|Ä‘|Æ°|Æ¡")
+
+
+def nfc(text: str) -> str:
+    """Return text in Unicode NFC."""
+    return unicodedata.normalize("NFC", text)
+
+
+def clean(text: str | None) -> str:
+    """NFC, HTML entities decoded, XML-illegal characters dropped, spaces collapsed, lines trimmed."""
+    if not text:
+        return ""
+    text = nfc(html.unescape(text))
+    text = _XML_ILLEGAL.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = _NEWLINES.sub("\n", text)
+    return text.strip()
+
+
+def clean_line(text: str | None) -> str:
+    """Like clean(), and all whitespace folded to single spaces (titles, authors, bylines)."""
+    return " ".join(clean(text).split())
+
+
+def strip_xml_illegal(text: str) -> str:
+    """Remove characters that XML 1.0 forbids (and bidi controls)."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def _fold_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    tones = [TONE_DIGITS[ch] for ch in decomposed if ch in TONE_DIGITS]
+    base = "".join(ch for ch in decomposed if ch not in TONE_DIGITS)
+    return unicodedata.normalize("NFC", base) + (tones[-1] if tones else "")
+
+
+def fold(text: str) -> str:
+    """Matching key: lower case, NFC, each word's tone moved to a trailing digit ("Hoà"/"hòa" -> "hoa2")."""
+    return _WORD.sub(lambda m: _fold_word(m.group(0)), nfc(text))
+
+
+def strip_accents(text: str) -> str:
+    """Lower case with every diacritic removed and đ as d (for slugs and loose matching)."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def looks_mojibake(text: str) -> bool:
+    """True when text shows the marks of UTF-8 bytes decoded as Latin-1 or cp1252."""
+    return len(_MOJIBAKE_HINT.findall(text)) >= 3
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8-read-as-Latin-1 (or cp1252) damage where it is present; leave clean text untouched."""
+    if not looks_mojibake(text):
+        return text
+    for codec in ("cp1252", "latin-1"):
+        try:
+            repaired = text.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if not looks_mojibake(repaired):
+            return repaired
+    return _repair_piecewise(text)
+
+
+def _repair_piecewise(text: str) -> str:
+    # Pages mix damaged and clean runs; repair each run of non-ASCII that round-trips.
+    def fix(match: re.Match[str]) -> str:
+        run = match.group(0)
+        for codec in ("cp1252", "latin-1"):
+            try:
+                return run.encode(codec).decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+        return run
+
+    return re.sub(r"[\u0080-\u024f\u1e00-\u1eff\u2010-\u2122]+", fix, text)
