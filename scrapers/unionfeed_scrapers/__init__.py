@@ -1,0 +1,1 @@
+"""The Scrapy project of unionfeed: settings, the generic config-driven spider and the store pipeline."""

@@ -1,0 +1,42 @@
+"""Scrapy settings for unionfeed.
+
+Rules: these are the polite defaults for crawling other people's sites (robots.txt obeyed, at most two requests
+at a time per site, AutoThrottle, an identifying User-Agent with a contact URL, bounded retries and timeouts).
+`feed.crawl.scrapy_settings()` overrides them from the operator's `config/settings.yaml` and UNIONFEED_* variables;
+do not put site- or environment-specific values here.
+"""
+
+from feed.settings import Politeness
+
+_polite = Politeness()
+
+BOT_NAME = "unionfeed"
+SPIDER_MODULES = ["unionfeed_scrapers.spiders"]
+NEWSPIDER_MODULE = "unionfeed_scrapers.spiders"
+
+USER_AGENT = _polite.user_agent
+ROBOTSTXT_OBEY = _polite.obey_robots
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = _polite.concurrent_per_domain
+DOWNLOAD_DELAY = _polite.download_delay
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = _polite.autothrottle_start_delay
+AUTOTHROTTLE_MAX_DELAY = _polite.autothrottle_max_delay
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = _polite.download_timeout
+DOWNLOAD_MAXSIZE = _polite.max_page_bytes
+DOWNLOAD_WARNSIZE = _polite.max_page_bytes // 2
+RETRY_ENABLED = True
+RETRY_TIMES = _polite.retry_times
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml;q=0.8,*/*;q=0.5",
+    "Accept-Language": "vi,en;q=0.5",
+}
+ITEM_PIPELINES = {"unionfeed_scrapers.pipelines.StorePipeline": 300}
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

@@ -1,0 +1,158 @@
+"""The one spider every configured source uses: discovery from feeds, sitemaps and listing pages, then articles.
+
+Spiders stay thin: they find article URLs and fetch pages; what an article is comes from `feed.extract`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import scrapy
+from scrapy.http import Response
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+
+from feed.extract import extract
+from feed.settings import load_settings
+from feed.sources import Source, load_sources
+from feed.store import Store
+from feed.urls import canonicalize_url, host_of
+
+
+class GenericSpider(scrapy.Spider):
+    name = "generic"
+
+    def __init__(self, source: Source | str | None = None, config: str | None = None,
+                 refetch: bool | str = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if source is None:
+            raise ValueError("GenericSpider needs -a source=SLUG")
+        if isinstance(source, str):
+            config_path = config or str(load_settings().config)
+            matches = [s for s in load_sources(config_path) if s.slug == source]
+            if not matches:
+                raise ValueError(f"no source {source!r} in {config_path}")
+            source = matches[0]
+        self.source: Source = source
+        self.refetch = refetch in (True, "1", "true", "yes")
+        self.selectors = source.effective_selectors()
+        self.pattern = re.compile(source.discovery.article_pattern) if source.discovery.article_pattern else None
+        self.known: set[str] = set()
+        self.queued: set[str] = set()
+        self.allowed_hosts = {host_of(source.homepage)} | {
+            host_of(u) for u in (*source.discovery.feeds, *source.discovery.sitemaps)
+        } | {host_of(listing.url) for listing in source.discovery.listings}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> GenericSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        db_url = crawler.settings.get("UNIONFEED_DB_URL") or load_settings().db_url
+        store = Store(db_url)
+        try:
+            spider.known = set() if spider.refetch else store.known_urls(spider.source.slug)
+        finally:
+            store.close()
+        return spider
+
+    # --- discovery ------------------------------------------------------------------------------------
+    async def start(self) -> Any:  # Scrapy >= 2.13
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self) -> Iterator[scrapy.Request]:
+        discovery = self.source.discovery
+        for url in discovery.feeds:
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.on_error, dont_filter=True)
+        for url in discovery.sitemaps:
+            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error, dont_filter=True)
+        for index, listing in enumerate(discovery.listings):
+            yield scrapy.Request(listing.url, callback=self.parse_listing, errback=self.on_error, dont_filter=True,
+                                 cb_kwargs={"listing_index": index, "page": 1})
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        parsed = feedparser.parse(response.body)
+        links = [entry.get("link") for entry in parsed.entries if entry.get("link")]
+        if not links and parsed.bozo:
+            self.crawler.stats.inc_value("unionfeed/bad_feed")
+            self.logger.warning("feed %s unreadable: %s", response.url, parsed.get("bozo_exception"))
+        for link in links:
+            yield from self.follow_article(response, link)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception as exc:
+            self.logger.warning("sitemap %s unreadable: %s", response.url, exc)
+            self.crawler.stats.inc_value("unionfeed/bad_sitemap")
+            return
+        for entry in sitemap:
+            loc = entry.get("loc")
+            if not loc:
+                continue
+            if sitemap.type == "sitemapindex":
+                yield response.follow(loc, callback=self.parse_sitemap, errback=self.on_error)
+            else:
+                yield from self.follow_article(response, loc)
+
+    def parse_listing(self, response: Response, listing_index: int, page: int) -> Iterator[scrapy.Request]:
+        listing = self.source.discovery.listings[listing_index]
+        links_query, next_query = self.source.listing_rule(listing)
+        hrefs = response.css(f"{links_query}::attr(href)").getall()
+        skip = ("javascript:", "mailto:", "tel:", "#")
+        candidates = [urljoin(response.url, h) for h in hrefs if h and not h.startswith(skip)]
+        articles = [u for u in dict.fromkeys(candidates) if self.is_article_url(u)]
+        fresh = [u for u in articles if canonicalize_url(u) not in self.known]
+        for url in articles:
+            yield from self.follow_article(response, url)
+        self.crawler.stats.inc_value("unionfeed/listing_pages")
+        # Stop paging when a page holds only articles we already have: the rest is older still.
+        if articles and not fresh:
+            self.crawler.stats.set_value("unionfeed/stopped_at_known", response.url)
+            return
+        if next_query and page < listing.max_pages:
+            next_href = response.css(f"{next_query}::attr(href)").get()
+            if next_href:
+                yield response.follow(next_href, callback=self.parse_listing, errback=self.on_error,
+                                      cb_kwargs={"listing_index": listing_index, "page": page + 1})
+
+    def is_article_url(self, url: str) -> bool:
+        """Same site (by host) and, when the source gives one, matching its article pattern."""
+        if urlsplit(url).scheme not in ("http", "https") or host_of(url) not in self.allowed_hosts:
+            return False
+        return self.pattern.search(url) is not None if self.pattern else True
+
+    def follow_article(self, response: Response, url: str) -> Iterator[scrapy.Request]:
+        url = urljoin(response.url, url)
+        canonical = canonicalize_url(url)
+        if not self.is_article_url(url) or canonical in self.queued:
+            return
+        self.queued.add(canonical)
+        if canonical in self.known:
+            self.crawler.stats.inc_value("unionfeed/skipped_known")
+            return
+        yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+
+    # --- articles -------------------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
+        fetched_at = datetime.now(UTC)
+        if not isinstance(response, scrapy.http.TextResponse):
+            yield {"source": self.source.slug, "url": response.url, "error": "not a text page"}
+            return
+        article = extract(response.text, response.url, selectors=self.selectors, fetched_at=fetched_at)
+        yield {"source": self.source.slug, "url": response.url, "article": article, "fetched_at": fetched_at,
+               "error": article.error}
+
+    def on_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        message = failure.getErrorMessage() or failure.type.__name__
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            message = f"HTTP {response.status}"
+        self.logger.warning("failed %s: %s", url, message)
+        yield {"source": self.source.slug, "url": url, "error": message}

@@ -1,0 +1,241 @@
+"""The `unionfeed` command: crawl, publish, run, serve, sources, status, extract, classify, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from feed.settings import Settings, load_settings
+from feed.sources import ConfigError, Source, load_sources, select
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _print_json(record: dict[str, object]) -> None:
+    sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+def _sources(settings: Settings) -> list[Source]:
+    return load_sources(settings.config)
+
+
+def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
+    """Crawl the named sources (all enabled ones by default) once, in this process."""
+    from feed.crawl import CrawlOptions, crawl
+
+    chosen = select(_sources(settings), args.slugs)
+    if not chosen:
+        print("no enabled sources to crawl", file=sys.stderr)
+        return 1
+    crawl(settings, chosen, CrawlOptions(refetch=args.refetch, log_level=args.log_level))
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    """Write every feed, snapshot and the index page from the store."""
+    from feed.publish import publish
+    from feed.store import Store
+
+    store = Store(settings.db_url)
+    try:
+        written = publish(store, settings, _sources(settings))
+    finally:
+        store.close()
+    print(f"published {len(written)} files to {settings.public}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Schedule every enabled source and keep crawling and publishing (and serving with --serve)."""
+    from feed.schedule import run_scheduler
+
+    return run_scheduler(settings, _sources(settings), serve=args.serve, host=args.host, port=args.port)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the published folder over HTTP."""
+    from feed.serve import serve_forever
+
+    serve_forever(settings.public, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    """List the configured sources, or check them against the live sites."""
+    sources = _sources(settings)
+    if args.action == "check":
+        from feed.check import check_sources
+
+        return check_sources(settings, select(sources, args.slugs))
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("slug", "name", "kind", "province", "discovery", "every", "on", "verified")
+    for s in select(sources, args.slugs) if args.slugs else sources:
+        d = s.discovery
+        discovery = ", ".join(x for x in (
+            f"{len(d.feeds)} feed" if d.feeds else "", f"{len(d.sitemaps)} sitemap" if d.sitemaps else "",
+            f"{len(d.listings)} listing" if d.listings else "") if x)
+        verified = "/".join(k for k in ("urls", "markup") if getattr(s.verified, k)) or "no"
+        table.add_row(s.slug, s.name, s.kind.value, s.province or "", discovery, f"{s.interval}m",
+                      "yes" if s.enabled else "no", verified)
+    Console().print(table)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each source's latest crawl run."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from feed.store import Store, local_time
+
+    store = Store(settings.db_url)
+    try:
+        runs = store.last_runs()
+        total = store.count()
+    finally:
+        store.close()
+    table = Table("source", "last run", "reason", "pages", "new", "updated", "errors")
+    for source in _sources(settings):
+        run = runs.get(source.slug)
+        if run is None:
+            table.add_row(source.slug, "never", "", "", "", "", "")
+            continue
+        when = local_time(run.finished_at or run.started_at)
+        table.add_row(source.slug, f"{when:%Y-%m-%d %H:%M}" if when else "", run.finish_reason or "running",
+                      str(run.pages), str(run.new), str(run.updated), str(run.errors))
+    Console().print(table)
+    print(f"{total} articles stored")
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each page as one JSON line; a page that cannot be read gives an `error` line."""
+    from feed.extract import extract
+
+    selectors = None
+    if args.source:
+        selectors = select(_sources(settings), [args.source])[0].effective_selectors()
+    failed = 0
+    for target in args.targets:
+        url = args.url or (target if target.startswith(("http://", "https://")) else Path(target).resolve().as_uri())
+        try:
+            data = _read_target(target, args.timeout)
+        except (OSError, ValueError) as exc:
+            _print_json({"url": url, "error": f"{type(exc).__name__}: {exc}"})
+            failed += 1
+            continue
+        article = extract(data, url, selectors=selectors)
+        record = article.to_json()
+        if not args.html:
+            record.pop("body_html", None)
+        failed += bool(article.error)
+        _print_json(record)
+    return 1 if failed else 0
+
+
+def _read_target(target: str, timeout: float) -> bytes:
+    if target.startswith(("http://", "https://")):
+        import urllib.request
+
+        from feed.settings import Politeness
+
+        request = urllib.request.Request(target, headers={"User-Agent": Politeness().user_agent})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return bytes(response.read())
+    return Path(target).read_bytes()
+
+
+def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
+    """Read JSON Lines {"title", "text", ...} on stdin; write each back with a `meeting` object added."""
+    from feed.classify import classify_record
+
+    bad = 0
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("expected a JSON object")
+        except ValueError as exc:
+            _print_json({"line": number, "error": f"not a JSON object: {exc}"})
+            bad += 1
+            continue
+        _print_json(classify_record(record, explain=args.explain))
+    return 1 if bad else 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the bundled sample sites on loopback and run crawl → publish once."""
+    from feed.demo import run_demo
+
+    return run_demo(Path(args.out) if args.out else settings.data / "demo", settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS,
+                        help="sources file (default config/sources.yaml; env UNIONFEED_CONFIG)")
+    common.add_argument("--data", default=argparse.SUPPRESS,
+                        help="folder for the store and published files (default data/; env UNIONFEED_DATA)")
+    parser = argparse.ArgumentParser(prog="unionfeed", description=__doc__, parents=[common])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_, description=help_)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("crawl", cmd_crawl, "crawl sources once (all enabled ones when no slug is given)")
+    p.add_argument("slugs", nargs="*")
+    p.add_argument("--refetch", action="store_true", help="fetch article pages even when already stored")
+    p.add_argument("--log-level", default="WARNING")
+    add("publish", cmd_publish, "write feeds, snapshots and the index page")
+    for name, handler, help_ in (("run", cmd_run, "run the scheduler"), ("serve", cmd_serve, "serve the feeds")):
+        p = add(name, handler, help_)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8080)
+        if name == "run":
+            p.add_argument("--serve", action="store_true", help="also serve the published folder")
+    p = add("sources", cmd_sources, "list or check the configured sources")
+    p.add_argument("action", choices=["list", "check"])
+    p.add_argument("slugs", nargs="*")
+    add("status", cmd_status, "show each source's latest crawl")
+    p = add("extract", cmd_extract, "extract articles from files or URLs, one JSON object a line")
+    p.add_argument("targets", nargs="+", metavar="FILE_OR_URL")
+    p.add_argument("--url", help="the page's real URL (for saved files)")
+    p.add_argument("--source", help="use this source's selectors")
+    p.add_argument("--html", action="store_true", help="include body_html")
+    p.add_argument("--timeout", type=float, default=30.0)
+    p = add("classify", cmd_classify, "classify JSON Lines from stdin")
+    p.add_argument("--explain", action="store_true", help="show which cues fired")
+    p = add("demo", cmd_demo, "run the whole pipeline once against bundled sample sites on loopback")
+    p.add_argument("--out", help="the demo's data folder (published files land in OUT/public)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `unionfeed` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(getattr(args, "config", None), getattr(args, "data", None))
+        return int(args.handler(args, settings))
+    except ConfigError as exc:
+        print(f"unionfeed: configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

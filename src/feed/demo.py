@@ -1,0 +1,117 @@
+"""`unionfeed demo`: serve the bundled sample sites on 127.0.0.1, crawl them, publish, and show what came out."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+
+from feed.settings import Settings
+from feed.sources import load_sources
+
+DEMO_SITES = ("ldld-demo", "baotinh-demo", "cdnganh-demo")
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def sites_root() -> Path:
+    """The folder of sample sites shipped inside the package."""
+    return Path(str(resources.files("feed").joinpath("demo_sites")))
+
+
+@contextmanager
+def serve_sites(root: Path, names: tuple[str, ...] = DEMO_SITES) -> Iterator[dict[str, str]]:
+    """Serve each sample site from its own loopback port; yields slug -> base URL."""
+    servers: list[ThreadingHTTPServer] = []
+    bases: dict[str, str] = {}
+    try:
+        for name in names:
+            handler = functools.partial(QuietHandler, directory=str(root / name))
+            server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            server.daemon_threads = True
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            servers.append(server)
+            bases[name] = f"http://127.0.0.1:{server.server_address[1]}"
+        yield bases
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def write_sources(template: Path, bases: dict[str, str], target: Path) -> Path:
+    """The sample sources file with each {slug} placeholder replaced by that site's loopback base URL."""
+    text = template.read_text(encoding="utf-8")
+    for slug, base in bases.items():
+        text = text.replace("{" + slug + "}", base)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def demo_settings(settings: Settings, out: Path, sources_file: Path) -> Settings:
+    """The operator's settings, pointed at the demo folder, with no delays (our own sites on loopback)."""
+    fast = replace(settings.politeness, download_delay=0.0, autothrottle_start_delay=0.01, retry_times=1,
+                   download_timeout=10)
+    return replace(settings, config=sources_file, data=out, database_url=None, public_dir=None, politeness=fast,
+                   crawl_time_limit=120)
+
+
+def run_demo(out: Path, settings: Settings) -> int:
+    """Serve the sample sites, crawl them once, publish, print a summary; returns an exit status."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from feed.crawl import CrawlOptions, crawl
+    from feed.publish import publish
+    from feed.store import Store
+
+    console = Console()
+    started = time.monotonic()
+    out = out.resolve()
+    for stale in ("unionfeed.sqlite", "unionfeed.sqlite-wal", "unionfeed.sqlite-shm"):
+        (out / stale).unlink(missing_ok=True)
+    shutil.rmtree(out / "public", ignore_errors=True)
+    root = sites_root()
+    with serve_sites(root) as bases:
+        sources_file = write_sources(root / "sources.yaml", bases, out / "sources.yaml")
+        demo = demo_settings(settings, out, sources_file)
+        sources = load_sources(sources_file)
+        console.print(f"Serving {len(bases)} sample sites on 127.0.0.1: " + ", ".join(bases.values()))
+        crawl(demo, sources, CrawlOptions(log_level="ERROR"))
+    store = Store(demo.db_url)
+    try:
+        written = publish(store, demo, sources)
+        runs = store.last_runs()
+        articles = store.articles()
+    finally:
+        store.close()
+    table = Table("source", "pages fetched", "articles", "meeting reports", "in a cluster", "page errors",
+                  title="unionfeed demo: crawl → extract → store → classify → publish")
+    for source in sources:
+        mine = [a for a in articles if a.source_slug == source.slug]
+        run = runs.get(source.slug)
+        table.add_row(source.slug, str(run.pages if run else 0), str(len(mine)),
+                      str(sum(a.is_meeting_report for a in mine)),
+                      str(sum(1 for a in mine if not a.is_canonical)), str(run.errors if run else 0))
+    console.print(table)
+    console.print("Meeting reports found:")
+    for article in [a for a in articles if a.is_meeting_report and a.is_canonical]:
+        console.print(f"  [{article.meeting_kind}] {article.title}")
+    console.print(f"Published {len(written)} files under {demo.public}:")
+    for name in ("feeds/meetings.atom", "feeds/meetings.rss", "feeds/meetings.json", "feeds/all.atom",
+                 "feeds/all.rss", "snapshots/latest.json", "index.html"):
+        console.print(f"  {demo.public / name}")
+    console.print(f"Done in {time.monotonic() - started:.1f} s. Serve them with: "
+                  f"unionfeed --data {out} serve --port 8080")
+    return 0 if articles else 1
