@@ -1,10 +1,16 @@
-"""Canonical URLs and the stable identity key derived from them."""
+"""Canonical URLs and the stable identity key derived from them.
+
+Three levels, each coarser than the last (docs/dedup.md has the table of rules):
+`canonicalize_url` is a clean spelling of one URL (the store's key), `identity_key` is what every edition of
+the same page shares (scheme, www./m./amp. and AMP paths dropped), `article_id` is a short hash of that key.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import unicodedata
+from urllib.parse import parse_qsl, quote, unquote_to_bytes, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as w3_canonicalize
 from w3lib.url import safe_url_string
@@ -15,12 +21,26 @@ TRACKING_PARAMS = frozenset(
         "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl",
         "zarsrc", "zaloid", "utm_zalo", "gidzl", "ref", "refsrc", "src", "source", "cmpid", "itm_source",
         "itm_medium", "itm_campaign", "share", "sharetype", "from", "vnexpress_ref", "ito",
+        "phpsessid", "jsessionid", "sessionid", "sid", "aspsessionid",
     }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_", "__")
+# Query parameters that ask for the AMP or mobile edition of the same article.
+EDITION_PARAMS = {
+    "amp": frozenset({"", "1", "true"}),
+    "outputtype": frozenset({"amp"}),
+    "m": frozenset({"1"}),
+    "mobile": frozenset({"1", "true"}),
+    "view": frozenset({"amp", "mobile"}),
+}
 # Host prefixes that serve the same article as the bare host (mobile and AMP editions).
 EDITION_PREFIXES = ("www.", "m.", "amp.", "mobile.", "wap.")
 _AMP_PATH = re.compile(r"(/amp/?$|\.amp(?=\.html?$)|/amp(?=/))", re.I)
+# Session ids some CMSs (Java, old ASP) put into the path: ";jsessionid=ABC".
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#]*", re.I)
+# A run of percent-escapes of non-ASCII bytes: UTF-8 text that may be NFD ("hội" typed on a Mac).
+_NON_ASCII_ESCAPES = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+")
+_BARE_HOST = re.compile(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/|$)", re.U)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -29,33 +49,71 @@ def _is_tracking(name: str) -> bool:
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
+def _is_edition_param(name: str, value: str) -> bool:
+    return value.lower() in EDITION_PARAMS.get(name.lower(), frozenset())
+
+
+def _nfc_escapes(path: str) -> str:
+    """Re-encode percent-escaped UTF-8 as NFC, so NFD and NFC spellings of a Vietnamese slug agree."""
+
+    def fix(match: re.Match[str]) -> str:
+        try:
+            text = unquote_to_bytes(match.group(0)).decode("utf-8")
+        except UnicodeDecodeError:
+            return match.group(0).upper()
+        return quote(unicodedata.normalize("NFC", text), safe="")
+
+    return _NON_ASCII_ESCAPES.sub(fix, path)
+
+
+def _with_scheme(url: str) -> str:
+    # "hcma.vn/tin-tuc/x" (credits, hand-typed config) and "//hcma.vn/x" (protocol-relative) both name a host.
+    if url.startswith("//"):
+        return "http:" + url
+    if "://" not in url and _BARE_HOST.match(url):
+        return "http://" + url
+    return url
+
+
 def canonicalize_url(url: str) -> str:
     """A clean, stable spelling of url: lower-case scheme and host, no default port, no fragment,
-    no tracking parameters, sorted query, normalised percent-encoding, no trailing slash on paths."""
-    url = safe_url_string(url.strip())
+    no tracking or session parameters, sorted query, normalised percent-encoding (NFC, upper-case hex,
+    unreserved characters decoded), no trailing slash on paths."""
+    url = _with_scheme(re.sub(r"[\t\r\n]", "", url).strip())
+    url = safe_url_string(unicodedata.normalize("NFC", url))
     parts = urlsplit(url)
     scheme = (parts.scheme or "http").lower()
     host = (parts.hostname or "").lower().rstrip(".")
     port = parts.port
     netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)])
-    path = parts.path or "/"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode([(k, v) for k, v in pairs if not _is_tracking(k)])
+    path = _nfc_escapes(_PATH_SESSION.sub("", parts.path)) or "/"
     if len(path) > 1:
         path = path.rstrip("/") or "/"
     cleaned = urlunsplit((scheme, netloc, path, query, ""))
     return w3_canonicalize(cleaned, keep_fragments=False)
 
 
-def identity_key(url: str) -> str:
-    """What two URLs of the same article share: no scheme, no www./m./amp. host prefix, no AMP path."""
-    parts = urlsplit(canonicalize_url(url))
-    host = parts.netloc
+def _strip_edition(host: str) -> str:
     for prefix in EDITION_PREFIXES:
-        if host.startswith(prefix):
-            host = host[len(prefix) :]
-            break
+        rest = host[len(prefix) :]
+        # "m.hcma.vn" is an edition of hcma.vn; "mobile.vn" is a site of its own.
+        if host.startswith(prefix) and "." in rest:
+            return _strip_edition(rest)
+    return host
+
+
+def identity_key(url: str) -> str:
+    """What two URLs of the same article share: no scheme, no www./m./amp. host prefix, no AMP path or flag."""
+    parts = urlsplit(canonicalize_url(url))
+    host = _strip_edition(parts.netloc)
     path = _AMP_PATH.sub("", parts.path) or "/"
-    return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_edition_param(k, v)]
+    query = urlencode(pairs)
+    return f"{host}{path}" + (f"?{query}" if query else "")
 
 
 def article_id(url: str) -> str:
@@ -64,9 +122,40 @@ def article_id(url: str) -> str:
 
 
 def host_of(url: str) -> str:
-    """The host of url without edition prefixes (used to match syndication credits to sources)."""
-    host = (urlsplit(url).hostname or "").lower()
-    for prefix in EDITION_PREFIXES:
-        if host.startswith(prefix):
-            return host[len(prefix) :]
-    return host
+    """The host of url (or of a bare domain like "hcma.vn") without edition prefixes, IDN as punycode."""
+    text = url.strip()
+    if not text or " " in text:
+        return ""
+    host = urlsplit(canonicalize_url(text)).hostname or ""
+    return _strip_edition(host.lower())
+
+
+def same_site(a: str, b: str) -> bool:
+    """True when two URLs or hosts belong to one site: equal hosts, or one a subdomain of the other."""
+    host_a, host_b = host_of(a), host_of(b)
+    if not host_a or not host_b:
+        return False
+    return host_a == host_b or host_a.endswith("." + host_b) or host_b.endswith("." + host_a)
+
+
+def pick_canonical(page_url: str, *declared: str | None) -> str:
+    """The URL to file a page under: the first trustworthy declared canonical (rel=canonical, then og:url),
+    else the page URL. A declaration is refused when it is not http(s), points at another site (a syndicated
+    copy must stay its own record so dedup can list it), or names the page's own home or section (CMS bugs)."""
+    page = canonicalize_url(page_url)
+    page_path = urlsplit(page).path
+    for raw in declared:
+        if not raw or not raw.strip():
+            continue
+        candidate = canonicalize_url(urljoin(page, raw.strip()))
+        parts = urlsplit(candidate)
+        if parts.scheme not in ("http", "https") or not same_site(candidate, page):
+            continue
+        if identity_key(candidate) == identity_key(page):
+            return candidate  # the AMP or mobile edition naming its main edition
+        if parts.path in ("", "/") and not parts.query and page_path not in ("", "/"):
+            continue  # every page of the site declares the home page
+        if page_path.startswith(parts.path.rstrip("/") + "/") and not parts.query:
+            continue  # an ancestor path is the section listing, not this article
+        return candidate
+    return page
