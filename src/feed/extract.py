@@ -220,9 +220,9 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
         paragraphs = paragraphs[1:]
     out.body_text = "\n\n".join(paragraphs)
     out.lead = lead or _lead_from(meta.get("description"), paragraphs)
+    if selector_author:
+        selector_author = parse_author_line(selector_author) or selector_author
     out.author = clean_line(selector_author or tail_author or meta.get("author") or generic.get("author")) or None
-    if out.author:
-        out.author = parse_author_line(out.author) or out.author
     out.syndicated_from = credit
     if out.published_at is None:
         out.published_at = _find_page_date(sel, fetched_at) or (

@@ -257,6 +257,14 @@ class Store:
         with self.session() as s:
             s.add(PageError(run_id=run_id, source_slug=source_slug, url=url, error=error[:2000], at=now_utc()))
 
+    def page_errors(self, source_slug: str | None = None, limit: int = 500) -> list[PageError]:
+        """The latest page errors, newest first."""
+        query = select(PageError).order_by(PageError.id.desc()).limit(limit)
+        if source_slug:
+            query = query.where(PageError.source_slug == source_slug)
+        with self.session() as s:
+            return list(s.scalars(query))
+
     def runs(self, source_slug: str | None = None, limit: int = 50) -> list[CrawlRun]:
         query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
         if source_slug:
