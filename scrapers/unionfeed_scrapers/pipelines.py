@@ -26,13 +26,17 @@ class StorePipeline:
         pipeline = cls(crawler.settings.get("UNIONFEED_DB_URL") or load_settings().db_url)
         # Pipelines close before Scrapy knows why the spider stopped; the signal carries the reason.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        pipeline.crawler = crawler
         return pipeline
 
-    def open_spider(self, spider: Any) -> None:
+    # `spider` is optional: Scrapy >= 2.14 stops passing it; the crawler's spider is the same object.
+    def open_spider(self, spider: Any = None) -> None:
+        spider = spider or self.crawler.spider
         self.store = Store(self.db_url)
         self.run_id = self.store.start_run(spider.source.slug)
 
-    def process_item(self, item: dict[str, Any], spider: Any) -> dict[str, Any]:
+    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+        spider = spider or self.crawler.spider
         assert self.store is not None
         slug = item["source"]
         article = item.get("article")
