@@ -58,10 +58,11 @@ def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = Cra
     from unionfeed_scrapers.spiders.generic import GenericSpider
 
     settings.data.mkdir(parents=True, exist_ok=True)
-    # Scrapy's LOG_LEVEL only governs its own root handler, which we do not install; set its loggers instead.
+    # Scrapy's LOG_LEVEL only governs its own root handler, which we do not install; set the loggers instead.
     for name in ("scrapy", "twisted", "py.warnings", GenericSpider.name, "unionfeed_scrapers", "trafilatura"):
         logging.getLogger(name).setLevel(options.log_level)
     process = CrawlerProcess(scrapy_settings(settings, options), install_root_handler=False)
+    logging.root.setLevel(options.log_level)  # CrawlerProcess resets it
     for source in sources:
         process.crawl(GenericSpider, source=source, refetch=options.refetch)
     process.start()
