@@ -58,11 +58,12 @@ def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = Cra
     from unionfeed_scrapers.spiders.generic import GenericSpider
 
     settings.data.mkdir(parents=True, exist_ok=True)
-    # Scrapy's LOG_LEVEL only governs its own root handler, which we do not install; set the loggers instead.
-    for name in ("scrapy", "twisted", "py.warnings", GenericSpider.name, "unionfeed_scrapers", "trafilatura"):
-        logging.getLogger(name).setLevel(options.log_level)
+    logging.getLogger("scrapy").setLevel(options.log_level)  # CrawlerProcess logs versions as it starts
     process = CrawlerProcess(scrapy_settings(settings, options), install_root_handler=False)
-    logging.root.setLevel(options.log_level)  # CrawlerProcess resets it
+    # Scrapy's LOG_LEVEL only governs its own root handler, which we do not install, and CrawlerProcess has just
+    # reset the loggers (dictConfig): set them again.
+    for name in ("", "scrapy", "twisted", "py.warnings", GenericSpider.name, "unionfeed_scrapers", "trafilatura"):
+        logging.getLogger(name).setLevel(options.log_level)
     for source in sources:
         process.crawl(GenericSpider, source=source, refetch=options.refetch)
     process.start()
