@@ -58,12 +58,18 @@ def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = Cra
     from unionfeed_scrapers.spiders.generic import GenericSpider
 
     settings.data.mkdir(parents=True, exist_ok=True)
-    logging.getLogger("scrapy").setLevel(options.log_level)  # CrawlerProcess logs versions as it starts
-    process = CrawlerProcess(scrapy_settings(settings, options), install_root_handler=False)
-    # Scrapy's LOG_LEVEL only governs its own root handler, which we do not install, and CrawlerProcess has just
-    # reset the loggers (dictConfig): set them again.
-    for name in ("", "scrapy", "twisted", "py.warnings", GenericSpider.name, "unionfeed_scrapers", "trafilatura"):
-        logging.getLogger(name).setLevel(options.log_level)
+    # Scrapy's LOG_LEVEL only governs its own root handler, which we do not install, and Scrapy resets its loggers'
+    # levels as it starts: filter at our handlers instead.
+    for handler in logging.root.handlers:
+        handler.setLevel(options.log_level)
+    from scrapy.settings import default_settings
+
+    scrapy_conf = scrapy_settings(settings, options)
+    if hasattr(default_settings, "LOG_INSTALL_ROOT_HANDLER"):  # Scrapy >= 2.14 reads it from settings
+        scrapy_conf.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+        process = CrawlerProcess(scrapy_conf)
+    else:
+        process = CrawlerProcess(scrapy_conf, install_root_handler=False)
     for source in sources:
         process.crawl(GenericSpider, source=source, refetch=options.refetch)
     process.start()

@@ -149,7 +149,8 @@ def _clean_title(title: str | None, site_names: tuple[str, ...] = ()) -> str | N
 
 def _find_page_date(sel: Selector, fetched_at: datetime | None) -> datetime | None:
     for query in DATE_HINT_SELECTORS:
-        for text in sel.css(f"{query} ::text, {query}::attr(datetime)").getall()[:12]:
+        nodes = sel.css(query)
+        for text in (nodes.xpath("@datetime").getall() + nodes.xpath(".//text()").getall())[:12]:
             found = find_vn_datetime(text, now=fetched_at)
             if found:
                 return found
@@ -186,7 +187,8 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     def pick(query: str | None) -> str | None:
         if not query:
             return None
-        return clean_line(" ".join(sel.css(f"{query} ::text").getall())) or None
+        # .xpath on the matched elements, not "query ::text": in "a, b ::text" the pseudo-element binds only to b.
+        return clean_line(" ".join(sel.css(query).xpath(".//text()").getall())) or None
 
     out.title = _clean_title(pick(rules.title) or meta.get("title") or meta.get("h1") or meta.get("html_title"))
     published_text = pick(rules.published)

@@ -102,7 +102,8 @@ class GenericSpider(scrapy.Spider):
     def parse_listing(self, response: Response, listing_index: int, page: int) -> Iterator[scrapy.Request]:
         listing = self.source.discovery.listings[listing_index]
         links_query, next_query = self.source.listing_rule(listing)
-        hrefs = response.css(f"{links_query}::attr(href)").getall()
+        # .xpath("@href") on the matches: in "a.x, h3 a::attr(href)" the pseudo-element binds only to the last part.
+        hrefs = response.css(links_query).xpath("descendant-or-self::a/@href").getall()
         skip = ("javascript:", "mailto:", "tel:", "#")
         candidates = [urljoin(response.url, h) for h in hrefs if h and not h.startswith(skip)]
         articles = [u for u in dict.fromkeys(candidates) if self.is_article_url(u)]
@@ -115,7 +116,7 @@ class GenericSpider(scrapy.Spider):
             self.crawler.stats.set_value("unionfeed/stopped_at_known", response.url)
             return
         if next_query and page < listing.max_pages:
-            next_href = response.css(f"{next_query}::attr(href)").get()
+            next_href = response.css(next_query).xpath("descendant-or-self::a/@href").get()
             if next_href:
                 yield response.follow(next_href, callback=self.parse_listing, errback=self.on_error,
                                       cb_kwargs={"listing_index": listing_index, "page": page + 1})
