@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from feed.settings import Settings, load_settings
 from feed.sources import ConfigError, Source, load_sources, select
@@ -17,6 +18,13 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 def _print_json(record: dict[str, object]) -> None:
     sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+def console() -> Any:
+    """A rich console; wide when output is not a terminal, so piped tables are not squeezed to 80 columns."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=200)
 
 
 def _sources(settings: Settings) -> list[Source]:
@@ -71,7 +79,6 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         from feed.check import check_sources
 
         return check_sources(settings, select(sources, args.slugs))
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("slug", "name", "kind", "province", "discovery", "every", "on", "verified")
@@ -83,7 +90,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         verified = "/".join(k for k in ("urls", "markup") if getattr(s.verified, k)) or "no"
         table.add_row(s.slug, s.name, s.kind.value, s.province or "", discovery, f"{s.interval}m",
                       "yes" if s.enabled else "no", verified)
-    Console().print(table)
+    console().print(table)
     return 0
 
 
