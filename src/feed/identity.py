@@ -1,0 +1,164 @@
+"""Stable feed identity: once a story has appeared in a feed, its guid, link and published time never change.
+
+A story is a dedup cluster. The first time the publisher shows it, `issue_identities` files a
+FeedIdentityRow for it: guid from the canonical member of that moment, its link, its published time. Later
+calls find that row again through the cluster id or through any member (so it survives slug edits, scheme
+changes, merges of clusters and a new canonical member) and only ever move `updated_at`, and only when the
+canonical body changed materially since the last time it moved. docs/dedup.md describes the contract.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import LargeBinary, String, or_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from feed.dedup import cluster_members
+from feed.dedup_index import fingerprint
+from feed.store import ArticleRow, AwareDateTime, Base, Store
+
+GUID_PREFIX = "urn:unionfeed:"
+# A change is material when enough of the body's word 5-grams differ from the last published basis: a
+# corrected typo (~10 5-grams) is not, a rewritten sentence or a new paragraph is. The basis keeps one
+# 5-gram in four (32-bit), so it costs about a byte a word.
+SAMPLE_MASK = 3
+MATERIAL_MIN_SAMPLES = 8
+MATERIAL_SHARE = 0.03
+
+__all__ = ["FeedIdentity", "FeedIdentityRow", "cluster_members", "ensure_tables", "issue_identities"]
+
+
+@dataclass(frozen=True)
+class FeedIdentity:
+    """What a feed says about a story's identity; guid, link and published_at are fixed at first issue."""
+
+    guid: str
+    link: str
+    published_at: datetime
+    updated_at: datetime
+    cluster_id: str
+
+
+class FeedIdentityRow(Base):
+    """One issued story identity; `anchor_id` is the article the guid was issued for."""
+
+    __tablename__ = "feed_identities"
+
+    guid: Mapped[str] = mapped_column(String(80), primary_key=True)
+    anchor_id: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    cluster_id: Mapped[str] = mapped_column(String(32), index=True)  # the story's cluster when last seen
+    link: Mapped[str] = mapped_column(String(2048))
+    published_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    issued_at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+    seen: Mapped[str] = mapped_column(String(128))  # "<canonical id>:<content hash>" last compared
+    basis: Mapped[bytes] = mapped_column(LargeBinary)  # sampled 5-grams of the body updated_at stands for
+    basis_hash: Mapped[str] = mapped_column(String(32))
+
+    def frozen(self) -> FeedIdentity:
+        return FeedIdentity(self.guid, self.link, self.published_at, self.updated_at, self.cluster_id)
+
+
+_CREATED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
+def ensure_tables(engine: Engine) -> None:
+    """Create the identity table on this engine once per process."""
+    if engine not in _CREATED:
+        Base.metadata.create_all(engine, tables=[FeedIdentityRow.__table__])
+        _CREATED[engine] = True
+
+
+def body_basis(body: str) -> tuple[bytes, str]:
+    """A compact sample of a body's 5-grams and its exact text hash, to judge later changes against."""
+    fp = fingerprint(body)
+    sample = fp.shingles[(fp.shingles & np.uint64(SAMPLE_MASK)) == 0] >> np.uint64(32)
+    return sample.astype(np.uint32).tobytes(), fp.text_hash
+
+
+def is_material(old: tuple[bytes, str], new: tuple[bytes, str]) -> bool:
+    """True when the body changed enough for readers to be told (the feed's `updated`)."""
+    (old_sample, old_hash), (new_sample, new_hash) = old, new
+    if old_hash == new_hash:
+        return False
+    a = set(np.frombuffer(old_sample, dtype=np.uint32).tolist())
+    b = set(np.frombuffer(new_sample, dtype=np.uint32).tolist())
+    if not a and not b:
+        return True  # too short to sample: any change of the words is a change of the story
+    differ = len(a ^ b)
+    return differ >= MATERIAL_MIN_SAMPLES and differ / len(a | b) >= MATERIAL_SHARE
+
+
+def _story_rows(s: Session, key: str, given: Sequence[ArticleRow]) -> list[ArticleRow]:
+    rows = list(s.scalars(select(ArticleRow).where(ArticleRow.cluster_id == key)))
+    known = {r.id for r in rows}
+    return rows + [s.get(ArticleRow, r.id) or r for r in given if r.id not in known]
+
+
+def _canonical(members: Sequence[ArticleRow]) -> ArticleRow:
+    flagged = [m for m in members if m.cluster_id and m.is_canonical]
+    return min(flagged or members, key=lambda m: (m.published_at or m.first_seen_at, m.id))
+
+
+def _existing(s: Session, key: str, members: Sequence[ArticleRow]) -> FeedIdentityRow | None:
+    ids = [m.id for m in members]
+    query = (select(FeedIdentityRow)
+             .where(or_(FeedIdentityRow.cluster_id == key, FeedIdentityRow.anchor_id.in_(ids)))
+             .order_by(FeedIdentityRow.issued_at, FeedIdentityRow.guid).limit(1))
+    return s.scalar(query)
+
+
+def _issue(s: Session, key: str, canonical: ArticleRow, now: datetime) -> FeedIdentityRow:
+    basis, basis_hash = body_basis(canonical.body_text or "")
+    published = canonical.published_at or canonical.first_seen_at
+    row = FeedIdentityRow(
+        guid=GUID_PREFIX + canonical.id, anchor_id=canonical.id, cluster_id=key,
+        link=canonical.canonical_url or canonical.url, published_at=published, updated_at=published,
+        issued_at=now, seen=f"{canonical.id}:{canonical.content_hash}", basis=basis, basis_hash=basis_hash,
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def _refresh(ident: FeedIdentityRow, key: str, canonical: ArticleRow, now: datetime) -> None:
+    """Follow the story to its current cluster; move updated_at on a material change, nothing else."""
+    ident.cluster_id = key
+    seen = f"{canonical.id}:{canonical.content_hash}"
+    if ident.seen == seen:
+        return
+    ident.seen = seen
+    basis = body_basis(canonical.body_text or "")
+    if is_material((ident.basis, ident.basis_hash), basis):
+        ident.basis, ident.basis_hash = basis
+        ident.updated_at = max(now, ident.updated_at)
+
+
+def issue_identities(store: Store, rows: list[ArticleRow], now: datetime) -> dict[str, FeedIdentity]:
+    """Map article id -> the frozen identity of its story for the feed; issues (persists) new ones, never
+    edits old ones except to move `updated_at` on a material change of the canonical body."""
+    if now.tzinfo is None:
+        raise ValueError("issue_identities needs a tz-aware now")
+    ensure_tables(store.engine)
+    stories: dict[str, list[ArticleRow]] = {}
+    for row in rows:
+        stories.setdefault(row.cluster_id or row.id, []).append(row)
+    out: dict[str, FeedIdentity] = {}
+    with store.session() as s:
+        for key, given in stories.items():
+            members = _story_rows(s, key, given)
+            canonical = _canonical(members)
+            ident = _existing(s, key, members)
+            if ident is None:
+                ident = _issue(s, key, canonical, now)
+            else:
+                _refresh(ident, key, canonical, now)
+            frozen = ident.frozen()
+            out.update({row.id: frozen for row in given})
+    return out
