@@ -54,7 +54,8 @@ def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
 
     root = sites_root()
     data = tmp_path_factory.mktemp("demo-data")
-    expected = json.loads((root / "expected.json").read_text(encoding="utf-8"))
+    by_site = json.loads((root / "expected.json").read_text(encoding="utf-8"))
+    expected = {f"{site}{path}": truth for site, pages in by_site.items() for path, truth in pages.items()}
     with serve_sites(root) as bases:
         sources_file = write_sources(root / "sources.yaml", bases, data / "sources.yaml")
         (data / "settings.yaml").write_text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import shutil
 import threading
 import time
@@ -12,6 +13,7 @@ from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from feed.settings import Settings
 from feed.sources import load_sources
@@ -19,9 +21,34 @@ from feed.sources import load_sources
 DEMO_SITES = ("ldld-demo", "baotinh-demo", "cdnganh-demo")
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
+TEXT_TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml; charset=utf-8",
+              ".rss": "application/rss+xml; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    """Serves one sample site; `{slug}` tokens in its text files become the sites' loopback origins."""
+
+    bases: dict[str, str] = {}
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's name)
         pass
+
+    def send_head(self) -> Any:
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and self.path.split("?", 1)[0].endswith("/"):
+            path = path / "index.html"
+        content_type = TEXT_TYPES.get(path.suffix)
+        if content_type is None or not path.is_file():
+            return super().send_head()
+        text = path.read_text(encoding="utf-8")
+        for slug, base in self.bases.items():
+            text = text.replace("{" + slug + "}", base)
+        body = text.encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
 
 
 def sites_root() -> Path:
@@ -36,12 +63,15 @@ def serve_sites(root: Path, names: tuple[str, ...] = DEMO_SITES) -> Iterator[dic
     bases: dict[str, str] = {}
     try:
         for name in names:
-            handler = functools.partial(QuietHandler, directory=str(root / name))
+            # Every site's handler shares the one `bases` dict, filled in as the ports are bound.
+            handler_class = type(f"SiteHandler_{name}", (SiteHandler,), {"bases": bases})
+            handler = functools.partial(handler_class, directory=str(root / name))
             server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
             server.daemon_threads = True
-            threading.Thread(target=server.serve_forever, daemon=True).start()
             servers.append(server)
             bases[name] = f"http://127.0.0.1:{server.server_address[1]}"
+        for server in servers:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
         yield bases
     finally:
         for server in servers:

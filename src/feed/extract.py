@@ -133,18 +133,18 @@ def _split_tail(paragraphs: list[str]) -> tuple[list[str], str | None, str | Non
     return kept, author, credit
 
 
-def _clean_title(title: str | None, site_names: tuple[str, ...] = ()) -> str | None:
+def _strip_site_name(title: str | None) -> str | None:
+    """A <title>'s text without its site-name tail ("Hội nghị … | Báo Nam Định"); real dashes in titles stay."""
     title = clean_line(title)
     if not title:
         return None
     for sep in TITLE_SEPARATORS:
         if sep in title:
             head, _, tail = title.rpartition(sep)
-            # "Hội nghị ... | Báo Nam Định": drop a short site-name tail, keep real titles with dashes.
-            if head and len(tail) < 40 and (len(head) > len(tail) * 1.5 or tail in site_names):
-                title = head
-                break
-    return title.strip() or None
+            # A site name has letters ("nhiệm kỳ 2026 - 2031" keeps its years) and is short beside the headline.
+            if head and len(tail) < 40 and len(head) > len(tail) * 1.5 and any(c.isalpha() for c in tail):
+                return head.strip()
+    return title
 
 
 def _find_page_date(sel: Selector, fetched_at: datetime | None) -> datetime | None:
@@ -190,7 +190,9 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
         # .xpath on the matched elements, not "query ::text": in "a, b ::text" the pseudo-element binds only to b.
         return clean_line(" ".join(sel.css(query).xpath(".//text()").getall())) or None
 
-    out.title = _clean_title(pick(rules.title) or meta.get("title") or meta.get("h1") or meta.get("html_title"))
+    # Selectors, og:title/JSON-LD and <h1> give the headline as written; only <title> carries the site's name.
+    out.title = pick(rules.title) or clean_line(meta.get("title")) or meta.get("h1") or None
+    out.title = out.title or _strip_site_name(meta.get("html_title"))
     published_text = pick(rules.published)
     out.published_at = (
         (find_vn_datetime(published_text, now=fetched_at) if published_text else None)
@@ -213,7 +215,7 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
         generic = _generic(page, url)
         paragraphs = [clean_line(p) for p in (generic.get("text") or "").split("\n") if clean_line(p)]
         out.method = "generic"
-        out.title = out.title or _clean_title(generic.get("title"))
+        out.title = out.title or _strip_site_name(generic.get("title"))
 
     paragraphs, tail_author, credit = _split_tail(paragraphs)
     if paragraphs and out.title and clean_line(paragraphs[0]) == out.title:
