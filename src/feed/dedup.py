@@ -110,8 +110,9 @@ def _merge(s: Session, row: ArticleRow, matches: list[ArticleRow], names: Mappin
     cluster_ids = {m.cluster_id for m in involved if m.cluster_id}
     members = {m.id: m for m in (*_cluster_rows(s, cluster_ids), *involved)} if cluster_ids else {
         m.id: m for m in involved}
-    # The cluster keeps the id it was first known by: that of its earliest-seen member's cluster.
-    founder = min(members.values(), key=lambda m: (m.first_seen_at, m.id))
+    # The story keeps the id it was first known by: the cluster of its earliest-seen clustered member.
+    clustered = [m for m in members.values() if m.cluster_id] or list(members.values())
+    founder = min(clustered, key=lambda m: (m.first_seen_at, m.id))
     target = founder.cluster_id or founder.id
     canonical = choose_canonical(list(members.values()), names)
     for member in members.values():
