@@ -147,6 +147,23 @@ def _strip_site_name(title: str | None) -> str | None:
     return title
 
 
+# Where pages put "(Theo …)" / "Nguồn: …" when it is not the body's last line.
+CREDIT_HOSTS = ("p", "em", "i", "span", "div", "strong")
+MAX_CREDIT_CHARS = 160
+
+
+def _find_credit(doc: lxml_html.HtmlElement) -> str | None:
+    """The last short element on the page whose whole text is a syndication credit."""
+    found = None
+    for element in doc.iter(*CREDIT_HOSTS):
+        text = clean_line(element.text_content())
+        if 4 < len(text) <= MAX_CREDIT_CHARS:
+            credit = parse_credit(text)
+            if credit:
+                found = credit
+    return found
+
+
 def _find_page_date(sel: Selector, fetched_at: datetime | None) -> datetime | None:
     for query in DATE_HINT_SELECTORS:
         nodes = sel.css(query)
@@ -207,6 +224,10 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     if rules.body:
         paragraphs, images = _select_body(doc, rules.body, rules.remove)
         out.method = "selectors"
+        if not paragraphs and rules.title and not pick(rules.title):
+            # Neither the headline nor the body of this site's layout is on the page: a broken page or a redesign.
+            # Say so rather than publish the menus a generic extractor would find.
+            return Extracted(url=url, error="the source's title and body selectors match nothing on this page")
     if sum(map(len, paragraphs)) < MIN_BODY_CHARS and meta.get("body"):
         paragraphs = [clean_line(p) for p in clean(meta["body"]).split("\n") if clean_line(p)]
         out.method = "metadata"
@@ -227,7 +248,7 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     if selector_author:
         selector_author = parse_author_line(selector_author) or selector_author
     out.author = clean_line(selector_author or tail_author or meta.get("author") or generic.get("author")) or None
-    out.syndicated_from = credit
+    out.syndicated_from = credit or _find_credit(doc)
     if out.published_at is None:
         out.published_at = _find_page_date(sel, fetched_at) or (
             parse_vn_datetime(generic["date"], now=fetched_at) if generic.get("date") else None
