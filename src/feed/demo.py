@@ -99,14 +99,16 @@ def demo_settings(settings: Settings, out: Path, sources_file: Path) -> Settings
 
 def run_demo(out: Path, settings: Settings) -> int:
     """Serve the sample sites, crawl them once, publish, print a summary; returns an exit status."""
-    from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from feed.cli import console as make_console
 
     from feed.crawl import CrawlOptions, crawl
     from feed.publish import publish
     from feed.store import Store
 
-    console = Console()
+    console = make_console()
     started = time.monotonic()
     out = out.resolve()
     for stale in ("unionfeed.sqlite", "unionfeed.sqlite-wal", "unionfeed.sqlite-shm"):
@@ -137,7 +139,7 @@ def run_demo(out: Path, settings: Settings) -> int:
     console.print(table)
     console.print("Meeting reports found:")
     for article in [a for a in articles if a.is_meeting_report and a.is_canonical]:
-        console.print(f"  [{article.meeting_kind}] {article.title}")
+        console.print(f"  {escape(f'[{article.meeting_kind}]')} {escape(article.title or '')}")
     console.print(f"Published {len(written)} files under {demo.public}:")
     for name in ("feeds/meetings.atom", "feeds/meetings.rss", "feeds/meetings.json", "feeds/all.atom",
                  "feeds/all.rss", "snapshots/latest.json", "index.html"):
