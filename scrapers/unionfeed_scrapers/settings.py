@@ -37,6 +37,21 @@ DEFAULT_REQUEST_HEADERS = {
     "Accept-Language": "vi,en;q=0.5",
 }
 ITEM_PIPELINES = {"unionfeed_scrapers.pipelines.StorePipeline": 300}
+# Conditional requests sit after RetryMiddleware (550) on the way back, so they see a request's final outcome;
+# Retry-After handling sits before it, so a 429 is held and retried here rather than retried at once.
+DOWNLOADER_MIDDLEWARES = {
+    "unionfeed_scrapers.middlewares.ConditionalRequestMiddleware": 540,
+    "unionfeed_scrapers.middlewares.RetryAfterMiddleware": 560,
+}
+# Capturing runs before HttpErrorMiddleware (50) so error pages are saved before they are dropped.
+SPIDER_MIDDLEWARES = {
+    "unionfeed_scrapers.middlewares.CaptureMiddleware": 45,
+    "unionfeed_scrapers.middlewares.DiscoveryTrailMiddleware": 600,
+}
+UNIONFEED_RETRY_AFTER_MAX = 120.0  # seconds a run waits for a site that asked us to slow down
+UNIONFEED_RETRY_AFTER_DEFER_MAX = 24 * 3600.0  # the longest a Retry-After may keep a source from being polled
+UNIONFEED_BACKOFF_BASE = 10.0  # first wait after a 429 without Retry-After; doubles on each retry
+UNIONFEED_THROTTLE_RETRIES = 3
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -22,6 +22,7 @@ from feed.settings import load_settings
 from feed.sources import Source, load_sources
 from feed.store import Store
 from feed.urls import canonicalize_url, host_of
+from unionfeed_scrapers.middlewares import discovery_meta
 
 
 class GenericSpider(scrapy.Spider):
@@ -67,14 +68,18 @@ class GenericSpider(scrapy.Spider):
     def start_requests(self) -> Iterator[scrapy.Request]:
         discovery = self.source.discovery
         for url in discovery.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed, errback=self.on_error, dont_filter=True)
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.on_error, dont_filter=True,
+                                 meta=discovery_meta())
         for url in discovery.sitemaps:
-            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error, dont_filter=True)
+            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error, dont_filter=True,
+                                 meta=discovery_meta())
         for index, listing in enumerate(discovery.listings):
             yield scrapy.Request(listing.url, callback=self.parse_listing, errback=self.on_error, dont_filter=True,
-                                 cb_kwargs={"listing_index": index, "page": 1})
+                                 cb_kwargs={"listing_index": index, "page": 1}, meta=discovery_meta())
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status == 304:  # unchanged since the last poll: nothing new behind it
+            return
         parsed = feedparser.parse(response.body)
         links = [entry.get("link") for entry in parsed.entries if entry.get("link")]
         if not links and parsed.bozo:
@@ -84,6 +89,8 @@ class GenericSpider(scrapy.Spider):
             yield from self.follow_article(response, link)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status == 304:
+            return
         try:
             sitemap = Sitemap(response.body)
         except Exception as exc:
@@ -95,11 +102,13 @@ class GenericSpider(scrapy.Spider):
             if not loc:
                 continue
             if sitemap.type == "sitemapindex":
-                yield response.follow(loc, callback=self.parse_sitemap, errback=self.on_error)
+                yield response.follow(loc, callback=self.parse_sitemap, errback=self.on_error, meta=discovery_meta())
             else:
                 yield from self.follow_article(response, loc)
 
     def parse_listing(self, response: Response, listing_index: int, page: int) -> Iterator[scrapy.Request]:
+        if response.status == 304:
+            return
         listing = self.source.discovery.listings[listing_index]
         links_query, next_query = self.source.listing_rule(listing)
         # .xpath("@href") on the matches: in "a.x, h3 a::attr(href)" the pseudo-element binds only to the last part.
@@ -119,7 +128,8 @@ class GenericSpider(scrapy.Spider):
             next_href = response.css(next_query).xpath("descendant-or-self::a/@href").get()
             if next_href:
                 yield response.follow(next_href, callback=self.parse_listing, errback=self.on_error,
-                                      cb_kwargs={"listing_index": listing_index, "page": page + 1})
+                                      cb_kwargs={"listing_index": listing_index, "page": page + 1},
+                                      meta=discovery_meta())
 
     def is_article_url(self, url: str) -> bool:
         """Same site (by host) and, when the source gives one, matching its article pattern."""
