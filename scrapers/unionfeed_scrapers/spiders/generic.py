@@ -161,7 +161,7 @@ class GenericSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
-        message = failure.getErrorMessage() or failure.type.__name__
+        message = failure.getErrorMessage() or (failure.type.__name__ if failure.type else "unknown failure")
         response = getattr(failure.value, "response", None)
         if response is not None:
             message = f"HTTP {response.status}"
