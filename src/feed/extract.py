@@ -1,6 +1,7 @@
-"""Read one article page: site selectors, then JSON-LD/OpenGraph/meta, then a generic main-text extractor.
+"""Read one article page: site selectors, then JSON-LD/OpenGraph/meta, then the main-text finder, then trafilatura.
 
-The same function serves the spiders, `unionfeed extract` and the tests.
+The same function serves the spiders, `unionfeed extract` and the tests. The selector and metadata paths never
+call trafilatura, so a configured source costs a parse and a few queries a page.
 """
 
 from __future__ import annotations
@@ -9,36 +10,36 @@ import html as html_lib
 from datetime import datetime
 from urllib.parse import urljoin
 
-import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from feed.dates import find_vn_datetime, parse_vn_datetime
-from feed.extract_meta import read_metadata
+from feed.extract_main import find_main_text, image_urls, read_paragraphs
+from feed.extract_meta import HAS_CLOCK, find_sapo, find_visible_date, fold_title, headings, pick_title, read_metadata
 from feed.models import Extracted
 from feed.noise import (
     CAPTION_SELECTORS,
-    FOOTER_START,
-    INLINE_CREDIT,
     NOISE_SELECTORS,
-    is_noise_line,
-    looks_like_name_line,
+    RELATED_LINE,
     parse_author_line,
-    parse_credit,
+    plausible_person,
+    read_closing_lines,
+    split_tail,
 )
 from feed.sources import Selectors
 from feed.text import clean, clean_line, repair_mojibake
 
-BLOCK_TAGS = frozenset({"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "tr", "section",
-                        "article", "figure", "table", "ul", "ol", "pre", "center", "dd", "dt"})
 # Places where a page states its date near the headline, when no selector or metadata does.
-DATE_HINT_SELECTORS = ("[class*=date]", "[class*=time]", "[class*=ngay]", "[class*=publish]", "[id*=date]",
-                       "[class*=meta]", "[class*=info]", "time")
-MIN_BODY_CHARS = 80
+DATE_HINT_SELECTORS = ("[itemprop=datePublished]", "time", "[class*=date]", "[class*=time]", "[class*=Date]",
+                       "[class*=Time]", "[class*=ngay]", "[class*=publish]", "[id*=date]", "[id*=Date]",
+                       "[id*=time]", "[class*=meta]", "[class*=info]")
+MIN_BODY_CHARS = 40  # below this the page has no article text (a photo post's one line still counts)
 LEAD_MAX_CHARS = 600
 TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ")
+# Characters that only appear in Vietnamese UTF-8 read as Latin-1/cp1252: a cheap test before the repair scan.
+MOJIBAKE_MARKS = ("Ã", "Ä", "Æ", "á»", "áº")
 
 
 def decode_page(data: bytes | str, encoding: str | None = None) -> str:
@@ -47,28 +48,9 @@ def decode_page(data: bytes | str, encoding: str | None = None) -> str:
         _, text = html_to_unicode(f"charset={encoding}" if encoding else None, data)
     else:
         text = data
-    return repair_mojibake(text)
-
-
-def _element_text(el: etree._Element) -> list[str]:
-    """Paragraphs of an element's text, breaking at block elements."""
-    parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        tag = node.tag.lower() if isinstance(node.tag, str) else ""
-        if tag in BLOCK_TAGS:
-            parts.append("\n")
-        if node.text and tag not in ("script", "style"):
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                parts.append(child.tail)
-        if tag in BLOCK_TAGS:
-            parts.append("\n")
-
-    walk(el)
-    return [line for line in (clean_line(x) for x in "".join(parts).split("\n")) if line]
+    if any(mark in text for mark in MOJIBAKE_MARKS):
+        return repair_mojibake(text)
+    return text
 
 
 def _drop(root: etree._Element, selectors: tuple[str, ...]) -> None:
@@ -80,101 +62,42 @@ def _drop(root: etree._Element, selectors: tuple[str, ...]) -> None:
             continue
         for node in found:
             element = node.root
-            parent = element.getparent() if hasattr(element, "getparent") else None
-            if parent is not None:
-                element.drop_tree() if hasattr(element, "drop_tree") else parent.remove(element)
+            if isinstance(element, etree._Element) and element.getparent() is not None:
+                element.drop_tree() if hasattr(element, "drop_tree") else element.getparent().remove(element)
 
 
 def _select_body(doc: lxml_html.HtmlElement, query: str, remove: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """Paragraphs and image URLs of the body a selector names, noise and captions removed."""
-    nodes = Selector(root=doc).css(query)
     paragraphs: list[str] = []
     images: list[str] = []
-    for node in nodes:
+    for node in Selector(root=doc).css(query):
         element = node.root
         if not isinstance(element, etree._Element):
             continue
-        for img in element.iter("img"):
-            src = img.get("data-src") or img.get("data-original") or img.get("src")
-            if src and not src.startswith("data:"):
-                images.append(src)
+        images.extend(image_urls(element))
         _drop(element, (*NOISE_SELECTORS, *CAPTION_SELECTORS, *remove))
-        paragraphs.extend(_element_text(element))
+        paragraphs.extend(read_paragraphs(element))
     return paragraphs, images
 
 
-def _split_tail(paragraphs: list[str]) -> tuple[list[str], str | None, str | None]:
-    """Drop noise and footers; take the author line and syndication credit off the end of the body."""
-    kept: list[str] = []
-    for line in paragraphs:
-        if FOOTER_START.search(line):
-            break
-        if not is_noise_line(line):
-            kept.append(line)
-    author: str | None = None
-    credit: str | None = None
-    # Walk back over the last few lines: credits and bylines close Vietnamese reports.
-    while kept and len(kept) > 1:
-        line = kept[-1]
-        found_credit = parse_credit(line)
-        found_author = parse_author_line(line)
-        if found_credit and credit is None:
-            credit = found_credit
-        elif found_author and author is None:
-            author = found_author
-        elif author is None and looks_like_name_line(line):
-            inline = INLINE_CREDIT.search(line)
-            author = INLINE_CREDIT.sub("", line).strip() if inline else line.strip()
-            if inline and credit is None:
-                credit = inline.group("src").strip()
-        else:
-            break
-        kept.pop()
-    return kept, author, credit
-
-
-def _strip_site_name(title: str | None) -> str | None:
-    """A <title>'s text without its site-name tail ("Hội nghị … | Báo Nam Định"); real dashes in titles stay."""
+def _clean_title(title: str | None) -> str | None:
     title = clean_line(title)
     if not title:
         return None
     for sep in TITLE_SEPARATORS:
         if sep in title:
             head, _, tail = title.rpartition(sep)
-            # A site name has letters ("nhiệm kỳ 2026 - 2031" keeps its years) and is short beside the headline.
-            if head and len(tail) < 40 and len(head) > len(tail) * 1.5 and any(c.isalpha() for c in tail):
-                return head.strip()
-    return title
-
-
-# Where pages put "(Theo …)" / "Nguồn: …" when it is not the body's last line.
-CREDIT_HOSTS = ("p", "em", "i", "span", "div", "strong")
-MAX_CREDIT_CHARS = 160
-
-
-def _find_credit(doc: lxml_html.HtmlElement) -> str | None:
-    """The last short element on the page whose whole text is a syndication credit."""
-    found = None
-    for element in doc.iter(*CREDIT_HOSTS):
-        text = clean_line(element.text_content())
-        if 4 < len(text) <= MAX_CREDIT_CHARS:
-            credit = parse_credit(text)
-            if credit:
-                found = credit
-    return found
-
-
-def _find_page_date(sel: Selector, fetched_at: datetime | None) -> datetime | None:
-    for query in DATE_HINT_SELECTORS:
-        nodes = sel.css(query)
-        for text in (nodes.xpath("@datetime").getall() + nodes.xpath(".//text()").getall())[:12]:
-            found = find_vn_datetime(text, now=fetched_at)
-            if found:
-                return found
-    return None
+            # "Hội nghị ... | Báo Nam Định": drop a short site-name tail, keep real titles with dashes.
+            if head and len(tail) < 40 and len(head) > len(tail) * 1.5:
+                title = head
+                break
+    return title.strip() or None
 
 
 def _generic(page: str, url: str) -> dict[str, str | None]:
+    """trafilatura's reading of the page, for pages where neither selectors nor our own finder answer."""
+    import trafilatura  # imported here: the selector and metadata paths never need it
+
     doc = trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False,
                                       include_tables=True, deduplicate=False)
     if doc is None:
@@ -207,52 +130,32 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
         # .xpath on the matched elements, not "query ::text": in "a, b ::text" the pseudo-element binds only to b.
         return clean_line(" ".join(sel.css(query).xpath(".//text()").getall())) or None
 
-    # Selectors, og:title/JSON-LD and <h1> give the headline as written; only <title> carries the site's name.
-    out.title = pick(rules.title) or clean_line(meta.get("title")) or meta.get("h1") or None
-    out.title = out.title or _strip_site_name(meta.get("html_title"))
-    published_text = pick(rules.published)
-    out.published_at = (
-        (find_vn_datetime(published_text, now=fetched_at) if published_text else None)
-        or (parse_vn_datetime(meta["published"], now=fetched_at) if meta.get("published") else None)
-    )
+    h1s = headings(doc)
+    out.title = _clean_title(pick(rules.title) or pick_title(meta, h1s))
+    h1 = next((h for h in h1s if out.title and fold_title(clean_line(h.text_content())) == fold_title(out.title)),
+              h1s[0] if h1s else None)
+    out.published_at = _published(pick(rules.published), meta, h1, doc, fetched_at)
     out.updated_at = parse_vn_datetime(meta["modified"], now=fetched_at) if meta.get("modified") else None
     selector_author = pick(rules.author)
-    lead = pick(rules.lead)
+    lead = pick(rules.lead) or (find_sapo(h1, doc) if not rules.body else None)
 
-    paragraphs: list[str] = []
-    images: list[str] = []
-    if rules.body:
-        paragraphs, images = _select_body(doc, rules.body, rules.remove)
-        out.method = "selectors"
-        if not paragraphs and rules.title and not pick(rules.title):
-            # Neither the headline nor the body of this site's layout is on the page: a broken page or a redesign.
-            # Say so rather than publish the menus a generic extractor would find.
-            return Extracted(url=url, error="the source's title and body selectors match nothing on this page")
-    if sum(map(len, paragraphs)) < MIN_BODY_CHARS and meta.get("body"):
-        paragraphs = [clean_line(p) for p in clean(meta["body"]).split("\n") if clean_line(p)]
-        out.method = "metadata"
-    generic: dict[str, str | None] = {}
-    if sum(map(len, paragraphs)) < MIN_BODY_CHARS:
-        generic = _generic(page, url)
-        paragraphs = [clean_line(p) for p in (generic.get("text") or "").split("\n") if clean_line(p)]
-        out.method = "generic"
-        out.title = out.title or _strip_site_name(generic.get("title"))
-
-    paragraphs, tail_author, credit = _split_tail(paragraphs)
-    if paragraphs and out.title and clean_line(paragraphs[0]) == out.title:
-        paragraphs = paragraphs[1:]
-    if lead and paragraphs and paragraphs[0] == lead:
-        paragraphs = paragraphs[1:]
+    paragraphs, images, generic, after = _body(doc, page, url, rules, meta, out, lead)
+    lead = lead or _lead_from(meta.get("description"), out.title, [])
+    tail = split_tail(_drop_heading_lines(paragraphs, out.title, lead))
+    if tail.author is None and tail.credit is None:
+        read_closing_lines(tail, after)
+    paragraphs = tail.paragraphs
+    if out.method == "generic" and not out.title:
+        out.title = _clean_title(generic.get("title"))
     out.body_text = "\n\n".join(paragraphs)
-    out.lead = lead or _lead_from(meta.get("description"), paragraphs)
+    out.lead = lead or _lead_from(None, out.title, paragraphs)
     if selector_author:
         selector_author = parse_author_line(selector_author) or selector_author
-    out.author = clean_line(selector_author or tail_author or meta.get("author") or generic.get("author")) or None
-    out.syndicated_from = credit or _find_credit(doc)
-    if out.published_at is None:
-        out.published_at = _find_page_date(sel, fetched_at) or (
-            parse_vn_datetime(generic["date"], now=fetched_at) if generic.get("date") else None
-        )
+    meta_author = meta.get("author") if plausible_person(meta.get("author")) else None
+    out.author = clean_line(selector_author or tail.author or meta_author or generic.get("author")) or None
+    out.syndicated_from = tail.credit
+    if out.published_at is None and generic.get("date"):
+        out.published_at = parse_vn_datetime(str(generic["date"]), now=fetched_at)
     if meta.get("image"):
         images.insert(0, meta["image"])
     out.image_urls = list(dict.fromkeys(urljoin(url, i) for i in images))[:20]
@@ -264,11 +167,70 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     return out
 
 
-def _lead_from(description: str | None, paragraphs: list[str]) -> str | None:
+def _body(doc: lxml_html.HtmlElement, page: str, url: str, rules: Selectors, meta: dict[str, str],
+          out: Extracted, lead: str | None) -> tuple[list[str], list[str], dict[str, str | None], list[str]]:
+    """The body by the first path that answers: selectors, JSON-LD articleBody, our finder, trafilatura."""
+    if rules.body:
+        paragraphs, images = _select_body(doc, rules.body, rules.remove)
+        if sum(map(len, paragraphs)) >= MIN_BODY_CHARS:
+            out.method = "selectors"
+            return paragraphs, images, {}, []
+    if meta.get("body") and len(meta["body"]) >= MIN_BODY_CHARS:
+        out.method = "metadata"
+        return [clean_line(p) for p in clean(meta["body"]).split("\n") if clean_line(p)], [], {}, []
+    found = find_main_text(doc, title=out.title, lead=lead or meta.get("description"))
+    if found.confident:
+        out.method = "density"
+        return found.paragraphs, found.images, {}, found.after
+    generic = _generic(page, url)
+    out.method = "generic"
+    paragraphs = [clean_line(p) for p in (generic.get("text") or "").split("\n") if clean_line(p)]
+    return paragraphs, found.images, generic, []
+
+
+def _published(selected: str | None, meta: dict[str, str], h1: etree._Element | None, doc: lxml_html.HtmlElement,
+               fetched_at: datetime | None) -> datetime | None:
+    """The publication time: a selector's, else the one printed by the headline, else metadata's, else any shown."""
+    if selected:
+        found = find_vn_datetime(selected, now=fetched_at)
+        if found:
+            return found
+    # The time printed beside the headline is the page's own statement; metadata is often the CMS's creation stamp.
+    near = find_visible_date(h1, doc, DATE_HINT_SELECTORS, fetched_at, depth=2, whole_page=False)
+    if near:
+        return near
+    declared = parse_vn_datetime(meta["published"], now=fetched_at) if meta.get("published") else None
+    if declared and HAS_CLOCK.search(meta["published"]):
+        return declared
+    shown = find_visible_date(h1, doc, DATE_HINT_SELECTORS, fetched_at)
+    if shown and (declared is None or shown.date() == declared.date()):
+        return shown
+    return declared or shown
+
+
+def _drop_heading_lines(paragraphs: list[str], title: str | None, lead: str | None) -> list[str]:
+    """Remove the headline, the sapo and a printed date from the top of a body read off the page."""
+    key_title = fold_title(title) if title else None
+    key_lead = fold_title(lead.replace("\n", " ")) if lead else None
+    kept = []
+    for index, line in enumerate(paragraphs):
+        key = fold_title(line)
+        at_top = index < 6 and not kept
+        if key == key_title or (key_lead and (key == key_lead or (at_top and len(key) > 30 and key_lead.startswith(key)))):
+            continue
+        if at_top and len(line) < 60 and HAS_CLOCK.search(line) and find_vn_datetime(line):
+            continue
+        if at_top and RELATED_LINE.match(line):
+            continue
+        kept.append(line)
+    return kept
+
+
+def _lead_from(description: str | None, title: str | None, paragraphs: list[str]) -> str | None:
     """The standfirst: the page's description when it is real text, else the first paragraph."""
     description = clean_line(description)
-    if description and not description.endswith("...") and len(description) > 40:
-        return description[:LEAD_MAX_CHARS]
+    if description and len(description) > 40 and (not title or fold_title(description) != fold_title(title)):
+        return description.split(" >>")[0][:LEAD_MAX_CHARS]
     if paragraphs:
         first = paragraphs[0]
         return first if len(first) <= LEAD_MAX_CHARS else first[:LEAD_MAX_CHARS].rsplit(" ", 1)[0] + "…"

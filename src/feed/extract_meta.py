@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 
+from lxml import etree
 from parsel import Selector
 
-from feed.text import clean_line
+from feed.dates import find_vn_datetime
+from feed.noise import CAPTION_HINT, RELATED_LINE, SAPO_HINT
+from feed.text import clean_line, nfc
 
 ARTICLE_TYPES = {"newsarticle", "article", "blogposting", "reportagenewsarticle", "webpage", "analysisnewsarticle"}
 META_TITLE = ('meta[property="og:title"]::attr(content)', 'meta[name="twitter:title"]::attr(content)',
@@ -26,6 +30,8 @@ META_AUTHOR = ('meta[name="author"]::attr(content)', 'meta[property="article:aut
                'meta[name="dc.creator"]::attr(content)')
 META_URL = ('link[rel="canonical"]::attr(href)', 'meta[property="og:url"]::attr(content)')
 META_IMAGE = ('meta[property="og:image"]::attr(content)', 'meta[name="twitter:image"]::attr(content)')
+# A clock time ("08:04", "8h30") in a date string: a date without one is only the day.
+HAS_CLOCK = re.compile(r"\d{1,2}\s*[:h]\s*\d{2}")
 # Lax JSON-LD: real pages put raw newlines and trailing commas inside their scripts.
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
@@ -132,3 +138,111 @@ def read_metadata(sel: Selector) -> dict[str, Any]:
             continue  # rel=canonical beats a JSON-LD url that often points at the section
         meta[key] = value
     return meta
+
+
+# --- Fields read off the visible page when no selector names them ----------------------------------------------
+
+def headings(doc: etree._Element) -> list[etree._Element]:
+    """The page's h1 elements that hold text, in document order."""
+    return [h for h in doc.iter("h1") if clean_line(h.text_content())]
+
+
+def pick_title(meta: dict[str, Any], h1s: list[etree._Element]) -> str | None:
+    """The headline: an h1 that starts the metadata title (which often carries a site or SEO tail), else metadata."""
+    declared = [t for t in (meta.get("title"), meta.get("html_title")) if t]
+    texts = [clean_line(h.text_content()) for h in h1s]
+    for text in texts:
+        if len(text) >= 10 and any(fold_title(d).startswith(fold_title(text)) for d in declared):
+            return text
+    if declared:
+        return declared[0]
+    return texts[0] if texts else None
+
+
+def fold_title(text: str) -> str:
+    """A title's comparison key: NFC, case folded, spaces collapsed."""
+    return " ".join(nfc(text).casefold().split())
+
+
+def find_sapo(h1: etree._Element | None, doc: etree._Element) -> str | None:
+    """The standfirst: an element whose class says so, else the first h2/h3 after the headline in its block."""
+    candidates: list[etree._Element] = []
+    scope = h1.getparent().getparent() if h1 is not None and h1.getparent() is not None else None
+    for el in (scope if scope is not None else doc).iter():
+        if not isinstance(el.tag, str) or el.tag.lower() in ("body", "html", "meta"):
+            continue
+        hints = f"{el.get('class', '')} {el.get('id', '')}"
+        if SAPO_HINT.search(hints) and not CAPTION_HINT.search(hints) and len(el) < 12:
+            candidates.append(el)
+    if h1 is not None:
+        for sibling in h1.itersiblings():
+            if isinstance(sibling.tag, str) and sibling.tag.lower() in ("h2", "h3"):
+                candidates.append(sibling)
+                break
+    for el in candidates:
+        text = sapo_text(el)
+        if len(text) >= 40:
+            return text
+    return None
+
+
+def sapo_text(el: etree._Element) -> str:
+    """A sapo's text without the "» related story" links that trail it."""
+    lines = []
+    for piece in _lines(el):
+        if RELATED_LINE.match(piece):
+            break
+        lines.append(piece)
+    return "\n".join(lines)
+
+
+def _lines(el: etree._Element) -> list[str]:
+    parts = [el.text or ""]
+    for child in el.iter():
+        if child is el or not isinstance(child.tag, str):
+            continue
+        if child.tag.lower() in ("br", "p", "div", "li"):
+            parts.append("\n")
+        parts.append(child.text or "")
+        if child.tail:
+            parts.append(child.tail)
+    return [line for line in (clean_line(x) for x in "".join(parts).split("\n")) if line]
+
+
+def find_visible_date(h1: etree._Element | None, doc: etree._Element, queries: tuple[str, ...],
+                      fetched_at: datetime | None, *, depth: int = 4, whole_page: bool = True) -> datetime | None:
+    """A date with a clock time printed near the headline (its block, then wider), else anywhere on the page."""
+    node = h1
+    for _ in range(depth):
+        if node is None or node.getparent() is None:
+            break
+        node = node.getparent()
+        found = _date_in(Selector(root=node), queries, fetched_at) or _short_date_line(node, fetched_at)
+        if found:
+            return found
+    return _date_in(Selector(root=doc), queries, fetched_at) if whole_page else None
+
+
+def _short_date_line(scope: etree._Element, fetched_at: datetime | None) -> datetime | None:
+    """A short text by the headline that reads as a date and time ("Thứ Ba, 25/12/2012 - 10:03")."""
+    for text in scope.itertext():
+        text = text.strip()
+        if 8 <= len(text) <= 80 and HAS_CLOCK.search(text):
+            found = find_vn_datetime(text, now=fetched_at)
+            if found:
+                return found
+    return None
+
+
+def _date_in(sel: Selector, queries: tuple[str, ...], fetched_at: datetime | None) -> datetime | None:
+    for query in queries:
+        nodes = sel.css(query)
+        texts = nodes.xpath("@datetime").getall() + nodes.xpath("@content").getall()
+        texts += [" ".join(n.xpath(".//text()").getall()) for n in nodes]
+        for text in texts[:16]:
+            if not HAS_CLOCK.search(text):
+                continue
+            found = find_vn_datetime(text, now=fetched_at)
+            if found:
+                return found
+    return None
