@@ -1,0 +1,185 @@
+"""Measure the meeting-report classifier on a labelled set (../shared/labeled/dev.jsonl): P/R/F1, kind accuracy,
+a confusion table of kinds, facts agreement and speed.  Used by bench/classify.py and the quality gate."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from feed.classify import analyse, classify
+from feed.models import MEETING_KINDS
+
+POSITIVE = "meeting_report"
+
+
+def shared_dir() -> Path:
+    """../shared beside the repository (it holds material that is never copied into the project)."""
+    return Path(__file__).resolve().parents[2].parent / "shared"
+
+
+def default_data() -> Path:
+    """The labelled development set."""
+    return shared_dir() / "labeled" / "dev.jsonl"
+
+
+def load_labeled(path: Path) -> list[dict[str, Any]]:
+    """One labelled excerpt a line (see labeled/README.md)."""
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@dataclass
+class Miss:
+    id: str
+    truth: str
+    predicted: str
+    reason: str
+
+
+@dataclass
+class Evaluation:
+    """Figures of one run over a labelled set."""
+
+    n: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    kind_right: int = 0  # truth positive, predicted positive, same kind
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    errors: list[Miss] = field(default_factory=list)
+    facts: Counter[str] = field(default_factory=Counter)
+    articles_per_s: float = 0.0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def kind_accuracy(self) -> float:
+        """Kind accuracy on items that are reports by truth AND by prediction."""
+        return self.kind_right / self.tp if self.tp else 0.0
+
+    @property
+    def kind_accuracy_all(self) -> float:
+        """Kind accuracy on every truth positive (a missed report counts as a wrong kind)."""
+        return self.kind_right / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "kind_accuracy": round(self.kind_accuracy, 4),
+            "kind_accuracy_all": round(self.kind_accuracy_all, 4),
+        }
+
+
+def article_of(row: dict[str, Any], *, headline: bool = True) -> tuple[str | None, str]:
+    """(title, text) as the pipeline would see them: the headline when the excerpt has one, and the text."""
+    return (row.get("headline") if headline else None), row.get("text") or ""
+
+
+def _reason(fired: dict[str, float], top: int = 3) -> str:
+    ranked = sorted(fired.items(), key=lambda kv: -abs(kv[1]))[:top]
+    return "; ".join(f"{k.split(':')[0]} {v:+g} «{_short(k)}»" for k, v in ranked) or "no cue fired"
+
+
+def _short(cue: str) -> str:
+    body = cue.split(": ", 1)[-1]
+    return body if len(body) <= 48 else body[:45] + "…"
+
+
+def evaluate(rows: list[dict[str, Any]], *, headline: bool = True) -> Evaluation:
+    """Run the classifier over labelled rows and count."""
+    ev = Evaluation(n=len(rows))
+    for row in rows:
+        title, text = article_of(row, headline=headline)
+        meeting, why = analyse(title, text)
+        truth = row["label"] == POSITIVE
+        predicted_kind = meeting.kind if meeting.is_report else "none"
+        ev.confusion[(row.get("kind") or "other", predicted_kind)] += 1
+        if truth and meeting.is_report:
+            ev.tp += 1
+            ev.kind_right += meeting.kind == row.get("kind")
+            _count_facts(ev.facts, row, meeting.to_json())
+            if meeting.kind != row.get("kind"):
+                ev.errors.append(Miss(row["id"], row["kind"], predicted_kind, f"kind rule: {why.get('kind')}"))
+        elif truth:
+            ev.fn += 1
+            ev.errors.append(Miss(row["id"], row["kind"], "none", f"score {why['score']}: {_reason(why['report'])}"))
+        elif meeting.is_report:
+            ev.fp += 1
+            ev.errors.append(Miss(row["id"], "other", predicted_kind, f"score {why['score']}: {_reason(why['report'])}"))
+        else:
+            ev.tn += 1
+    ev.articles_per_s = measure_speed(rows, headline=headline)
+    return ev
+
+
+def measure_speed(rows: list[dict[str, Any]], *, headline: bool = True, seconds: float = 1.5) -> float:
+    """Articles classified per second of CPU time, on one core (pinned to one CPU where the OS allows)."""
+    if hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+        except OSError:
+            pass
+    articles = [article_of(r, headline=headline) for r in rows]
+    for title, text in articles:  # warm the fold cache, as a running crawler has
+        classify(title, text)
+    # CPU time of this process: other work on a shared machine does not count against it.
+    done, start = 0, time.process_time()
+    while time.process_time() - start < seconds:
+        for title, text in articles:
+            classify(title, text)
+        done += len(articles)
+    return done / (time.process_time() - start)
+
+
+def _norm(text: str | None) -> str:
+    text = unicodedata.normalize("NFC", (text or "").lower())
+    text = re.sub(r"\([^)]*\)", " ", text)  # the annotator's additions from the URL
+    return " ".join(re.findall(r"\w+", text))
+
+
+def _count_facts(counter: Counter[str], row: dict[str, Any], got: dict[str, Any]) -> None:
+    """Agreement of org / period / held_on_text with the labels (loose: one contains the other)."""
+    pairs = {"org": (row.get("org"), got.get("org")), "period": (row.get("period"), got.get("period")),
+             "held_on": (row.get("held_on"), got.get("held_on_text"))}
+    for name, (want, have) in pairs.items():
+        if not want:
+            continue
+        counter[f"{name}_labelled"] += 1
+        w, h = _norm(want), _norm(have)
+        if name == "period":
+            w, h = " ".join(re.findall(r"\d+", w)), " ".join(re.findall(r"\d+", h))
+        if h and w and (w in h or h in w):
+            counter[f"{name}_agree"] += 1
+
+
+def confusion_table(ev: Evaluation) -> str:
+    """Truth kinds down, predicted kinds across ("none": not predicted a report)."""
+    truth = [*MEETING_KINDS, "other"]
+    cols = [*MEETING_KINDS, "none"]
+    short = {k: k.replace("hoi_nghi_", "hn_")[:10] for k in cols}
+    lines = ["truth \\ pred".ljust(16) + "".join(short[c].rjust(11) for c in cols)]
+    for t in truth:
+        cells = "".join(str(ev.confusion.get((t, c), 0) or ".").rjust(11) for c in cols)
+        lines.append(t.replace("hoi_nghi_", "hn_").ljust(16) + cells)
+    return "\n".join(lines)
