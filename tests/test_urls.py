@@ -133,6 +133,9 @@ def test_same_site() -> None:
     assert same_site("https://congdoan.namdinh.gov.vn/a", "namdinh.gov.vn")
     assert not same_site("https://hcma.vn/a", "https://laodong.vn/a")
     assert not same_site("https://hcma.vn/a", "Báo Lao Động")
+    assert not same_site("http://127.0.0.1:8001/a", "http://127.0.0.1:8002/a")
+    assert same_site("http://127.0.0.1:8001/a", "http://127.0.0.1:8001/b")
+    assert same_site("http://hcma.vn:80/a", "hcma.vn")
 
 
 PAGE = "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html?utm_source=fb"
@@ -159,6 +162,11 @@ DECLARED = [
 @pytest.mark.parametrize(("declared", "expected"), DECLARED)
 def test_pick_canonical(declared: tuple[str | None, ...], expected: str) -> None:
     assert pick_canonical(PAGE, *declared) == expected
+
+
+def test_another_loopback_site_is_another_site() -> None:
+    page = "http://127.0.0.1:8002/cong-doan/ban-sao-2207153.html"
+    assert pick_canonical(page, "http://127.0.0.1:8001/tin-tuc/goc-11204.html") == page
 
 
 def test_amp_page_names_its_main_edition() -> None:

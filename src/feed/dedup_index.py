@@ -13,15 +13,16 @@ import hashlib
 import re
 import unicodedata
 import weakref
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from itertools import chain
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
-from sqlalchemy import BigInteger, Integer, LargeBinary, String, delete, insert, select
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, bindparam, delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -34,13 +35,18 @@ BANDS, ROWS = 16, 4  # 64 MinHash values; a pair with Jaccard 0.5 shares a band 
 NUM_PERM = BANDS * ROWS
 MIN_WORDS = 30  # below this a text is too short for shingles to mean anything: exact copies only
 JACCARD_MIN = 0.5  # verified shingle Jaccard for a copy (copies with new headers/captions sit at 0.6-1.0)
-PREFILTER_MIN = 0.3  # signature estimate below this is not worth reading the text for (2.5 sigma under 0.5)
+PREFILTER_MIN = 0.3  # signature estimate below this is not worth reading the text for (3 sigma under 0.5)
+SURE_MIN = 0.7  # estimate this far above JACCARD_MIN (3 sigma) needs no exact Jaccard, only the facts check
 FACT_SLACK, FACT_SLACK_SHARE = 2, 0.15  # facts each side may have alone: edits, captions, a credited name
 BUCKET_CAP = 64  # a band bucket this full holds stock text, not a story: no more members are filed in it
 MAX_CANDIDATES, MAX_VERIFY = 64, 16
+MAX_CREDIT_CHARS = 240  # credit and caption lines are short; paragraphs longer than this are story
 
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+")
+_UPPER = "".join(sorted({c for c in map(chr, range(0x41, 0x1F00)) if c.isupper()}))
+# Chunks holding a figure or a capital letter: the only places facts can be (most words are neither).
+_FACT_CHUNK = re.compile(r"[^\s]*[\d" + re.escape(_UPPER) + r"][^\s]*")
 # "hcma.vn - ", "(LĐLĐ) - ", "TTXVN – ": the outlet's dateline, which each copy rewrites.
 _DATELINE = re.compile(r"^\s*(?:\([^()\n]{2,40}\)|[\w.-]*\.[a-z]{2,6}|[A-ZĐ]{2,12})\s*[-–—:]\s+")
 _CAPTION = re.compile(r"^\s*\(?\s*(?:ảnh|ảnh minh họa|ảnh minh hoạ|video)\s*:", re.I)
@@ -55,23 +61,55 @@ _BAND_MULT = _RNG.integers(1, 2**63, size=ROWS + 1, dtype=np.uint64) * np.uint64
 def story_text(body: str) -> str:
     """The body without what each copy rewrites: credit lines, photo captions, the leading dateline."""
     lines = [line for line in unicodedata.normalize("NFC", body or "").splitlines() if line.strip()]
-    kept = [line for line in lines if not parse_credit(line) and not _CAPTION.match(line)]
+    kept = [line for line in lines if len(line) > MAX_CREDIT_CHARS or not (parse_credit(line) or _CAPTION.match(line))]
     if kept:
         kept[0] = _DATELINE.sub("", kept[0], count=1)
     return "\n".join(kept)
 
 
-@lru_cache(maxsize=1 << 18)
-def _chunk_tokens(chunk: str) -> tuple[int, ...]:
-    # A whitespace-separated chunk ("2021.", "(LĐLĐ)", "Đảng,Nhà") holds zero or more words; each word is
-    # folded, so case and tone placement (hoà/hòa) never tell copies apart. Cached: vocabularies are small.
-    return tuple(int.from_bytes(hashlib.blake2b(fold(w).encode("utf-8"), digest_size=8).digest(), "little")
-                 for w in _WORD.findall(chunk))
+class _ChunkTable(dict[str, Any]):
+    """A memo of whitespace-separated chunks, looked up at C speed with map(table.__getitem__, chunks).
+
+    Cleared when full: a long-running crawler meets endless numbers, and a miss costs only recomputation."""
+
+    def __init__(self, compute: Callable[[str], Any], limit: int = 1 << 19) -> None:
+        super().__init__()
+        self.compute, self.limit = compute, limit
+
+    def __missing__(self, chunk: str) -> Any:
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[chunk] = self.compute(chunk)
+        return value
+
+
+def _chunk_token(chunk: str) -> int:
+    # A chunk ("2021.", "(LĐLĐ)", "15/01/2021") is one token: its folded words, so case and tone placement
+    # (hoà/hòa) never tell copies apart and punctuation never counts; 0 when it holds no word at all.
+    words = _WORD.findall(chunk)
+    if not words:
+        return 0
+    # ASCII (figures, most abbreviations) folds to its lower case; the rest goes through feed.text.fold.
+    key = (" ".join(words).lower() if chunk.isascii() else " ".join(map(fold, words))).encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") or 1
+
+
+def _chunk_facts(chunk: str) -> tuple[int, ...]:
+    # Facts are kept as CRC-32s: compact enough to store with the signature, stable across processes.
+    facts = [n.lstrip("0") or "0" for n in _NUMBER.findall(chunk)]
+    if chunk != chunk.lower():
+        facts.extend(fold(w) for w in _WORD.findall(chunk) if w[0].isupper())
+    return tuple(zlib.crc32(f.encode("utf-8")) for f in facts)
+
+
+_TOKENS = _ChunkTable(_chunk_token)
+_FACTS = _ChunkTable(_chunk_facts)
 
 
 def _tokens(text: str) -> np.ndarray:
-    pieces = list(map(_chunk_tokens, text.split()))
-    return np.fromiter(chain.from_iterable(pieces), dtype=np.uint64)
+    chunks = text.split()
+    tokens = np.fromiter(map(_TOKENS.__getitem__, chunks), dtype=np.uint64, count=len(chunks))
+    return tokens[tokens != 0]
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -143,11 +181,13 @@ class Fingerprint:
     keys: list[int] = field(default_factory=list)
 
     @cached_property
-    def facts(self) -> frozenset[str]:
-        """Numbers and capitalised words: what tells one union's meeting from another's."""
-        numbers = {n.lstrip("0") or "0" for n in _NUMBER.findall(self.text)}
-        names = {fold(w) for w in _WORD.findall(self.text) if w[0].isupper()}
-        return frozenset(numbers | names)
+    def facts(self) -> frozenset[int]:
+        """Numbers and capitalised words (hashed): what tells one union's meeting from another's."""
+        return frozenset(chain.from_iterable(map(_FACTS.__getitem__, _FACT_CHUNK.findall(self.text))))
+
+    def fact_array(self) -> np.ndarray:
+        """The facts as a sorted uint32 array, the form the index stores."""
+        return np.array(sorted(self.facts), dtype=np.uint32)
 
 
 def fingerprint(body: str) -> Fingerprint:
@@ -171,10 +211,12 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return common / (len(a) + len(b) - common)
 
 
-def facts_agree(a: Fingerprint, b: Fingerprint) -> bool:
+def facts_agree(a: Fingerprint | frozenset[int], b: Fingerprint | frozenset[int]) -> bool:
     """True unless both texts carry names or numbers the other lacks (a different union, people, figures)."""
-    only_a, only_b = len(a.facts - b.facts), len(b.facts - a.facts)
-    slack = max(FACT_SLACK, FACT_SLACK_SHARE * min(len(a.facts), len(b.facts)))
+    fa = a.facts if isinstance(a, Fingerprint) else a
+    fb = b.facts if isinstance(b, Fingerprint) else b
+    only_a, only_b = len(fa - fb), len(fb - fa)
+    slack = max(FACT_SLACK, FACT_SLACK_SHARE * min(len(fa), len(fb)))
     return min(only_a, only_b) <= slack
 
 
@@ -192,7 +234,7 @@ class IndexBackend(Protocol):
 
     def by_hash(self, text_hash: str) -> list[str]: ...
     def buckets(self, keys: Sequence[int]) -> dict[int, list[str]]: ...
-    def signatures(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+    def profiles(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]: ...
     def texts(self, ids: Sequence[str]) -> dict[str, str]: ...
     def put(self, doc_id: str, fp: Fingerprint, keys: Sequence[int]) -> None: ...
     def drop(self, doc_id: str) -> None: ...
@@ -229,13 +271,16 @@ class DedupIndex:
         ranked = [i for i, _ in counts.most_common(MAX_CANDIDATES)]
         if not ranked:
             return exact, buckets
-        signatures = self.backend.signatures(ranked)
-        estimates = {i: float(np.mean(sig == fp.signature)) for i, sig in signatures.items()}
-        shortlist = sorted((i for i in ranked if estimates.get(i, 0.0) >= PREFILTER_MIN),
-                           key=lambda i: -estimates[i])[:MAX_VERIFY]
-        texts = self.backend.texts(shortlist)
-        near = [i for i in shortlist if i in texts and same_story(fp, fingerprint(texts[i]))]
-        return exact + near, buckets
+        profiles = self.backend.profiles(ranked)
+        estimates = {i: float(np.mean(sig == fp.signature)) for i, (sig, _) in profiles.items()}
+        # Far above the threshold the estimate settles the Jaccard test; only the stored facts are checked.
+        sure = [i for i in ranked if estimates.get(i, 0.0) >= SURE_MIN
+                and facts_agree(fp.facts, frozenset(profiles[i][1].tolist()))]
+        doubtful = sorted((i for i in ranked if PREFILTER_MIN <= estimates.get(i, 0.0) < SURE_MIN),
+                          key=lambda i: -estimates[i])[:MAX_VERIFY]
+        texts = self.backend.texts(doubtful) if doubtful else {}
+        near = [i for i in doubtful if i in texts and same_story(fp, fingerprint(texts[i]))]
+        return exact + sure + near, buckets
 
 
 # --- in memory ----------------------------------------------------------------------------------------
@@ -246,7 +291,7 @@ class MemoryBackend:
         self._texts = texts
         self._hashes: dict[str, list[str]] = {}
         self._buckets: dict[int, list[str]] = {}
-        self._docs: dict[str, tuple[str, np.ndarray, tuple[int, ...]]] = {}
+        self._docs: dict[str, tuple[str, np.ndarray, np.ndarray, tuple[int, ...]]] = {}
 
     def by_hash(self, text_hash: str) -> list[str]:
         return list(self._hashes.get(text_hash, ()))
@@ -254,20 +299,20 @@ class MemoryBackend:
     def buckets(self, keys: Sequence[int]) -> dict[int, list[str]]:
         return {k: list(self._buckets[k]) for k in keys if k in self._buckets}
 
-    def signatures(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        return {i: self._docs[i][1] for i in ids if i in self._docs}
+    def profiles(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        return {i: (self._docs[i][1], self._docs[i][2]) for i in ids if i in self._docs}
 
     def texts(self, ids: Sequence[str]) -> dict[str, str]:
         return dict(self._texts(ids))
 
     def put(self, doc_id: str, fp: Fingerprint, keys: Sequence[int]) -> None:
-        self._docs[doc_id] = (fp.text_hash, fp.signature, tuple(keys))
+        self._docs[doc_id] = (fp.text_hash, fp.signature, fp.fact_array(), tuple(keys))
         self._hashes.setdefault(fp.text_hash, []).append(doc_id)
         for key in keys:
             self._buckets.setdefault(key, []).append(doc_id)
 
     def drop(self, doc_id: str) -> None:
-        text_hash, _, keys = self._docs.pop(doc_id)
+        text_hash, _, _, keys = self._docs.pop(doc_id)
         self._hashes[text_hash].remove(doc_id)
         for key in keys:
             self._buckets[key].remove(doc_id)
@@ -287,6 +332,7 @@ class DedupDoc(Base):
     text_hash: Mapped[str] = mapped_column(String(32), index=True)
     n_words: Mapped[int] = mapped_column(Integer)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
+    facts: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DedupBand(Base):
@@ -309,6 +355,22 @@ def ensure_tables(engine: Engine) -> None:
         _CREATED[engine] = True
 
 
+_DOCS, _BANDS = DedupDoc.__table__, DedupBand.__table__
+_ARTICLES = ArticleRow.__table__
+# Statements built once: SQLAlchemy's per-call statement building costs more than SQLite's look-ups.
+_BY_HASH = select(_DOCS.c.article_id).where(_DOCS.c.text_hash == bindparam("h"))
+_HAS = select(_DOCS.c.text_hash).where(_DOCS.c.article_id == bindparam("a"))
+_BUCKETS = select(_BANDS.c.key, _BANDS.c.article_id).where(_BANDS.c.key.in_(bindparam("keys", expanding=True)))
+_PROFILES = select(_DOCS.c.article_id, _DOCS.c.signature, _DOCS.c.facts).where(
+    _DOCS.c.article_id.in_(bindparam("ids", expanding=True)))
+_TEXTS = select(_ARTICLES.c.id, _ARTICLES.c.body_text).where(_ARTICLES.c.id.in_(bindparam("ids", expanding=True)))
+_SIGNATURE = select(_DOCS.c.signature).where(_DOCS.c.article_id == bindparam("a"))
+_PUT_DOC, _PUT_BAND = insert(_DOCS), insert(_BANDS)
+_DROP_BANDS = delete(_BANDS).where(_BANDS.c.key.in_(bindparam("keys", expanding=True)),
+                                   _BANDS.c.article_id == bindparam("a"))
+_DROP_DOC = delete(_DOCS).where(_DOCS.c.article_id == bindparam("a"))
+
+
 class SqlBackend:
     """The persistent index: every look-up is by primary key or an indexed column, inside one session."""
 
@@ -316,40 +378,39 @@ class SqlBackend:
         self.session = session
         self._texts = texts
 
+    def _run(self, statement: Any, params: Any) -> Any:
+        return self.session.connection().execute(statement, params)
+
     def by_hash(self, text_hash: str) -> list[str]:
-        return list(self.session.scalars(select(DedupDoc.article_id).where(DedupDoc.text_hash == text_hash)))
+        return list(self._run(_BY_HASH, {"h": text_hash}).scalars())
 
     def buckets(self, keys: Sequence[int]) -> dict[int, list[str]]:
         found: dict[int, list[str]] = {}
-        for key, doc_id in self.session.execute(select(DedupBand.key, DedupBand.article_id)
-                                                .where(DedupBand.key.in_(list(keys)))):
+        for key, doc_id in self._run(_BUCKETS, {"keys": list(keys)}):
             found.setdefault(key, []).append(doc_id)
         return found
 
-    def signatures(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        rows = self.session.execute(select(DedupDoc.article_id, DedupDoc.signature)
-                                    .where(DedupDoc.article_id.in_(list(ids))))
-        return {i: np.frombuffer(sig, dtype=np.uint32) for i, sig in rows}
+    def profiles(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        return {i: (np.frombuffer(sig, dtype=np.uint32), np.frombuffer(facts, dtype=np.uint32))
+                for i, sig, facts in self._run(_PROFILES, {"ids": list(ids)})}
 
     def texts(self, ids: Sequence[str]) -> dict[str, str]:
         if self._texts is not None:
             return dict(self._texts(ids))
-        rows = self.session.execute(select(ArticleRow.id, ArticleRow.body_text).where(ArticleRow.id.in_(list(ids))))
-        return {i: body or "" for i, body in rows}
+        return {i: body or "" for i, body in self._run(_TEXTS, {"ids": list(ids)})}
 
     def put(self, doc_id: str, fp: Fingerprint, keys: Sequence[int]) -> None:
-        self.session.execute(insert(DedupDoc).values(article_id=doc_id, text_hash=fp.text_hash,
-                                                     n_words=fp.n_words, signature=fp.signature.tobytes()))
+        self._run(_PUT_DOC, {"article_id": doc_id, "text_hash": fp.text_hash, "n_words": fp.n_words,
+                             "signature": fp.signature.tobytes(), "facts": fp.fact_array().tobytes()})
         if keys:
-            self.session.execute(insert(DedupBand), [{"key": k, "article_id": doc_id} for k in keys])
+            self._run(_PUT_BAND, [{"key": k, "article_id": doc_id} for k in keys])
 
     def drop(self, doc_id: str) -> None:
-        signature = self.session.scalar(select(DedupDoc.signature).where(DedupDoc.article_id == doc_id))
+        signature = self._run(_SIGNATURE, {"a": doc_id}).scalar()
         if signature is None:
             return
-        keys = band_keys(np.frombuffer(signature, dtype=np.uint32))
-        self.session.execute(delete(DedupBand).where(DedupBand.key.in_(keys), DedupBand.article_id == doc_id))
-        self.session.execute(delete(DedupDoc).where(DedupDoc.article_id == doc_id))
+        self._run(_DROP_BANDS, {"keys": band_keys(np.frombuffer(signature, dtype=np.uint32)), "a": doc_id})
+        self._run(_DROP_DOC, {"a": doc_id})
 
     def has(self, doc_id: str) -> str | None:
-        return self.session.scalar(select(DedupDoc.text_hash).where(DedupDoc.article_id == doc_id))
+        return self._run(_HAS, {"a": doc_id}).scalar()

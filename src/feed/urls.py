@@ -130,11 +130,16 @@ def host_of(url: str) -> str:
     return _strip_edition(host.lower())
 
 
+def _port(url: str) -> int | None:
+    text = url.strip()
+    return urlsplit(canonicalize_url(text)).port if text and " " not in text else None
+
+
 def same_site(a: str, b: str) -> bool:
-    """True when two URLs or hosts belong to one site: equal hosts, or one a subdomain of the other."""
+    """True when two URLs or hosts belong to one site: equal hosts (and ports), or one a subdomain of the other."""
     host_a, host_b = host_of(a), host_of(b)
-    if not host_a or not host_b:
-        return False
+    if not host_a or not host_b or _port(a) != _port(b):
+        return False  # sites on one host with their own ports (127.0.0.1:8001, :8002) are different sites
     return host_a == host_b or host_a.endswith("." + host_b) or host_b.endswith("." + host_a)
 
 

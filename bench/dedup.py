@@ -1,0 +1,229 @@
+"""Benchmark of cross-site deduplication: build time, memory, query time, precision/recall on known pairs.
+
+    /work/venv/bin/python bench/dedup.py            # 100,000 articles in memory + 20,000 in a SQLite file
+    /work/venv/bin/python bench/dedup.py --quick    # 5,000 articles (the CI quality gate runs this)
+
+The corpus (bench/dedup_corpus.py) is generated: stories with 0-3 syndicated copies and near misses (the
+same template reported by another union in the same week). Each article is added to the index the way
+`assign_cluster` adds it (fingerprint, find copies, file), and matches are merged into clusters. Pairs of
+one story are the positives; precision and recall are counted over all pairs of the resulting clusters.
+Figures go to docs/dedup.md between the bench markers unless --no-docs or --quick is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import zlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sqlalchemy import create_engine  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from dedup_corpus import Article, generate  # noqa: E402 (needs the path above)
+from feed.dedup_index import DedupIndex, MemoryBackend, SqlBackend, ensure_tables, fingerprint  # noqa: E402
+
+TARGETS = {"build_s": 60.0, "median_ms": 1.0, "rss_mb": 1024.0, "precision": 0.98, "recall": 0.95}
+DOCS = ROOT / "docs" / "dedup.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+class Corpus:
+    """Bodies kept zlib-compressed (as a store keeps them on disk), read back on demand."""
+
+    def __init__(self, articles: list[Article]) -> None:
+        self.stories = [a.story for a in articles]
+        self.families = [a.family for a in articles]
+        self._bodies = [zlib.compress(a.body.encode("utf-8"), 1) for a in articles]
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+    def body(self, i: int) -> str:
+        return zlib.decompress(self._bodies[i]).decode("utf-8")
+
+    def texts(self, ids: Sequence[str]) -> Mapping[str, str]:
+        return {i: self.body(int(i)) for i in ids}
+
+
+class Clusters:
+    """Union-find: matches merge clusters, as assign_cluster does in the store."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pairs(counts: Counter[tuple[int, ...]]) -> int:
+    return sum(c * (c - 1) // 2 for c in counts.values())
+
+
+def score(corpus: Corpus, clusters: Clusters) -> dict[str, float]:
+    """Pairwise precision and recall of the clusters against the stories; near-miss pairs merged."""
+    predicted = [clusters.find(i) for i in range(len(corpus))]
+    true_pairs = pairs(Counter((s,) for s in corpus.stories))
+    found_pairs = pairs(Counter((p,) for p in predicted))
+    right = pairs(Counter(zip(corpus.stories, predicted, strict=True)))
+    same_family = pairs(Counter(zip(corpus.families, predicted, strict=True)))
+    return {
+        "true_pairs": true_pairs, "found_pairs": found_pairs, "right_pairs": right,
+        "precision": right / found_pairs if found_pairs else 1.0,
+        "recall": right / true_pairs if true_pairs else 1.0,
+        "near_miss_merged": same_family - right,
+        "near_miss_pairs": pairs(Counter((f,) for f in corpus.families)) - true_pairs,
+    }
+
+
+def build(corpus: Corpus, index: DedupIndex, limit: int, commit: Session | None = None) -> tuple[float, Clusters]:
+    clusters = Clusters(len(corpus))
+    start = time.perf_counter()
+    for i in range(limit):
+        for match in index.add(str(i), fingerprint(corpus.body(i))):
+            clusters.union(i, int(match))
+        if commit is not None and i % 1000 == 999:
+            commit.commit()
+    if commit is not None:
+        commit.commit()
+    return time.perf_counter() - start, clusters
+
+
+def query_times(corpus: Corpus, index: DedupIndex, limit: int, count: int, seed: int) -> dict[str, float]:
+    """Time "which stored articles copy this text?" for sampled stored articles (excluding themselves)."""
+    rng = random.Random(seed)
+    total: list[float] = []
+    lookup: list[float] = []
+    for i in rng.sample(range(limit), min(count, limit)):
+        body = corpus.body(i)
+        t0 = time.perf_counter()
+        fp = fingerprint(body)
+        t1 = time.perf_counter()
+        index.find(fp, exclude=[str(i)])
+        t2 = time.perf_counter()
+        total.append((t2 - t0) * 1000)
+        lookup.append((t2 - t1) * 1000)
+    total.sort()
+    lookup.sort()
+    return {"median_ms": statistics.median(total), "p99_ms": total[int(len(total) * 0.99) - 1],
+            "lookup_median_ms": statistics.median(lookup), "lookup_p99_ms": lookup[int(len(lookup) * 0.99) - 1]}
+
+
+def run_sqlite(corpus: Corpus, limit: int, queries: int, seed: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dedup.sqlite"
+        engine = create_engine(f"sqlite:///{path}")
+        ensure_tables(engine)
+        with Session(engine) as session:
+            index = DedupIndex(SqlBackend(session, texts=corpus.texts))
+            seconds, clusters = build(corpus, index, limit, commit=session)
+            times = query_times(corpus, index, limit, queries, seed)
+        engine.dispose()
+        size = path.stat().st_size / 2**20
+    sub = Corpus.__new__(Corpus)
+    sub.stories, sub.families, sub._bodies = corpus.stories[:limit], corpus.families[:limit], corpus._bodies[:limit]
+    quality = score(sub, clusters)
+    return {"n": limit, "build_s": seconds, "file_mb": size, **times,
+            "precision": quality["precision"], "recall": quality["recall"]}
+
+
+def report(args: argparse.Namespace, gen_s: float, figures: dict[str, float], sql: dict[str, float] | None) -> str:
+    ok = {
+        "build_s": figures["build_s"] <= TARGETS["build_s"], "median_ms": figures["median_ms"] <= TARGETS["median_ms"],
+        "rss_mb": figures["rss_mb"] <= TARGETS["rss_mb"], "precision": figures["precision"] >= TARGETS["precision"],
+        "recall": figures["recall"] >= TARGETS["recall"],
+    }
+    mark = {k: "meets" if v else "MISSES" for k, v in ok.items()}
+    lines = [
+        f"articles                 {args.n:,} (corpus generated in {gen_s:.1f} s; in-memory index)",
+        f"stories / true pairs     {figures['stories']:,} / {figures['true_pairs']:,}",
+        f"build time               {figures['build_s']:.1f} s   ({mark['build_s']} target {TARGETS['build_s']:.0f} s)",
+        f"peak RSS                 {figures['rss_mb']:.0f} MB  ({mark['rss_mb']} target {TARGETS['rss_mb']:.0f} MB;"
+        f" corpus alone {figures['corpus_mb']:.0f} MB)",
+        f"query median / p99       {figures['median_ms']:.3f} / {figures['p99_ms']:.3f} ms"
+        f"   ({mark['median_ms']} target {TARGETS['median_ms']} ms; fingerprint + look-up + verification)",
+        f"look-up only median/p99  {figures['lookup_median_ms']:.3f} / {figures['lookup_p99_ms']:.3f} ms",
+        f"precision                {figures['precision']:.4f}  ({mark['precision']} target {TARGETS['precision']})",
+        f"recall                   {figures['recall']:.4f}  ({mark['recall']} target {TARGETS['recall']})",
+        f"near-miss pairs merged   {figures['near_miss_merged']} of {figures['near_miss_pairs']:,}",
+    ]
+    if sql:
+        lines.append(f"sqlite ({sql['n']:,} articles) build {sql['build_s']:.1f} s, file {sql['file_mb']:.0f} MB, "
+                     f"query median/p99 {sql['median_ms']:.3f}/{sql['p99_ms']:.3f} ms, precision "
+                     f"{sql['precision']:.4f}, recall {sql['recall']:.4f}")
+    return "\n".join(lines)
+
+
+def write_docs(text: str, command: str) -> None:
+    stamp = f"Measured {date.today().isoformat()} with `{command}` (2 shared CPU cores):"
+    block = f"{START}\n{stamp}\n\n```\n{text}\n```\n{END}"
+    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else f"# Deduplication\n\n{START}\n{END}\n"
+    if START not in current:
+        current += f"\n{START}\n{END}\n"
+    head, _, rest = current.partition(START)
+    _, _, tail = rest.partition(END)
+    DOCS.write_text(head + block + tail, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100_000, help="articles in the corpus")
+    parser.add_argument("--quick", action="store_true", help="5,000 articles, no SQLite run, no docs")
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--sqlite-n", type=int, default=20_000, help="articles for the SQLite-file run (0: skip)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.n, args.sqlite_n, args.no_docs = 5000, 0, True
+
+    t0 = time.perf_counter()
+    articles = generate(args.n, seed=args.seed)
+    corpus = Corpus(articles)
+    stories = len(set(corpus.stories))
+    del articles
+    gen_s = time.perf_counter() - t0
+    corpus_mb = rss_mb()
+
+    index = DedupIndex(MemoryBackend(corpus.texts))
+    build_s, clusters = build(corpus, index, len(corpus))
+    times = query_times(corpus, index, len(corpus), args.queries, args.seed)
+    figures = {"build_s": build_s, "rss_mb": rss_mb(), "corpus_mb": corpus_mb, "stories": stories, **times,
+               **score(corpus, clusters)}
+    del index
+    sql = run_sqlite(corpus, min(args.sqlite_n, len(corpus)), min(args.queries, 1000), args.seed) \
+        if args.sqlite_n else None
+    text = report(args, gen_s, figures, sql)
+    print(text)
+    if not args.no_docs:
+        command = "/work/venv/bin/python bench/dedup.py" + ("" if args.n == 100_000 else f" --n {args.n}")
+        write_docs(text, command)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

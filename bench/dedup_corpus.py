@@ -1,0 +1,408 @@
+"""A procedural corpus of Vietnamese union news for bench/dedup.py, with known copies and near misses.
+
+Every article is rendered from a *skeleton* (which sentence frames and which stock fillers, drawn from one
+random stream) and *slots* (organisation, people, figures, date, drawn from another). A syndicated copy is
+the same skeleton and slots passed through copy edits (new dateline, captions, credit and byline lines,
+synonyms, a dropped or reworded sentence). A near miss is the same skeleton with other slots: the same kind
+of meeting, reported with the same stock sentences, by another union in the same week. The vocabulary
+below is written for this benchmark; no text is taken from real articles.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+PROVINCES = (
+    "Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Huế", "Thanh Hóa", "Nghệ An", "Hà Tĩnh", "Quảng Bình", "Quảng Trị",
+    "Quảng Ngãi", "Bình Định", "Phú Yên", "Khánh Hòa", "Ninh Thuận", "Bình Thuận", "Kon Tum", "Gia Lai", "Đắk Lắk",
+    "Đắk Nông", "Lâm Đồng", "Bình Phước", "Tây Ninh", "Bình Dương", "Đồng Nai", "Long An", "Tiền Giang", "Bến Tre",
+    "Trà Vinh", "Vĩnh Long", "Đồng Tháp", "An Giang", "Kiên Giang", "Hậu Giang", "Sóc Trăng", "Bạc Liêu", "Cà Mau",
+    "Hà Giang", "Cao Bằng", "Bắc Kạn", "Tuyên Quang", "Lào Cai", "Yên Bái", "Thái Nguyên", "Lạng Sơn", "Bắc Giang",
+    "Phú Thọ", "Điện Biên", "Lai Châu", "Sơn La", "Hòa Bình", "Quảng Ninh", "Bắc Ninh", "Hải Dương", "Hưng Yên",
+    "Thái Bình", "Hà Nam", "Nam Định", "Ninh Bình", "Vĩnh Phúc", "Quảng Nam", "Bà Rịa - Vũng Tàu",
+)
+DISTRICTS = (
+    "Gia Lâm", "Đông Anh", "Thủy Nguyên", "Kiến Thụy", "Hòa Vang", "Phong Điền", "Tĩnh Gia", "Quỳnh Lưu", "Kỳ Anh",
+    "Bố Trạch", "Hải Lăng", "Bình Sơn", "Hoài Nhơn", "Tuy An", "Cam Lâm", "Ninh Hải", "Hàm Thuận Bắc", "Đắk Hà",
+    "Chư Sê", "Krông Pắc", "Đức Trọng", "Đồng Xoài", "Trảng Bàng", "Bến Cát", "Nhơn Trạch", "Đức Hòa", "Cái Bè",
+    "Mỏ Cày", "Cầu Kè", "Long Hồ", "Cao Lãnh", "Châu Đốc", "Phú Quốc", "Vị Thanh", "Mỹ Xuyên", "Giá Rai", "Năm Căn",
+    "Bắc Quang", "Trùng Khánh", "Chợ Mới", "Sơn Dương", "Bảo Thắng", "Văn Chấn", "Phổ Yên", "Hữu Lũng", "Việt Yên",
+    "Lâm Thao", "Mường Ảng", "Tam Đường", "Mộc Châu", "Lương Sơn", "Đông Triều", "Từ Sơn", "Kinh Môn", "Văn Lâm",
+    "Tiền Hải", "Duy Tiên", "Hải Hậu", "Gia Viễn", "Bình Xuyên",
+)
+SECTORS = (
+    "Giáo dục", "Y tế", "Công Thương", "Giao thông vận tải", "Xây dựng", "Nông nghiệp", "Tài chính", "Ngân hàng",
+    "Dệt May", "Điện lực", "Dầu khí", "Cao su", "Than - Khoáng sản", "Bưu điện", "Đường sắt", "Hàng không",
+    "Thông tin và Truyền thông", "Văn hóa, Thể thao và Du lịch", "Tư pháp", "Nội vụ",
+)
+COMPANY_KINDS = ("Công ty TNHH", "Công ty Cổ phần", "Tổng Công ty", "Công ty TNHH MTV")
+INDUSTRIES = (
+    "May mặc", "Giày da", "Điện tử", "Thực phẩm", "Cơ khí", "Xi măng", "Bao bì", "Chế biến gỗ", "Thủy sản",
+    "Dược phẩm", "Nhựa", "Thép", "Môi trường đô thị", "Cấp nước", "Xây lắp",
+)
+SYLLABLES = (
+    "Hòa", "Phát", "Thành", "Minh", "Long", "An", "Phú", "Đức", "Tân", "Việt", "Hưng", "Thịnh", "Sơn", "Hải", "Nam",
+    "Bắc", "Quang", "Trường", "Kim", "Bảo", "Gia", "Hồng", "Đông", "Tiến", "Vĩnh", "Lộc",
+)
+SURNAMES = (
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương",
+    "Lý", "Đinh", "Trịnh", "Mai", "Lương", "Tạ", "Cao", "Lâm", "Hà", "Tô", "Kiều", "Quách",
+)
+MIDDLES = (
+    "Văn", "Thị", "Đức", "Minh", "Quang", "Thanh", "Hữu", "Ngọc", "Thu", "Hồng", "Xuân", "Đình", "Công", "Kim", "Anh",
+    "Hoài", "Trọng", "Mạnh", "Bảo", "Phương", "Thế", "Diệu", "Khánh", "Tuấn",
+)
+GIVENS = (
+    "An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hiền", "Hiếu", "Hòa", "Hùng", "Hương", "Khải",
+    "Khang", "Lan", "Lâm", "Linh", "Long", "Lợi", "Mai", "Minh", "Nam", "Nga", "Ngân", "Nghĩa", "Nhung", "Oanh",
+    "Phong", "Phúc", "Phượng", "Quân", "Quý", "Sơn", "Tâm", "Tân", "Thắng", "Thảo", "Thịnh", "Thủy", "Tiến", "Toàn",
+    "Trang", "Trí", "Trung", "Tú", "Tuấn", "Tùng", "Uyên", "Vân", "Việt", "Vinh", "Xuân", "Yến", "Đông", "Đạt",
+    "Điệp", "Huệ", "Kiên", "Loan", "Luân", "Ninh", "Quyên", "Sang",
+)
+ROLES = (
+    "Chủ tịch", "Phó Chủ tịch", "Phó Chủ tịch Thường trực", "Ủy viên Ban Thường vụ", "Trưởng ban Tổ chức",
+    "Trưởng ban Chính sách - Pháp luật", "Trưởng ban Tuyên giáo", "Trưởng ban Nữ công", "Chủ nhiệm Ủy ban Kiểm tra",
+    "Trưởng ban Quan hệ lao động",
+)
+GUEST_ROLES = (
+    "Phó Bí thư Tỉnh ủy", "Phó Chủ tịch Ủy ban nhân dân tỉnh", "Trưởng ban Dân vận Tỉnh ủy",
+    "Phó Chủ tịch Tổng Liên đoàn Lao động Việt Nam", "Ủy viên Đoàn Chủ tịch Tổng Liên đoàn",
+    "Giám đốc Sở Lao động - Thương binh và Xã hội", "Bí thư Đảng ủy Khối các cơ quan tỉnh",
+)
+MEETINGS = (
+    ("Hội nghị tổng kết hoạt động công đoàn năm {year}, triển khai nhiệm vụ năm {next}", "tổng kết"),
+    ("Hội nghị sơ kết công tác công đoàn 6 tháng đầu năm {year}", "sơ kết"),
+    ("Hội nghị triển khai nhiệm vụ công tác năm {next}", "triển khai"),
+    ("Đại hội công đoàn lần thứ {roman}, nhiệm kỳ {year}-{term}", "đại hội"),
+    ("Hội nghị cán bộ, công chức, viên chức, người lao động năm {next}", "hội nghị cán bộ"),
+    ("Hội nghị Ban Chấp hành lần thứ {n_small}, khóa {roman}", "hội nghị ban chấp hành"),
+    ("Hội nghị sơ kết quý III và triển khai nhiệm vụ quý IV năm {year}", "sơ kết"),
+    ("Hội nghị đối thoại giữa người sử dụng lao động và người lao động năm {year}", "đối thoại"),
+)
+ROMANS = ("II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII")
+DAY_PARTS = ("Sáng", "Chiều", "Ngày", "Tối", "Sáng ngày", "Chiều ngày")
+PLACES = (
+    "hội trường trụ sở", "Trung tâm Hội nghị tỉnh", "Nhà Văn hóa Lao động", "hội trường Ủy ban nhân dân",
+    "Cung Văn hóa Lao động", "trụ sở cơ quan", "hội trường Khu công nghiệp", "Trường Chính trị tỉnh",
+)
+GROUPS = (
+    "đoàn viên, người lao động", "cán bộ, công chức, viên chức", "công nhân lao động", "nữ đoàn viên",
+    "đoàn viên có hoàn cảnh khó khăn", "người lao động trong các doanh nghiệp", "cán bộ công đoàn cơ sở",
+    "giáo viên, nhân viên", "y bác sĩ, nhân viên y tế", "công nhân các khu công nghiệp",
+)
+ACTIVITIES = (
+    "tổ chức đối thoại định kỳ tại nơi làm việc", "ký kết thỏa ước lao động tập thể", "thăm hỏi, tặng quà",
+    "tổ chức khám sức khỏe định kỳ", "xây dựng Mái ấm Công đoàn", "tổ chức Tết Sum vầy",
+    "trao học bổng cho con đoàn viên", "tập huấn nghiệp vụ công tác công đoàn", "tổ chức hội thao công nhân",
+    "tuyên truyền pháp luật lao động", "phát động phong trào thi đua lao động giỏi",
+    "giám sát việc thực hiện chế độ, chính sách", "tổ chức Chương trình Bữa cơm Công đoàn",
+    "hỗ trợ vé xe cho công nhân về quê đón Tết", "tổ chức Tháng hành động về an toàn, vệ sinh lao động",
+    "phát triển đoàn viên tại doanh nghiệp ngoài nhà nước", "tham gia giải quyết tranh chấp lao động",
+    "tổ chức tư vấn pháp luật miễn phí", "xây dựng thiết chế công đoàn", "thành lập công đoàn cơ sở mới",
+    "bồi dưỡng cán bộ công đoàn trẻ", "biểu dương công nhân lao động tiêu biểu", "tổ chức ngày hội việc làm",
+    "vận động ủng hộ Quỹ Xã hội Công đoàn", "triển khai Chương trình Phúc lợi đoàn viên",
+    "tổ chức Hội thi an toàn vệ sinh viên giỏi", "hưởng ứng cuộc vận động xây dựng người cán bộ công đoàn",
+    "đẩy mạnh phong trào lao động sáng tạo", "tổ chức Ngày hội Gia đình công nhân",
+    "thương lượng tăng lương tối thiểu",
+)
+ADVERBS = (
+    "kịp thời", "thiết thực", "hiệu quả", "đúng quy định", "sâu rộng", "chủ động", "đồng bộ", "linh hoạt",
+    "có trọng tâm, trọng điểm", "bài bản", "nghiêm túc", "sáng tạo",
+)
+GOALS = (
+    "chăm lo đời sống vật chất, tinh thần cho đoàn viên", "bảo vệ quyền, lợi ích hợp pháp của người lao động",
+    "xây dựng quan hệ lao động hài hòa, ổn định, tiến bộ", "nâng cao vai trò đại diện của tổ chức công đoàn",
+    "thực hiện thắng lợi nhiệm vụ chính trị của đơn vị", "củng cố niềm tin của người lao động với tổ chức công đoàn",
+    "đẩy mạnh phát triển đoàn viên, thành lập công đoàn cơ sở", "xây dựng giai cấp công nhân lớn mạnh",
+    "nâng cao chất lượng hoạt động của công đoàn cơ sở", "phòng ngừa tranh chấp lao động, ngừng việc tập thể",
+)
+DIFFICULTIES = (
+    "việc phát triển đoàn viên ở doanh nghiệp nhỏ và vừa còn chậm",
+    "tình trạng nợ đóng bảo hiểm xã hội vẫn còn ở một số doanh nghiệp",
+    "một số công đoàn cơ sở hoạt động còn hình thức", "đội ngũ cán bộ công đoàn cơ sở thường xuyên biến động",
+    "thu nhập của một bộ phận người lao động còn thấp", "công tác nắm bắt tư tưởng công nhân có lúc chưa kịp thời",
+    "nguồn lực tài chính công đoàn còn hạn chế", "việc ký kết thỏa ước ở doanh nghiệp FDI còn khó khăn",
+)
+TASKS = (
+    "nâng cao chất lượng đối thoại và thương lượng tập thể", "chăm lo Tết cho đoàn viên, người lao động",
+    "chuẩn bị tốt cho đại hội công đoàn các cấp", "đổi mới nội dung, phương thức hoạt động công đoàn",
+    "tăng cường kiểm tra, giám sát tài chính công đoàn", "đẩy mạnh chuyển đổi số trong hoạt động công đoàn",
+    "nắm chắc tình hình việc làm, tiền lương của người lao động", "phát triển đoàn viên gắn với xây dựng tổ chức",
+    "tham gia xây dựng Đảng, xây dựng hệ thống chính trị", "tuyên truyền Bộ luật Lao động đến công nhân",
+)
+PRAISE = (
+    "ghi nhận những kết quả mà các cấp công đoàn đạt được", "đánh giá cao sự nỗ lực của đội ngũ cán bộ công đoàn",
+    "biểu dương tinh thần trách nhiệm của Ban Chấp hành", "khẳng định vai trò của tổ chức công đoàn",
+    "chúc mừng những thành tích nổi bật trong năm qua",
+)
+SYNONYMS = (
+    ("tổ chức", "tiến hành"), ("đề nghị", "yêu cầu"), ("tham dự", "dự"), ("kết quả", "thành quả"),
+    ("nhấn mạnh", "khẳng định"), ("thời gian tới", "thời gian sắp tới"), ("đồng thời", "bên cạnh đó"),
+)
+OUTLETS = (
+    "Báo Lao Động", "Báo Người Lao Động", "Cổng thông tin Công đoàn Việt Nam", "Báo {prov}",
+    "Đài Phát thanh và Truyền hình {prov}", "Tạp chí Lao động và Công đoàn", "{domain}",
+)
+DOMAINS = ("laodong.vn", "nld.com.vn", "congdoan.vn", "baochinhphu.vn", "dangcongsan.vn")
+
+# Sentence frames: {slots} come from the slot stream (who, how many, when); [fillers] from the skeleton stream.
+OPENINGS = (
+    "{daypart} {date}, {org} {verb} {meeting}.", "{daypart} {date}, tại {place}, {org} đã {verb} {meeting}.",
+    "Trong {date_span}, {org} {verb} {meeting} với sự tham dự của {n} đại biểu.",
+)
+ATTEND = (
+    "Tham dự {meeting_short} có đồng chí {guest}, {guest_role}; đồng chí {chair}, {role} {org_short}.",
+    "Dự và chỉ đạo {meeting_short} có đồng chí {guest}, {guest_role}, cùng {n} đại biểu đại diện cho hơn {big} "
+    "[group].",
+    "Đồng chí {chair}, {role} {org_short} chủ trì {meeting_short}; dự có đồng chí {guest}, {guest_role}.",
+)
+BODY = (
+    "[span], các cấp công đoàn đã [activity] cho {big} [group], [goal_v] [goal].",
+    "Báo cáo tại {meeting_short} cho biết, [span] {org_short} đã [activity], đạt {pct}% kế hoạch năm.",
+    "Công đoàn đã [adverb] [activity], thu hút {big} [group] tham gia với tổng kinh phí {money} tỷ đồng.",
+    "Toàn {scope} có {n} công đoàn cơ sở [activity]; {n2} bản thỏa ước được ký mới, sửa đổi, bổ sung.",
+    "Số đoàn viên kết nạp mới là {big} người, thành lập mới {n} công đoàn cơ sở, vượt {pct}% chỉ tiêu được giao.",
+    "Bên cạnh kết quả đạt được, {meeting_short} cũng chỉ ra [difficulty]; [difficulty2].",
+    "Các đại biểu đã tập trung thảo luận, làm rõ nguyên nhân của hạn chế và đề xuất giải pháp để [task].",
+    "Năm qua, phong trào [activity] được triển khai [adverb], góp phần [goal].",
+    "{org_short} phối hợp với chuyên môn [activity] tại {n} doanh nghiệp, giúp {big} [group] yên tâm làm việc.",
+    "Tổng số tiền chăm lo cho [group] [span_low] là {money} tỷ đồng, tăng {pct}% so với cùng kỳ.",
+    "Đã có {n} sáng kiến, cải tiến kỹ thuật được công nhận, làm lợi {money} tỷ đồng cho các đơn vị.",
+    "Công tác kiểm tra, giám sát được thực hiện [adverb] tại {n} đơn vị, qua đó [goal_v] [goal].",
+    "Hoạt động [activity] tiếp tục được duy trì [adverb], tạo sự gắn bó giữa [group] với tổ chức công đoàn.",
+    "Ban Chấp hành đã ban hành {n} văn bản hướng dẫn, chỉ đạo nhằm [task].",
+    "Thu nhập bình quân của người lao động ước đạt {small},{n_digit} triệu đồng/tháng, tăng {pct_small}% so với "
+    "năm trước.",
+    "Trên địa bàn xảy ra {n_small} cuộc ngừng việc tập thể, đều được công đoàn phối hợp giải quyết [adverb].",
+    "Ủy ban Kiểm tra các cấp đã kiểm tra {n} công đoàn cơ sở, phát hiện và hướng dẫn khắc phục {n2} sai sót.",
+    "Đáng chú ý, [activity] đã trở thành hoạt động thường xuyên, được [group] đồng tình hưởng ứng.",
+    "Với phương châm hướng về cơ sở, [span_low] cán bộ công đoàn đã đến {n} doanh nghiệp để [activity].",
+    "Qua bình xét, có {pct_small}% công đoàn cơ sở đạt tiêu chuẩn hoàn thành tốt nhiệm vụ, {n} đơn vị xuất sắc.",
+    "Quỹ Xã hội Công đoàn [span_low] đã tiếp nhận {money} tỷ đồng, hỗ trợ {big} lượt [group].",
+    "Nhiều mô hình hay như [activity], [activity2] được nhân rộng, mang lại lợi ích thiết thực cho [group].",
+    "Trong công tác tuyên truyền, công đoàn đã phối hợp mở {n} lớp học tập pháp luật cho {big} [group].",
+    "Việc [activity] được thực hiện [adverb] ở {n} đơn vị, bảo đảm công khai, dân chủ.",
+    "Hội thi, hội diễn văn nghệ quần chúng thu hút {n} đội với {big} diễn viên không chuyên là [group].",
+    "Chương trình Mái ấm Công đoàn [span_low] đã hỗ trợ xây mới, sửa chữa {n} căn nhà, tổng trị giá {money} tỷ đồng.",
+    "Công tác nữ công được quan tâm, {pct_small}% đơn vị có ban nữ công quần chúng hoạt động [adverb].",
+    "Đến nay, toàn {scope} có {big} đoàn viên sinh hoạt tại {n} công đoàn cơ sở.",
+)
+FREE_OPENINGS = (
+    "{daypart} {date}, {org} [activity] cho {big} [group] tại {place}.",
+    "Hưởng ứng Tháng Công nhân, {org} vừa [activity], thu hút đông đảo [group] tham gia.",
+)
+SPEECH = (
+    "Phát biểu chỉ đạo, đồng chí {guest} [praise]; đồng thời đề nghị {org_short} tập trung [task], [task].",
+    "Phát biểu tại {meeting_short}, đồng chí {guest} [praise] và nhấn mạnh thời gian tới cần [task].",
+    "Kết luận {meeting_short}, đồng chí {chair} đề nghị các cấp công đoàn [adverb] [task] và [task].",
+)
+CLOSINGS = (
+    "Dịp này, {org_short} đã khen thưởng {n} tập thể và {n2} cá nhân có thành tích xuất sắc.",
+    "Nhân dịp này, {n} tập thể, {n2} cá nhân được nhận Bằng khen của Tổng Liên đoàn Lao động Việt Nam.",
+    "{meeting_short} đã biểu quyết thông qua chương trình công tác năm {next} với {n} chỉ tiêu trọng tâm.",
+    "Cũng tại {meeting_short}, {org_short} trao {n} suất quà cho [group], mỗi suất trị giá {small} triệu đồng.",
+)
+FILLERS = {
+    "span": (
+        "Trong năm", "6 tháng đầu năm", "Từ đầu năm đến nay", "Trong quý III", "Trong nhiệm kỳ qua",
+        "Trong thời gian qua", "Năm qua", "Trong dịp Tháng Công nhân",
+    ),
+    "span_low": (
+        "trong năm", "6 tháng đầu năm", "từ đầu năm đến nay", "trong quý III", "trong nhiệm kỳ qua",
+        "trong thời gian qua", "năm qua", "trong dịp Tết",
+    ),
+    "activity2": ACTIVITIES,
+    "difficulty2": DIFFICULTIES,
+    "activity": ACTIVITIES,
+    "group": GROUPS,
+    "adverb": ADVERBS,
+    "goal": GOALS,
+    "difficulty": DIFFICULTIES,
+    "task": TASKS,
+    "praise": PRAISE,
+    "goal_v": ("góp phần", "nhằm", "qua đó", "từng bước", "thiết thực"),
+}
+# Figures are drawn afresh at each mention from the slots' own stream: (low, high) for each name.
+FIGURES = {
+    "n": (3, 400),
+    "n2": (5, 300),
+    "big": (500, 90000),
+    "pct": (101, 180),
+    "small": (1, 9),
+    "n_digit": (1, 9),
+    "pct_small": (3, 98),
+    "n_small": (1, 12),
+}
+_FILLER = re.compile(r"\[(\w+)\]")
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+def _number(rng: random.Random, low: int, high: int) -> str:
+    return f"{rng.randint(low, high):,}".replace(",", ".")
+
+
+def _person(rng: random.Random) -> str:
+    return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLES)} {rng.choice(GIVENS)}"
+
+
+def _org(rng: random.Random) -> tuple[str, str, str]:
+    """A union's full name, how later sentences refer to it, and its scope word."""
+    kind = rng.randrange(7)
+    prov = rng.choice(PROVINCES)
+    if kind == 0:
+        return f"Liên đoàn Lao động tỉnh {prov}", "Liên đoàn Lao động tỉnh", "tỉnh"
+    if kind == 1:
+        return f"Công đoàn Viên chức tỉnh {prov}", "Công đoàn Viên chức tỉnh", "ngành"
+    if kind == 2:
+        sector = rng.choice(SECTORS)
+        return f"Công đoàn ngành {sector} tỉnh {prov}", f"Công đoàn ngành {sector}", "ngành"
+    if kind == 3:
+        return f"Công đoàn các Khu công nghiệp tỉnh {prov}", "Công đoàn các Khu công nghiệp", "khu công nghiệp"
+    if kind == 4:
+        district = rng.choice(DISTRICTS)
+        return f"Liên đoàn Lao động huyện {district}", f"Liên đoàn Lao động huyện {district}", "huyện"
+    if kind == 5:
+        company = (
+            f"{rng.choice(COMPANY_KINDS)} {rng.choice(INDUSTRIES)} {rng.choice(SYLLABLES)} {rng.choice(SYLLABLES)}"
+        )
+        return f"Công đoàn cơ sở {company}", "Công đoàn cơ sở", "công ty"
+    sector = rng.choice(SECTORS)
+    return f"Công đoàn {sector} Việt Nam", f"Công đoàn {sector} Việt Nam", "ngành"
+
+
+def draw_slots(rng: random.Random, week: int) -> dict[str, str]:
+    """Who, how many and when: what differs between two unions' reports of the same kind of meeting."""
+    org, short, scope = _org(rng)
+    day = 1 + (week * 7 + rng.randrange(7)) % 28
+    month = 1 + (week // 4) % 12
+    year = 2020 + (week // 52) % 7
+    return {
+        "org": org,
+        "org_short": short,
+        "scope": scope,
+        "chair": _person(rng),
+        "guest": _person(rng),
+        "role": rng.choice(ROLES),
+        "guest_role": rng.choice(GUEST_ROLES),
+        "date": f"{day}/{month}",
+        "date_span": f"hai ngày {day} và {day + 1}/{month}",
+        "year": str(year),
+        "next": str(year + 1),
+        "term": str(year + 5),
+        "roman": rng.choice(ROMANS),
+        "place": rng.choice(PLACES),
+        "figures": str(rng.getrandbits(48)),
+    }
+
+
+def _slot(figures: random.Random, slots: dict[str, str], name: str) -> str:
+    if name == "money":
+        return f"{figures.randint(1, 90)},{figures.randint(1, 9)}"
+    if name in FIGURES:
+        return _number(figures, *FIGURES[name])
+    return slots[name]
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """The template choices of one report: which frames, which fillers; rendering adds the slots."""
+
+    seed: int
+
+    def render(self, slots: dict[str, str]) -> str:
+        """The report's body for these slots (deterministic: same skeleton and slots, same text)."""
+        rng = random.Random(self.seed)
+        figures = random.Random(int(slots["figures"]))
+        title, kind = rng.choice(MEETINGS)
+        local = {
+            **slots,
+            "meeting_short": "Hội nghị" if kind != "đại hội" else "Đại hội",
+            "verb": rng.choice(("tổ chức", "long trọng tổ chức", "đã tổ chức")),
+            "daypart": rng.choice(DAY_PARTS),
+        }
+        local["meeting"] = self._sentence(rng, figures, title, local, capital=False)
+        meeting_news = rng.random() < 0.8
+        opening = rng.choice(OPENINGS if meeting_news else FREE_OPENINGS)
+        paragraphs = [
+            self._sentence(rng, figures, opening, local)
+            + " "
+            + self._sentence(rng, figures, rng.choice(ATTEND), local)
+        ]
+        frames = rng.sample(BODY, rng.randint(8, 14))
+        while frames:
+            k = rng.randint(2, 3)
+            take, frames = frames[:k], frames[k:]
+            paragraphs.append(" ".join(self._sentence(rng, figures, f, local) for f in take))
+        paragraphs.append(self._sentence(rng, figures, rng.choice(SPEECH), local))
+        paragraphs.append(self._sentence(rng, figures, rng.choice(CLOSINGS), local))
+        return "\n".join(paragraphs)
+
+    @staticmethod
+    def _sentence(
+        rng: random.Random, figures: random.Random, frame: str, slots: dict[str, str], capital: bool = True
+    ) -> str:
+        text = _FILLER.sub(lambda m: rng.choice(FILLERS[m.group(1)]), frame)
+        text = _SLOT.sub(lambda m: _slot(figures, slots, m.group(1)), text)
+        return text[0].upper() + text[1:] if capital else text
+
+
+def copy_edits(body: str, slots: dict[str, str], rng: random.Random) -> str:
+    """A syndicated copy: the outlet's dateline, photo captions, credit and byline lines, small edits."""
+    paragraphs = body.split("\n")
+    for old, new in rng.sample(SYNONYMS, rng.randint(0, 3)):
+        paragraphs = [p.replace(old, new, 1) if rng.random() < 0.5 else p for p in paragraphs]
+    if rng.random() < 0.3 and len(paragraphs) > 5:
+        del paragraphs[rng.randrange(2, len(paragraphs) - 1)]  # the copy trims a paragraph
+    if rng.random() < 0.3:
+        first = paragraphs[0].split(". ")
+        paragraphs[0] = ". ".join(first[1:]) or paragraphs[0]  # the copy rewrites its own opening
+        paragraphs.insert(0, f"Vừa qua, {slots['org']} đã tổ chức hội nghị quan trọng.")
+    for _ in range(rng.randint(0, 2)):
+        caption = rng.choice(
+            (
+                f"Ảnh: Đồng chí {slots['guest']} phát biểu tại hội nghị.",
+                f"Đồng chí {slots['chair']} trao khen thưởng cho các tập thể.",
+                "Quang cảnh hội nghị.", "Các đại biểu biểu quyết thông qua nghị quyết.",
+            )
+        )
+        paragraphs.insert(rng.randrange(1, len(paragraphs)), caption)
+    if rng.random() < 0.6:
+        dateline = rng.choice(("(LĐ) - ", "(NLĐO) - ", "TTXVN - ", f"{rng.choice(DOMAINS)} - ", "(CĐVN) - "))
+        paragraphs[0] = dateline + paragraphs[0]
+    if rng.random() < 0.5:
+        paragraphs.append(f"{rng.choice(('Tin, ảnh', 'Bài, ảnh', 'PV'))}: {rng.choice(GIVENS)} {rng.choice(GIVENS)}")
+    if rng.random() < 0.7:
+        outlet = rng.choice(OUTLETS).format(prov=rng.choice(PROVINCES), domain=rng.choice(DOMAINS))
+        paragraphs.append(rng.choice((f"(Theo {outlet})", f"Nguồn: {outlet}", f"(BBT dẫn tin từ {outlet})")))
+    return "\n".join(paragraphs)
+
+
+@dataclass(frozen=True)
+class Article:
+    doc_id: int
+    story: int  # ground truth: articles of one story are copies of each other
+    family: int  # stories rendered from one skeleton (near misses share a family, not a story)
+    body: str
+
+
+def generate(n: int, seed: int = 7) -> list[Article]:
+    """n articles: stories with 0-3 syndicated copies; one story in eight has a near-miss sibling."""
+    rng = random.Random(seed)
+    articles: list[Article] = []
+    story = family = 0
+    while len(articles) < n:
+        skeleton = Skeleton(rng.getrandbits(48))
+        week = rng.randrange(52 * 6)
+        siblings = 2 if rng.random() < 0.125 else 1
+        for _ in range(siblings):
+            slots = draw_slots(random.Random(rng.getrandbits(48)), week)
+            body = skeleton.render(slots)
+            copies = rng.choices((0, 1, 2, 3), weights=(70, 18, 8, 4))[0]
+            for k in range(1 + copies):
+                text = body if k == 0 else copy_edits(body, slots, random.Random(rng.getrandbits(48)))
+                articles.append(Article(len(articles), story, family, text))
+            story += 1
+        family += 1
+    return articles[:n]
