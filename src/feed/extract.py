@@ -7,6 +7,7 @@ call trafilatura, so a configured source costs a parse and a few queries a page.
 from __future__ import annotations
 
 import html as html_lib
+import re
 from datetime import datetime
 from urllib.parse import urljoin
 
@@ -98,8 +99,7 @@ def _generic(page: str, url: str) -> dict[str, str | None]:
     """trafilatura's reading of the page, for pages where neither selectors nor our own finder answer."""
     import trafilatura  # imported here: the selector and metadata paths never need it
 
-    doc = trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False,
-                                      include_tables=True, deduplicate=False)
+    doc = trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False)
     if doc is None:
         return {}
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
@@ -175,9 +175,10 @@ def _body(doc: lxml_html.HtmlElement, page: str, url: str, rules: Selectors, met
         if sum(map(len, paragraphs)) >= MIN_BODY_CHARS:
             out.method = "selectors"
             return paragraphs, images, {}, []
-    if meta.get("body") and len(meta["body"]) >= MIN_BODY_CHARS:
+    declared = _metadata_body(meta.get("body"))
+    if declared:
         out.method = "metadata"
-        return [clean_line(p) for p in clean(meta["body"]).split("\n") if clean_line(p)], [], {}, []
+        return declared, [], {}, []
     found = find_main_text(doc, title=out.title, lead=lead or meta.get("description"))
     if found.confident:
         out.method = "density"
@@ -186,6 +187,17 @@ def _body(doc: lxml_html.HtmlElement, page: str, url: str, rules: Selectors, met
     out.method = "generic"
     paragraphs = [clean_line(p) for p in (generic.get("text") or "").split("\n") if clean_line(p)]
     return paragraphs, found.images, generic, []
+
+
+def _metadata_body(body: str | None) -> list[str] | None:
+    """JSON-LD articleBody as paragraphs, unless it is a teaser cut short ("…") or too short to be the article."""
+    text = clean(body)
+    if len(text) < MIN_BODY_CHARS or text.rstrip().endswith(("…", "...", "[…]")):
+        return None
+    if "<" in text and re.search(r"</?(?:p|br|div|body|span|a|strong|em)\b", text, re.I):
+        # Some sites put the body's HTML in articleBody.
+        return read_paragraphs(lxml_html.fragment_fromstring(text, create_parent="div"))
+    return [clean_line(p) for p in text.split("\n") if clean_line(p)]
 
 
 def _published(selected: str | None, meta: dict[str, str], h1: etree._Element | None, doc: lxml_html.HtmlElement,

@@ -13,6 +13,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from feed.noise import (
+    BODY_HINT,
     CAPTION_HINT,
     NEGATIVE_HINT,
     NOISE_HINT,
@@ -32,7 +33,10 @@ CONTAINER_TAGS = frozenset({"div", "article", "section", "td", "main", "body", "
 MIN_PARAGRAPH = 25  # characters of text before a block counts as prose
 CONFIDENT_CHARS = 250  # a container with less text is trusted only when it also holds the headline
 MAX_CAPTION_WORDS = 40
-PHOTO_STORY_SHARE = 0.4  # below this share of text outside captions, the captions are the story
+PHOTO_STORY_SHARE = 0.4
+MIN_PROSE_SHARE = 0.25
+SIBLING_PROSE = 200  # characters of prose a sibling block needs before it joins the body
+WIDEN_GAIN = 1.25  # an ancestor with this much more prose than the best block is the article  # the chosen blocks must hold this share of the page's prose paragraphs  # below this share of text outside captions, the captions are the story
 
 
 @dataclass
@@ -69,9 +73,11 @@ def prune(root: etree._Element) -> None:
             continue
         style = (el.get("style") or "").replace(" ", "").lower()
         hints = _hints(el)
-        if "display:none" in style or el.get("hidden") is not None or NOISE_HINT.search(hints):
+        if "display:none" in style or el.get("hidden") is not None:
             doomed.append(el)
-        elif WEAK_NOISE_HINT.search(hints) and not _reads_as_prose(el):
+        elif BODY_HINT.search(hints):
+            continue
+        elif NOISE_HINT.search(hints) or (WEAK_NOISE_HINT.search(hints) and not _reads_as_prose(el)):
             doomed.append(el)
     for el in doomed:
         _remove(el)
@@ -149,38 +155,83 @@ def _counts(el: etree._Element, text: str, skip: set[str]) -> bool:
     return _link_density(el, len(text.strip())) <= 0.5
 
 
-def score_blocks(root: etree._Element, skip: set[str] | None = None) -> dict[etree._Element, float]:
+@dataclass
+class Scores:
+    """Container scores, and each prose paragraph found (its element and length) for measuring coverage."""
+
+    blocks: dict[etree._Element, float] = field(default_factory=dict)
+    prose: list[tuple[etree._Element, int]] = field(default_factory=list)
+
+
+def score_blocks(root: etree._Element, skip: set[str] | None = None) -> Scores:
     """Readability-style scores: each paragraph credits its container, less so the container's ancestors."""
-    scores: dict[etree._Element, float] = {}
+    found = Scores()
     skip = skip or set()
     for el in root.iter():
         tag = _tag(el)
         if tag in PARAGRAPH_TAGS:
             text = el.text_content()
             if _counts(el, text, skip):
-                _credit(scores, el.getparent(), text)
+                _credit(found.blocks, el.getparent(), text)
+                found.prose.append((el, len(text.strip())))
         elif tag in CONTAINER_TAGS:
             has_blocks = any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
             if not has_blocks and tag in ("div", "td"):
                 text = el.text_content()
                 if _counts(el, text, skip):
-                    _credit(scores, el.getparent(), text)
+                    _credit(found.blocks, el.getparent(), text)
+                    found.prose.append((el, len(text.strip())))
             elif has_blocks:
                 for run in _prose_runs(el):
                     if " ".join(run.split()).casefold() not in skip:
-                        _credit(scores, el, run)
-    return scores
+                        _credit(found.blocks, el, run)
+                        found.prose.append((el, len(run.strip())))
+    return found
 
 
-def pick_container(root: etree._Element, skip: set[str] | None = None) -> etree._Element | None:
-    """The block whose score, discounted by its share of link text, is highest."""
-    best, best_score = None, 0.0
-    for el, raw in score_blocks(root, skip).items():
-        total = len(el.text_content().strip())
-        adjusted = raw * (1 - _link_density(el, total))
-        if adjusted > best_score:
-            best, best_score = el, adjusted
-    return best
+def pick_container(root: etree._Element, skip: set[str] | None = None) -> tuple[list[etree._Element], float]:
+    """The best-scoring block (score discounted by its share of link text) and the siblings that continue it,
+    with the share of the page's prose they hold."""
+    scores = score_blocks(root, skip)
+    adjusted: dict[etree._Element, float] = {}
+    for el, raw in scores.blocks.items():
+        adjusted[el] = raw * (1 - _link_density(el, len(el.text_content().strip())))
+    if not adjusted:
+        return [], 0.0
+    best = max(adjusted, key=adjusted.__getitem__)
+    held_by: dict[etree._Element, int] = {}
+    for el, length in scores.prose:
+        for holder in (el, *el.iterancestors()):
+            held_by[holder] = held_by.get(holder, 0) + length
+    nodes = _with_siblings(best, adjusted, held_by)
+    # List items are left out of the measure: on news portals they are mostly teaser lists of other stories.
+    prose = [(el, length) for el, length in scores.prose if _tag(el) != "li"]
+    total = sum(length for _, length in prose)
+    chosen = set(nodes)
+    held = sum(length for el, length in prose if el in chosen or any(a in chosen for a in el.iterancestors()))
+    return nodes, held / total if total else 0.0
+
+
+def _with_siblings(top: etree._Element, adjusted: dict[etree._Element, float],
+                   held_by: dict[etree._Element, int]) -> list[etree._Element]:
+    """Readability's sibling rule: an article cut into several blocks (around an ad, say) is read whole."""
+    parent = top.getparent()
+    if parent is None or _tag(top) in ("body", "html"):
+        return [top]
+    threshold = max(10.0, adjusted[top] * 0.2)
+    nodes = []
+    for sibling in parent:
+        if sibling is top:
+            nodes.append(sibling)
+        elif _tag(sibling) and adjusted.get(sibling, 0.0) >= threshold and held_by.get(sibling, 0) >= SIBLING_PROSE:
+            # A class name alone ("content-head") earns a score; a sibling must also hold prose of its own.
+            nodes.append(sibling)
+        elif _tag(sibling) == "p":
+            text = sibling.text_content().strip()
+            density = _link_density(sibling, len(text))
+            if (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0 and text.endswith(".")):
+                nodes.append(sibling)
+    return nodes
 
 
 def _image_only(el: etree._Element) -> bool:
@@ -277,20 +328,21 @@ def find_main_text(doc: lxml_html.HtmlElement, *, title: str | None = None, lead
     root = body if body is not None else doc
     prune(root)
     skip = {" ".join(t.split()).casefold() for t in (title, lead) if t}
-    container = pick_container(root, skip)
-    if container is None:
+    nodes, share = pick_container(root, skip)
+    if not nodes:
         return MainText()
-    images = image_urls(container)
-    holds_title = bool(title) and any(clean_line(h.text_content()) == title for h in container.iter("h1", "h2"))
-    captions = mark_captions(container)
-    paragraphs = read_paragraphs(container, captions)
-    everything = read_paragraphs(container)
+    images = [url for node in nodes for url in image_urls(node)]
+    holds_title = bool(title) and any(clean_line(h.text_content()) == title
+                                      for node in nodes for h in node.iter("h1", "h2"))
+    captions = {c for node in nodes for c in mark_captions(node)}
+    paragraphs = [line for node in nodes for line in read_paragraphs(node, captions)]
+    everything = [line for node in nodes for line in read_paragraphs(node)]
     if sum(map(len, paragraphs)) < sum(map(len, everything)) * PHOTO_STORY_SHARE:
         # Most of the text sits under pictures: a photo story, whose captions are the story.
         paragraphs = everything
     chars = sum(map(len, paragraphs))
-    return MainText(paragraphs, images, confident=chars >= CONFIDENT_CHARS or (holds_title and chars > 0),
-                    after=lines_after(container))
+    confident = (chars >= CONFIDENT_CHARS and share >= MIN_PROSE_SHARE) or (holds_title and chars > 0)
+    return MainText(paragraphs, images, confident=confident, after=lines_after(nodes[-1]))
 
 
 def lines_after(container: etree._Element, limit: int = 3) -> list[str]:

@@ -119,7 +119,7 @@ NOISE_TAGS = frozenset({"script", "style", "noscript", "iframe", "nav", "header"
 NOISE_HINT = re.compile(
     r"comment|binh-?luan|ykien|y-kien|share|social|sociable|related|relate|lienquan|lien-quan|tinkhac|tin-khac|"
     r"banner|advert|quangcao|quang-cao|\bqc\b|qc-|\bads?\b|ads[-_]|adsense|\badv\b|sponsor|breadcrumb|"
-    r"(?:^|[\s_-])tags?(?:$|[\s_-])|hienthitags|keyword|rating|\brate\b|counter|thong-?ke|truy-?cap|"
+    r"(?:^|\s)(?:[\w-]*[_-])?tags?(?:$|\s)|hienthitags|keyword|rating|\brate\b|counter|thong-?ke|truy-?cap|"
     r"popup|modal|cookie|subscribe|newsletter|login|pagination|paging|font_?sizer|email-?print|likesubject|"
     r"like-?facebook|fb-like|toolbar|hotline|copyright|divpage|nextpage",
     re.I,
@@ -128,9 +128,13 @@ NOISE_HINT = re.compile(
 # such a box goes only when it does not read as prose.
 WEAK_NOISE_HINT = re.compile(
     r"othernews|other-?news|other_news|news-?other|more[-_]?news|tin-?moi|newest|mostview|most-?read|xem-?nhieu|"
-    r"promo|sidebar|widget|menu|navbar|navigation|search|footer",
+    r"promo|sidebar|widget|menu|navbar|navigation|search|footer|(?:^|\s)tags?[-_]\w+",
     re.I,
 )
+# Names of article-body wrappers: a box so named is never pruned, whatever else its classes say.
+BODY_HINT = re.compile(r"article-?body|articlebody|entry-?content|post-?content|article-?content|story-?body|"
+                       r"main-?content|news-?content|detail-?content|content-?detail|fck_detail|noi-?dung|chi-?tiet|"
+                       r"body-?segment|article-?text|story-?content", re.I)
 # Words in class/id that mark the article body, and words that mark everything else (Readability's weights).
 POSITIVE_HINT = re.compile(r"article|body|content|entry|main|post|text|detail|chitiet|chi-tiet|noidung|noi-dung|"
                            r"fck|story|news-?content|baiviet", re.I)
