@@ -17,8 +17,17 @@ from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from feed.dates import find_vn_datetime, parse_vn_datetime
-from feed.extract_main import find_main_text, image_urls, read_paragraphs
-from feed.extract_meta import HAS_CLOCK, find_sapo, find_visible_date, fold_title, headings, pick_title, read_metadata
+from feed.extract_main import find_main_text, lines_after, prune, read_blocks, read_paragraphs
+from feed.extract_meta import (
+    HAS_CLOCK,
+    find_sapo,
+    find_visible_date,
+    fold_title,
+    headings,
+    pick_title,
+    read_metadata,
+    sapo_text,
+)
 from feed.models import Extracted
 from feed.noise import (
     CAPTION_SELECTORS,
@@ -67,18 +76,25 @@ def _drop(root: etree._Element, selectors: tuple[str, ...]) -> None:
                 element.drop_tree() if hasattr(element, "drop_tree") else element.getparent().remove(element)
 
 
-def _select_body(doc: lxml_html.HtmlElement, query: str, remove: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """Paragraphs and image URLs of the body a selector names, noise and captions removed."""
-    paragraphs: list[str] = []
-    images: list[str] = []
-    for node in Selector(root=doc).css(query):
-        element = node.root
-        if not isinstance(element, etree._Element):
-            continue
-        images.extend(image_urls(element))
+def _select_body(doc: lxml_html.HtmlElement, query: str,
+                 remove: tuple[str, ...]) -> tuple[list[str], list[str], list[str]]:
+    """Paragraphs, image URLs and the lines printed just after the body a selector names, chrome removed."""
+    nodes = [n.root for n in Selector(root=doc).css(query) if isinstance(n.root, etree._Element)]
+    # Of nested matches ("a, b" where b sits inside a) keep the outer one, so no text is read twice.
+    nodes = [n for n in nodes if not any(a in nodes for a in n.iterancestors())]
+    for element in nodes:
         _drop(element, (*NOISE_SELECTORS, *CAPTION_SELECTORS, *remove))
-        paragraphs.extend(read_paragraphs(element))
-    return paragraphs, images
+        prune(element)
+    paragraphs, images = read_blocks(nodes)
+    return paragraphs, images, lines_after(nodes[-1]) if nodes else []
+
+
+def _selected_lead(sel: Selector, query: str | None) -> str | None:
+    """The sapo a selector names, without the related-story links that trail it."""
+    if not query:
+        return None
+    nodes = [n.root for n in sel.css(query) if isinstance(n.root, etree._Element)]
+    return "\n".join(text for text in (sapo_text(n) for n in nodes) if text) or None
 
 
 def _clean_title(title: str | None) -> str | None:
@@ -137,7 +153,7 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     out.published_at = _published(pick(rules.published), meta, h1, doc, fetched_at)
     out.updated_at = parse_vn_datetime(meta["modified"], now=fetched_at) if meta.get("modified") else None
     selector_author = pick(rules.author)
-    lead = pick(rules.lead) or (find_sapo(h1, doc) if not rules.body else None)
+    lead = _selected_lead(sel, rules.lead) or (find_sapo(h1, doc) if not rules.body else None)
 
     paragraphs, images, generic, after = _body(doc, page, url, rules, meta, out, lead)
     lead = lead or _lead_from(meta.get("description"), out.title, [])
@@ -171,10 +187,10 @@ def _body(doc: lxml_html.HtmlElement, page: str, url: str, rules: Selectors, met
           out: Extracted, lead: str | None) -> tuple[list[str], list[str], dict[str, str | None], list[str]]:
     """The body by the first path that answers: selectors, JSON-LD articleBody, our finder, trafilatura."""
     if rules.body:
-        paragraphs, images = _select_body(doc, rules.body, rules.remove)
+        paragraphs, images, after = _select_body(doc, rules.body, rules.remove)
         if sum(map(len, paragraphs)) >= MIN_BODY_CHARS:
             out.method = "selectors"
-            return paragraphs, images, {}, []
+            return paragraphs, images, {}, after
     declared = _metadata_body(meta.get("body"))
     if declared:
         out.method = "metadata"
@@ -228,7 +244,8 @@ def _drop_heading_lines(paragraphs: list[str], title: str | None, lead: str | No
     for index, line in enumerate(paragraphs):
         key = fold_title(line)
         at_top = index < 6 and not kept
-        if key == key_title or (key_lead and (key == key_lead or (at_top and len(key) > 30 and key_lead.startswith(key)))):
+        repeats_lead = key_lead and (key == key_lead or (at_top and len(key) > 30 and key_lead.startswith(key)))
+        if key == key_title or repeats_lead:
             continue
         if at_top and len(line) < 60 and HAS_CLOCK.search(line) and find_vn_datetime(line):
             continue

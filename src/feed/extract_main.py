@@ -6,7 +6,6 @@ credits, sapo blocks). It answers when it is confident; the caller falls back to
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -18,8 +17,8 @@ from feed.noise import (
     NEGATIVE_HINT,
     NOISE_HINT,
     NOISE_TAGS,
-    WEAK_NOISE_HINT,
     POSITIVE_HINT,
+    WEAK_NOISE_HINT,
     looks_like_caption_style,
 )
 from feed.text import clean_line
@@ -33,10 +32,9 @@ CONTAINER_TAGS = frozenset({"div", "article", "section", "td", "main", "body", "
 MIN_PARAGRAPH = 25  # characters of text before a block counts as prose
 CONFIDENT_CHARS = 250  # a container with less text is trusted only when it also holds the headline
 MAX_CAPTION_WORDS = 40
-PHOTO_STORY_SHARE = 0.4
-MIN_PROSE_SHARE = 0.25
+PHOTO_STORY_SHARE = 0.4  # below this share of text outside captions, the captions are the story
+MIN_PROSE_SHARE = 0.25  # the chosen blocks must hold this share of the page's prose paragraphs
 SIBLING_PROSE = 200  # characters of prose a sibling block needs before it joins the body
-WIDEN_GAIN = 1.25  # an ancestor with this much more prose than the best block is the article  # the chosen blocks must hold this share of the page's prose paragraphs  # below this share of text outside captions, the captions are the story
 
 
 @dataclass
@@ -331,18 +329,24 @@ def find_main_text(doc: lxml_html.HtmlElement, *, title: str | None = None, lead
     nodes, share = pick_container(root, skip)
     if not nodes:
         return MainText()
-    images = [url for node in nodes for url in image_urls(node)]
     holds_title = bool(title) and any(clean_line(h.text_content()) == title
                                       for node in nodes for h in node.iter("h1", "h2"))
+    paragraphs, images = read_blocks(nodes)
+    chars = sum(map(len, paragraphs))
+    confident = (chars >= CONFIDENT_CHARS and share >= MIN_PROSE_SHARE) or (holds_title and chars > 0)
+    return MainText(paragraphs, images, confident=confident, after=lines_after(nodes[-1]))
+
+
+def read_blocks(nodes: list[etree._Element]) -> tuple[list[str], list[str]]:
+    """Paragraphs and picture URLs of the body blocks, captions left out unless they are the story."""
+    images = [url for node in nodes for url in image_urls(node)]
     captions = {c for node in nodes for c in mark_captions(node)}
     paragraphs = [line for node in nodes for line in read_paragraphs(node, captions)]
     everything = [line for node in nodes for line in read_paragraphs(node)]
     if sum(map(len, paragraphs)) < sum(map(len, everything)) * PHOTO_STORY_SHARE:
         # Most of the text sits under pictures: a photo story, whose captions are the story.
         paragraphs = everything
-    chars = sum(map(len, paragraphs))
-    confident = (chars >= CONFIDENT_CHARS and share >= MIN_PROSE_SHARE) or (holds_title and chars > 0)
-    return MainText(paragraphs, images, confident=confident, after=lines_after(nodes[-1]))
+    return paragraphs, images
 
 
 def lines_after(container: etree._Element, limit: int = 3) -> list[str]:

@@ -157,7 +157,8 @@ def looks_like_caption_style(el: Any) -> bool:
         if not isinstance(node.tag, str):
             continue
         tag = node.tag.lower()
-        if tag in ("em", "i") and (node.text or "").strip() and len(node.text_content()) >= len(el.text_content()) * 0.8:
+        whole = len(el.text_content()) * 0.8
+        if tag in ("em", "i") and (node.text or "").strip() and len(node.text_content()) >= whole:
             return True
         if node.get("align", "").lower() == "center" or _CAPTION_STYLE.search(node.get("style") or ""):
             return True
