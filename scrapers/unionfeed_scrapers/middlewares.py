@@ -187,6 +187,11 @@ class ConditionalRequestMiddleware:
         return None
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        if request.meta.get(DISCOVERY):
+            # Final outcome of a discovery page (retries are behind us): what health judges a run by.
+            outcome = "ok" if response.status in (200, 304) else "failed" if response.status >= 400 else None
+            if outcome:
+                self.crawler.stats.inc_value(f"unionfeed/discovery_{outcome}")
         if not self.enabled:
             return response
         if not (request.meta.get(DISCOVERY) or is_robots(request)):
@@ -211,6 +216,8 @@ class ConditionalRequestMiddleware:
         return response
 
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
+        if request.meta.get(DISCOVERY) and not isinstance(exception, IgnoreRequest):
+            self.crawler.stats.inc_value("unionfeed/discovery_failed")
         if self.enabled and not isinstance(exception, IgnoreRequest):
             self.tainted.update(request.meta.get(VIA, ()))
             if request.meta.get(DISCOVERY):

@@ -1,4 +1,4 @@
-"""Hands each fetched article to the store: classify, upsert, cluster; records the crawl run."""
+"""Hands each fetched article to the store: classify, upsert, cluster; records the crawl run and its health figures."""
 
 from __future__ import annotations
 
@@ -11,39 +11,45 @@ from feed.dedup import assign_cluster
 from feed.settings import load_settings
 from feed.store import Store
 
+FIELDS = ("title", "date", "body")
+
 
 class StorePipeline:
     """One store connection per spider; one crawl-run record per spider run."""
 
-    def __init__(self, db_url: str) -> None:
+    def __init__(self, db_url: str, crawler: Any = None) -> None:
         self.db_url = db_url
+        self.crawler = crawler
         self.store: Store | None = None
         self.run_id: int | None = None
         self.counts = {"new": 0, "updated": 0, "unchanged": 0, "errors": 0, "meetings": 0}
+        # Field coverage of the article pages fetched in this run: how many had a title, a date, a body.
+        self.fields = dict.fromkeys(FIELDS, 0)
+        self.extracted = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
-        pipeline = cls(crawler.settings.get("UNIONFEED_DB_URL") or load_settings().db_url)
+        pipeline = cls(crawler.settings.get("UNIONFEED_DB_URL") or load_settings().db_url, crawler)
         # Pipelines close before Scrapy knows why the spider stopped; the signal carries the reason.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
-        pipeline.crawler = crawler
         return pipeline
 
-    # `spider` is optional: Scrapy >= 2.14 stops passing it; the crawler's spider is the same object.
     def open_spider(self, spider: Any = None) -> None:
+        # Scrapy >= 2.14 stops passing the spider to pipelines; the crawler always knows it.
         spider = spider or self.crawler.spider
         self.store = Store(self.db_url)
         self.run_id = self.store.start_run(spider.source.slug)
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
-        spider = spider or self.crawler.spider
         assert self.store is not None
         slug = item["source"]
         article = item.get("article")
+        if article is not None:
+            self._count_fields(article)
         if item.get("error") or article is None:
             self.counts["errors"] += 1
             self.store.record_error(slug, item["url"], item.get("error") or "unknown error", self.run_id)
-            spider.crawler.stats.inc_value("unionfeed/page_errors")
+            self.crawler.stats.inc_value("unionfeed/page_errors")
             return item
         meeting = classify(article.title, article.body_text, published_at=article.published_at, lead=article.lead)
         result = self.store.upsert(slug, article, meeting, fetched_at=item.get("fetched_at"))
@@ -51,8 +57,22 @@ class StorePipeline:
             assign_cluster(self.store, result.article_id)
         self.counts[result.status] += 1
         self.counts["meetings"] += int(meeting.is_report)
-        spider.crawler.stats.inc_value(f"unionfeed/articles_{result.status}")
+        self.crawler.stats.inc_value(f"unionfeed/articles_{result.status}")
         return item
+
+    def _count_fields(self, article: Any) -> None:
+        self.extracted += 1
+        self.fields["title"] += bool(article.title)
+        self.fields["date"] += article.published_at is not None
+        self.fields["body"] += bool(article.body_text)
+
+    def health_figures(self, spider: Any) -> dict[str, int]:
+        """What the health judgement reads from a run besides Scrapy's own stats."""
+        return {
+            "found": len(getattr(spider, "queued", ())),  # article URLs discovered, known or not
+            "extracted": self.extracted,
+            **{f"field_{name}": count for name, count in self.fields.items()},
+        }
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.store is None or self.run_id is None:
@@ -65,6 +85,7 @@ class StorePipeline:
             updated=self.counts["updated"],
             errors=self.counts["errors"],
             finish_reason=str(reason),
-            stats={**{k: v for k, v in stats.items() if isinstance(v, int | float | str)}, **self.counts},
+            stats={**{k: v for k, v in stats.items() if isinstance(v, int | float | str)}, **self.counts,
+                   **self.health_figures(spider)},
         )
         self.store.close()

@@ -59,9 +59,15 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Schedule every enabled source and keep crawling and publishing (and serving with --serve)."""
+    from rich.console import Console
+
+    from feed.runlog import configure_logging
     from feed.schedule import run_scheduler
 
-    return run_scheduler(settings, _sources(settings), serve=args.serve, host=args.host, port=args.port)
+    console = Console(stderr=True)
+    configure_logging(logging.DEBUG if args.verbose else logging.INFO, console=console)
+    return run_scheduler(settings, _sources(settings), serve=args.serve, host=args.host, port=args.port,
+                         stop_grace=args.stop_grace, console=console)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -95,29 +101,31 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    """Print each source's latest crawl run."""
+    """Print every source's health: state, why, latest run; --write also writes status.json and health.atom."""
     from rich.console import Console
-    from rich.table import Table
 
-    from feed.store import Store, local_time
+    from feed.health import source_health
+    from feed.health_publish import publish_health, status_document, status_table
+    from feed.store import Store, now_utc
 
+    sources = _sources(settings)
     store = Store(settings.db_url)
     try:
-        runs = store.last_runs()
+        if args.write:
+            publish_health(store, settings, sources)
+        healths = source_health(store, sources, time_limit=settings.crawl_time_limit)
         total = store.count()
     finally:
         store.close()
-    table = Table("source", "last run", "reason", "pages", "new", "updated", "errors")
-    for source in _sources(settings):
-        run = runs.get(source.slug)
-        if run is None:
-            table.add_row(source.slug, "never", "", "", "", "", "")
-            continue
-        when = local_time(run.finished_at or run.started_at)
-        table.add_row(source.slug, f"{when:%Y-%m-%d %H:%M}" if when else "", run.finish_reason or "running",
-                      str(run.pages), str(run.new), str(run.updated), str(run.errors))
-    Console().print(table)
-    print(f"{total} articles stored")
+    if args.json:
+        _print_json(status_document(healths, now_utc()))
+        return 0
+    # Piped output keeps every column readable instead of squeezing into 80.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console.print(status_table(healths))
+    broken = [h.slug for h in healths if h.broken]
+    print(f"{total} articles stored; {len(broken)} of {len(healths)} sources broken"
+          + (f": {', '.join(broken)}" if broken else ""))
     return 0
 
 
@@ -211,10 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=8080)
         if name == "run":
             p.add_argument("--serve", action="store_true", help="also serve the published folder")
+            p.add_argument("--stop-grace", type=float, default=8.0, metavar="SECONDS",
+                           help="on SIGTERM, how long a running crawl may take to stop before it is killed")
     p = add("sources", cmd_sources, "list or check the configured sources")
     p.add_argument("action", choices=["list", "check"])
     p.add_argument("slugs", nargs="*")
-    add("status", cmd_status, "show each source's latest crawl")
+    p = add("status", cmd_status, "show each source's health and latest crawl")
+    p.add_argument("--write", action="store_true", help="also write status.json and feeds/health.atom")
+    p.add_argument("--json", action="store_true", help="print status.json's document instead of a table")
     p = add("extract", cmd_extract, "extract articles from files or URLs, one JSON object a line")
     p.add_argument("targets", nargs="+", metavar="FILE_OR_URL")
     p.add_argument("--url", help="the page's real URL (for saved files)")
