@@ -63,6 +63,30 @@ def _check_css(value: str | None) -> str | None:
     return value
 
 
+MIN_POLL_GAP_MINUTES = 5  # the same floor as `interval`: no source is polled more often than this
+
+
+def _check_cron(value: str | None) -> str | None:
+    """A five-field crontab line (Vietnam time) whose polls are at least MIN_POLL_GAP_MINUTES apart."""
+    if value is None:
+        return None
+    from datetime import datetime, timedelta
+    from itertools import pairwise
+
+    from feed.cron import cron_trigger, fire_times
+
+    try:
+        trigger = cron_trigger(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a crontab line (minute hour day month weekday) {value!r}: {exc}") from exc
+    fires = fire_times(trigger, datetime(2026, 1, 1, tzinfo=trigger.timezone), 50)
+    if not fires:
+        raise ValueError(f"crontab line {value!r} never fires")
+    if any(b - a < timedelta(minutes=MIN_POLL_GAP_MINUTES) for a, b in pairwise(fires)):
+        raise ValueError(f"crontab line {value!r} polls more often than every {MIN_POLL_GAP_MINUTES} minutes")
+    return value
+
+
 class Selectors(Strict):
     title: str | None = None
     published: str | None = None
@@ -157,10 +181,12 @@ class Source(Strict):
     discovery: Discovery
     selectors: Selectors = Selectors()
     interval: int = Field(default=60, ge=5, le=10080)
+    cron: str | None = None  # a crontab line in Vietnam time; when given it replaces interval
     enabled: bool = True
     verified: Verified = Verified()
 
     _homepage = field_validator("homepage")(_check_http_url)
+    _cron = field_validator("cron")(_check_cron)
 
     @field_validator("slug")
     @classmethod

@@ -1,0 +1,214 @@
+"""The scheduler: triggers, misfire grace, restarts, the job function for real, and SIGTERM on `unionfeed run`.
+
+Time is compressed by injecting the poll period into build_scheduler (the config validator keeps its
+five-minute floor); crawls are real Scrapy runs against loopback sites.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import feedparser
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+
+from feed.cron import cron_trigger, fire_times
+from feed.schedule import (
+    GridInterval,
+    Runner,
+    build_scheduler,
+    first_run_times,
+    jitter_for,
+    poll_period,
+    sweep_temporary_files,
+)
+from feed.settings import Settings, load_settings
+from feed.sources import ConfigError, Source, load_sources, parse_sources
+from feed.store import CrawlRun, Store
+
+from .loopback_sites import Site, serve, source_entry, write_config
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+BASE = {"slug": "a", "name": "A", "kind": "other", "homepage": "https://a.vn/",
+        "discovery": {"feeds": ["https://a.vn/rss"]}}
+
+
+def source(**changes: object) -> Source:
+    return parse_sources({"sources": [{**BASE, **changes}]}, "sources.yaml")[0]
+
+
+# --- the cron field -----------------------------------------------------------------------------------------
+def test_cron_field_is_optional_and_validated() -> None:
+    assert source().cron is None
+    assert source(cron="0 7,12,17 * * 1-5").cron == "0 7,12,17 * * 1-5"
+    for bad, message in (("* * * * *", "more often than every 5 minutes"), ("*/2 8 * * *", "more often"),
+                         ("61 * * * *", "not a crontab line"), ("0 7 * *", "not a crontab line"),
+                         ("0 0 31 2 *", "never fires"), ("0 7 * * 8", "not a crontab line")):
+        with pytest.raises(ConfigError, match=f"sources.yaml: source #1 \\(a\\): field cron: .*{message}"):
+            source(cron=bad)
+
+
+def test_cron_weekdays_follow_crontab_not_apscheduler() -> None:
+    # APScheduler 3 counts Monday as 0; an operator writing 1-5 means Monday to Friday, and 0 is Sunday.
+    start = datetime(2026, 3, 1, tzinfo=VN)  # a Sunday
+    weekdays = [t.strftime("%a") for t in fire_times(cron_trigger("0 7 * * 1-5"), start, 7)]
+    assert weekdays == ["Mon", "Tue", "Wed", "Thu", "Fri", "Mon", "Tue"]
+    assert [t.strftime("%a") for t in fire_times(cron_trigger("30 6 * * 0"), start, 2)] == ["Sun", "Sun"]
+    assert fire_times(cron_trigger("30 6 * * 0"), start, 1)[0] == datetime(2026, 3, 1, 6, 30, tzinfo=VN)
+
+
+# --- triggers and jobs --------------------------------------------------------------------------------------
+def test_jitter_never_accumulates() -> None:
+    start = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    trigger = GridInterval(hours=1, start_date=start, jitter=300)
+    fired, when = [], trigger.get_next_fire_time(None, start - timedelta(seconds=1))
+    for _ in range(24 * 7):
+        fired.append(when)
+        when = trigger.get_next_fire_time(when, when)
+    for hour, at in enumerate(fired):
+        slot = start + timedelta(hours=hour)
+        assert slot <= at <= slot + timedelta(seconds=300)
+    assert fired[-1] < start + timedelta(days=7)  # one poll every hour for a week: none lost to drift
+
+
+def test_each_source_gets_one_job_with_grace_matched_to_its_period(tmp_path: Path) -> None:
+    settings = Settings(data=tmp_path)
+    sources = [source(slug="hourly", interval=60), source(slug="daily", interval=1440),
+               source(slug="weekdays", cron="0 7 * * 1-5"), source(slug="off", enabled=False)]
+    scheduler = build_scheduler(settings, sources, Runner(settings, sources))
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"hourly", "daily", "weekdays"}
+    assert jobs["hourly"].misfire_grace_time == 3600 and jobs["daily"].misfire_grace_time == 86400
+    assert jobs["weekdays"].misfire_grace_time == 86400  # the typical gap of its crontab line
+    for job in jobs.values():
+        assert job.coalesce is True and job.max_instances == 1
+    assert isinstance(jobs["weekdays"].trigger, CronTrigger) and isinstance(jobs["hourly"].trigger, GridInterval)
+    assert jitter_for(poll_period(sources[0])) == 300 and jitter_for(timedelta(minutes=10)) == 60
+
+
+def test_after_a_restart_overdue_sources_run_soon_and_spread_out(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    now = datetime.now(UTC)
+    sources = [source(slug=f"s{i}", interval=60) for i in range(6)]
+    finished = {"s0": timedelta(hours=5), "s1": timedelta(hours=2), "s2": timedelta(minutes=61),
+                "s3": timedelta(minutes=20)}  # s4 and s5 never ran
+    for slug, ago in finished.items():
+        run = store.start_run(slug)
+        store.finish_run(run, pages=1, new=0, updated=0, errors=0, finish_reason="finished", stats={})
+        with store.session() as s:  # back-date the run as if it happened before the restart
+            s.get(CrawlRun, run).started_at = now - ago
+    starts = first_run_times(sources, store, now)
+    store.close()
+    assert abs(starts["s3"] - (now + timedelta(minutes=40))) < timedelta(seconds=1)  # not overdue: keeps its time
+    overdue = sorted(starts[s] for s in ("s0", "s1", "s2", "s4", "s5"))
+    assert overdue[0] == now and overdue[-1] <= now + timedelta(minutes=5)
+    assert all(b - a >= timedelta(seconds=14) for a, b in pairwise(overdue))
+    assert starts["s0"] < starts["s1"] < starts["s2"]  # the most overdue first
+
+
+def test_sweep_removes_only_stale_temporary_files(tmp_path: Path) -> None:
+    stale, fresh, real = tmp_path / "feeds" / ".all.atom.x1.tmp", tmp_path / ".index.html.x2.tmp", tmp_path / "a.atom"
+    for path in (stale, fresh, real):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    os.utime(stale, (time.time() - 120, time.time() - 120))
+    assert sweep_temporary_files(tmp_path) == 1
+    assert not stale.exists() and fresh.exists() and real.exists()
+
+
+# --- the job function and the scheduler, for real ------------------------------------------------------------
+@pytest.fixture
+def sites(tmp_path: Path) -> Iterator[tuple[list[Site], Settings, list[Source]]]:
+    now = datetime.now(UTC)
+    sites = [Site("lien-doan-x", articles=6, start=now - timedelta(days=2), gap=timedelta(hours=6)),
+             Site("lien-doan-y", articles=4, start=now - timedelta(days=1), gap=timedelta(hours=5))]
+    with serve(sites) as bases:
+        config = write_config(tmp_path / "config", [source_entry(s.name, bases[s.name]) for s in sites])
+        settings = load_settings(config, tmp_path / "data")
+        yield sites, settings, load_sources(config)
+
+
+def test_a_job_crawls_judges_health_and_publishes(sites: tuple[list[Site], Settings, list[Source]]) -> None:
+    _, settings, sources = sites
+    runner = Runner(settings, sources)
+    runner.run_source("lien-doan-x")
+    status = json.loads((settings.public / "status.json").read_text(encoding="utf-8"))
+    states = {s["slug"]: s for s in status["sources"]}
+    assert states["lien-doan-x"]["state"] == "ok" and states["lien-doan-x"]["last_run"]["new"] == 6
+    assert states["lien-doan-y"]["state"] == "pending"
+    assert runner.counts["published"] == 1 and (settings.public / "feeds" / "all.atom").is_file()
+    assert not feedparser.parse(str(settings.public / "feeds" / "health.atom")).bozo
+    runner.run_source("lien-doan-x")  # nothing new, health unchanged, published moments ago: no publish
+    assert runner.counts["published"] == 1 and runner.counts["finished"] == 2
+
+
+def test_compressed_schedule_runs_every_poll_once(sites: tuple[list[Site], Settings, list[Source]]) -> None:
+    _, settings, sources = sites
+    runner = Runner(settings, sources)
+    scheduler = build_scheduler(settings, sources, runner, period_for=lambda s: timedelta(seconds=5))
+    scheduler.start()
+    time.sleep(13)
+    scheduler.shutdown(wait=True)
+    store = Store(settings.db_url)
+    counts = {s.slug: len(store.runs(s.slug)) for s in sources}
+    store.close()
+    # Polls at ~0, 5 and 10 s (+ jitter up to 0.5 s): three each, none missed, none doubled.
+    assert counts == {"lien-doan-x": 3, "lien-doan-y": 3}, counts
+    assert runner.counts["missed"] == 0 and runner.counts["overlapping"] == 0
+
+
+# --- SIGTERM ------------------------------------------------------------------------------------------------
+def read_events(path: Path) -> list[dict[str, object]]:
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def test_sigterm_stops_a_running_crawl_and_leaves_complete_files(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    slow = Site("cham", articles=30, start=now - timedelta(days=3), gap=timedelta(hours=2), delay=0.5)
+    with serve([slow]) as bases:
+        config = write_config(tmp_path / "config", [source_entry("cham", bases["cham"])])
+        log_path = tmp_path / "run.log"
+        env = {**os.environ, "UNIONFEED_LOG_FORMAT": "json"}
+        with log_path.open("w") as log:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "feed.cli", "--config", str(config), "--data", str(tmp_path / "data"), "run",
+                 "--stop-grace", "4"], stdout=log, stderr=subprocess.STDOUT, env=env)
+            try:
+                deadline = time.monotonic() + 60
+                while not any(e.get("event") == "crawl_started" for e in read_events(log_path)):
+                    assert time.monotonic() < deadline and child.poll() is None, log_path.read_text()
+                    time.sleep(0.2)
+                time.sleep(2)  # some articles fetched, most not
+                sent = time.monotonic()
+                child.send_signal(signal.SIGTERM)
+                code = child.wait(timeout=30)
+                took = time.monotonic() - sent
+            finally:
+                if child.poll() is None:
+                    child.kill()
+    assert code == 0, log_path.read_text()
+    assert took < 4 + 10, took
+    events = [e.get("event") for e in read_events(log_path)]
+    assert "stopping" in events and events[-1] == "stopped"
+    public = tmp_path / "data" / "public"
+    assert not list(public.rglob(".*.tmp"))
+    json.loads((public / "status.json").read_text(encoding="utf-8"))
+    for feed in public.rglob("*.atom"):
+        assert not feedparser.parse(str(feed)).bozo, feed
+    store = Store(load_settings(config, tmp_path / "data").db_url)
+    run = store.runs("cham", limit=1)[0]
+    stored = len(store.known_urls("cham"))
+    store.close()
+    # Scrapy closed the spider on the signal: the run is recorded, with what it stored so far.
+    assert run.finish_reason == "shutdown" and 0 < stored < 30
