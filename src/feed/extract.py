@@ -17,7 +17,7 @@ from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from feed.dates import find_vn_datetime, parse_vn_datetime
-from feed.extract_main import find_main_text, lines_after, prune, read_blocks, read_paragraphs
+from feed.extract_main import find_main_text, image_urls, lines_after, prune, read_blocks, read_paragraphs
 from feed.extract_meta import (
     HAS_CLOCK,
     find_sapo,
@@ -82,10 +82,11 @@ def _select_body(doc: lxml_html.HtmlElement, query: str,
     nodes = [n.root for n in Selector(root=doc).css(query) if isinstance(n.root, etree._Element)]
     # Of nested matches ("a, b" where b sits inside a) keep the outer one, so no text is read twice.
     nodes = [n for n in nodes if not any(a in nodes for a in n.iterancestors())]
+    images = [url for element in nodes for url in image_urls(element)]  # before removal: the lead picture counts
     for element in nodes:
         _drop(element, (*NOISE_SELECTORS, *CAPTION_SELECTORS, *remove))
         prune(element)
-    paragraphs, images = read_blocks(nodes)
+    paragraphs, _ = read_blocks(nodes)
     return paragraphs, images, lines_after(nodes[-1]) if nodes else []
 
 
@@ -140,17 +141,23 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     out = Extracted(url=url)
     out.canonical_url = urljoin(url, meta["url"]) if meta.get("url") else None
 
-    def pick(query: str | None) -> str | None:
+    def pick(query: str | None, attributes: bool = False) -> str | None:
         if not query:
             return None
+        nodes = [n for n in sel.css(query) if isinstance(n.root, etree._Element)]
+        # Of nested matches (".author, .author .name") keep the outer one, so no text is read twice.
+        nodes = [n for n in nodes if not any(a in {m.root for m in nodes} for a in n.root.iterancestors())]
         # .xpath on the matched elements, not "query ::text": in "a, b ::text" the pseudo-element binds only to b.
-        return clean_line(" ".join(sel.css(query).xpath(".//text()").getall())) or None
+        texts = [" ".join(n.xpath(".//text()").getall()) for n in nodes]
+        if attributes:  # <time datetime="…"> carries the clock time its text leaves out
+            texts = [v for n in nodes for v in n.xpath("@datetime | @content").getall()] + texts
+        return clean_line(" ".join(texts)) or None
 
     h1s = headings(doc)
     out.title = _clean_title(pick(rules.title) or pick_title(meta, h1s))
     h1 = next((h for h in h1s if out.title and fold_title(clean_line(h.text_content())) == fold_title(out.title)),
               h1s[0] if h1s else None)
-    out.published_at = _published(pick(rules.published), meta, h1, doc, fetched_at)
+    out.published_at = _published(pick(rules.published, attributes=True), meta, h1, doc, fetched_at)
     out.updated_at = parse_vn_datetime(meta["modified"], now=fetched_at) if meta.get("modified") else None
     selector_author = pick(rules.author)
     lead = _selected_lead(sel, rules.lead) or (find_sapo(h1, doc) if not rules.body else None)

@@ -66,7 +66,7 @@ AUTHOR_PATTERNS = tuple(
     )
 )
 # A last line that is just a name ("Minh Tân", "Anh Cao", "Ban TGNC") is the byline of Vietnamese reports.
-_NAME = r"(?:[A-ZĐÂĂÊÔƠƯ][\w.]*(?:\s+|$)){1,5}"
+_NAME = r"(?:[^\W\d_][\w.]*(?:\s+|$)){1,5}"
 NAME_LINE = re.compile(rf"^{_NAME}(?:(?:-|–|,|&|và)\s+{_NAME}){{0,3}}(?:\([^()]{{1,80}}\))?\s*\.?$")
 # "Theo Minh Nguyễn/Vcamp.vn", "Theo Sầm Hoa (Vietnamnet/Reuters)": a writer and the outlet the story came from.
 WRITER_CREDIT = re.compile(r"^\(?\s*Theo\s+(?P<name>[^()/]{2,60}?)\s*(?:/\s*|\(\s*)(?P<src>[^()]{2,80}?)\s*\)?\s*\.?$",
@@ -108,7 +108,11 @@ def parse_writer_credit(line: str) -> tuple[str, str] | None:
 def looks_like_name_line(line: str) -> bool:
     """True for a short closing line that is a person's or desk's name rather than a sentence."""
     text = line.strip()
-    return 2 <= len(text) <= MAX_NAME_LINE and bool(NAME_LINE.match(text)) and not text.endswith((":", ","))
+    words = [w for w in re.split(r"[\s,&()–-]+", text) if w and w != "và"]
+    # Every word of a name is capitalised ("Ngọc Ánh", "K. Miên"); the regex alone cannot test Vietnamese capitals.
+    capitalised = all(w[0].isupper() for w in words if w[0].isalpha())
+    return (2 <= len(text) <= MAX_NAME_LINE and capitalised and bool(NAME_LINE.match(text))
+            and not text.endswith((":", ",")))
 
 # --- Vocabulary for finding the main text without selectors (feed.extract_main) -------------------------------
 # Tags that never hold article text.
