@@ -7,12 +7,11 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from itertools import accumulate
 from importlib import resources
+from itertools import accumulate
 from typing import Any
 
 import yaml
@@ -50,9 +49,8 @@ class Folded:
         self.orig = text
         parts = _SPLIT.split(text)
         self._owords = parts[1::2]
-        folded = list(map(_FOLD_CACHE.get, self._owords))
-        if None in folded:
-            folded = [f or _fold_word(w) for f, w in zip(folded, self._owords)]
+        cached = list(map(_FOLD_CACHE.get, self._owords))
+        folded = [f or _fold_word(w) for f, w in zip(cached, self._owords, strict=True)]
         parts[1::2] = folded
         self._parts = parts
         self.fwords = folded  # the folded words; blanked ones become ""
@@ -78,7 +76,7 @@ class Folded:
     def numbers(self) -> list[int]:
         """Indices of the words that start a number ("15/01/2021" once, not again at "01")."""
         text, starts = self.text, self._word_map()[0]
-        return [i for i, (w, p) in enumerate(zip(self.fwords, starts))
+        return [i for i, (w, p) in enumerate(zip(self.fwords, starts, strict=True))
                 if w[:1].isdigit() and (p < 2 or text[p - 1] not in ".,/:-–" or not text[p - 2].isdigit())]
 
     def to_orig(self, fpos: int) -> int:
@@ -198,8 +196,8 @@ def _compile_seq(src: str, macros: dict[str, str], needs: list[frozenset[str]] |
         if tok.startswith("$"):
             rx, heads = _compile_seq(macros[tok[1:]], macros)
             items.append((f"(?:{rx})", "req", heads))
-        elif tok in ("*", "**"):
-            items.append((str(4 if tok == "*" else 20), "gap", None))
+        elif tok in ("*", "**", "[*]", "[**]"):  # a gap is optional already
+            items.append((str(4 if tok.strip("[]") == "*" else 20), "gap", None))
         elif tok == "#":
             items.append((_NUMBER, "req", None))
         elif tok[0] in "{[":
@@ -222,17 +220,14 @@ def _heads(items: _Items) -> Heads:
     for i, (_, mode, heads) in enumerate(items):
         if mode == "gap" or heads is None:
             return None
-        rest: Heads | str = "unread"
-        for head in heads:
-            if head[1]:
-                found.add(head)
-                continue
-            if rest == "unread":
-                rest = _heads(items[i + 1 :]) if i + 1 < len(items) else frozenset()
-            if not rest:  # the pattern ends, or anything may follow
-                found.add((head[0], None))
-            else:
-                found.update((head[0], nxt[0]) for nxt in rest)  # type: ignore[union-attr]
+        found.update(h for h in heads if h[1])
+        singles = [h[0] for h in heads if not h[1]]  # one-word heads: the second word comes from what follows
+        if singles:
+            rest = _heads(items[i + 1 :]) if i + 1 < len(items) else None
+            if rest:
+                found.update((w, nxt[0]) for w in singles for nxt in rest)
+            else:  # the pattern ends here, or anything may follow
+                found.update((w, None) for w in singles)
         if mode == "req":
             return frozenset(found)
     return frozenset(found) or None
@@ -325,7 +320,8 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
                   for r in data["kinds"])
     words = {k: v for k, v in data["primary"].items() if k != "verb_mention"}
     # "..._before" patterns must end where the meeting word starts.
-    primary = {k: re.compile(pat(v).search.pattern + (r"\W*\Z" if k.endswith("_before") else "")) for k, v in words.items()}
+    primary = {k: re.compile(pat(v).search.pattern + (r"\W*\Z" if k.endswith("_before") else ""))
+               for k, v in words.items()}
     meeting = pat("$MEETING")
     return Vocabulary(
         cues=tuple(cues), kinds=kinds, threshold=float(data["threshold"]),
@@ -355,6 +351,7 @@ class Mention:
     sentence: str
     strength: int  # 2: organised ("tổ chức Hội nghị"), 1: held (attended, spoken at), 0: only named
     sentence_span: tuple[int, int]
+    ceremonial: bool = False  # "hội nghị tuyên dương", "hội nghị kỷ niệm": a ceremony named as a meeting
 
 
 _RANK = {("lead", 2): 0, ("title", 2): 1, ("lead", 1): 2, ("title", 1): 3, ("title", 0): 3, ("body", 2): 4,
@@ -365,7 +362,7 @@ def _rank(m: Mention) -> tuple[int, int]:
     return _RANK.get((m.zone, m.strength), 7), m.start
 
 
-def _zone(pos: int, lead: tuple[int, int]) -> str:
+def _zone(pos: int, lead: tuple[int, int, int]) -> str:
     """The title runs up to the lead's search start; the lead is its span; the body is the rest."""
     return "lead" if lead[0] <= pos < lead[1] else ("title" if pos < lead[2] else "body")
 
@@ -403,12 +400,11 @@ def _mentions(doc: Folded, voc: Vocabulary, lead: tuple[int, int, int]) -> list[
     hits = sorted([(*span, 0) for span in nouns.spans(doc)] + [(*span, 2) for span in verbs.spans(doc)])
     found = []
     for start, end, floor in hits:
-        if voc.ceremonial.at.match(doc.text, start):
-            continue
         s_start, s_end = _sentence_bounds(doc.text, start)
         strength = max(floor, _strength(doc.text, start, end, (s_start, s_end), voc))
         found.append(Mention(_zone(start, lead), start, doc.text[start : min(s_end, start + 240)],
-                             doc.text[s_start:s_end], strength, (s_start, s_end)))
+                             doc.text[s_start:s_end], strength, (s_start, s_end),
+                             bool(voc.ceremonial.at.match(doc.text, start))))
     return found
 
 
@@ -434,7 +430,7 @@ def _kind_of(primary: Mention, mentions: list[Mention], voc: Vocabulary) -> tupl
     # "Hội nghị." in the lead takes its name from another mention in the lead or title.
     named = [m for m in mentions if m.zone == "title" and m.start <= 2]  # the title opens the document
     if len(primary.phrase.split()) <= 4:
-        named += sorted((m for m in mentions if m.zone in ("lead", "title")), key=_rank)
+        named += sorted((m for m in mentions if m.zone in ("lead", "title") and not m.ceremonial), key=_rank)
     for other in named:
         better, why = decide_kind(other, voc)
         if other is not primary and better != "other_meeting":
@@ -444,16 +440,19 @@ def _kind_of(primary: Mention, mentions: list[Mention], voc: Vocabulary) -> tupl
 
 # --- scoring -------------------------------------------------------------------------------------------------
 
-def _score(doc: Folded, lead: tuple[int, int, int], voc: Vocabulary) -> tuple[float, dict[str, float]]:
-    fired: dict[str, float] = {}
+def _score(doc: Folded, lead: tuple[int, int, int], voc: Vocabulary) -> tuple[float, dict[str, dict[str, float]]]:
+    """The sum of the cues that fired (each counted once, at its best zone) and the cues by stage."""
+    fired: dict[str, dict[str, float]] = {}
+    total = 0.0
     for cue in voc.cues:
         best = 0.0
         for start, _ in cue.pattern.spans(doc):
             w = cue.weights[_zone(start, lead)]
             best = w if abs(w) > abs(best) else best
         if best:
-            fired[cue.name] = round(best, 2)
-    return round(sum(fired.values()), 2), fired
+            fired.setdefault(cue.stage, {})[cue.pattern.source] = round(best, 2)
+            total += best
+    return round(total, 2), fired
 
 
 def _tidy(text: str | None) -> str:
@@ -489,7 +488,7 @@ def _prepare(title: str | None, text: str, lead: str | None, voc: Vocabulary) ->
 
 def analyse(title: str | None, text: str, *, published_at: datetime | None = None,
             lead: str | None = None) -> tuple[Meeting, dict[str, Any]]:
-    """Classify and explain: the Meeting, plus the cues that fired (cue -> weight) and the kind rule."""
+    """Classify and explain: the Meeting, plus the cues that fired (stage -> cue -> weight) and the kind rule."""
     voc = vocabulary()
     doc, body_at = _prepare(title, text or "", lead, voc)
     if not any(p.spans(doc) for p in voc.mentions):  # no meeting word at all: nothing else can make it a report
@@ -498,15 +497,21 @@ def analyse(title: str | None, text: str, *, published_at: datetime | None = Non
     lead_span = _lead_span(doc.text, body_at, voc.lead_min_words, voc.lead_max_chars)
     score, fired = _score(doc, lead_span, voc)
     explain: dict[str, Any] = {"report": fired, "score": score, "threshold": voc.threshold}
-    meeting = Meeting(score=score, cues=[f"{k} ({v:+g})" for k, v in fired.items()])
+    meeting = Meeting(score=score, cues=[f"{stage}: {cue} ({w:+g})" for stage, cues in fired.items()
+                                         for cue, w in cues.items()])
     if score < voc.threshold:
         return meeting, explain
     mentions = _mentions(doc, voc, lead_span)
     if not mentions:
         return meeting, explain
     primary = min(mentions, key=_rank)
+    if primary.ceremonial:  # the meeting the page reports is a ceremony ("hội nghị tuyên dương")
+        meeting.cues.append(f"veto: the meeting reported is a ceremony («{_orig_of(doc, primary)[:60]}»)")
+        explain["veto"] = "ceremony"
+        return meeting, explain
+    mentions = [m for m in mentions if not m.ceremonial]
     kind, rule, named = _kind_of(primary, mentions, voc)
-    explain["kind"] = {kind: rule, "phrase": named.phrase[:160]}
+    explain["kind"] = {"kind": kind, "rule": rule, "phrase": _orig_of(doc, named)[:200]}
     meeting.is_report, meeting.kind = True, kind
     meeting.cues.append(f"kind: {kind} ({rule or 'no kind cue'})")
     _fill_facts(meeting, doc, mentions, primary, lead_span, voc, published_at)
@@ -517,7 +522,8 @@ def _fill_facts(meeting: Meeting, doc: Folded, mentions: list[Mention], primary:
                 lead_span: tuple[int, int, int], voc: Vocabulary, published_at: datetime | None) -> None:
     said = primary if primary.zone != "title" else next((m for m in mentions if m.zone != "title" and m.strength), None)
     report = Report(doc=doc, body_at=lead_span[2], sentence=said.sentence_span if said else None,
-                    meeting_at=said.start if said else None, phrase=_orig_of(doc, primary), lead=lead_span[:2],
+                    meeting_at=said.start if said else None, phrase=_orig_of(doc, primary),
+                    title_phrases=[_orig_of(doc, m) for m in mentions if m.zone == "title"], lead=lead_span[:2],
                     kind=meeting.kind or "")
     facts = read_facts(report, voc.facts, published_at)
     if facts.period is None:  # "Hội nghị tổng kết có ...": another mention of the same meeting names the period

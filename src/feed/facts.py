@@ -7,16 +7,18 @@ text and every value is copied out of the original text as written.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from feed.dates import find_vn_datetime, parse_day_month
 from feed.models import Official
+from feed.text import clean_line
 
 _VN = timezone(timedelta(hours=7))
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+_FULL_DATE = re.compile(r"(?<!\d)(?:\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)(?!\d)")
 _DASH = r"\s*[-–—]\s*"
 # Periods are structural (numbers and a few words with no tone-placement variants), so they match the text itself.
 _PERIODS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -28,13 +30,21 @@ _PERIODS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("semester", r"học\s+k[ỳì]\s+(II|I|[12])(?!\w)"),
         ("phase", r"đợt\s+thi\s+đua\s+(?:thứ\s+)?([IVX]+|\d+)(?!\w)"),
         ("school_year", rf"năm\s+học\s+(\d{{4}}){_DASH}(\d{{4}})"),
+        ("years", rf"năm\s+(\d{{4}}){_DASH}(\d{{4}})"),
         ("year", r"năm\s+(\d{4})(?!\s*[-–—]\s*\d)"),
+        ("month", r"(?<![\d\s])\s*tháng\s+(\d{1,2})(?!\d)(?:\s*(?:năm|/)\s*(\d{4}))?"),
         ("bare_term", rf"\((\d{{4}}){_DASH}(\d{{4}})\)"),
         ("school_year_en", rf"(\d{{4}}){_DASH}(\d{{4}}) school year"),
     )
 )
 _TERM_FIRST = {"dai_hoi", "hoi_nghi_bch"}
 _CLAUSE_END = re.compile(r"[,;.:\n]")
+_FIGURE_END = re.compile(r"[,;.:](?=\s)|[,;.:]$|\n")  # "3.942" and "2,9" stay whole
+_SPLIT_FIGURE = re.compile(r"\d\s*[,;]\s")
+_YEAR_FIRST = re.compile(r"năm (?:19|20)\d\d(?!\d)")
+# Vietnamese marks tense before the verb, so the subject of "X đã tổ chức" ends at "đã" (folded forms).
+_ORG_END = re.compile(r"[,;.:(\n]")
+_AUXILIARY = re.compile(r"(?<!\w)(?:đa4|vưa2|se4|đang|mơi1)(?!\w)")
 
 
 class Doc(Protocol):
@@ -49,8 +59,11 @@ class Doc(Protocol):
 class Finder(Protocol):
     """A compiled cue pattern (feed.classify.Pattern): a scanning regex, and every match in a Doc."""
 
-    search: re.Pattern[str]
-    at: re.Pattern[str]
+    @property
+    def search(self) -> re.Pattern[str]: ...
+
+    @property
+    def at(self) -> re.Pattern[str]: ...
 
     def spans(self, doc: Any) -> list[tuple[int, int]]: ...
 
@@ -61,6 +74,11 @@ class FactsVocabulary:
 
     organise: Finder
     subject_tail: re.Pattern[str]
+    subject_cut: re.Pattern[str]
+    subject_skip: re.Pattern[str]
+    subject_stop: re.Pattern[str]
+    org_heads: re.Pattern[str]
+    org_end: re.Pattern[str]
     when: Finder  # all date phrases, most specific first
     place: Finder
     place_skip: re.Pattern[str]
@@ -72,14 +90,21 @@ class FactsVocabulary:
     person_list: Finder
     figure: Finder
     figure_lead: re.Pattern[str]
+    figure_skip: re.Pattern[str]
     make_doc: Callable[[str], Doc]
 
 
-def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder], make_doc: Callable[[str], Doc]) -> FactsVocabulary:
+def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder],
+                  make_doc: Callable[[str], Doc]) -> FactsVocabulary:
     """Compile the `facts:` vocabulary with the classifier's pattern compiler."""
     return FactsVocabulary(
         organise=pattern(data["organise"]),
         subject_tail=re.compile(f"(?:{pattern(data['subject_tail']).search.pattern})\\W*\\Z"),
+        subject_cut=pattern(data["subject_cut"]).search,
+        subject_skip=re.compile(r"\W*" + pattern(data["subject_skip"]).at.pattern),
+        subject_stop=re.compile(r"\W*" + pattern(data["subject_stop"]).at.pattern),
+        org_heads=pattern(data["org_heads"]).search,
+        org_end=pattern(data["org_end"]).search,
         when=pattern("{" + "|".join(data["when"]) + "}"),
         place=pattern(data["place"]),
         place_skip=pattern(data["place_skip"]).search,
@@ -90,7 +115,8 @@ def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder], make_d
         role_stops=pattern(data["role_stops"]).search,
         person_list=pattern(data["person_list"]),
         figure=pattern(data["figure"]),
-        figure_lead=re.compile(r"\A\W*" + pattern(data["figure_lead"]).search.pattern),
+        figure_lead=re.compile(r"\W*" + pattern(data["figure_lead"]).search.pattern),
+        figure_skip=re.compile(r"\W*" + pattern(data["figure_skip"]).search.pattern),
         make_doc=make_doc,
     )
 
@@ -115,6 +141,7 @@ class Report:
     sentence: tuple[int, int] | None  # the body sentence that reports the meeting
     meeting_at: int | None  # where its meeting word starts (body, folded)
     phrase: str  # original text of the primary meeting phrase
+    title_phrases: list[str]  # meeting phrases of the title
     lead: tuple[int, int]
     kind: str
 
@@ -125,7 +152,8 @@ def read_facts(report: Report, fv: FactsVocabulary, published_at: datetime | Non
     officials = read_officials(report.doc, report.body_at, fv)
     facts.officials = officials
     facts.org = read_org(report, fv) or _org_from_chair(officials)
-    facts.period = read_period([report.phrase], report.kind)
+    sentence = _orig(report.doc, *report.sentence) if report.sentence else ""
+    facts.period = read_period([report.phrase, *report.title_phrases, sentence], report.kind)
     text = read_when(report, fv)
     if text:
         facts.held_on_text = text
@@ -135,6 +163,19 @@ def read_facts(report: Report, fv: FactsVocabulary, published_at: datetime | Non
         facts.held_on = found.isoformat() if found else None
     facts.location = read_location(report, fv)
     facts.figures = read_figures(report.doc, report.lead[0], fv)
+    return _tidied(facts)
+
+
+def _tidy(value: str | None) -> str | None:
+    return clean_line(value) or None
+
+
+def _tidied(facts: Facts) -> Facts:
+    """Values as written, with whitespace (non-breaking spaces, line breaks) folded to single spaces."""
+    facts.org, facts.period, facts.location, facts.held_on_text = map(
+        _tidy, (facts.org, facts.period, facts.location, facts.held_on_text))
+    facts.officials = [Official(name=clean_line(o.name), role=_tidy(o.role)) for o in facts.officials]
+    facts.figures = [clean_line(f) for f in facts.figures]
     return facts
 
 
@@ -143,34 +184,60 @@ def _orig(doc: Doc, start: int, end: int) -> str:
 
 
 def read_org(report: Report, fv: FactsVocabulary) -> str | None:
-    """The organiser: the subject before "tổ chức" in the report sentence."""
+    """The organiser: the subject before "tổ chức" in the report sentence, else named in the meeting phrase."""
+    return _org_from_subject(report, fv) or _org_from_phrases([report.phrase, *report.title_phrases], fv)
+
+
+def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
     if report.sentence is None:
         return None
     body, (s, e) = report.doc, report.sentence
     limit = report.meeting_at if report.meeting_at is not None and s <= report.meeting_at < e else e
-    verbs = [v for v in fv.organise.spans(body) if s <= v[0] and v[1] <= limit and limit - v[1] < 80]
+    verbs = [v for v in fv.organise.spans(body) if s <= v[0] <= limit and limit - v[1] < 80]
     if not verbs:
         return None
     subject = body.text[s : verbs[-1][0]]
-    pos = s
-    parts = []
-    for piece in subject.split(","):
-        parts.append((pos, pos + len(piece)))
-        pos += len(piece) + 1
-    for a, b in reversed(parts):
+    partner = fv.subject_cut.search(subject)
+    subject = subject[: partner.start()] if partner else subject
+    commas = [s + i for i, ch in enumerate(subject) if ch == ","]
+    pieces = zip([s] + [c + 1 for c in commas], [*commas, s + len(subject)], strict=True)
+    for a, b in reversed(list(pieces)):
         piece = body.text[a:b]
+        if fv.subject_stop.match(piece):
+            return None
+        verb = _AUXILIARY.search(piece)  # the subject ends where "đã", "vừa" ... announce its verb
+        piece = piece[: verb.start()] if verb else piece
         while (tail := fv.subject_tail.search(piece)) and tail.start() > 0:
             piece = piece[: tail.start()]
-        b = a + len(piece)
-        head = _skip_when(piece, fv)
-        a += head
-        words = body.text[a:b].split()
-        if not words or words[0] in ("tại", "at") or any(w[:1].isdigit() for w in words[:1]):
+        a, b = a + _skip_when(piece, fv), a + len(piece)
+        org = _orig(body, a, b).strip()
+        if not org or fv.subject_skip.match(piece) or not (org[:1].isupper() or fv.org_heads.match(body.text, a)):
             continue
-        org = _orig(body, a, b).strip(" ()-–")
-        org = re.sub(r"^\([^)]*\)\s*", "", org)  # a credit like "(BTV)" before the date
-        return org if 1 <= len(org.split()) <= 16 else None
+        return _as_org(org, fv)
     return None
+
+
+def _as_org(text: str, fv: FactsVocabulary) -> str | None:
+    org = re.sub(r"^\([^)]*\)\s*", "", text.strip(" ()-–\n"))  # a credit like "(BTV)" before the date
+    if not 1 <= len(org.split()) <= 16 or fv.person_titles.search.search(fv.make_doc(org).text):
+        return None  # a person ("ông ..."), not a body
+    return org
+
+
+def _org_from_phrases(phrases: list[str], fv: FactsVocabulary) -> str | None:
+    return next((org for org in map(lambda p: _org_from_phrase(p, fv), phrases) if org), None)
+
+
+def _org_from_phrase(phrase: str, fv: FactsVocabulary) -> str | None:
+    doc = fv.make_doc(phrase)
+    person = fv.person_titles.search.search(doc.text)  # "Hội nghị có đồng chí X, Bí thư Đảng ủy": not the organiser
+    head = fv.org_heads.search(doc.text, 1, person.start() if person else len(doc.text))
+    if head is None:
+        return None
+    ends = [m.start() for m in (fv.org_end.search(doc.text, head.end()), _ORG_END.search(doc.text, head.end())) if m]
+    cut = doc.to_orig(min(ends)) if ends else len(doc.orig)
+    org = doc.orig[doc.to_orig(head.start()) : cut].strip()
+    return _as_org(org, fv) if org[:1].isupper() and len(org.split()) >= 2 else None
 
 
 def _skip_when(piece: str, fv: FactsVocabulary) -> int:
@@ -196,18 +263,25 @@ def read_period(phrases: list[str], kind: str) -> str | None:
         found = [(m.start(), name, m) for name, rx in _PERIODS for m in [rx.search(phrase)] if m]
         if not found:
             continue
-        if kind in _TERM_FIRST and any(f[1] in ("term", "bare_term") for f in found):
-            found = [f for f in found if f[1] in ("term", "bare_term")]
+        terms = [f for f in found if f[1] in ("term", "bare_term")]
+        if kind in _TERM_FIRST and terms:
+            # a congress reviews the old term and opens the new one: the latest term is its own
+            _, name, m = max(terms, key=lambda f: f[2].group(f[2].lastindex or 0))
+            return _format_period(name, m, phrase, kind)
         _, name, m = min(found, key=lambda f: f[0])
-        return _format_period(name, m, phrase)
+        return _format_period(name, m, phrase, kind)
     return None
 
 
-def _format_period(name: str, m: re.Match[str], phrase: str) -> str:
+def _format_period(name: str, m: re.Match[str], phrase: str, kind: str) -> str:
     g = m.groups()
-    if name in ("term", "bare_term"):
+    if name == "term" or (name == "bare_term" and kind in _TERM_FIRST):
         prefix = "giữa nhiệm kỳ" if name == "term" and g[0] else "nhiệm kỳ"
         return f"{prefix} {g[-2]}-{g[-1]}"
+    if name in ("bare_term", "years"):
+        return f"{'năm ' if name == 'years' else ''}{g[0]}-{g[1]}"
+    if name == "month":
+        return re.sub(r"\s+", " ", m.group(0).strip())
     if name == "months":
         text = re.sub(r"\s+", " ", m.group(0))
         year = None if g[2] else next(iter(_YEAR.findall(phrase[m.end() :])), None)
@@ -236,8 +310,10 @@ def read_when(report: Report, fv: FactsVocabulary) -> str | None:
 
 
 def _page_date(report: Report) -> datetime | None:
+    """The article's own date near the top (a date bar), when it carries a year; never today's date."""
     head = report.doc.orig[: report.doc.to_orig(report.body_at) + 300]
-    return find_vn_datetime(head)
+    full = _FULL_DATE.search(head)
+    return find_vn_datetime(full.group()) if full else None
 
 
 def read_location(report: Report, fv: FactsVocabulary) -> str | None:
@@ -253,7 +329,7 @@ def read_location(report: Report, fv: FactsVocabulary) -> str | None:
             stop = end.start() if end else len(body.text)
             cut = fv.place_stops.search(body.text, after, stop)
             place = _orig(body, at, cut.start() if cut else stop).strip()
-            if 2 <= len(place.split()) <= 14:
+            if 2 <= len(place.split()) <= 18:
                 return place
     return None
 
@@ -310,24 +386,26 @@ def _read_role(text: str, start: int, fv: FactsVocabulary) -> str | None:
             break
         keep = pos + len(piece)
         pos += len(piece) + 1
-    role = doc.orig[: doc.to_orig(keep)].strip(" ,–-")
+    role = doc.orig[: doc.to_orig(keep)].strip(" ,–-\t")
     return role or None
 
 
 def read_figures(body: Doc, start: int, fv: FactsVocabulary) -> list[str]:
     """Stated figures, one clause each ("kết nạp mới trên 11 ngàn đoàn viên")."""
     figures: list[str] = []
+    text = body.text
     for f_start, f_end in (f for f in fv.figure.spans(body) if f[0] >= start):
-        a = max(body.text.rfind(ch, 0, f_start) for ch in ",;.\n:") + 1
-        end = _CLAUSE_END.search(body.text, f_end)
-        b = end.start() if end else len(body.text)
-        clause = body.text[a:b]
-        while lead := fv.figure_lead.match(clause):
-            if not lead.end():
-                break
-            a, clause = a + lead.end(), clause[lead.end() :]
+        if _SPLIT_FIGURE.search(text, f_start, f_end) or _YEAR_FIRST.match(text, max(0, f_start - 4)):
+            continue  # "Năm 2020, Công đoàn ...": a year and the next clause, not a count
+        a = max(text.rfind(sep, 0, f_start) + len(sep) for sep in (", ", "; ", ". ", ": ", "\n"))
+        end = _FIGURE_END.search(text, f_end)
+        b = end.start() if end else len(text)
+        while (lead := fv.figure_lead.match(text, a, b)) and lead.end() > a:
+            a = lead.end()
+        if fv.figure_skip.match(text, a, b):
+            continue
         figure = _orig(body, a, b).strip()
-        if 3 <= len(figure.split()) <= 16 and figure not in figures:
+        if 3 <= len(figure.split()) <= 20 and figure not in figures:
             figures.append(figure)
         if len(figures) >= 8:
             break
