@@ -1,272 +1,298 @@
-"""Publishing: Atom, RSS 2.0 and JSON Feed files, JSON snapshots and the index page, each written atomically."""
+"""Publishing: every feed, snapshot, the OPML list and the index page, built in memory, then written atomically.
+
+Order matters for readers and for failures: everything is rendered first, so an error leaves every previous
+file as it was; a feed whose entries did not change is not rendered again and a file whose bytes did not
+change is not touched, so ETag and Last-Modified stay and conditional GETs keep answering 304; the manifest
+is written last and describes what is on disk.
+"""
 
 from __future__ import annotations
 
-import html
+import hashlib
+import importlib
 import json
+import logging
+import os
+import re
 import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from feedgen.feed import FeedGenerator
-
 from feed import __version__
 from feed.atomic import write_atomic
-from feed.dates import VN_TZ
-from feed.models import KIND_LABELS, MEETING_KINDS, Meeting
+from feed.formats import RENDERERS, FeedSite, FeedSpec
+from feed.models import KIND_LABELS, MEETING_KINDS
+from feed.opml import opml_document
+from feed.pubrows import load_rows
 from feed.settings import Settings
+from feed.snapshots import STATE_FILE, build_snapshot, dated_path, manifest_document, stale_dated
 from feed.sources import Source
-from feed.store import ArticleRow, Store, now_utc
-from feed.text import strip_xml_illegal
+from feed.store import Store, now_utc
+from feed.stories import IdentityCache, Stories, build_stories
 
-SCHEMA_VERSION = "1.0"
+log = logging.getLogger(__name__)
+
 FEED_TITLE = "unionfeed — Tin công đoàn"
 MEETINGS_TITLE = "unionfeed — Tin hội nghị, đại hội công đoàn"
+MANIFEST = "snapshots/manifest.json"
+FEED_STATE = ".publish-state.json"  # hidden from the server like every dotfile
+FORMATS = ("atom", "rss", "json")
+MAX_AGE_CEILING = 3600  # caches may keep a file at most this long, however rarely its sources are polled
+IMMUTABLE_AGE = 365 * 24 * 3600
+DEFAULT_INTERVAL = 60
+WRITERS = 4
+# Steps other modules contribute after the feeds and snapshots are on disk: "module:function", each called
+# with the PublishContext and returning the paths it wrote. A module that does not exist yet is skipped.
+PUBLISH_HOOKS = ("feed.status:write_status",)
+# Files earlier runs wrote that this run keeps without rewriting: dated snapshots and change files.
+KEPT_FILES = re.compile(r"^snapshots/([0-9]{4}-[0-9]{2}-[0-9]{2}|changes/[0-9]{8}T[0-9.]+Z)\.json$")
 
 
 @dataclass
-class FeedItem:
-    """One feed entry: one story (cluster), with the other places it was published."""
+class PublishContext:
+    """What a publish step may read: the store, the settings, the sources and this run's entries."""
 
-    guid: str
-    link: str
-    title: str
-    summary: str
-    content_html: str
-    published: datetime
-    updated: datetime
-    author: str | None
-    source_slug: str
-    source_name: str
-    categories: list[str] = field(default_factory=list)
-    also_at: list[tuple[str, str]] = field(default_factory=list)  # (outlet name, url)
-    meeting: Meeting = field(default_factory=Meeting)
-    row: ArticleRow | None = None
+    store: Store
+    settings: Settings
+    sources: list[Source]
+    out: Path
+    generated_at: datetime
+    stories: Stories
+    specs: list[FeedSpec] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class FeedSpec:
-    path: str  # without extension, relative to feeds/
-    title: str
-    description: str
-    items: list[FeedItem]
+@dataclass
+class Output:
+    """One file to publish: its text (None: unchanged, keep it) or another output it is a second name of."""
+
+    text: str | None
+    count: int | None
+    max_age: int
+    link_from: str | None = None
 
 
-def _local(value: datetime) -> datetime:
-    return value.astimezone(VN_TZ)
+def _interval(sources: list[Source]) -> int:
+    enabled = [s.interval for s in sources if s.enabled] or [s.interval for s in sources] or [DEFAULT_INTERVAL]
+    return min(enabled)
 
 
-def meeting_summary(meeting: Meeting) -> str:
-    """A short Vietnamese line of the meeting's facts, for feed readers."""
-    parts = [KIND_LABELS.get(meeting.kind or "", "Hội nghị")]
-    if meeting.org:
-        parts.append(f"của {meeting.org}")
-    if meeting.period:
-        parts.append(f"({meeting.period})")
-    line = " ".join(parts)
-    if meeting.held_on:
+def _max_age(minutes: int) -> int:
+    return max(60, min(minutes * 60, MAX_AGE_CEILING))
+
+
+def feed_specs(stories: Stories, sources: list[Source], settings: Settings, fallback: datetime) -> list[FeedSpec]:
+    """all, meetings, one per kind and one per source."""
+    base = settings.site_url.rstrip("/") + "/"
+    limit = settings.feed_limit
+    every = _interval(sources)
+    meetings = [i for i in stories.stories if i.is_report]
+    specs = [
+        FeedSpec("all", FEED_TITLE, "Mọi bài viết từ các trang công đoàn được theo dõi", stories.stories[:limit],
+                 base, every, fallback),
+        FeedSpec("meetings", MEETINGS_TITLE, "Tin tường thuật hội nghị, đại hội công đoàn", meetings[:limit],
+                 f"{base}#hoi-nghi", every, fallback),
+    ]
+    for kind in MEETING_KINDS:
+        items = [i for i in meetings if i.kind == kind][:limit]
+        specs.append(FeedSpec(f"kinds/{kind}", f"unionfeed — {KIND_LABELS[kind]}",
+                              f"Tin tường thuật: {KIND_LABELS[kind]}", items, f"{base}#loai={kind}", every, fallback))
+    for source in sources:
+        specs.append(FeedSpec(f"sources/{source.slug}", f"unionfeed — {source.name}", f"Bài viết của {source.name}",
+                              stories.by_source.get(source.slug, []), f"{base}#nguon={source.slug}",
+                              source.interval, fallback))
+    return specs
+
+
+def spec_signature(spec: FeedSpec, site: FeedSite) -> str:
+    """Equal signatures render equal bytes, so an unchanged feed need not be rendered again."""
+    head = repr((spec.title, spec.description, spec.alternate, spec.ttl_minutes, spec.updated if not spec.items
+                 else None, site, [i.signature for i in spec.items]))
+    return hashlib.blake2b(head.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def feed_outputs(ctx: PublishContext, site: FeedSite, seen: dict[str, str],
+                 manifest: dict[str, dict[str, Any]]) -> tuple[dict[str, Output], dict[str, str]]:
+    """The three files of every feed; a feed with the signature it had last run is kept as it is."""
+    outputs: dict[str, Output] = {}
+    signatures: dict[str, str] = {}
+    for spec in ctx.specs:
+        sig = signatures[spec.path] = spec_signature(spec, site)
+        paths = [f"feeds/{spec.path}.{fmt}" for fmt in FORMATS]
+        keep = seen.get(spec.path) == sig and all(p in manifest and (ctx.out / p).is_file() for p in paths)
+        for fmt, path in zip(FORMATS, paths, strict=True):
+            text = None if keep else RENDERERS[fmt](spec, site)
+            outputs[path] = Output(text, len(spec.items), _max_age(spec.ttl_minutes))
+    return outputs, signatures
+
+
+def snapshot_outputs(ctx: PublishContext) -> tuple[dict[str, Output], Any]:
+    """latest.json, today's dated copy, the change file and index; returns them and the snapshot."""
+    every = _max_age(_interval(ctx.sources))
+    snapshot = build_snapshot(ctx.stories.rows, {s.slug: s for s in ctx.sources}, ctx.stories.signatures, ctx.out,
+                              ctx.generated_at, ctx.settings.snapshot_retention_days)
+    change_counts = {c["path"]: sum(c["counts"].values()) for c in snapshot.state.changes}
+    outputs: dict[str, Output] = {}
+    for path, text in snapshot.files.items():
+        if path in change_counts:  # a change file never changes once written
+            outputs[path] = Output(text, change_counts[path], IMMUTABLE_AGE)
+        elif path.endswith("changes/index.json"):
+            outputs[path] = Output(text, len(snapshot.state.changes), every)
+        else:
+            outputs[path] = Output(text, snapshot.counts["articles"], every)
+    outputs[dated_path(ctx.generated_at)] = Output(None, snapshot.counts["articles"], every,
+                                                   link_from="snapshots/latest.json")
+    return outputs, snapshot
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _load_manifest(out: Path) -> dict[str, dict[str, Any]]:
+    doc = _load_json(out / MANIFEST)
+    try:
+        return {f["path"]: {k: v for k, v in f.items() if k != "path"} for f in doc["files"]}
+    except (KeyError, TypeError):
+        return {}
+
+
+def _link_atomic(source: Path, target: Path) -> None:
+    """Make target a second name of source's bytes, atomically (a copy where hard links are not allowed)."""
+    tmp = target.with_name(f".{target.name}.link.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def _entry(output: Output, data: bytes) -> dict[str, Any]:
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "count": output.count,
+            "max_age": output.max_age}
+
+
+def _write_one(out: Path, path: str, output: Output, before: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
+    """Write one rendered file unless its bytes are what the manifest says is there; (entry, written)."""
+    assert output.text is not None
+    target = out / path
+    data = output.text.encode("utf-8")
+    entry = _entry(output, data)
+    if before and before.get("sha256") == entry["sha256"] and target.is_file() and target.stat().st_size == len(data):
+        return entry, False
+    write_atomic(target, data)
+    return entry, True
+
+
+def write_outputs(out: Path, outputs: dict[str, Output], previous: dict[str, dict[str, Any]]
+                  ) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Write the files whose bytes changed; returns manifest entries and the changed paths.
+
+    Hashing and writing release the GIL, so a few threads keep both cores busy on a first publish."""
+    entries: dict[str, dict[str, Any]] = {}
+    changed: list[str] = []
+    rendered = [p for p, o in outputs.items() if o.text is not None]
+    with ThreadPoolExecutor(WRITERS) as pool:
+        results = pool.map(lambda p: _write_one(out, p, outputs[p], previous.get(p)), rendered)
+        for path, (entry, written) in zip(rendered, results, strict=True):
+            entries[path] = entry
+            if written:
+                changed.append(path)
+    for path, output in outputs.items():
+        target, before = out / path, previous.get(path)
+        if output.link_from is not None:
+            entries[path] = {**entries[output.link_from], "max_age": output.max_age}
+            if not (before and before.get("sha256") == entries[path]["sha256"] and target.is_file()):
+                _link_atomic(out / output.link_from, target)  # today's dated snapshot: latest.json by another name
+                changed.append(path)
+        elif output.text is None:  # unchanged: the file on disk is what this run would write
+            known = before if before and "sha256" in before else _entry(output, target.read_bytes())
+            entries[path] = {**known, "count": output.count, "max_age": output.max_age}
+    return entries, changed
+
+
+def _carry_over(out: Path, entries: dict[str, dict[str, Any]], previous: dict[str, dict[str, Any]],
+                extra: list[Path]) -> None:
+    """Manifest entries for files this run kept (older dated snapshots, change files) or a hook wrote."""
+    for path, entry in previous.items():
+        if path in entries or not KEPT_FILES.match(path):
+            continue  # e.g. the feeds of a source no longer configured: left on disk, not listed
+        target = out / path
+        if target.is_file() and target.stat().st_size == entry.get("bytes"):
+            entries[path] = {**entry, "max_age": IMMUTABLE_AGE}
+    for target in extra:
+        data = target.read_bytes()
+        entries[target.relative_to(out).as_posix()] = {
+            "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "count": None,
+            "max_age": _max_age(DEFAULT_INTERVAL)}
+
+
+def run_hooks(ctx: PublishContext) -> list[Path]:
+    """Call each PUBLISH_HOOKS step that exists; a failing step is logged, the feeds stay published."""
+    written: list[Path] = []
+    for spec in PUBLISH_HOOKS:
+        module_name, _, function = spec.partition(":")
         try:
-            held = datetime.fromisoformat(meeting.held_on)
-            line += f", họp ngày {held:%d/%m/%Y}"
-        except ValueError:
-            line += f", {meeting.held_on}"
-    if meeting.location:
-        line += f", {meeting.location}"
-    return line + "."
-
-
-def build_items(store: Store, sources: dict[str, Source], rows: list[ArticleRow]) -> list[FeedItem]:
-    """Feed items for the canonical member of each cluster, newest first."""
-    by_cluster: dict[str, list[ArticleRow]] = {}
-    for row in store.articles():
-        by_cluster.setdefault(row.cluster_id or row.id, []).append(row)
-    items: list[FeedItem] = []
-    for row in rows:
-        if row.cluster_id and not row.is_canonical:
-            continue
-        source = sources.get(row.source_slug)
-        meeting = Meeting.from_json(row.meeting)
-        others = [r for r in by_cluster.get(row.cluster_id or row.id, []) if r.id != row.id]
-        also_at = [(sources[r.source_slug].name if r.source_slug in sources else r.source_slug, r.url) for r in others]
-        categories = [source.name] if source else []
-        summary = row.lead or ""
-        if meeting.is_report:
-            categories = [KIND_LABELS.get(meeting.kind or "", "Hội nghị"), *([meeting.org] if meeting.org else []),
-                          *categories]
-            summary = f"{meeting_summary(meeting)} {summary}".strip()
-        content = html.escape(row.lead or "") and f"<p><strong>{html.escape(row.lead or '')}</strong></p>"
-        content += "".join(f"<p>{html.escape(p)}</p>" for p in row.body_text.split("\n\n") if p)
-        if also_at:
-            links = ", ".join(f'<a href="{html.escape(u)}">{html.escape(n)}</a>' for n, u in also_at)
-            content += f"<p>Cũng đăng tại: {links}</p>"
-        published = row.published_at or row.first_seen_at
-        items.append(FeedItem(
-            guid=f"urn:unionfeed:{row.id}", link=row.url, title=row.title or "(không có tiêu đề)",
-            summary=summary, content_html=content, published=published,
-            updated=max(row.changed_at, published), author=row.author, source_slug=row.source_slug,
-            source_name=source.name if source else row.source_slug, categories=categories, also_at=also_at,
-            meeting=meeting, row=row,
-        ))
-    items.sort(key=lambda i: (i.published, i.guid), reverse=True)
-    return items
-
-
-def _generator(spec: FeedSpec, settings: Settings, fmt: str) -> FeedGenerator:
-    base = settings.site_url.rstrip("/") + "/"
-    fg = FeedGenerator()
-    fg.id(f"{base}feeds/{spec.path}.atom")
-    fg.title(spec.title)
-    fg.subtitle(spec.description)
-    fg.description(spec.description)
-    fg.language("vi")
-    fg.author({"name": "unionfeed"})
-    fg.generator("unionfeed", version=__version__)
-    fg.link(href=f"{base}feeds/{spec.path}.{fmt}", rel="self")
-    fg.link(href=base, rel="alternate")
-    if settings.websub_hub:
-        fg.link(href=settings.websub_hub, rel="hub")
-    updated = max((i.updated for i in spec.items), default=now_utc())
-    fg.updated(_local(updated))
-    fg.lastBuildDate(_local(updated))
-    for item in spec.items:
-        entry = fg.add_entry(order="append")
-        entry.id(item.guid)
-        entry.guid(item.guid, permalink=False)
-        entry.title(strip_xml_illegal(item.title))
-        entry.link(href=item.link, rel="alternate")
-        entry.published(_local(item.published))
-        entry.updated(_local(item.updated))
-        if item.author:
-            entry.author({"name": strip_xml_illegal(item.author)})
-        entry.summary(strip_xml_illegal(item.summary) or strip_xml_illegal(item.title))
-        entry.content(strip_xml_illegal(item.content_html), type="CDATA" if fmt == "rss" else "html")
-        for category in item.categories:
-            entry.category(term=strip_xml_illegal(category))
-    return fg
-
-
-def json_feed(spec: FeedSpec, settings: Settings) -> dict[str, Any]:
-    """A JSON Feed 1.1 document."""
-    base = settings.site_url.rstrip("/") + "/"
-    return {
-        "version": "https://jsonfeed.org/version/1.1",
-        "title": spec.title,
-        "description": spec.description,
-        "home_page_url": base,
-        "feed_url": f"{base}feeds/{spec.path}.json",
-        "language": "vi",
-        "authors": [{"name": "unionfeed"}],
-        "items": [
-            {
-                "id": i.guid,
-                "url": i.link,
-                "title": i.title,
-                "summary": i.summary,
-                "content_html": i.content_html,
-                "date_published": _local(i.published).isoformat(),
-                "date_modified": _local(i.updated).isoformat(),
-                "authors": [{"name": i.author}] if i.author else [],
-                "tags": i.categories,
-                "_unionfeed": {"source": i.source_slug, "meeting": i.meeting.to_json(),
-                               "also_at": [{"name": n, "url": u} for n, u in i.also_at]},
-            }
-            for i in spec.items
-        ],
-    }
-
-
-def write_feed(spec: FeedSpec, settings: Settings, out: Path) -> list[Path]:
-    """Write one feed as .atom, .rss and .json; returns the paths."""
-    paths = []
-    for fmt in ("atom", "rss"):
-        fg = _generator(spec, settings, fmt)
-        data = fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
-        path = out / "feeds" / f"{spec.path}.{fmt}"
-        write_atomic(path, data)
-        paths.append(path)
-    path = out / "feeds" / f"{spec.path}.json"
-    write_atomic(path, json.dumps(json_feed(spec, settings), ensure_ascii=False, indent=1))
-    paths.append(path)
-    return paths
-
-
-def snapshot_record(item_row: ArticleRow, sources: dict[str, Source], members: list[ArticleRow]) -> dict[str, Any]:
-    """One article as the snapshot schema describes it."""
-    def iso(value: datetime | None) -> str | None:
-        return _local(value).isoformat() if value else None
-
-    source = sources.get(item_row.source_slug)
-    return {
-        "id": item_row.id,
-        "url": item_row.url,
-        "canonical_url": item_row.canonical_url,
-        "source": item_row.source_slug,
-        "source_name": source.name if source else None,
-        "title": item_row.title,
-        "lead": item_row.lead,
-        "body_text": item_row.body_text,
-        "author": item_row.author,
-        "published_at": iso(item_row.published_at),
-        "updated_at": iso(item_row.updated_at),
-        "fetched_at": iso(item_row.fetched_at),
-        "first_seen_at": iso(item_row.first_seen_at),
-        "language": item_row.language,
-        "image_urls": list(item_row.image_urls or []),
-        "syndicated_from": item_row.syndicated_from,
-        "content_hash": item_row.content_hash,
-        "cluster_id": item_row.cluster_id or item_row.id,
-        "is_canonical": bool(item_row.is_canonical),
-        "duplicates": [m.url for m in members if m.id != item_row.id],
-        "meeting": Meeting.from_json(item_row.meeting).to_json(),
-    }
-
-
-def write_snapshot(store: Store, sources: dict[str, Source], out: Path, generated_at: datetime) -> Path:
-    """snapshots/latest.json (every article, every cluster member) and snapshots/schema.json."""
-    rows = store.articles()
-    clusters: dict[str, list[ArticleRow]] = {}
-    for row in rows:
-        clusters.setdefault(row.cluster_id or row.id, []).append(row)
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "generated_at": _local(generated_at).isoformat(),
-        "count": len(rows),
-        "articles": [snapshot_record(r, sources, clusters[r.cluster_id or r.id]) for r in rows],
-    }
-    path = out / "snapshots" / "latest.json"
-    write_atomic(path, json.dumps(doc, ensure_ascii=False, indent=1))
-    schema = resources.files("feed").joinpath("snapshot.schema.json").read_bytes()
-    write_atomic(out / "snapshots" / "schema.json", schema)
-    return path
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        step: Callable[[PublishContext], list[Path]] = getattr(module, function)
+        try:
+            written.extend(Path(p) for p in step(ctx) or [])
+        except Exception:
+            log.exception("publish step %s failed; feeds and snapshots are published", spec)
+    return written
 
 
 def publish(store: Store, settings: Settings, sources: list[Source]) -> list[Path]:
-    """Write every feed, the snapshot and the index page from the store; returns the files written."""
+    """Write every feed, the snapshots, feeds.opml and index.html from the store; returns the files published."""
     out = settings.public
     out.mkdir(parents=True, exist_ok=True)
-    by_slug = {s.slug: s for s in sources}
     generated_at = now_utc()
-    limit = settings.feed_limit
-    everything = build_items(store, by_slug, store.articles())
-    meetings = [i for i in everything if i.meeting.is_report]
-    specs = [
-        FeedSpec("all", FEED_TITLE, "Mọi bài viết từ các trang công đoàn được theo dõi", everything[:limit]),
-        FeedSpec("meetings", MEETINGS_TITLE, "Tin tường thuật hội nghị, đại hội công đoàn", meetings[:limit]),
-    ]
-    for kind in MEETING_KINDS:
-        items = [i for i in meetings if i.meeting.kind == kind]
-        specs.append(FeedSpec(f"kinds/{kind}", f"unionfeed — {KIND_LABELS[kind]}", KIND_LABELS[kind], items[:limit]))
-    written: list[Path] = []
-    for spec in specs:
-        written.extend(write_feed(spec, settings, out))
-    written.append(write_snapshot(store, by_slug, out, generated_at))
-    from feed.render import write_index
+    state = _load_json(out / FEED_STATE) or {}
+    cache = IdentityCache(state.get("identities") or {})
+    stories = build_stories(store, load_rows(store), {s.slug: s for s in sources}, settings.feed_limit,
+                            generated_at, cache)
+    fallback = max((i.updated for i in stories.stories), default=generated_at)
+    ctx = PublishContext(store, settings, sources, out, generated_at, stories)
+    ctx.specs = feed_specs(stories, sources, settings, fallback)
+    site = FeedSite(settings.site_url.rstrip("/") + "/", settings.websub_hub, __version__)
+    original = _load_manifest(out)
+    outputs, feed_sigs = feed_outputs(ctx, site, state.get("feeds") or {}, original)
+    every = _max_age(_interval(sources))
+    outputs["feeds.opml"] = Output(opml_document(ctx.specs, site), len(ctx.specs), every)
+    snapshot_files, snapshot = snapshot_outputs(ctx)
+    outputs.update(snapshot_files)
+    from feed.render import render_index
 
-    written.append(write_index(out, settings, meetings[:50], sources, store, generated_at))
-    return written
+    outputs["index.html"] = Output(render_index(ctx), sum(i.is_report for i in stories.stories), every)
+    # Everything is rendered: from here on files change, each one atomically.
+    previous = dict(original)
+    entries, changed = write_outputs(out, outputs, previous)
+    for path in [*(out / p for p in snapshot.stale), *stale_dated(out, generated_at, settings.snapshot_retention_days)]:
+        path.unlink(missing_ok=True)
+        previous.pop(path.relative_to(out).as_posix(), None)
+    write_atomic(out / STATE_FILE, snapshot.state.dumps())
+    write_atomic(out / FEED_STATE, json.dumps({"feeds": feed_sigs, "identities": cache.entries},
+                                              separators=(",", ":")))
+    extra = run_hooks(ctx)
+    _carry_over(out, entries, previous, extra)
+    if entries != original or not (out / MANIFEST).is_file():
+        write_atomic(out / MANIFEST, manifest_document(entries, snapshot.state.cursor, generated_at))
+    if settings.websub_hub:
+        from feed.websub import ping_hub
+
+        ping_hub(settings.websub_hub, [site.base + p for p in changed if p.startswith("feeds/")])
+    return [out / p for p in outputs] + extra + [out / MANIFEST]
 
 
 def clear_output(out: Path) -> None:

@@ -1,111 +1,137 @@
-"""The Vietnamese index page: latest meeting reports with their facts, every feed, each source's status."""
-# ruff: noqa: E501  (the page template holds long CSS and HTML lines on purpose)
+"""The Vietnamese index page: latest meeting reports with their facts and filters, every feed, each source's state."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
-from pathlib import Path
+from importlib import resources
+from string import Template
 from typing import TYPE_CHECKING
 
-from feed.atomic import write_atomic
-from feed.dates import VN_TZ
+from feed import __version__
+from feed.formats import FEED_TZ, FeedItem, FeedSpec
 from feed.models import KIND_LABELS, MEETING_KINDS
-from feed.settings import Settings
 from feed.sources import Source
-from feed.store import Store
+from feed.store import CrawlRun, PageError
 
 if TYPE_CHECKING:
-    from feed.publish import FeedItem
+    from feed.publish import PublishContext
 
-PAGE = """<!doctype html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>unionfeed — Tin hội nghị công đoàn</title>
-<link rel="alternate" type="application/atom+xml" title="Tin hội nghị công đoàn" href="feeds/meetings.atom">
-<link rel="alternate" type="application/rss+xml" title="Tin hội nghị công đoàn" href="feeds/meetings.rss">
-<style>
-body{{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#222}}
-h1{{font-size:1.5rem}} table{{border-collapse:collapse;width:100%}} td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}}
-.kind{{font-size:.8rem;background:#eef;padding:.1rem .3rem;border-radius:.2rem}} .muted{{color:#666;font-size:.85rem}}
-.broken{{color:#a00}} .ok{{color:#070}}
-</style>
-</head>
-<body>
-<h1>Tin hội nghị, đại hội công đoàn</h1>
-<p class="muted">Cập nhật lúc {generated}. Theo dõi {n_sources} nguồn tin.</p>
-<section id="feeds"><h2>Đăng ký nhận tin</h2>
-<ul>
-<li>Tất cả hội nghị: <a href="feeds/meetings.atom">Atom</a> · <a href="feeds/meetings.rss">RSS</a> · <a href="feeds/meetings.json">JSON Feed</a></li>
-<li>Mọi bài viết: <a href="feeds/all.atom">Atom</a> · <a href="feeds/all.rss">RSS</a> · <a href="feeds/all.json">JSON Feed</a></li>
-{kind_links}
-<li>Dữ liệu cho lập trình viên: <a href="snapshots/latest.json">snapshots/latest.json</a> (<a href="snapshots/schema.json">JSON Schema</a>)</li>
-</ul></section>
-<section id="meetings"><h2>Hội nghị mới nhất</h2>
-<table><thead><tr><th>Bài viết</th><th>Loại</th><th>Đơn vị tổ chức</th><th>Ngày họp</th><th>Địa điểm</th></tr></thead>
-<tbody>
-{rows}
-</tbody></table></section>
-<section id="sources"><h2>Tình trạng nguồn tin</h2>
-<table><thead><tr><th>Nguồn</th><th>Lần thu thập gần nhất</th><th>Trang</th><th>Bài mới</th><th>Lỗi</th></tr></thead>
-<tbody>
-{source_rows}
-</tbody></table></section>
-</body>
-</html>
-"""
+INDEX_MEETINGS = 200  # rows on the page; the feeds carry the rest
+ERROR_CHARS = 160
+FEED_FORMATS = (("atom", "Atom"), ("rss", "RSS"), ("json", "JSON Feed"))
+STATES = {
+    "ok": "Hoạt động",
+    "partial": "Có trang lỗi",
+    "broken": "Lỗi: không lấy được bài",
+    "failed": "Lỗi: lần thu thập không hoàn tất",
+    "overdue": "Quá hạn thu thập",
+    "running": "Đang thu thập",
+    "never": "Chưa thu thập",
+    "off": "Tạm dừng",
+}
 
 
-def _date(value: datetime | None) -> str:
-    return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if value else "—"
+def _template() -> Template:
+    return Template(resources.files("feed").joinpath("templates/index.html").read_text(encoding="utf-8"))
 
 
-def _held(value: str | None) -> str:
-    if not value:
-        return "—"
-    try:
-        return datetime.fromisoformat(value).strftime("%d/%m/%Y")
-    except ValueError:
-        return escape(value)
+def _when(value: datetime | None) -> str:
+    return value.astimezone(FEED_TZ).strftime("%H:%M %d/%m/%Y") if value else "—"
 
 
-def render_index(settings: Settings, meetings: list[FeedItem], sources: list[Source], store: Store,
-                 generated_at: datetime) -> str:
+def _held(value: str | None, text: str | None) -> str:
+    if value:
+        try:
+            return datetime.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return escape(value)
+    return escape(text) if text else "—"
+
+
+def meeting_row(item: FeedItem) -> str:
+    """One table row of a meeting report; its data-* attributes drive the filters."""
+    slugs = " ".join(dict.fromkeys([item.source_slug, *item.other_sources]))
+    meeting = item.meeting
+    also = ""
+    if item.also_at:
+        links = ", ".join(f'<a href="{escape(u)}">{escape(n)}</a>' for n, u in item.also_at)
+        also = f'<br><span class="muted">Cũng đăng tại: {links}</span>'
+    period = f'<br><span class="muted">{escape(meeting.period)}</span>' if meeting.period else ""
+    return (
+        f'<tr data-kind="{escape(meeting.kind or "")}" data-sources="{escape(slugs)}">'
+        f'<td><a href="{escape(item.link)}">{escape(item.title)}</a><br><span class="muted">'
+        f"{escape(item.source_name)} · {_when(item.published)}</span>{also}</td>"
+        f'<td><span class="kind">{escape(KIND_LABELS.get(meeting.kind or "", "—"))}</span>{period}</td>'
+        f"<td>{escape(meeting.org or '—')}</td><td>{_held(meeting.held_on, meeting.held_on_text)}</td>"
+        f"<td>{escape(meeting.location or '—')}</td></tr>"
+    )
+
+
+def feed_row(spec: FeedSpec) -> str:
+    """One feed with links to its three formats."""
+    links = " ".join(f'<a href="feeds/{escape(spec.path)}.{fmt}">{label}</a>' for fmt, label in FEED_FORMATS)
+    return f"<tr><td>{escape(spec.title.removeprefix('unionfeed — '))}</td><td>{len(spec.items)}</td>" \
+           f'<td class="fmt">{links}</td></tr>'
+
+
+def source_state(source: Source, run: CrawlRun | None, now: datetime) -> str:
+    """A key of STATES for a source's latest run."""
+    if not source.enabled:
+        return "off"
+    if run is None:
+        return "never"
+    if run.finished_at is None:
+        return "running"
+    if run.finish_reason and run.finish_reason != "finished":
+        return "failed"
+    if run.errors and not run.new and not run.updated and run.pages <= run.errors:
+        return "broken"
+    if now - run.finished_at > timedelta(minutes=2 * source.interval + 10):
+        return "overdue"
+    return "partial" if run.errors else "ok"
+
+
+def source_row(source: Source, run: CrawlRun | None, error: PageError | None, now: datetime) -> str:
+    """One source's line in the state table, with the latest error of its latest run."""
+    state = source_state(source, run, now)
+    message = ""
+    if error is not None:
+        text = error.error if len(error.error) <= ERROR_CHARS else error.error[:ERROR_CHARS] + "…"
+        message = f'<a href="{escape(error.url)}">{escape(text)}</a>'
+    counts = f"<td>{run.pages}</td><td>{run.new}</td><td>{run.errors}</td>" if run else "<td>—</td>" * 3
+    return (
+        f'<tr id="nguon-{escape(source.slug)}"><td><a href="{escape(source.homepage)}">{escape(source.name)}</a>'
+        f'<br><span class="muted"><a href="feeds/sources/{escape(source.slug)}.atom">kênh tin</a></span></td>'
+        f'<td class="state state-{state}">{STATES[state]}</td>'
+        f"<td>{_when(run.finished_at or run.started_at) if run else '—'}</td><td>{source.interval} phút</td>"
+        f"{counts}<td>{message or '—'}</td></tr>"
+    )
+
+
+def render_index(ctx: PublishContext) -> str:
     """The index page as HTML; every value escaped."""
-    kind_links = "\n".join(
-        f'<li>{escape(KIND_LABELS[k])}: <a href="feeds/kinds/{k}.atom">Atom</a> · '
-        f'<a href="feeds/kinds/{k}.rss">RSS</a> · <a href="feeds/kinds/{k}.json">JSON Feed</a></li>'
-        for k in MEETING_KINDS
+    meetings = [i for i in ctx.stories.stories if i.is_report][:INDEX_MEETINGS]
+    runs = ctx.store.last_runs()
+    errors: dict[str, PageError] = {}
+    for error in ctx.store.page_errors(limit=1000):  # newest first: keep each source's latest of its last run
+        run = runs.get(error.source_slug)
+        if run is not None and error.run_id == run.id:
+            errors.setdefault(error.source_slug, error)
+    by_slug = {s.slug: s for s in ctx.sources}
+    rows = "\n".join(meeting_row(i) for i in meetings) or \
+        '<tr><td colspan="5">Chưa có bài tường thuật hội nghị nào.</td></tr>'
+    last_crawl = max((r.finished_at for r in runs.values() if r.finished_at), default=None)
+    status_link = ' · <a href="status.json">status.json</a>' if (ctx.out / "status.json").is_file() else ""
+    return _template().substitute(
+        n_sources=len(ctx.sources), n_articles=sum(len(m) for m in ctx.stories.clusters.values()),
+        n_meetings=sum(i.is_report for i in ctx.stories.stories),
+        newest=_when(max((i.published for i in ctx.stories.stories), default=None)), last_crawl=_when(last_crawl),
+        kind_options="\n".join(f'<option value="{k}">{escape(KIND_LABELS[k])}</option>' for k in MEETING_KINDS),
+        source_options="\n".join(f'<option value="{escape(s.slug)}">{escape(s.name)}</option>'
+                                 for s in sorted(by_slug.values(), key=lambda s: s.name)),
+        meeting_rows=rows, feed_rows="\n".join(feed_row(s) for s in ctx.specs), status_link=status_link,
+        source_rows="\n".join(source_row(s, runs.get(s.slug), errors.get(s.slug), ctx.generated_at)
+                              for s in ctx.sources),
+        version=escape(__version__),
     )
-    rows = "\n".join(
-        f'<tr data-kind="{escape(i.meeting.kind or "")}" data-source="{escape(i.source_slug)}">'
-        f'<td><a href="{escape(i.link)}">{escape(i.title)}</a><br><span class="muted">{escape(i.source_name)} · '
-        f'{_date(i.published)}</span></td><td><span class="kind">{escape(KIND_LABELS.get(i.meeting.kind or "", "—"))}'
-        f'</span></td><td>{escape(i.meeting.org or "—")}</td><td>{_held(i.meeting.held_on)}</td>'
-        f'<td>{escape(i.meeting.location or "—")}</td></tr>'
-        for i in meetings
-    ) or '<tr><td colspan="5">Chưa có bài tường thuật hội nghị nào.</td></tr>'
-    runs = store.last_runs()
-    source_rows = []
-    for source in sources:
-        run = runs.get(source.slug)
-        state = "—" if run is None else _date(run.finished_at or run.started_at)
-        css = "broken" if run is not None and run.errors and not run.new and not run.pages else "ok"
-        source_rows.append(
-            f'<tr class="{css}"><td><a href="{escape(source.homepage)}">{escape(source.name)}</a></td><td>{state}</td>'
-            f"<td>{run.pages if run else 0}</td><td>{run.new if run else 0}</td><td>{run.errors if run else 0}</td></tr>"
-        )
-    return PAGE.format(
-        generated=_date(generated_at), n_sources=len(sources), kind_links=kind_links, rows=rows,
-        source_rows="\n".join(source_rows),
-    )
-
-
-def write_index(out: Path, settings: Settings, meetings: list[FeedItem], sources: list[Source], store: Store,
-                generated_at: datetime) -> Path:
-    """Write index.html atomically."""
-    path = out / "index.html"
-    write_atomic(path, render_index(settings, meetings, sources, store, generated_at))
-    return path
