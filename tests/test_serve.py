@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import json
+import shutil
+import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import feedparser
 import pytest
 
+from feed.publish import publish
 from feed.serve import serve_in_thread
+
+from .feedworld import VN, Art, World, add_article, make_world
 
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><id>urn:x</id><title>Tin hội nghị</title>
@@ -106,3 +113,116 @@ def test_index_and_healthz(server: tuple[str, int, Path]) -> None:
     assert request(host, port, "GET", "/")[0] == 200
     status, headers, body = request(host, port, "GET", "/healthz")
     assert status == 200 and b'"ok"' in body and headers["cache-control"] == "no-store"
+
+
+# --- a real published folder ---------------------------------------------------------------------------------
+@pytest.fixture
+def published(tmp_path: Path) -> Iterator[tuple[str, int, World]]:
+    world = make_world(tmp_path)
+    publish(world.store, world.settings, world.sources)
+    srv = serve_in_thread(world.settings.public)
+    yield "127.0.0.1", srv.server_address[1], world
+    srv.shutdown()
+    srv.server_close()
+    world.store.close()
+
+
+def test_cache_control_follows_the_manifest(published: tuple[str, int, World]) -> None:
+    host, port, _ = published
+    assert request(host, port, "GET", "/feeds/sources/ldld-mau.atom")[1]["cache-control"] == "public, max-age=1800"
+    assert request(host, port, "GET", "/feeds/sources/cd-nganh-mau.rss")[1]["cache-control"] == "public, max-age=3600"
+    status, headers, _ = request(host, port, "GET", "/feeds/all.json")
+    assert status == 200 and headers["content-type"] == "application/feed+json; charset=utf-8"
+    assert request(host, port, "GET", "/feeds.opml")[1]["content-type"] == "text/x-opml; charset=utf-8"
+    assert request(host, port, "GET", "/snapshots/latest.json")[1]["content-type"] == "application/json; charset=utf-8"
+
+
+def test_gzip_has_its_own_etag_and_both_revalidate(published: tuple[str, int, World]) -> None:
+    host, port, _ = published
+    _, plain, body = request(host, port, "GET", "/feeds/all.atom")
+    _, zipped, zbody = request(host, port, "GET", "/feeds/all.atom", {"Accept-Encoding": "gzip, deflate"})
+    assert zipped["etag"] != plain["etag"] and gzip.decompress(zbody) == body and len(zbody) < len(body) / 2
+    assert request(host, port, "GET", "/feeds/all.atom", {"Accept-Encoding": "gzip;q=0"})[2] == body
+    for tag in (plain["etag"], zipped["etag"], "W/" + plain["etag"]):
+        assert request(host, port, "GET", "/feeds/all.atom", {"If-None-Match": tag, "Accept-Encoding": "gzip"})[0] == 304
+    status, head, empty = request(host, port, "HEAD", "/feeds/all.atom", {"Accept-Encoding": "gzip"})
+    assert status == 200 and empty == b"" and int(head["content-length"]) == len(zbody)
+
+
+def test_republish_with_nothing_new_answers_304(published: tuple[str, int, World]) -> None:
+    host, port, world = published
+    url = f"http://{host}:{port}/feeds/meetings.rss"
+    first = feedparser.parse(url)
+    assert first.status == 200 and len(first.entries) == 5
+    publish(world.store, world.settings, world.sources)
+    again = feedparser.parse(url, etag=first.etag, modified=first.modified)
+    assert again.status == 304 and not again.entries
+    only_modified = feedparser.parse(url, modified=first.modified)
+    assert only_modified.status == 304
+
+
+def test_changes_since_through_the_server(published: tuple[str, int, World]) -> None:
+    host, port, world = published
+    latest = json.loads(request(host, port, "GET", "/snapshots/latest.json")[2])
+    cursor = latest["cursor"]
+    assert request(host, port, "GET", "/snapshots/changes.json")[0] == 400
+    assert request(host, port, "GET", "/snapshots/changes.json?since=yesterday")[0] == 400
+    status, headers, body = request(host, port, "GET", f"/snapshots/changes.json?since={cursor}")
+    assert status == 200 and json.loads(body)["counts"] == {"new": 0, "updated": 0, "removed_from_cluster": 0,
+                                                            "deleted": 0}
+    assert headers["cache-control"] == "no-cache"
+    add_article(world.store, Art("moi", "bao-mau", "Công đoàn trao 50 mái ấm cho đoàn viên",
+                                 "Công đoàn tỉnh Mẫu trao 50 mái ấm công đoàn cho đoàn viên khó khăn về nhà ở.",
+                                 datetime(2026, 7, 21, 9, 0, tzinfo=VN)), datetime(2026, 7, 21, 10, 0, tzinfo=VN))
+    publish(world.store, world.settings, world.sources)
+    status, headers, body = request(host, port, "GET", f"/snapshots/changes.json?since={cursor}",
+                                    {"Accept-Encoding": "gzip"})
+    changes = json.loads(gzip.decompress(body))
+    assert status == 200 and [a["title"] for a in changes["new"]] == ["Công đoàn trao 50 mái ấm cho đoàn viên"]
+    assert changes["cursor"] > cursor
+    assert request(host, port, "GET", f"/snapshots/changes.json?since={cursor}",
+                   {"If-None-Match": headers["etag"]})[0] == 304
+    status, _, body = request(host, port, "GET", "/snapshots/changes.json?since=20200101T000000.000000Z")
+    assert status == 410 and json.loads(body)["reload"] == "/snapshots/latest.json"
+    assert request(host, port, "GET", "/snapshots/changes.json?since=29990101T000000.000000Z")[0] == 400
+
+
+def test_symlink_out_of_the_folder_is_refused(published: tuple[str, int, World], tmp_path: Path) -> None:
+    host, port, world = published
+    (world.settings.public / "feeds" / "escape.atom").symlink_to(tmp_path / "feeds.sqlite")
+    assert request(host, port, "GET", "/feeds/escape.atom")[0] == 404
+    assert request(host, port, "GET", "/snapshots/.state.json")[0] == 404
+    assert request(host, port, "GET", "/.publish-state.json")[0] == 404
+
+
+def test_healthz_says_what_is_published(published: tuple[str, int, World], tmp_path: Path) -> None:
+    host, port, _ = published
+    status, _, body = request(host, port, "GET", "/healthz")
+    doc = json.loads(body)
+    assert status == 200 and doc["status"] == "ok" and doc["cursor"] and doc["files"] > 40
+    empty = serve_in_thread(tmp_path / "nothing-yet")
+    try:
+        assert request("127.0.0.1", empty.server_address[1], "GET", "/healthz")[0] == 503
+    finally:
+        empty.shutdown()
+        empty.server_close()
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_sees_a_good_feed_host(published: tuple[str, int, World]) -> None:
+    host, port, _ = published
+    url = f"http://{host}:{port}/feeds/meetings.atom"
+    head = subprocess.run(["curl", "-sS", "--compressed", "-D", "-", "-o", "/dev/null", url], capture_output=True,
+                          text=True, timeout=20, check=True).stdout.lower()
+    assert "200 ok" in head and "content-encoding: gzip" in head and "etag:" in head and "last-modified:" in head
+    etag = next(line.split(":", 1)[1].strip() for line in head.splitlines() if line.startswith("etag:"))
+    code = subprocess.run(["curl", "-sS", "--compressed", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                           f"If-None-Match: {etag}", url], capture_output=True, text=True, timeout=20, check=True)
+    assert code.stdout == "304"
+    listing = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--path-as-is",
+                              f"http://{host}:{port}/feeds/../../feeds.sqlite"], capture_output=True, text=True,
+                             timeout=20, check=True)
+    assert listing.stdout == "404"
+    post = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", url],
+                          capture_output=True, text=True, timeout=20, check=True)
+    assert post.stdout == "405"

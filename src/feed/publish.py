@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -84,26 +85,28 @@ def _max_age(minutes: int) -> int:
     return max(60, min(minutes * 60, MAX_AGE_CEILING))
 
 
-def feed_specs(stories: Stories, sources: list[Source], settings: Settings, fallback: datetime) -> list[FeedSpec]:
-    """all, meetings, one per kind and one per source."""
+def feed_specs(stories: Stories, sources: list[Source], settings: Settings,
+               empty_since: Callable[[str], datetime]) -> list[FeedSpec]:
+    """all, meetings, one per kind and one per source; an empty feed's `updated` is when it became empty."""
     base = settings.site_url.rstrip("/") + "/"
     limit = settings.feed_limit
     every = _interval(sources)
     meetings = [i for i in stories.stories if i.is_report]
     specs = [
         FeedSpec("all", FEED_TITLE, "Mọi bài viết từ các trang công đoàn được theo dõi", stories.stories[:limit],
-                 base, every, fallback),
+                 base, every, empty_since("all")),
         FeedSpec("meetings", MEETINGS_TITLE, "Tin tường thuật hội nghị, đại hội công đoàn", meetings[:limit],
-                 f"{base}#hoi-nghi", every, fallback),
+                 f"{base}#hoi-nghi", every, empty_since("meetings")),
     ]
     for kind in MEETING_KINDS:
         items = [i for i in meetings if i.kind == kind][:limit]
         specs.append(FeedSpec(f"kinds/{kind}", f"unionfeed — {KIND_LABELS[kind]}",
-                              f"Tin tường thuật: {KIND_LABELS[kind]}", items, f"{base}#loai={kind}", every, fallback))
+                              f"Tin tường thuật: {KIND_LABELS[kind]}", items, f"{base}#loai={kind}", every,
+                              empty_since(f"kinds/{kind}")))
     for source in sources:
         specs.append(FeedSpec(f"sources/{source.slug}", f"unionfeed — {source.name}", f"Bài viết của {source.name}",
                               stories.by_source.get(source.slug, []), f"{base}#nguon={source.slug}",
-                              source.interval, fallback))
+                              source.interval, empty_since(f"sources/{source.slug}")))
     return specs
 
 
@@ -145,6 +148,8 @@ def snapshot_outputs(ctx: PublishContext) -> tuple[dict[str, Output], Any]:
             outputs[path] = Output(text, snapshot.counts["articles"], every)
     outputs[dated_path(ctx.generated_at)] = Output(None, snapshot.counts["articles"], every,
                                                    link_from="snapshots/latest.json")
+    schema = resources.files("feed").joinpath("snapshot.schema.json").read_text(encoding="utf-8")
+    outputs["snapshots/schema.json"] = Output(schema, None, every)
     return outputs, snapshot
 
 
@@ -234,6 +239,15 @@ def _carry_over(out: Path, entries: dict[str, dict[str, Any]], previous: dict[st
             "max_age": _max_age(DEFAULT_INTERVAL)}
 
 
+def _write_if_changed(path: Path, text: str) -> None:
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    write_atomic(path, text)
+
+
 def run_hooks(ctx: PublishContext) -> list[Path]:
     """Call each PUBLISH_HOOKS step that exists; a failing step is logged, the feeds stay published."""
     written: list[Path] = []
@@ -262,9 +276,11 @@ def publish(store: Store, settings: Settings, sources: list[Source]) -> list[Pat
     cache = IdentityCache(state.get("identities") or {})
     stories = build_stories(store, load_rows(store), {s.slug: s for s in sources}, settings.feed_limit,
                             generated_at, cache)
-    fallback = max((i.updated for i in stories.stories), default=generated_at)
+    empty: dict[str, str] = state.get("empty") or {}
     ctx = PublishContext(store, settings, sources, out, generated_at, stories)
-    ctx.specs = feed_specs(stories, sources, settings, fallback)
+    ctx.specs = feed_specs(stories, sources, settings,
+                           lambda p: datetime.fromisoformat(empty.setdefault(p, generated_at.isoformat())))
+    empty = {s.path: empty[s.path] for s in ctx.specs if not s.items}
     site = FeedSite(settings.site_url.rstrip("/") + "/", settings.websub_hub, __version__)
     original = _load_manifest(out)
     outputs, feed_sigs = feed_outputs(ctx, site, state.get("feeds") or {}, original)
@@ -281,9 +297,9 @@ def publish(store: Store, settings: Settings, sources: list[Source]) -> list[Pat
     for path in [*(out / p for p in snapshot.stale), *stale_dated(out, generated_at, settings.snapshot_retention_days)]:
         path.unlink(missing_ok=True)
         previous.pop(path.relative_to(out).as_posix(), None)
-    write_atomic(out / STATE_FILE, snapshot.state.dumps())
-    write_atomic(out / FEED_STATE, json.dumps({"feeds": feed_sigs, "identities": cache.entries},
-                                              separators=(",", ":")))
+    _write_if_changed(out / STATE_FILE, snapshot.state.dumps())
+    _write_if_changed(out / FEED_STATE, json.dumps({"feeds": feed_sigs, "identities": cache.entries,
+                                                    "empty": empty}, separators=(",", ":")))
     extra = run_hooks(ctx)
     _carry_over(out, entries, previous, extra)
     if entries != original or not (out / MANIFEST).is_file():

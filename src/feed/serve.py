@@ -290,7 +290,9 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8080) -> Thread
 def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
     """Start a server on a daemon thread; call .shutdown() to stop it."""
     server = make_server(root, host, port)
-    threading.Thread(target=server.serve_forever, name="unionfeed-serve", daemon=True).start()
+    # A short poll interval makes shutdown() quick (tests and the scheduler's stop both wait for it).
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="unionfeed-serve",
+                     daemon=True).start()
     return server
 
 

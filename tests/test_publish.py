@@ -1,0 +1,285 @@
+"""Publishing end to end on a real SQLite store: snapshots against their schema, cursors and change files,
+retention, the manifest, untouched files on a no-op run, failures that leave old files, WebSub pings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import jsonschema
+import pytest
+
+from feed import publish as publish_module
+from feed.models import Extracted, Meeting
+from feed.publish import publish
+from feed.snapshots import changes_since
+from feed.store import ArticleRow
+
+from .feedworld import ARTICLES, VN, Art, World, add_article, article_url, make_world
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "src" / "feed" / "snapshot.schema.json").read_text())
+
+
+def validator(definition: str | None = None) -> jsonschema.Draft202012Validator:
+    """A validator for the snapshot root, or for one of its $defs."""
+    schema = SCHEMA if definition is None else {**SCHEMA, "$ref": f"#/$defs/{definition}", "required": [],
+                                                 "properties": {}, "additionalProperties": True, "type": "object"}
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def check_every_json_file(public: Path) -> int:
+    """Validate every snapshot, change file, change index and manifest written; returns how many."""
+    checked = 0
+    for path in sorted((public / "snapshots").rglob("*.json")):
+        name = path.relative_to(public / "snapshots").as_posix()
+        if name == "schema.json" or name.startswith("."):  # the schema itself; the publisher's own state
+            continue
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        definition = {"manifest.json": "manifest", "changes/index.json": "change_index"}.get(name)
+        if definition is None and name.startswith("changes/"):
+            definition = "changes"
+        validator(definition).validate(doc)
+        checked += 1
+    return checked
+
+
+def tree(public: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.relative_to(public).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in public.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    world = make_world(tmp_path)
+    yield world
+    world.store.close()
+
+
+def test_layout_and_schema_of_every_snapshot(world: World) -> None:
+    written = publish(world.store, world.settings, world.sources)
+    public = world.settings.public
+    assert all(p.is_file() for p in written)
+    names = {p.relative_to(public).as_posix() for p in written}
+    today = datetime.now(UTC).astimezone(VN).strftime("%Y-%m-%d")
+    assert {"index.html", "feeds.opml", "snapshots/latest.json", f"snapshots/{today}.json", "snapshots/schema.json",
+            "snapshots/manifest.json", "snapshots/changes/index.json", "feeds/all.atom"} <= names
+    assert check_every_json_file(public) == 4
+    latest = json.loads((public / "snapshots" / "latest.json").read_text(encoding="utf-8"))
+    assert latest["count"] == len(latest["articles"]) == len(ARTICLES)
+    by_url = {a["url"]: a for a in latest["articles"]}
+    origin, copy = by_url[world.url("so-ket")], by_url[world.url("so-ket-ban-sao")]
+    assert copy["cluster_id"] == origin["id"] and not copy["is_canonical"] and origin["is_canonical"]
+    assert origin["duplicates"] == [world.url("so-ket-ban-sao")]
+    assert origin["meeting"]["kind"] == "so_ket" and origin["meeting"]["officials"][0]["role"] == "Chủ tịch"
+    assert origin["published_at"] == "2026-07-15T16:00:00+07:00"
+    schema_file = json.loads((public / "snapshots" / "schema.json").read_text(encoding="utf-8"))
+    assert schema_file == SCHEMA and schema_file["$id"].endswith(latest["schema_version"])
+
+
+def test_schema_refuses_what_it_should(world: World) -> None:
+    publish(world.store, world.settings, world.sources)
+    latest = json.loads((world.settings.public / "snapshots" / "latest.json").read_text(encoding="utf-8"))
+    bad = json.loads(json.dumps(latest))
+    bad["articles"][0]["published_at"] = "2026-07-15 16:00"  # no offset, no T
+    bad["articles"][1]["meeting"]["kind"] = "tiec_tat_nien"
+    del bad["articles"][2]["cluster_id"]
+    errors = list(validator().iter_errors(bad))
+    assert len(errors) == 3
+
+
+def test_nothing_changed_means_nothing_rewritten(world: World) -> None:
+    publish(world.store, world.settings, world.sources)
+    before = tree(world.settings.public)
+    publish(world.store, world.settings, world.sources)
+    after = tree(world.settings.public)
+    assert before == after  # same bytes, same mtimes: ETag and Last-Modified stay, readers get 304
+
+
+def test_changes_since_a_cursor(world: World) -> None:
+    public = world.settings.public
+    publish(world.store, world.settings, world.sources)
+    first = json.loads((public / "snapshots" / "latest.json").read_text(encoding="utf-8"))["cursor"]
+    new_art = Art("moi", "ldld-mau", "Hội nghị triển khai nhiệm vụ năm 2026 của Công đoàn tỉnh Mẫu",
+                  "Sáng 5/2, Công đoàn tỉnh Mẫu triển khai nhiệm vụ năm 2026 tới 300 cán bộ.",
+                  datetime(2026, 7, 18, 9, 0, tzinfo=VN), "trien_khai", "Công đoàn tỉnh Mẫu")
+    fetched = datetime(2026, 7, 18, 10, 0, tzinfo=VN)
+    new_id = add_article(world.store, new_art, fetched)
+    edited = next(a for a in ARTICLES if a.key == "dai-hoi")
+    world.store.upsert(edited.source, Extracted(url=article_url(edited), title=edited.title, published_at=edited.published,
+                                                body_text=edited.body + "\n\nĐại hội bế mạc chiều 21/5."),
+                       Meeting(is_report=True, score=0.9, kind="dai_hoi"), fetched_at=fetched)
+    with world.store.session() as s:  # dedup split the syndicated copy off into a story of its own
+        row = s.get(ArticleRow, world.ids["so-ket-ban-sao"])
+        assert row is not None
+        row.cluster_id, row.is_canonical = row.id, True
+    publish(world.store, world.settings, world.sources)
+    index = json.loads((public / "snapshots" / "changes" / "index.json").read_text(encoding="utf-8"))
+    assert [c["since"] for c in index["changes"]] == [first]
+    second = index["cursor"]
+    assert second > first
+    change = json.loads((public / index["changes"][0]["path"]).read_text(encoding="utf-8"))
+    assert [a["id"] for a in change["new"]] == [new_id]
+    assert {a["id"] for a in change["updated"]} == {world.ids["dai-hoi"], world.ids["so-ket-ban-sao"],
+                                                   world.ids["so-ket"]}  # the origin lost its duplicate
+    assert change["removed_from_cluster"] == [{"id": world.ids["so-ket-ban-sao"], "cluster_id": world.ids["so-ket"],
+                                               "now_cluster_id": world.ids["so-ket-ban-sao"]}]
+    assert change["deleted"] == []
+    merged = json.loads(changes_since(public, first))
+    assert merged["cursor"] == second and merged["counts"] == change["counts"]
+    assert json.loads(changes_since(public, second))["counts"] == dict.fromkeys(change["counts"], 0)
+    assert check_every_json_file(public) == 5
+
+
+def test_deleted_article_and_merge_of_two_runs(world: World) -> None:
+    public = world.settings.public
+    publish(world.store, world.settings, world.sources)
+    first = json.loads((public / "snapshots" / "latest.json").read_text(encoding="utf-8"))["cursor"]
+    new_art = Art("xoa", "bao-mau", "Bài sẽ bị gỡ", "Nội dung ngắn của một bài sẽ bị gỡ khỏi trang.",
+                  datetime(2026, 7, 19, 9, 0, tzinfo=VN))
+    new_id = add_article(world.store, new_art, datetime(2026, 7, 19, 10, 0, tzinfo=VN))
+    publish(world.store, world.settings, world.sources)
+    with world.store.session() as s:
+        s.delete(s.get(ArticleRow, new_id))
+        s.delete(s.get(ArticleRow, world.ids["khong-ngay"]))
+    publish(world.store, world.settings, world.sources)
+    merged = json.loads(changes_since(public, first))
+    assert merged["new"] == []  # new then deleted: nothing to tell a consumer who was at `first`
+    assert merged["deleted"] == [{"id": world.ids["khong-ngay"], "cluster_id": world.ids["khong-ngay"]}]
+    validator("changes").validate(merged)
+
+
+def test_retention_removes_old_dated_snapshots_and_change_files(world: World) -> None:
+    public = world.settings.public
+    publish(world.store, world.settings, world.sources)
+    old = public / "snapshots" / "2020-01-01.json"
+    old.write_text("{}", encoding="utf-8")
+    recent = public / "snapshots" / (datetime.now(UTC) - timedelta(days=3)).astimezone(VN).strftime("%Y-%m-%d.json")
+    recent.write_text("{}", encoding="utf-8")
+    state_file = public / "snapshots" / ".state.json"
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    stale = "snapshots/changes/20200101T000000.000000Z.json"
+    (public / stale).parent.mkdir(parents=True, exist_ok=True)
+    (public / stale).write_text("{}", encoding="utf-8")
+    state["changes"].insert(0, {"since": None, "cursor": "20200101T000000.000000Z", "path": stale,
+                                "counts": {"new": 0, "updated": 0, "removed_from_cluster": 0, "deleted": 0}})
+    state_file.write_text(json.dumps(state), encoding="utf-8")
+    add_article(world.store, Art("them", "bao-mau", "Bài mới thêm", "Nội dung bài mới thêm vào kho.",
+                                 datetime(2026, 7, 19, 9, 0, tzinfo=VN)), datetime(2026, 7, 19, 10, 0, tzinfo=VN))
+    publish(world.store, replace(world.settings, snapshot_retention_days=7), world.sources)
+    assert not old.exists() and not (public / stale).exists() and recent.exists()
+    index = json.loads((public / "snapshots" / "changes" / "index.json").read_text(encoding="utf-8"))
+    assert stale not in [c["path"] for c in index["changes"]] and len(index["changes"]) == 1
+
+
+def test_manifest_matches_the_files(world: World) -> None:
+    publish(world.store, world.settings, world.sources)
+    public = world.settings.public
+    manifest = json.loads((public / "snapshots" / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"]: f for f in manifest["files"]}
+    on_disk = {p.relative_to(public).as_posix() for p in public.rglob("*") if p.is_file()}
+    hidden = {n for n in on_disk if any(part.startswith(".") for part in n.split("/"))}
+    assert set(listed) == on_disk - hidden - {"snapshots/manifest.json"}
+    for path, entry in listed.items():
+        data = (public / path).read_bytes()
+        assert entry["bytes"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest(), path
+    assert listed["feeds/sources/ldld-mau.atom"]["max_age"] == 1800  # polled every 30 minutes
+    assert listed["feeds/sources/cd-nganh-mau.rss"]["max_age"] == 3600  # every 2 hours, capped at an hour
+    assert listed["feeds/all.atom"]["max_age"] == 1800  # as often as the most frequent source
+    assert listed["feeds/meetings.atom"]["count"] == 5 and listed["snapshots/latest.json"]["count"] == 8
+
+
+def test_failing_publish_leaves_previous_files(world: World) -> None:
+    publish(world.store, world.settings, world.sources)
+    before = tree(world.settings.public)
+    with world.store.session() as s:  # a stored meeting the publisher cannot read
+        row = s.get(ArticleRow, world.ids["tong-ket"])
+        assert row is not None
+        row.meeting = {**row.meeting, "officials": [{"ten": "Nguyễn Văn Mẫu"}]}
+        row.title = "Tiêu đề đã sửa"
+    with pytest.raises(TypeError):
+        publish(world.store, world.settings, world.sources)
+    assert tree(world.settings.public) == before
+    assert not [p for p in world.settings.public.rglob(".*.tmp")]
+
+
+class Hub(BaseHTTPRequestHandler):
+    pings: list[dict[str, list[str]]]
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        self.pings.append({**parse_qs(self.rfile.read(length).decode()),
+                           "content-type": [self.headers.get("Content-Type", "")]})
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def hub() -> Iterator[tuple[str, list[dict[str, list[str]]]]]:
+    pings: list[dict[str, list[str]]] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("RecordingHub", (Hub,), {"pings": pings}))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hub", pings
+    server.shutdown()
+    server.server_close()
+
+
+def test_websub_declared_and_pinged_for_changed_feeds(tmp_path: Path,
+                                                      hub: tuple[str, list[dict[str, list[str]]]]) -> None:
+    url, pings = hub
+    world = make_world(tmp_path, hub=url)
+    publish(world.store, world.settings, world.sources)
+    public = world.settings.public
+    assert f'<link rel="hub" href="{url}"/>' in (public / "feeds" / "all.atom").read_text(encoding="utf-8")
+    assert f'<atom:link rel="hub" href="{url}"/>' in (public / "feeds" / "all.rss").read_text(encoding="utf-8")
+    topics = {p["hub.url"][0] for p in pings}
+    assert all(p["hub.mode"] == ["publish"] for p in pings)
+    assert all(p["content-type"] == ["application/x-www-form-urlencoded"] for p in pings)
+    assert len(topics) == len(pings) == 3 * 13  # every feed in three formats, once each
+    pings.clear()
+    publish(world.store, world.settings, world.sources)
+    assert pings == []  # nothing changed, nobody is bothered
+    add_article(world.store, Art("ping", "cd-nganh-mau", "Tin mới của công đoàn ngành",
+                                 "Công đoàn ngành Mẫu trao học bổng cho con đoàn viên.",
+                                 datetime(2026, 7, 20, 9, 0, tzinfo=VN)), datetime(2026, 7, 20, 10, 0, tzinfo=VN))
+    publish(world.store, world.settings, world.sources)
+    base = world.settings.site_url
+    assert {p["hub.url"][0] for p in pings} == {f"{base}feeds/{n}.{e}" for n in ("all", "sources/cd-nganh-mau")
+                                                 for e in ("atom", "rss", "json")}
+    world.store.close()
+
+
+def test_unreachable_hub_does_not_fail_publish(tmp_path: Path) -> None:
+    world = make_world(tmp_path, hub="http://127.0.0.1:9/hub")  # port 9 (discard) refuses on loopback
+    assert publish(world.store, world.settings, world.sources)
+    world.store.close()
+
+
+def test_status_hook_is_called_when_present(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    module = tmp_path / "hookmod"
+    module.mkdir()
+    (module / "unionfeed_status_probe.py").write_text(
+        "import json\n"
+        "def write_status(ctx):\n"
+        "    path = ctx.out / 'status.json'\n"
+        "    path.write_text(json.dumps({'sources': [s.slug for s in ctx.sources]}))\n"
+        "    return [path]\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(module))
+    monkeypatch.setattr(publish_module, "PUBLISH_HOOKS", ("feed.status_absent:write", "unionfeed_status_probe:write_status"))
+    written = publish(world.store, world.settings, world.sources)
+    status = world.settings.public / "status.json"
+    assert status in written and json.loads(status.read_text())["sources"][0] == "ldld-mau"
+    manifest = json.loads((world.settings.public / "snapshots" / "manifest.json").read_text(encoding="utf-8"))
+    assert "status.json" in {f["path"] for f in manifest["files"]}
+    assert os.access(status, os.R_OK)
