@@ -29,6 +29,7 @@ _GAP_WORD = r"\w+(?:[.,/:]\w+)*"
 _NUMBER = r"\d+(?:[.,/:\-–]\d+)*"
 _TOKEN = re.compile(r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}|\[[^\[\]]*\]|\S+")
 _SENTENCE_END = re.compile(r"[.!?;:]\s|\n")
+_NUMBER_START = re.compile(r"(?<![\w.,/:\-–])\d|(?<=[.,/:\-–])(?<!\d[.,/:\-–])\d")
 _LONG_GAP = re.compile(f"(?:{_SEP}{_GAP_WORD}){{0,20}}{_SEP}")  # what "**" spans
 _FOLD_CACHE: dict[str, str] = {}
 
@@ -56,16 +57,18 @@ class Folded:
         self.fwords = folded  # the folded words; blanked ones become ""
         self.text = "".join(parts)
         self.words = set(folded)
-        self._index: defaultdict[str, list[int]] | None = None
+        self._index: defaultdict[str, list[tuple[int, str]]] | None = None
+        self.candidates: dict[Heads, list[int]] = {}  # where patterns with these heads may match
         self.matches: dict[str, list[tuple[int, int]]] = {}  # pattern source -> spans (Pattern.spans)
         self._map: tuple[list[int], list[int], list[int], list[int]] | None = None
 
-    def where(self, word: str) -> list[int]:
-        """Indices of a folded word among the words."""
+    def where(self, word: str) -> list[tuple[int, str]]:
+        """Where a folded word starts, each with the word after it ("" at the end)."""
         if self._index is None:
-            index: defaultdict[str, list[int]] = defaultdict(list)
-            for i, w in enumerate(self.fwords):
-                index[w].append(i)
+            index: defaultdict[str, list[tuple[int, str]]] = defaultdict(list)
+            words = self.fwords
+            for w, start, nxt in zip(words, self._word_map()[0], [*words[1:], ""], strict=True):
+                index[w].append((start, nxt))
             self._index = index
         return self._index.get(word, [])
 
@@ -74,10 +77,8 @@ class Folded:
         return self._word_map()[0]
 
     def numbers(self) -> list[int]:
-        """Indices of the words that start a number ("15/01/2021" once, not again at "01")."""
-        text, starts = self.text, self._word_map()[0]
-        return [i for i, (w, p) in enumerate(zip(self.fwords, starts, strict=True))
-                if w[:1].isdigit() and (p < 2 or text[p - 1] not in ".,/:-–" or not text[p - 2].isdigit())]
+        """Where numbers start ("15/01/2021" once, not again at "01")."""
+        return [m.start() for m in _NUMBER_START.finditer(self.text)]
 
     def to_orig(self, fpos: int) -> int:
         """Original offset of a folded offset."""
@@ -88,6 +89,16 @@ class Folded:
         if fpos >= fend[i]:
             return oend[i] + fpos - fend[i]
         return min(ostart[i] + fpos - fstart[i], oend[i])
+
+    def to_folded(self, opos: int) -> int:
+        """Folded offset of an original offset."""
+        fstart, fend, ostart, oend = self._word_map()
+        i = bisect_right(ostart, opos) - 1
+        if i < 0:
+            return opos
+        if opos >= oend[i]:
+            return fend[i] + opos - oend[i]
+        return min(fstart[i] + opos - ostart[i], fend[i])
 
     def _word_map(self) -> tuple[list[int], list[int], list[int], list[int]]:
         """Start and end of every word in the folded text and in the original."""
@@ -108,6 +119,7 @@ class Folded:
             self.fwords[i] = ""
         self._index = None
         self.matches.clear()
+        self.candidates.clear()
 
 
 # --- cue patterns ----------------------------------------------------------------------------------------
@@ -121,7 +133,8 @@ class Pattern:
     at: re.Pattern[str]
     heads: Heads
     firsts: frozenset[str] = frozenset()  # the first words of `heads`
-    needs: tuple[frozenset[str], ...] = ()  # one of each set must be in the text for a match
+    wild: frozenset[str] = frozenset()  # first words that may be followed by anything
+    needs: tuple[Need, ...] = ()  # word tests a text must pass before a match is looked for
     halves: tuple[Pattern, Pattern] | None = None  # "A ** B", matched as A then B nearby (no backtracking)
 
     def spans(self, doc: Folded) -> list[tuple[int, int]]:
@@ -133,8 +146,8 @@ class Pattern:
 
     def _find(self, doc: Folded) -> list[tuple[int, int]]:
         words = doc.words
-        for need in self.needs:
-            if need.isdisjoint(words):
+        for firsts, alts in self.needs:
+            if firsts.isdisjoint(words) or (alts and not any(alt <= words for alt in alts)):
                 return []
         found = []
         if self.halves is not None:
@@ -148,8 +161,7 @@ class Pattern:
             return found
         at, text = self.at.match, doc.text
         if self.heads is None and self.source.startswith("#"):
-            starts = doc.word_starts()
-            candidates = [starts[i] for i in doc.numbers()]
+            candidates = doc.numbers()
         elif self.heads is None:
             return [m.span() for m in self.search.finditer(text)]
         else:
@@ -163,13 +175,17 @@ class Pattern:
         return found
 
     def _candidates(self, doc: Folded) -> list[int]:
-        present = self.firsts.intersection(doc.words)
-        if not present:
-            return []
-        heads, fwords, starts = self.heads or frozenset(), doc.fwords, doc.word_starts()
-        last = len(fwords) - 1
-        return [starts[i] for word in present for i in doc.where(word)
-                if (word, fwords[i + 1] if i < last else "") in heads or (word, None) in heads]
+        """Offsets where the first two words fit `heads`; shared by every pattern with the same heads."""
+        found = doc.candidates.get(self.heads)
+        if found is None:
+            heads, wild, found = self.heads or frozenset(), self.wild, []
+            for word in self.firsts.intersection(doc.words):
+                if word in wild:
+                    found.extend(start for start, _ in doc.where(word))
+                else:
+                    found.extend(start for start, nxt in doc.where(word) if (word, nxt) in heads)
+            doc.candidates[self.heads] = found
+        return found
 
 
 def _split_alternatives(inner: str) -> list[str]:
@@ -186,38 +202,46 @@ def _split_alternatives(inner: str) -> list[str]:
 
 
 Heads = frozenset[tuple[str, str | None]] | None  # the first two words a match can start with (None: any)
-_Items = list[tuple[str, str, Heads]]  # (regex, req|opt|gap, heads)
+Words = tuple[frozenset[str], ...]  # per alternative, the words every match of it contains
+Need = tuple[frozenset[str], Words | None]  # (first words, alternatives' words when all run two words or more)
+_Items = list[tuple[str, str, Heads, Words]]  # (regex, req|opt|gap, heads, words)
 
 
-def _compile_seq(src: str, macros: dict[str, str], needs: list[frozenset[str]] | None = None) -> tuple[str, Heads]:
-    """Regex for a cue sequence and how a match can start; collects the word sets a match requires."""
+def _compile_seq(src: str, macros: dict[str, str]) -> tuple[str, Heads, Words, list[Need]]:
+    """Regex for a cue sequence, how a match can start, the words it contains, and the word tests it must pass."""
     items: _Items = []
     for tok in _TOKEN.findall(src):
         if tok.startswith("$"):
-            rx, heads = _compile_seq(macros[tok[1:]], macros)
-            items.append((f"(?:{rx})", "req", heads))
+            rx, heads, words, _ = _compile_seq(macros[tok[1:]], macros)
+            items.append((f"(?:{rx})", "req", heads, words))
         elif tok in ("*", "**", "[*]", "[**]"):  # a gap is optional already
-            items.append((str(4 if tok.strip("[]") == "*" else 20), "gap", None))
+            items.append((str(4 if tok.strip("[]") == "*" else 20), "gap", None, ()))
         elif tok == "#":
-            items.append((_NUMBER, "req", None))
+            items.append((_NUMBER, "req", None, ()))
         elif tok[0] in "{[":
             alts = [a for a in (_compile_seq(a, macros) for a in _split_alternatives(tok[1:-1])) if a[0]]
             if alts:
                 rx = "|".join(a[0] for a in alts)
                 heads = None if any(a[1] is None for a in alts) else frozenset().union(*(a[1] or () for a in alts))
-                items.append((f"(?:{rx})", "req" if tok[0] == "{" else "opt", heads))
-        elif words := _WORD.findall(word := fold(tok)):  # punctuation alone is a separator, matched by _SEP
+                words = tuple(frozenset().union(*a[2]) if len(a[2]) == 1 else frozenset() for a in alts)
+                items.append((f"(?:{rx})", "req" if tok[0] == "{" else "opt", heads, words))
+        elif parts := _WORD.findall(word := fold(tok)):  # punctuation alone is a separator, matched by _SEP
             word = word.strip("()\"“”,")
-            items.append((re.escape(word), "req", frozenset([(words[0], words[1] if len(words) > 1 else "")])))
-    if needs is not None:
-        needs.extend(frozenset(h[0] for h in heads) for _, mode, heads in items if mode == "req" and heads)
-    return _assemble(items), _heads(items)
+            items.append((re.escape(word), "req", frozenset([(parts[0], parts[1] if len(parts) > 1 else "")]),
+                          (frozenset(parts),)))
+    needs: list[Need] = []
+    for _, mode, heads, alt_words in items:
+        if mode == "req" and heads:
+            multi = alt_words if alt_words and all(len(a) > 1 for a in alt_words) else None
+            needs.append((frozenset(h[0] for h in heads), multi))
+    required = frozenset().union(*(i[3][0] for i in items if i[1] == "req" and len(i[3]) == 1))
+    return _assemble(items), _heads(items), (required,), needs
 
 
 def _heads(items: _Items) -> Heads:
     """(first word, second word) pairs a match starts with; "" as second word: whatever follows the first."""
     found: set[tuple[str, str | None]] = set()
-    for i, (_, mode, heads) in enumerate(items):
+    for i, (_, mode, heads, _) in enumerate(items):
         if mode == "gap" or heads is None:
             return None
         found.update(h for h in heads if h[1])
@@ -236,7 +260,7 @@ def _heads(items: _Items) -> Heads:
 def _assemble(items: _Items) -> str:
     out: list[str] = []
     need_sep = False
-    for rx, mode, _ in items:
+    for rx, mode, _, _ in items:
         if mode == "req":
             out.append(f"{_SEP}{rx}" if need_sep else rx)
             need_sep = True
@@ -250,8 +274,7 @@ def _assemble(items: _Items) -> str:
 def compile_pattern(src: str, macros: dict[str, str]) -> Pattern:
     """Compile a cue pattern (syntax in cues.yaml) to regexes over folded text; "^" anchors at the start."""
     src = src.strip()
-    needs: list[frozenset[str]] = []
-    rx, heads = _compile_seq(src.lstrip("^"), macros, needs)
+    rx, heads, _, needs = _compile_seq(src.lstrip("^"), macros)
     if not rx:
         return Pattern(src, re.compile(r"\A"), re.compile(""), None)
     # A leading number needs no word-boundary look-behind, which would cost the regex its fast digit scan.
@@ -262,7 +285,8 @@ def compile_pattern(src: str, macros: dict[str, str]) -> Pattern:
         cut = tokens.index("**")
         halves = (compile_pattern(" ".join(tokens[:cut]), macros), compile_pattern(" ".join(tokens[cut + 1 :]), macros))
     return Pattern(src, re.compile(f"{head}(?:{rx})(?!\\w)"), re.compile(f"(?:{rx})(?!\\w)"), heads,
-                   frozenset(h[0] for h in heads or ()), tuple(needs),
+                   frozenset(h[0] for h in heads or ()), frozenset(h[0] for h in heads or () if h[1] is None),
+                   tuple(needs),
                    halves)
 
 
@@ -328,7 +352,7 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
         lead_min_words=int(data["lead"]["min_words"]), lead_max_chars=int(data["lead"]["max_chars"]),
         neutral=tuple(map(pat, data.get("neutral", ()))), mentions=(meeting, pat(data["primary"]["verb_mention"])),
         ceremonial=next(c.pattern for c in cues if c.stage == "ceremony"),  # the first names "hội nghị tuyên dương"
-        primary=primary, facts=compile_facts(data["facts"], pat, Folded),
+        primary=primary, facts=compile_facts(data["facts"], pat),
     )
 
 
@@ -480,7 +504,7 @@ def _prepare(title: str | None, text: str, lead: str | None, voc: Vocabulary) ->
         doc.blank(start, bang + 1)
         bang = doc.text.find("!", bang + 1)
     for p in voc.neutral:  # rare words: a scan is cheaper than indexing the words first
-        if not any(need.isdisjoint(doc.words) for need in p.needs):
+        if not any(firsts.isdisjoint(doc.words) for firsts, _ in p.needs):
             for m in list(p.search.finditer(doc.text)):
                 doc.blank(m.start(), m.end())
     return doc, len(title) + 2
@@ -522,8 +546,8 @@ def _fill_facts(meeting: Meeting, doc: Folded, mentions: list[Mention], primary:
                 lead_span: tuple[int, int, int], voc: Vocabulary, published_at: datetime | None) -> None:
     said = primary if primary.zone != "title" else next((m for m in mentions if m.zone != "title" and m.strength), None)
     report = Report(doc=doc, body_at=lead_span[2], sentence=said.sentence_span if said else None,
-                    meeting_at=said.start if said else None, phrase=_orig_of(doc, primary),
-                    title_phrases=[_orig_of(doc, m) for m in mentions if m.zone == "title"], lead=lead_span[:2],
+                    meeting_at=said.start if said else None, phrase=_span_of(primary),
+                    title_phrases=[_span_of(m) for m in mentions if m.zone == "title"], lead=lead_span[:2],
                     kind=meeting.kind or "")
     facts = read_facts(report, voc.facts, published_at)
     if facts.period is None:  # "Hội nghị tổng kết có ...": another mention of the same meeting names the period
@@ -532,6 +556,10 @@ def _fill_facts(meeting: Meeting, doc: Folded, mentions: list[Mention], primary:
     meeting.org, meeting.period, meeting.location = facts.org, facts.period, facts.location
     meeting.held_on, meeting.held_on_text = facts.held_on, facts.held_on_text
     meeting.officials, meeting.figures = facts.officials, facts.figures
+
+
+def _span_of(m: Mention) -> tuple[int, int]:
+    return m.start, m.start + len(m.phrase)
 
 
 def _orig_of(doc: Folded, m: Mention) -> str:

@@ -21,22 +21,24 @@ _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _FULL_DATE = re.compile(r"(?<!\d)(?:\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)(?!\d)")
 _DASH = r"\s*[-–—]\s*"
 # Periods are structural (numbers and a few words with no tone-placement variants), so they match the text itself.
-_PERIODS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(rx, re.I))
-    for name, rx in (
-        ("term", rf"(giữa\s+)?nhiệm\s+k[ỳì]\s*\(?\s*(\d{{4}}){_DASH}(\d{{4}})"),
-        ("months", r"(6|sáu|9|chín|3|ba)\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?"),
-        ("quarter", r"quý\s+(IV|I{1,3}|[1-4])(?!\w)(?:\s+năm\s+(\d{4}))?"),
-        ("semester", r"học\s+k[ỳì]\s+(II|I|[12])(?!\w)"),
-        ("phase", r"đợt\s+thi\s+đua\s+(?:thứ\s+)?([IVX]+|\d+)(?!\w)"),
-        ("school_year", rf"năm\s+học\s+(\d{{4}}){_DASH}(\d{{4}})"),
-        ("years", rf"năm\s+(\d{{4}}){_DASH}(\d{{4}})"),
-        ("year", r"năm\s+(\d{4})(?!\s*[-–—]\s*\d)"),
-        ("month", r"(?<![\d\s])\s*tháng\s+(\d{1,2})(?!\d)(?:\s*(?:năm|/)\s*(\d{4}))?"),
-        ("bare_term", rf"\((\d{{4}}){_DASH}(\d{{4}})\)"),
-        ("school_year_en", rf"(\d{{4}}){_DASH}(\d{{4}}) school year"),
-    )
+_PERIOD_FORMS = (
+    ("term", rf"(giữa\s+)?nhiệm\s+k[ỳì]\s*\(?\s*(\d{{4}}){_DASH}(\d{{4}})"),
+    ("months", r"(6|sáu|9|chín|3|ba)\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?"),
+    ("quarter", r"quý\s+(IV|I{1,3}|[1-4])(?!\w)(?:\s+năm\s+(\d{4}))?"),
+    ("semester", r"học\s+k[ỳì]\s+(II|I|[12])(?!\w)"),
+    ("phase", r"đợt\s+thi\s+đua\s+(?:thứ\s+)?([IVX]+|\d+)(?!\w)"),
+    ("school_year", rf"năm\s+học\s+(\d{{4}}){_DASH}(\d{{4}})"),
+    ("years", rf"năm\s+(\d{{4}}){_DASH}(\d{{4}})"),
+    ("year", r"năm\s+(\d{4})(?!\s*[-–—]\s*\d)"),
+    ("month", r"(?<![\d\s])\s*tháng\s+(\d{1,2})(?!\d)(?:\s*(?:năm|/)\s*(\d{4}))?"),
+    ("bare_term", rf"\((\d{{4}}){_DASH}(\d{{4}})\)"),
+    ("school_year_en", rf"(\d{{4}}){_DASH}(\d{{4}}) school year"),
 )
+# Periods are structural (numbers and a few words with no tone-placement variants), so they match the text
+# itself; one scan finds every form, then the form's own pattern reads its parts.
+_PERIODS = {name: re.compile(rx, re.I) for name, rx in _PERIOD_FORMS}
+_ANY_PERIOD = re.compile("|".join(f"(?P<{name}>{re.sub(r'[(](?![?])', '(?:', rx)})" for name, rx in _PERIOD_FORMS),
+                         re.I)
 _TERM_FIRST = {"dai_hoi", "hoi_nghi_bch"}
 _CLAUSE_END = re.compile(r"[,;.:\n]")
 _FIGURE_END = re.compile(r"[,;.:](?=\s)|[,;.:]$|\n")  # "3.942" and "2,9" stay whole
@@ -44,6 +46,8 @@ _SPLIT_FIGURE = re.compile(r"\d\s*[,;]\s")
 _YEAR_FIRST = re.compile(r"năm (?:19|20)\d\d(?!\d)")
 # Vietnamese marks tense before the verb, so the subject of "X đã tổ chức" ends at "đã" (folded forms).
 _ORG_END = re.compile(r"[,;.:(\n]")
+_NAME = re.compile(r"[ \t]*((?:[^\W\d_][\w]*[ \t]+){1,4}[^\W\d_][\w]*)[ \t]*(?:,|[-–—]|\()[ \t]*")
+_ROLE_END = re.compile(r"\.\s|\.$|[;\n)]")
 _AUXILIARY = re.compile(r"(?<!\w)(?:đa4|vưa2|se4|đang|mơi1)(?!\w)")
 
 
@@ -54,6 +58,8 @@ class Doc(Protocol):
     orig: str
 
     def to_orig(self, fpos: int) -> int: ...
+
+    def to_folded(self, opos: int) -> int: ...
 
 
 class Finder(Protocol):
@@ -91,11 +97,9 @@ class FactsVocabulary:
     figure: Finder
     figure_lead: re.Pattern[str]
     figure_skip: re.Pattern[str]
-    make_doc: Callable[[str], Doc]
 
 
-def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder],
-                  make_doc: Callable[[str], Doc]) -> FactsVocabulary:
+def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder]) -> FactsVocabulary:
     """Compile the `facts:` vocabulary with the classifier's pattern compiler."""
     return FactsVocabulary(
         organise=pattern(data["organise"]),
@@ -117,7 +121,6 @@ def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder],
         figure=pattern(data["figure"]),
         figure_lead=re.compile(r"\W*" + pattern(data["figure_lead"]).search.pattern),
         figure_skip=re.compile(r"\W*" + pattern(data["figure_skip"]).search.pattern),
-        make_doc=make_doc,
     )
 
 
@@ -140,8 +143,8 @@ class Report:
     body_at: int
     sentence: tuple[int, int] | None  # the body sentence that reports the meeting
     meeting_at: int | None  # where its meeting word starts (body, folded)
-    phrase: str  # original text of the primary meeting phrase
-    title_phrases: list[str]  # meeting phrases of the title
+    phrase: tuple[int, int]  # the primary meeting phrase (folded span)
+    title_phrases: list[tuple[int, int]]  # meeting phrases of the title
     lead: tuple[int, int]
     kind: str
 
@@ -153,7 +156,8 @@ def read_facts(report: Report, fv: FactsVocabulary, published_at: datetime | Non
     facts.officials = officials
     facts.org = read_org(report, fv) or _org_from_chair(officials)
     sentence = _orig(report.doc, *report.sentence) if report.sentence else ""
-    facts.period = read_period([report.phrase, *report.title_phrases, sentence], report.kind)
+    phrases = [_orig(report.doc, *span) for span in (report.phrase, *report.title_phrases)]
+    facts.period = read_period([*phrases, sentence], report.kind)
     text = read_when(report, fv)
     if text:
         facts.held_on_text = text
@@ -185,7 +189,9 @@ def _orig(doc: Doc, start: int, end: int) -> str:
 
 def read_org(report: Report, fv: FactsVocabulary) -> str | None:
     """The organiser: the subject before "tổ chức" in the report sentence, else named in the meeting phrase."""
-    return _org_from_subject(report, fv) or _org_from_phrases([report.phrase, *report.title_phrases], fv)
+    spans = (report.phrase, *report.title_phrases)
+    return _org_from_subject(report, fv) or next(
+        (org for span in spans if (org := _org_from_phrase(report.doc, span, fv))), None)
 
 
 def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
@@ -213,31 +219,29 @@ def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
         org = _orig(body, a, b).strip()
         if not org or fv.subject_skip.match(piece) or not (org[:1].isupper() or fv.org_heads.match(body.text, a)):
             continue
-        return _as_org(org, fv)
+        return _as_org(body, a, b, fv)
     return None
 
 
-def _as_org(text: str, fv: FactsVocabulary) -> str | None:
-    org = re.sub(r"^\([^)]*\)\s*", "", text.strip(" ()-–\n"))  # a credit like "(BTV)" before the date
-    if not 1 <= len(org.split()) <= 16 or fv.person_titles.search.search(fv.make_doc(org).text):
+def _as_org(doc: Doc, start: int, end: int, fv: FactsVocabulary) -> str | None:
+    """The organiser's name as written, from a folded span; None when the span names a person or runs long."""
+    org = re.sub(r"^\([^)]*\)\s*", "", _orig(doc, start, end).strip(" ()-–\n"))  # a credit like "(BTV)"
+    if not 1 <= len(org.split()) <= 16 or fv.person_titles.search.search(doc.text, start, end):
         return None  # a person ("ông ..."), not a body
     return org
 
 
-def _org_from_phrases(phrases: list[str], fv: FactsVocabulary) -> str | None:
-    return next((org for org in map(lambda p: _org_from_phrase(p, fv), phrases) if org), None)
-
-
-def _org_from_phrase(phrase: str, fv: FactsVocabulary) -> str | None:
-    doc = fv.make_doc(phrase)
-    person = fv.person_titles.search.search(doc.text)  # "Hội nghị có đồng chí X, Bí thư Đảng ủy": not the organiser
-    head = fv.org_heads.search(doc.text, 1, person.start() if person else len(doc.text))
+def _org_from_phrase(doc: Doc, span: tuple[int, int], fv: FactsVocabulary) -> str | None:
+    start, end = span
+    person = fv.person_titles.search.search(doc.text, start, end)  # "Hội nghị có đồng chí X, Bí thư Đảng ủy"
+    head = fv.org_heads.search(doc.text, start + 1, person.start() if person else end)
     if head is None:
         return None
-    ends = [m.start() for m in (fv.org_end.search(doc.text, head.end()), _ORG_END.search(doc.text, head.end())) if m]
-    cut = doc.to_orig(min(ends)) if ends else len(doc.orig)
-    org = doc.orig[doc.to_orig(head.start()) : cut].strip()
-    return _as_org(org, fv) if org[:1].isupper() and len(org.split()) >= 2 else None
+    stops = (fv.org_end.search(doc.text, head.end(), end), _ORG_END.search(doc.text, head.end(), end))
+    ends = [m.start() for m in stops if m]
+    cut = min(ends) if ends else end
+    org = _orig(doc, head.start(), cut).strip()
+    return _as_org(doc, head.start(), cut, fv) if org[:1].isupper() and len(org.split()) >= 2 else None
 
 
 def _skip_when(piece: str, fv: FactsVocabulary) -> int:
@@ -260,16 +264,20 @@ def _org_from_chair(officials: list[Official]) -> str | None:
 def read_period(phrases: list[str], kind: str) -> str | None:
     """The reporting period or term named in the meeting phrase ("6 tháng đầu năm 2021", "nhiệm kỳ 2023-2028")."""
     for phrase in phrases:
-        found = [(m.start(), name, m) for name, rx in _PERIODS for m in [rx.search(phrase)] if m]
+        found = [(m.lastgroup or "", m.start()) for m in _ANY_PERIOD.finditer(phrase)]
         if not found:
             continue
-        terms = [f for f in found if f[1] in ("term", "bare_term")]
+        terms = [f for f in found if f[0] in ("term", "bare_term")]
         if kind in _TERM_FIRST and terms:
             # a congress reviews the old term and opens the new one: the latest term is its own
-            _, name, m = max(terms, key=lambda f: f[2].group(f[2].lastindex or 0))
-            return _format_period(name, m, phrase, kind)
-        _, name, m = min(found, key=lambda f: f[0])
-        return _format_period(name, m, phrase, kind)
+            read = [(name, m) for name, at in terms if (m := _PERIODS[name].match(phrase, at))]
+            if read:
+                name, term = max(read, key=lambda nm: nm[1].group(nm[1].lastindex or 0))
+                return _format_period(name, term, phrase, kind)
+        name, at = found[0]
+        first = _PERIODS[name].match(phrase, at)
+        if first:
+            return _format_period(name, first, phrase, kind)
     return None
 
 
@@ -348,7 +356,7 @@ def read_officials(body: Doc, start: int, fv: FactsVocabulary) -> list[Official]
             starts.append(pos)
             pos += len(item) + 1
     for start in sorted(set(starts)):
-        person = _read_person(body.orig, start, fv)
+        person = _read_person(body, start, fv)
         if person and person.name not in found:
             found[person.name] = person
         if len(found) >= 20:
@@ -361,32 +369,35 @@ def _sentence_stop(text: str, pos: int) -> int:
     return m.start() if m else len(text)
 
 
-def _read_person(text: str, start: int, fv: FactsVocabulary) -> Official | None:
-    m = re.compile(r"[ \t]*((?:[^\W\d_][\w]*[ \t]+){1,4}[^\W\d_][\w]*)[ \t]*(?:,|[-–—]|\()[ \t]*").match(text, start)
+def _read_person(doc: Doc, start: int, fv: FactsVocabulary) -> Official | None:
+    """ "Nguyễn Văn A, role" (or "- role") at an original offset."""
+    m = _NAME.match(doc.orig, start)
     if not m:
         return None
     words = m.group(1).split()
     if not all(w[0].isupper() for w in words) or len(words) < 2:
         return None
-    name = " ".join(words)
-    if fv.roles.match(fv.make_doc(" ".join(words[:3])).text):
+    if fv.roles.match(doc.text, doc.to_folded(m.start(1))):
         return None  # "đồng chí Phó Chủ tịch ..." names a role, not a person
-    role = _read_role(text, m.end(), fv)
-    return Official(name=name, role=role) if role else None
+    role = _read_role(doc, m.end(), fv)
+    return Official(name=" ".join(words), role=role) if role else None
 
 
-def _read_role(text: str, start: int, fv: FactsVocabulary) -> str | None:
-    end = re.compile(r"\.\s|\.$|[;\n)]").search(text, start)
-    doc = fv.make_doc(text[start : end.start() if end else min(len(text), start + 300)])
-    stop = fv.role_stops.search(doc.text)
-    folded = doc.text[: stop.start()] if stop else doc.text
-    keep, pos = 0, 0
-    for piece in folded.split(","):
-        if not fv.roles.match(piece.strip()):
+def _read_role(doc: Doc, start: int, fv: FactsVocabulary) -> str | None:
+    """Comma-separated titles ("Chủ tịch X, Bí thư Y"), up to what the person did ("phát biểu", "dự")."""
+    end = _ROLE_END.search(doc.orig, start)
+    f_start, f_end = doc.to_folded(start), doc.to_folded(end.start() if end else min(len(doc.orig), start + 300))
+    stop = fv.role_stops.search(doc.text, f_start, f_end)
+    f_end = stop.start() if stop else f_end
+    keep = pos = f_start
+    while pos < f_end:
+        comma = doc.text.find(",", pos, f_end)
+        piece_end = f_end if comma < 0 else comma
+        lead = len(doc.text[pos:piece_end]) - len(doc.text[pos:piece_end].lstrip())
+        if not fv.roles.match(doc.text, pos + lead, piece_end):
             break
-        keep = pos + len(piece)
-        pos += len(piece) + 1
-    role = doc.orig[: doc.to_orig(keep)].strip(" ,–-\t")
+        keep, pos = piece_end, piece_end + 1
+    role = _orig(doc, f_start, keep).strip(" ,–-\t")
     return role or None
 
 
