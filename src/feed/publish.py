@@ -192,8 +192,17 @@ def _write_one(out: Path, path: str, output: Output, before: dict[str, Any] | No
     entry = _entry(output, data)
     if before and before.get("sha256") == entry["sha256"] and target.is_file() and target.stat().st_size == len(data):
         return entry, False
+    old_second = int(target.stat().st_mtime) if target.is_file() else None
     write_atomic(target, data)
+    _advance_mtime(target, old_second)
     return entry, True
+
+
+def _advance_mtime(target: Path, old_second: int | None) -> None:
+    """Last-Modified has one-second resolution: a file rewritten within the second it was last written would
+    look unchanged to a reader that sends only If-Modified-Since, so its mtime moves to the next second."""
+    if old_second is not None and int(target.stat().st_mtime) <= old_second:
+        os.utime(target, (old_second + 1, old_second + 1))
 
 
 def write_outputs(out: Path, outputs: dict[str, Output], previous: dict[str, dict[str, Any]]

@@ -1,0 +1,114 @@
+"""A real reader: Debian's newsboat subscribes through feeds.opml on a loopback server, reloads, and must have
+parsed every feed (checked in its own cache database), and must see exactly one new item after a new article."""
+
+from __future__ import annotations
+
+import calendar
+import os
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from feed.publish import publish
+from feed.serve import serve_in_thread
+
+from .feedworld import VN, Art, World, add_article, make_world
+
+pytestmark = pytest.mark.skipif(shutil.which("newsboat") is None, reason="newsboat is not installed")
+
+
+@dataclass
+class Reader:
+    home: Path
+    world: World
+    base: str
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "HOME": str(self.home), "XDG_CONFIG_HOME": str(self.home / "config"),
+               "XDG_DATA_HOME": str(self.home / "data"), "TERM": "dumb"}
+        return subprocess.run(["newsboat", "-u", str(self.home / "urls"), "-C", str(self.home / "config.txt"),
+                               "-c", str(self.home / "cache.db"), *args], capture_output=True, text=True,
+                              timeout=60, env=env, stdin=subprocess.DEVNULL, check=True)
+
+    def query(self, sql: str) -> list[tuple[object, ...]]:
+        with sqlite3.connect(self.home / "cache.db") as db:
+            return list(db.execute(sql))
+
+
+@pytest.fixture
+def reader(tmp_path: Path) -> Iterator[Reader]:
+    public = tmp_path / "public"
+    public.mkdir()
+    server = serve_in_thread(public)
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    world = make_world(tmp_path)
+    world.settings = replace(world.settings, site_url=base)
+    publish(world.store, world.settings, world.sources)
+    home = tmp_path / "newsboat"
+    home.mkdir()
+    (home / "urls").write_text("", encoding="utf-8")
+    (home / "config.txt").write_text("download-retries 1\ndownload-timeout 20\n", encoding="utf-8")
+    yield Reader(home, world, base)
+    server.shutdown()
+    server.server_close()
+    world.store.close()
+
+
+def our_guids(world: World) -> set[str]:
+    """Every entry id across the Atom feeds, as feedparser reads them."""
+    return {e.id for p in (world.settings.public / "feeds").rglob("*.atom") for e in feedparser.parse(p.read_bytes()).entries}
+
+
+def test_newsboat_reads_every_feed_listed_in_the_opml(reader: Reader) -> None:
+    opml = reader.home / "feeds.opml"
+    shutil.copyfile(reader.world.settings.public / "feeds.opml", opml)
+    reader.run("-i", str(opml))
+    urls = (reader.home / "urls").read_text(encoding="utf-8").split()
+    assert len([u for u in urls if u.startswith(reader.base)]) == 13
+    result = reader.run("-x", "reload", "print-unread")
+    feeds = dict(reader.query("SELECT rssurl, title FROM rss_feed"))
+    assert len(feeds) == 13 and all(title.startswith("unionfeed — ") for title in feeds.values()), feeds
+    assert feeds[f"{reader.base}feeds/sources/bao-mau.atom"] == "unionfeed — Báo Mẫu & Đời sống"
+    guids = {g for (g,) in reader.query("SELECT guid FROM rss_item")}
+    # newsboat keeps one item per guid across feeds: a story in `all` and `meetings` is read once.
+    assert guids == our_guids(reader.world) and len(guids) == 8
+    assert result.stdout.strip() == "8 unread articles"
+
+
+@pytest.mark.parametrize("name", ["all.rss", "meetings.atom", "sources/bao-mau.rss"])
+def test_newsboat_keeps_titles_times_and_links(reader: Reader, name: str) -> None:
+    url = f"{reader.base}feeds/{name}"
+    (reader.home / "urls").write_text(url + "\n", encoding="utf-8")
+    reader.run("-x", "reload")
+    items = {row[0]: row[1:] for row in reader.query("SELECT guid, title, url, pubDate, author FROM rss_item")}
+    ours = feedparser.parse((reader.world.settings.public / "feeds" / name).read_bytes()).entries
+    assert len(items) == len(ours) > 0
+    for entry in ours:
+        title, link, pub_date, author = items[entry.id]
+        assert (title, link, author) == (entry.title, entry.link, entry.author)
+        assert pub_date == calendar.timegm(entry.published_parsed)  # the same instant, no 7-hour shift
+
+
+def test_newsboat_sees_one_new_item_and_no_old_one_again(reader: Reader) -> None:
+    (reader.home / "urls").write_text(f"{reader.base}feeds/all.atom\n{reader.base}feeds/meetings.rss\n",
+                                      encoding="utf-8")
+    assert reader.run("-x", "reload", "print-unread").stdout.strip() == "7 unread articles"
+    before = dict(reader.query("SELECT guid, pubDate FROM rss_item"))
+    reader.query("UPDATE rss_item SET unread = 0")
+    publish(reader.world.store, reader.world.settings, reader.world.sources)  # nothing new: nothing re-announced
+    assert reader.run("-x", "reload", "print-unread").stdout.strip() == "0 unread articles"
+    add_article(reader.world.store, Art("moi", "ldld-mau", "Hội nghị cán bộ, công chức năm 2026 của Công đoàn tỉnh Mẫu",
+                                        "Sáng 22/7, Công đoàn tỉnh Mẫu tổ chức hội nghị cán bộ, công chức năm 2026.",
+                                        datetime(2026, 7, 22, 8, 0, tzinfo=VN), "hoi_nghi_can_bo", "Công đoàn tỉnh Mẫu"),
+                datetime(2026, 7, 22, 9, 0, tzinfo=VN))
+    publish(reader.world.store, reader.world.settings, reader.world.sources)
+    assert reader.run("-x", "reload", "print-unread").stdout.strip() == "1 unread articles"
+    after = dict(reader.query("SELECT guid, pubDate FROM rss_item"))
+    assert {g: after[g] for g in before} == before and len(after) == len(before) + 1
