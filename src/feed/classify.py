@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from itertools import accumulate
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -51,7 +51,8 @@ class Folded:
         parts = _SPLIT.split(text)
         self._owords = parts[1::2]
         cached = list(map(_FOLD_CACHE.get, self._owords))
-        folded = [f or _fold_word(w) for f, w in zip(cached, self._owords, strict=True)]
+        folded = cast(list[str], cached) if None not in cached else [
+            f or _fold_word(w) for f, w in zip(cached, self._owords, strict=True)]
         parts[1::2] = folded
         self._parts = parts
         self.fwords = folded  # the folded words; blanked ones become ""
@@ -103,9 +104,9 @@ class Folded:
     def _word_map(self) -> tuple[list[int], list[int], list[int], list[int]]:
         """Start and end of every word in the folded text and in the original."""
         if self._map is None:
-            flens = [len(p) for p in self._parts]
+            flens = list(map(len, self._parts))
             olens = flens.copy()
-            olens[1::2] = [len(w) for w in self._owords]  # text between words is the same in both
+            olens[1::2] = map(len, self._owords)  # text between words is the same in both
             fcum, ocum = list(accumulate(flens, initial=0)), list(accumulate(olens, initial=0))
             n = len(self._owords)
             self._map = fcum[1::2][:n], fcum[2::2][:n], ocum[1::2][:n], ocum[2::2][:n]
@@ -468,15 +469,26 @@ def _score(doc: Folded, lead: tuple[int, int, int], voc: Vocabulary) -> tuple[fl
     """The sum of the cues that fired (each counted once, at its best zone) and the cues by stage."""
     fired: dict[str, dict[str, float]] = {}
     total = 0.0
+    words = doc.words
     for cue in voc.cues:
-        best = 0.0
-        for start, _ in cue.pattern.spans(doc):
-            w = cue.weights[_zone(start, lead)]
-            best = w if abs(w) > abs(best) else best
-        if best:
-            fired.setdefault(cue.stage, {})[cue.pattern.source] = round(best, 2)
-            total += best
+        for firsts, alts in cue.pattern.needs:  # the pattern's own pre-test, inlined: most cues stop here
+            if firsts.isdisjoint(words) or (alts and not any(a <= words for a in alts)):
+                break
+        else:
+            best = _best_weight(cue, doc, lead)
+            if best:
+                fired.setdefault(cue.stage, {})[cue.pattern.source] = round(best, 2)
+                total += best
     return round(total, 2), fired
+
+
+def _best_weight(cue: Cue, doc: Folded, lead: tuple[int, int, int]) -> float:
+    """The cue's weight where it weighs most (by size) among the places it fires; 0 when it does not."""
+    best = 0.0
+    for start, _ in cue.pattern.spans(doc):
+        w = cue.weights[_zone(start, lead)]
+        best = w if abs(w) > abs(best) else best
+    return best
 
 
 def _tidy(text: str | None) -> str:
