@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -37,7 +38,7 @@ class Reader:
                                "-c", str(self.home / "cache.db"), *args], capture_output=True, text=True,
                               timeout=60, env=env, stdin=subprocess.DEVNULL, check=True)
 
-    def query(self, sql: str) -> list[tuple[object, ...]]:
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.home / "cache.db") as db:
             return list(db.execute(sql))
 
@@ -63,7 +64,8 @@ def reader(tmp_path: Path) -> Iterator[Reader]:
 
 def our_guids(world: World) -> set[str]:
     """Every entry id across the Atom feeds, as feedparser reads them."""
-    return {e.id for p in (world.settings.public / "feeds").rglob("*.atom") for e in feedparser.parse(p.read_bytes()).entries}
+    feeds = (world.settings.public / "feeds").rglob("*.atom")
+    return {e.id for p in feeds for e in feedparser.parse(p.read_bytes()).entries}
 
 
 def test_newsboat_reads_every_feed_listed_in_the_opml(reader: Reader) -> None:
@@ -73,7 +75,7 @@ def test_newsboat_reads_every_feed_listed_in_the_opml(reader: Reader) -> None:
     urls = (reader.home / "urls").read_text(encoding="utf-8").split()
     assert len([u for u in urls if u.startswith(reader.base)]) == 13
     result = reader.run("-x", "reload", "print-unread")
-    feeds = dict(reader.query("SELECT rssurl, title FROM rss_feed"))
+    feeds: dict[str, str] = dict(reader.query("SELECT rssurl, title FROM rss_feed"))
     assert len(feeds) == 13 and all(title.startswith("unionfeed — ") for title in feeds.values()), feeds
     assert feeds[f"{reader.base}feeds/sources/bao-mau.atom"] == "unionfeed — Báo Mẫu & Đời sống"
     guids = {g for (g,) in reader.query("SELECT guid FROM rss_item")}
@@ -100,15 +102,15 @@ def test_newsboat_sees_one_new_item_and_no_old_one_again(reader: Reader) -> None
     (reader.home / "urls").write_text(f"{reader.base}feeds/all.atom\n{reader.base}feeds/meetings.rss\n",
                                       encoding="utf-8")
     assert reader.run("-x", "reload", "print-unread").stdout.strip() == "7 unread articles"
-    before = dict(reader.query("SELECT guid, pubDate FROM rss_item"))
+    before: dict[str, int] = dict(reader.query("SELECT guid, pubDate FROM rss_item"))
     reader.query("UPDATE rss_item SET unread = 0")
     publish(reader.world.store, reader.world.settings, reader.world.sources)  # nothing new: nothing re-announced
     assert reader.run("-x", "reload", "print-unread").stdout.strip() == "0 unread articles"
-    add_article(reader.world.store, Art("moi", "ldld-mau", "Hội nghị cán bộ, công chức năm 2026 của Công đoàn tỉnh Mẫu",
-                                        "Sáng 22/7, Công đoàn tỉnh Mẫu tổ chức hội nghị cán bộ, công chức năm 2026.",
-                                        datetime(2026, 7, 22, 8, 0, tzinfo=VN), "hoi_nghi_can_bo", "Công đoàn tỉnh Mẫu"),
-                datetime(2026, 7, 22, 9, 0, tzinfo=VN))
+    fresh = Art("moi", "ldld-mau", "Hội nghị cán bộ, công chức năm 2026 của Công đoàn tỉnh Mẫu",
+                "Sáng 22/7, Công đoàn tỉnh Mẫu tổ chức hội nghị cán bộ, công chức năm 2026.",
+                datetime(2026, 7, 22, 8, 0, tzinfo=VN), "hoi_nghi_can_bo", "Công đoàn tỉnh Mẫu")
+    add_article(reader.world.store, fresh, datetime(2026, 7, 22, 9, 0, tzinfo=VN))
     publish(reader.world.store, reader.world.settings, reader.world.sources)
     assert reader.run("-x", "reload", "print-unread").stdout.strip() == "1 unread articles"
-    after = dict(reader.query("SELECT guid, pubDate FROM rss_item"))
+    after: dict[str, int] = dict(reader.query("SELECT guid, pubDate FROM rss_item"))
     assert {g: after[g] for g in before} == before and len(after) == len(before) + 1

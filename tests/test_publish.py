@@ -114,9 +114,9 @@ def test_changes_since_a_cursor(world: World) -> None:
     fetched = datetime(2026, 7, 18, 10, 0, tzinfo=VN)
     new_id = add_article(world.store, new_art, fetched)
     edited = next(a for a in ARTICLES if a.key == "dai-hoi")
-    world.store.upsert(edited.source, Extracted(url=article_url(edited), title=edited.title, published_at=edited.published,
-                                                body_text=edited.body + "\n\nĐại hội bế mạc chiều 21/5."),
-                       Meeting(is_report=True, score=0.9, kind="dai_hoi"), fetched_at=fetched)
+    longer = Extracted(url=article_url(edited), title=edited.title, published_at=edited.published,
+                       body_text=edited.body + "\n\nĐại hội bế mạc chiều 21/5.")
+    world.store.upsert(edited.source, longer, Meeting(is_report=True, score=0.9, kind="dai_hoi"), fetched_at=fetched)
     with world.store.session() as s:  # dedup split the syndicated copy off into a story of its own
         row = s.get(ArticleRow, world.ids["so-ket-ban-sao"])
         assert row is not None
@@ -276,7 +276,8 @@ def test_status_hook_is_called_when_present(world: World, monkeypatch: pytest.Mo
         "    path.write_text(json.dumps({'sources': [s.slug for s in ctx.sources]}))\n"
         "    return [path]\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(module))
-    monkeypatch.setattr(publish_module, "PUBLISH_HOOKS", ("feed.status_absent:write", "unionfeed_status_probe:write_status"))
+    hooks = ("feed.status_absent:write", "unionfeed_status_probe:write_status")
+    monkeypatch.setattr(publish_module, "PUBLISH_HOOKS", hooks)
     written = publish(world.store, world.settings, world.sources)
     status = world.settings.public / "status.json"
     assert status in written and json.loads(status.read_text())["sources"][0] == "ldld-mau"
