@@ -33,11 +33,13 @@ from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from dedup_corpus import Article, generate  # noqa: E402 (needs the path above)
-from feed.dedup_index import DedupIndex, MemoryBackend, SqlBackend, ensure_tables, fingerprint  # noqa: E402
+from feed.dedup_fingerprint import facts_agree, fingerprint, jaccard  # noqa: E402
+from feed.dedup_index import DedupIndex, MemoryBackend, SqlBackend, ensure_tables  # noqa: E402
 
 TARGETS = {"build_s": 60.0, "median_ms": 1.0, "rss_mb": 1024.0, "precision": 0.98, "recall": 0.95}
 DOCS = ROOT / "docs" / "dedup.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+BUILD_CPU: list[float] = []  # CPU seconds of each build: the machine is shared, wall time alone misleads
 
 
 class Corpus:
@@ -100,9 +102,36 @@ def score(corpus: Corpus, clusters: Clusters) -> dict[str, float]:
     }
 
 
+def pair_stats(corpus: Corpus, sample: int, seed: int) -> dict[str, float]:
+    """Shingle Jaccard of sampled copy pairs and near-miss pairs, and how often near misses' facts agree."""
+    rng = random.Random(seed)
+    by_story: dict[int, list[int]] = {}
+    by_family: dict[int, set[int]] = {}
+    for i, (story, family) in enumerate(zip(corpus.stories, corpus.families, strict=True)):
+        by_story.setdefault(story, []).append(i)
+        by_family.setdefault(family, set()).add(story)
+    copies = [(m[0], m[k]) for m in by_story.values() for k in range(1, len(m))]
+    misses = [(by_story[a][0], by_story[b][0]) for f in by_family.values() if len(f) > 1 for a, b in [sorted(f)[:2]]]
+    out: dict[str, float] = {}
+    for name, chosen in (("copy", copies), ("near_miss", misses)):
+        picked = rng.sample(chosen, min(sample, len(chosen)))
+        values, agree = [], 0
+        for a, b in picked:
+            fa, fb = fingerprint(corpus.body(a)), fingerprint(corpus.body(b))
+            values.append(jaccard(fa.shingles, fb.shingles))
+            agree += facts_agree(fa, fb)
+        values.sort()
+        out[f"{name}_j_p1"] = values[max(0, len(values) // 100 - 1)] if values else 0.0
+        out[f"{name}_j_median"] = statistics.median(values) if values else 0.0
+        out[f"{name}_j_max"] = values[-1] if values else 0.0
+        out[f"{name}_facts_agree"] = agree / len(picked) if picked else 0.0
+    return out
+
+
 def build(corpus: Corpus, index: DedupIndex, limit: int, commit: Session | None = None) -> tuple[float, Clusters]:
+    """Add articles one by one as assign_cluster does; returns wall seconds (CPU seconds in BUILD_CPU)."""
     clusters = Clusters(len(corpus))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(limit):
         for match in index.add(str(i), fingerprint(corpus.body(i))):
             clusters.union(i, int(match))
@@ -110,6 +139,7 @@ def build(corpus: Corpus, index: DedupIndex, limit: int, commit: Session | None 
             commit.commit()
     if commit is not None:
         commit.commit()
+    BUILD_CPU.append(time.process_time() - cpu)
     return time.perf_counter() - start, clusters
 
 
@@ -147,7 +177,7 @@ def run_sqlite(corpus: Corpus, limit: int, queries: int, seed: int) -> dict[str,
     sub = Corpus.__new__(Corpus)
     sub.stories, sub.families, sub._bodies = corpus.stories[:limit], corpus.families[:limit], corpus._bodies[:limit]
     quality = score(sub, clusters)
-    return {"n": limit, "build_s": seconds, "file_mb": size, **times,
+    return {"n": limit, "build_s": seconds, "build_cpu_s": BUILD_CPU[-1], "file_mb": size, **times,
             "precision": quality["precision"], "recall": quality["recall"]}
 
 
@@ -161,7 +191,8 @@ def report(args: argparse.Namespace, gen_s: float, figures: dict[str, float], sq
     lines = [
         f"articles                 {args.n:,} (corpus generated in {gen_s:.1f} s; in-memory index)",
         f"stories / true pairs     {figures['stories']:,} / {figures['true_pairs']:,}",
-        f"build time               {figures['build_s']:.1f} s   ({mark['build_s']} target {TARGETS['build_s']:.0f} s)",
+        f"build time               {figures['build_s']:.1f} s   ({mark['build_s']} target {TARGETS['build_s']:.0f} s;"
+        f" CPU {figures['build_cpu_s']:.1f} s)",
         f"peak RSS                 {figures['rss_mb']:.0f} MB  ({mark['rss_mb']} target {TARGETS['rss_mb']:.0f} MB;"
         f" corpus alone {figures['corpus_mb']:.0f} MB)",
         f"query median / p99       {figures['median_ms']:.3f} / {figures['p99_ms']:.3f} ms"
@@ -170,9 +201,13 @@ def report(args: argparse.Namespace, gen_s: float, figures: dict[str, float], sq
         f"precision                {figures['precision']:.4f}  ({mark['precision']} target {TARGETS['precision']})",
         f"recall                   {figures['recall']:.4f}  ({mark['recall']} target {TARGETS['recall']})",
         f"near-miss pairs merged   {figures['near_miss_merged']} of {figures['near_miss_pairs']:,}",
+        f"copy pairs Jaccard       p1 {figures['copy_j_p1']:.2f}, median {figures['copy_j_median']:.2f}"
+        f" (facts agree {figures['copy_facts_agree']:.1%})",
+        f"near-miss pairs Jaccard  median {figures['near_miss_j_median']:.2f}, max {figures['near_miss_j_max']:.2f}"
+        f" (facts agree {figures['near_miss_facts_agree']:.1%})",
     ]
     if sql:
-        lines.append(f"sqlite ({sql['n']:,} articles) build {sql['build_s']:.1f} s, file {sql['file_mb']:.0f} MB, "
+        lines.append(f"sqlite ({sql['n']:,} articles) build {sql['build_s']:.1f} s (CPU {sql['build_cpu_s']:.1f} s), file {sql['file_mb']:.0f} MB, "
                      f"query median/p99 {sql['median_ms']:.3f}/{sql['p99_ms']:.3f} ms, precision "
                      f"{sql['precision']:.4f}, recall {sql['recall']:.4f}")
     return "\n".join(lines)
@@ -212,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     index = DedupIndex(MemoryBackend(corpus.texts))
     build_s, clusters = build(corpus, index, len(corpus))
     times = query_times(corpus, index, len(corpus), args.queries, args.seed)
-    figures = {"build_s": build_s, "rss_mb": rss_mb(), "corpus_mb": corpus_mb, "stories": stories, **times,
-               **score(corpus, clusters)}
+    figures = {"build_s": build_s, "build_cpu_s": BUILD_CPU[-1], "rss_mb": rss_mb(), "corpus_mb": corpus_mb, "stories": stories, **times,
+               **score(corpus, clusters), **pair_stats(corpus, 1000, args.seed)}
     del index
     sql = run_sqlite(corpus, min(args.sqlite_n, len(corpus)), min(args.queries, 1000), args.seed) \
         if args.sqlite_n else None

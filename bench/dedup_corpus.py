@@ -147,6 +147,15 @@ OUTLETS = (
 )
 DOMAINS = ("laodong.vn", "nld.com.vn", "congdoan.vn", "baochinhphu.vn", "dangcongsan.vn")
 
+# What an outlet adds when it cuts a report down: its own paragraph of context.
+EDITOR_NOTES = (
+    "Theo ghi nhận của phóng viên, {org} là một trong những đơn vị dẫn đầu phong trào thi đua của tỉnh nhiều năm "
+    "liền, được Tổng Liên đoàn Lao động Việt Nam tặng Cờ thi đua xuất sắc.",
+    "Được biết, năm {year} là năm đầu tiên {org_short} triển khai chương trình chăm lo cho đoàn viên theo hướng số "
+    "hóa, giúp việc hỗ trợ đến tay người lao động nhanh và minh bạch hơn.",
+    "Trước đó, trong tháng {date}, lãnh đạo {org_short} đã làm việc với nhiều doanh nghiệp để nắm tình hình việc "
+    "làm, thu nhập của người lao động dịp cuối năm.",
+)
 # Sentence frames: {slots} come from the slot stream (who, how many, when); [fillers] from the skeleton stream.
 OPENINGS = (
     "{daypart} {date}, {org} {verb} {meeting}.", "{daypart} {date}, tại {place}, {org} đã {verb} {meeting}.",
@@ -353,8 +362,12 @@ def copy_edits(body: str, slots: dict[str, str], rng: random.Random) -> str:
     paragraphs = body.split("\n")
     for old, new in rng.sample(SYNONYMS, rng.randint(0, 3)):
         paragraphs = [p.replace(old, new, 1) if rng.random() < 0.5 else p for p in paragraphs]
-    if rng.random() < 0.3 and len(paragraphs) > 5:
-        del paragraphs[rng.randrange(2, len(paragraphs) - 1)]  # the copy trims a paragraph
+    trims = 2 if rng.random() < 0.15 else int(rng.random() < 0.3)  # one copy in seven is cut hard
+    for _ in range(trims):
+        if len(paragraphs) > 5:
+            del paragraphs[rng.randrange(2, len(paragraphs) - 1)]  # the copy trims a paragraph
+    if trims == 2:
+        paragraphs.insert(rng.randrange(1, len(paragraphs)), rng.choice(EDITOR_NOTES).format(**slots))
     if rng.random() < 0.3:
         first = paragraphs[0].split(". ")
         paragraphs[0] = ". ".join(first[1:]) or paragraphs[0]  # the copy rewrites its own opening

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event, text
 
 from feed.dedup import assign_cluster, choose_canonical, cluster_members, credits
-from feed.dedup_index import JACCARD_MIN, facts_agree, fingerprint, jaccard, same_story, story_text
+from feed.dedup_fingerprint import BANDS, JACCARD_MIN, facts_agree, fingerprint, jaccard, same_story, story_text
 from feed.models import Extracted, Meeting
 from feed.sources import Source
 from feed.store import ArticleRow, Store
@@ -170,7 +170,10 @@ def test_other_union_stays_its_own_story(store: Store) -> None:
 
 def test_a_bridging_copy_merges_two_clusters_under_the_older_id(store: Store) -> None:
     paragraphs = ORIGIN.split("\n")
-    first_half, second_half = "\n".join(paragraphs[:5]), "\n".join(paragraphs[2:])
+    first_half, second_half = "\n".join(paragraphs[:4]), "\n".join(paragraphs[3:])
+    halves = fingerprint(first_half), fingerprint(second_half)
+    assert jaccard(halves[0].shingles, halves[1].shingles) < JACCARD_MIN
+    assert min(jaccard(h.shingles, fingerprint(ORIGIN).shingles) for h in halves) >= JACCARD_MIN
     a = put(store, "a", "https://a.vn/3.html", first_half)
     b = put(store, "b", "https://b.vn/3.html", second_half)
     assert row(store, a).cluster_id != row(store, b).cluster_id
@@ -197,7 +200,7 @@ def test_an_updated_body_is_refiled_not_duplicated(store: Store) -> None:
     with store.session() as s:
         docs = s.execute(text("SELECT count(*) FROM dedup_docs WHERE article_id = :a"), {"a": a}).scalar()
         bands = s.execute(text("SELECT count(*) FROM dedup_bands WHERE article_id = :a"), {"a": a}).scalar()
-    assert docs == 1 and bands == 16
+    assert docs == 1 and bands == BANDS
     copy = put(store, "bao", "https://baothanhhoa.vn/5.html", COPY)
     assert row(store, copy).cluster_id == a
 

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feed.dedup_index import DedupIndex, SqlBackend, ensure_tables, fingerprint
+from feed.dedup_fingerprint import fingerprint
+from feed.dedup_index import DedupIndex, SqlBackend, ensure_tables
 from feed.sources import Source
 from feed.store import ArticleRow, Store
 from feed.text import fold, strip_accents

@@ -20,14 +20,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from feed.dedup import cluster_members
-from feed.dedup_index import fingerprint
+from feed.dedup_fingerprint import fingerprint
 from feed.store import ArticleRow, AwareDateTime, Base, Store
 
 GUID_PREFIX = "urn:unionfeed:"
 # A change is material when enough of the body's word 5-grams differ from the last published basis: a
 # corrected typo (~10 5-grams) is not, a rewritten sentence or a new paragraph is. The basis keeps one
 # 5-gram in four (32-bit), so it costs about a byte a word.
-SAMPLE_MASK = 3
+SAMPLE_MASK = 3  # keep the 5-grams whose bits 16-17 are zero (uniform bits, unlike the lowest two)
+SAMPLE_SHIFT = 16
 MATERIAL_MIN_SAMPLES = 8
 MATERIAL_SHARE = 0.03
 
@@ -78,7 +79,8 @@ def ensure_tables(engine: Engine) -> None:
 def body_basis(body: str) -> tuple[bytes, str]:
     """A compact sample of a body's 5-grams and its exact text hash, to judge later changes against."""
     fp = fingerprint(body)
-    sample = fp.shingles[(fp.shingles & np.uint64(SAMPLE_MASK)) == 0] >> np.uint64(32)
+    chosen = ((fp.shingles >> np.uint64(SAMPLE_SHIFT)) & np.uint64(SAMPLE_MASK)) == 0
+    sample = fp.shingles[chosen] >> np.uint64(32)
     return sample.astype(np.uint32).tobytes(), fp.text_hash
 
 
