@@ -54,6 +54,14 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         store.close()
     print(f"published {len(written)} files to {settings.public}")
+    if args.check:
+        from feed.snapshots import schema_problems
+
+        problems = schema_problems(settings.public)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"snapshots against snapshots/schema.json: {len(problems)} problems")
+        return 1 if problems else 0
     return 0
 
 
@@ -212,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("slugs", nargs="*")
     p.add_argument("--refetch", action="store_true", help="fetch article pages even when already stored")
     p.add_argument("--log-level", default="WARNING")
-    add("publish", cmd_publish, "write feeds, snapshots and the index page")
+    p = add("publish", cmd_publish, "write feeds, snapshots and the index page")
+    p.add_argument("--check", action="store_true", help="then check every snapshot file against its JSON Schema")
     for name, handler, help_ in (("run", cmd_run, "run the scheduler"), ("serve", cmd_serve, "serve the feeds")):
         p = add(name, handler, help_)
         p.add_argument("--host", default="127.0.0.1")
