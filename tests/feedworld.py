@@ -127,9 +127,10 @@ def add_runs(store: Store) -> None:
                      finish_reason="finished", stats={})
 
 
-def make_world(tmp: Path, *, hub: str | None = None, site_url: str = "http://127.0.0.1:8080/") -> World:
+def make_world(tmp: Path, *, hub: str | None = None, site_url: str = "http://127.0.0.1:8080/",
+               db_name: str = "feeds.sqlite") -> World:
     """A store with ARTICLES, the syndicated copy in its origin's cluster, and crawl runs."""
-    store = Store(f"sqlite:///{tmp / 'feeds.sqlite'}")
+    store = Store(f"sqlite:///{tmp / db_name}")
     fetched = datetime(2026, 7, 16, 9, 0, tzinfo=VN)
     ids = {art.key: add_article(store, art, fetched) for art in ARTICLES}
     join_cluster(store, ids["so-ket"], ids["so-ket-ban-sao"])

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 
 import jsonschema
 import pytest
+import yaml
 
 from feed import publish as publish_module
 from feed.models import Extracted, Meeting
@@ -24,7 +25,8 @@ from feed.publish import publish
 from feed.snapshots import changes_since
 from feed.store import ArticleRow
 
-from .feedworld import ARTICLES, VN, Art, World, add_article, article_url, make_world
+from .conftest import run_cli
+from .feedworld import ARTICLES, SOURCES, VN, Art, World, add_article, article_url, make_world
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "src" / "feed" / "snapshot.schema.json").read_text())
 
@@ -284,3 +286,19 @@ def test_status_hook_is_called_when_present(world: World, monkeypatch: pytest.Mo
     manifest = json.loads((world.settings.public / "snapshots" / "manifest.json").read_text(encoding="utf-8"))
     assert "status.json" in {f["path"] for f in manifest["files"]}
     assert os.access(status, os.R_OK)
+
+
+def test_cli_publish_check(tmp_path: Path) -> None:
+    world = make_world(tmp_path, db_name="unionfeed.sqlite")
+    world.store.close()
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump(SOURCES, allow_unicode=True), encoding="utf-8")
+    args = ("--config", str(sources), "--data", str(tmp_path), "publish", "--check")
+    result = run_cli(*args, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "0 problems" in result.stdout and (tmp_path / "public" / "feeds" / "all.atom").is_file()
+    broken = tmp_path / "public" / "snapshots" / "changes" / "20200101T000000.000000Z.json"
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text('{"schema_version": "1.1"}', encoding="utf-8")
+    result = run_cli(*args, timeout=120)
+    assert result.returncode == 1 and "20200101T000000.000000Z.json" in result.stderr

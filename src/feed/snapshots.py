@@ -314,3 +314,23 @@ def manifest_document(files: dict[str, dict[str, Any]], cursor: str | None, gene
     doc = {"schema_version": SCHEMA_VERSION, "generated_at": rfc3339(generated_at), "cursor": cursor,
            "files": [{"path": p, **files[p]} for p in sorted(files)]}
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def schema_problems(out: Path) -> list[str]:
+    """Check every snapshot file written under out/snapshots against snapshots/schema.json; one line a problem."""
+    import jsonschema
+
+    schema = json.loads((out / "snapshots" / "schema.json").read_text(encoding="utf-8"))
+    problems = []
+    for path in sorted((out / "snapshots").rglob("*.json")):
+        name = path.relative_to(out / "snapshots").as_posix()
+        if name == "schema.json" or name.startswith("."):
+            continue
+        definition = {"manifest.json": "manifest", "changes/index.json": "change_index"}.get(name)
+        if definition is None and name.startswith("changes/"):
+            definition = "changes"
+        target = schema if definition is None else {"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+        validator = jsonschema.Draft202012Validator(target, format_checker=jsonschema.FormatChecker())
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        problems += [f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(doc)]
+    return problems
