@@ -6,16 +6,19 @@ import gzip
 import http.client
 import json
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
 
 from feed.publish import publish
 from feed.serve import serve_in_thread
+from feed.store import ArticleRow
 
 from .feedworld import VN, Art, World, add_article, make_world
 
@@ -227,3 +230,33 @@ def test_curl_sees_a_good_feed_host(published: tuple[str, int, World]) -> None:
     post = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", url],
                           capture_output=True, text=True, timeout=20, check=True)
     assert post.stdout == "405"
+
+
+def test_docs_consumer_example(published: tuple[str, int, World], tmp_path: Path) -> None:
+    host, port, world = published
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "snapshots.md").read_text(encoding="utf-8")
+    code = doc.split("## A consumer in 20 lines", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 22
+    namespace: dict[str, Any] = {}
+    exec(compile(code.replace("http://localhost:8080", f"http://{host}:{port}"), "snapshots.md", "exec"), namespace)
+    db = sqlite3.connect(tmp_path / "consumer.db")
+
+    def local() -> set[str]:
+        return {row[0] for row in db.execute("SELECT id FROM article")}
+
+    def site() -> set[str]:
+        latest = json.loads(request(host, port, "GET", "/snapshots/latest.json")[2])
+        return {a["id"] for a in latest["articles"]}
+
+    first = namespace["pull"](db)
+    assert local() == site() and len(local()) == 8
+    add_article(world.store, Art("them", "cd-nganh-mau", "Công đoàn ngành Mẫu ký thỏa ước lao động tập thể",
+                                 "Công đoàn ngành Mẫu và doanh nghiệp ký thỏa ước lao động tập thể mới.",
+                                 datetime(2026, 7, 23, 9, 0, tzinfo=VN)), datetime(2026, 7, 23, 10, 0, tzinfo=VN))
+    with world.store.session() as s:
+        s.delete(s.get(ArticleRow, world.ids["khong-ngay"]))
+    publish(world.store, world.settings, world.sources)
+    second = namespace["pull"](db)
+    assert second > first and local() == site() and len(local()) == 8
+    assert namespace["pull"](db) == second
+    db.close()
