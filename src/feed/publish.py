@@ -28,7 +28,7 @@ from feed.atomic import write_atomic
 from feed.formats import RENDERERS, FeedSite, FeedSpec
 from feed.models import KIND_LABELS, MEETING_KINDS
 from feed.opml import opml_document
-from feed.pubrows import load_rows
+from feed.pubrows import load_rows, prefetch_bodies
 from feed.settings import Settings
 from feed.snapshots import STATE_FILE, build_snapshot, dated_path, manifest_document, stale_dated
 from feed.sources import Source
@@ -122,13 +122,20 @@ def feed_outputs(ctx: PublishContext, site: FeedSite, seen: dict[str, str],
     """The three files of every feed; a feed with the signature it had last run is kept as it is."""
     outputs: dict[str, Output] = {}
     signatures: dict[str, str] = {}
+    render: list[FeedSpec] = []
     for spec in ctx.specs:
         sig = signatures[spec.path] = spec_signature(spec, site)
         paths = [f"feeds/{spec.path}.{fmt}" for fmt in FORMATS]
-        keep = seen.get(spec.path) == sig and all(p in manifest and (ctx.out / p).is_file() for p in paths)
-        for fmt, path in zip(FORMATS, paths, strict=True):
-            text = None if keep else RENDERERS[fmt](spec, site)
-            outputs[path] = Output(text, len(spec.items), _max_age(spec.ttl_minutes))
+        if seen.get(spec.path) == sig and all(p in manifest and (ctx.out / p).is_file() for p in paths):
+            outputs.update((p, Output(None, len(spec.items), _max_age(spec.ttl_minutes))) for p in paths)
+        else:
+            render.append(spec)
+    by_id = {r.id: r for r in ctx.stories.rows}
+    prefetch_bodies(by_id[i.article_id] for spec in render for i in spec.items)
+    for spec in render:
+        for fmt in FORMATS:
+            outputs[f"feeds/{spec.path}.{fmt}"] = Output(RENDERERS[fmt](spec, site), len(spec.items),
+                                                          _max_age(spec.ttl_minutes))
     return outputs, signatures
 
 

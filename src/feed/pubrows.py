@@ -2,26 +2,49 @@
 
 The ORM builds one tracked object per article and parses each date through SQLAlchemy's type machinery; the
 publisher needs neither (it never writes articles), and at 10,000 articles that costs most of a second.
-This reads the same columns with one plain query and parses them itself; rows behave like ArticleRow for
-every attribute the publisher and feed.identity read.
+This reads the columns with one plain query and parses them itself, leaving the bodies (most of the bytes)
+in the database until a feed or a record that shows them is actually rendered (`prefetch_bodies`). Rows
+behave like ArticleRow for every attribute the publisher reads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select
 
-from feed.store import Store
+from feed.store import ArticleRow, Store
 
-COLUMNS = ("id", "url", "canonical_url", "source_slug", "title", "lead", "body_text", "author", "published_at",
-           "updated_at", "fetched_at", "first_seen_at", "changed_at", "language", "image_urls", "syndicated_from",
-           "content_hash", "cluster_id", "is_canonical", "meeting", "is_meeting_report", "meeting_kind")
-_DATES = ("published_at", "updated_at", "fetched_at", "first_seen_at", "changed_at")
+COLUMNS = ("id", "url", "canonical_url", "source_slug", "title", "lead", "author", "published_at", "updated_at",
+           "fetched_at", "first_seen_at", "changed_at", "language", "image_urls", "syndicated_from", "content_hash",
+           "cluster_id", "is_canonical", "meeting", "is_meeting_report", "meeting_kind")
+BODY_BATCH = 500
+
+
+class Bodies:
+    """Loads article bodies from the store on demand, many at a time."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def load(self, rows: Iterable[PubRow]) -> None:
+        """Fill in the body of every row that has none yet."""
+        missing = {r.id: r for r in rows if r._body is None}
+        ids = list(missing)
+        with self.store.engine.connect() as conn:
+            for start in range(0, len(ids), BODY_BATCH):
+                query = select(ArticleRow.id, ArticleRow.body_text).where(
+                    ArticleRow.id.in_(ids[start:start + BODY_BATCH]))
+                for article_id, body in conn.execute(query):
+                    missing[article_id]._body = body or ""
+        for row in missing.values():
+            if row._body is None:
+                row._body = ""  # deleted since the rows were read
 
 
 @dataclass(slots=True)
@@ -34,7 +57,6 @@ class PubRow:
     source_slug: str
     title: str | None
     lead: str | None
-    body_text: str
     author: str | None
     published_at: datetime | None
     updated_at: datetime | None
@@ -51,7 +73,9 @@ class PubRow:
     is_meeting_report: bool
     meeting_kind: str | None
     sig: str  # a digest of every stored value: changes whenever anything shown of the row changes
+    bodies: Bodies
     _meeting: dict[str, Any] | None = None
+    _body: str | None = None
 
     @property
     def meeting(self) -> dict[str, Any]:
@@ -61,9 +85,23 @@ class PubRow:
         return self._meeting
 
     @property
+    def body_text(self) -> str:
+        """The body, read from the store on first use (prefetch_bodies reads many at once)."""
+        if self._body is None:
+            self.bodies.load([self])
+        return self._body or ""
+
+    @property
     def shown_at(self) -> datetime:
         """The time feeds sort by: published, else first seen."""
         return self.published_at or self.first_seen_at
+
+
+def prefetch_bodies(rows: Iterable[PubRow]) -> None:
+    """Read the bodies of these rows in a few queries instead of one each."""
+    pending = [r for r in rows if r._body is None]
+    if pending:
+        pending[0].bodies.load(pending)
 
 
 def _date(value: Any) -> datetime | None:
@@ -84,26 +122,31 @@ def _json(value: Any, empty: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _row(values: tuple[Any, ...]) -> PubRow:
-    (id_, url, canonical_url, source_slug, title, lead, body_text, author, published_at, updated_at, fetched_at,
+def _row(values: tuple[Any, ...], bodies: Bodies) -> PubRow:
+    (id_, url, canonical_url, source_slug, title, lead, author, published_at, updated_at, fetched_at,
      first_seen_at, changed_at, language, image_urls, syndicated_from, content_hash, cluster_id, is_canonical,
      meeting, is_meeting_report, meeting_kind) = values
-    # The raw values say everything a feed entry or a record shows; the body is left out because the store
-    # changes it only together with content_hash (see Store.upsert), which is in.
-    digest = hashlib.blake2b(repr(values[:6] + values[7:]).encode("utf-8"), digest_size=10)
+    # The raw values say everything a feed entry or a record shows; the body is not among them because the
+    # store changes it only together with content_hash (see Store.upsert), which is.
+    digest = hashlib.blake2b(repr(values).encode("utf-8"), digest_size=10)
     return PubRow(
-        id_, url, canonical_url, source_slug, title, lead, body_text or "", author, _date(published_at),
-        _date(updated_at), _aware(fetched_at), _aware(first_seen_at), _aware(changed_at), language or "vi",
-        _json(image_urls, []), syndicated_from, content_hash, cluster_id,
-        True if is_canonical is None else bool(is_canonical), meeting, bool(is_meeting_report),
-        meeting_kind, digest.hexdigest(),
+        id_, url, canonical_url, source_slug, title, lead, author, _date(published_at), _date(updated_at),
+        _aware(fetched_at), _aware(first_seen_at), _aware(changed_at), language or "vi", _json(image_urls, []),
+        syndicated_from, content_hash, cluster_id, True if is_canonical is None else bool(is_canonical), meeting,
+        bool(is_meeting_report), meeting_kind, digest.hexdigest(), bodies,
     )
 
 
 def load_rows(store: Store) -> list[PubRow]:
-    """Every article, newest first (published, else first seen; ties by id), like Store.articles()."""
+    """Every article without its body, newest first (published, else first seen; ties by id)."""
+    bodies = Bodies(store)
     with store.engine.connect() as conn:
-        rows = [_row(tuple(r)) for r in conn.execute(text(f"SELECT {', '.join(COLUMNS)} FROM articles"))]
+        cursor = conn.connection.cursor()  # the driver's own cursor: fetchall() in C, no Row objects
+        try:
+            cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM articles")
+            rows = [_row(tuple(r), bodies) for r in cursor.fetchall()]
+        finally:
+            cursor.close()
     rows.sort(key=lambda r: r.id)
     rows.sort(key=lambda r: r.shown_at, reverse=True)
     return rows

@@ -21,7 +21,7 @@ from typing import Any
 
 from feed.formats import FEED_TZ, rfc3339
 from feed.models import Meeting
-from feed.pubrows import PubRow
+from feed.pubrows import PubRow, prefetch_bodies
 from feed.sources import Source
 
 SCHEMA_VERSION = "1.1"
@@ -119,8 +119,11 @@ def encode_record(row: PubRow, source: Source | None, members: list[PubRow]) -> 
 
 def record_inputs(row_sig: str, source: Source | None, members: list[PubRow], row: PubRow) -> str:
     """A digest of everything a record is made from: equal digests give equal records."""
-    parts = (row_sig, source.name if source else None, [m.url for m in members if m.id != row.id])
-    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=10).hexdigest()
+    name = source.name if source else ""
+    if len(members) == 1:
+        return hashlib.blake2b(f"{row_sig}\x1f{name}".encode(), digest_size=10).hexdigest()
+    urls = "\x1f".join(m.url for m in members if m.id != row.id)
+    return hashlib.blake2b(f"{row_sig}\x1f{name}\x1f{urls}".encode(), digest_size=10).hexdigest()
 
 
 def previous_records(out: Path) -> dict[str, str]:
@@ -203,6 +206,7 @@ def _encode_all(rows: list[PubRow], sources: dict[str, Source], signatures: dict
     everything_kept = len(reusable) == len(rows) == len(known) and (out / "snapshots" / "latest.json").is_file()
     lines = {} if everything_kept or not reusable else previous_records(out)
     records: list[tuple[str, str, str | None, str, str]] = []
+    prefetch_bodies(r for r in rows if not (r.id in reusable and (everything_kept or r.id in lines)))
     for row in rows:
         cluster = row.cluster_id or row.id
         if row.id in reusable and (everything_kept or row.id in lines):
