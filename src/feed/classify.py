@@ -7,6 +7,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -60,6 +61,7 @@ class Folded:
         self.words = set(folded)
         self._index: defaultdict[str, list[tuple[int, str]]] | None = None
         self.candidates: dict[Heads, list[int]] = {}  # where patterns with these heads may match
+        self.scanned: frozenset[str] = frozenset()  # sources a Scanner has looked for (Pattern.spans)
         self.matches: dict[str, list[tuple[int, int]]] = {}  # pattern source -> spans (Pattern.spans)
         self._map: tuple[list[int], list[int], list[int], list[int]] | None = None
 
@@ -135,20 +137,30 @@ class Pattern:
     heads: Heads
     firsts: frozenset[str] = frozenset()  # the first words of `heads`
     wild: frozenset[str] = frozenset()  # first words that may be followed by anything
-    needs: tuple[Need, ...] = ()  # word tests a text must pass before a match is looked for
+    needs: tuple[frozenset[str], ...] = ()  # a text holds a word of each set, or the pattern cannot match
     halves: tuple[Pattern, Pattern] | None = None  # "A ** B", matched as A then B nearby (no backtracking)
 
     def spans(self, doc: Folded) -> list[tuple[int, int]]:
         """(start, end) of every match in a folded text, in order; cached on the text."""
         found = doc.matches.get(self.source)
         if found is None:
+            if self.source in doc.scanned:  # a Scanner pass looked for it everywhere and found nothing
+                return []
             found = doc.matches[self.source] = self._find(doc)
         return found
 
+    def leaves(self) -> Iterator[Pattern]:
+        """The patterns a Scanner looks for: this one, or its two halves."""
+        if self.halves is not None:
+            for half in self.halves:
+                yield from half.leaves()
+        elif self.heads is not None:
+            yield self
+
     def _find(self, doc: Folded) -> list[tuple[int, int]]:
         words = doc.words
-        for firsts, alts in self.needs:
-            if firsts.isdisjoint(words) or (alts and not any(alt <= words for alt in alts)):
+        for need in self.needs:
+            if need.isdisjoint(words):
                 return []
         found = []
         if self.halves is not None:
@@ -203,46 +215,43 @@ def _split_alternatives(inner: str) -> list[str]:
 
 
 Heads = frozenset[tuple[str, str | None]] | None  # the first two words a match can start with (None: any)
-Words = tuple[frozenset[str], ...]  # per alternative, the words every match of it contains
-Need = tuple[frozenset[str], Words | None]  # (first words, alternatives' words when all run two words or more)
-_Items = list[tuple[str, str, Heads, Words]]  # (regex, req|opt|gap, heads, words)
+_Items = list[tuple[str, str, Heads]]  # (regex, req|opt|gap, heads)
 
 
-def _compile_seq(src: str, macros: dict[str, str]) -> tuple[str, Heads, Words, list[Need]]:
-    """Regex for a cue sequence, how a match can start, the words it contains, and the word tests it must pass."""
+def _compile_seq(src: str, macros: dict[str, str]) -> tuple[str, Heads, list[frozenset[str]]]:
+    """Regex for a cue sequence, how a match can start, and word sets a text must meet (one word of each)."""
     items: _Items = []
     for tok in _TOKEN.findall(src):
         if tok.startswith("$"):
-            rx, heads, words, _ = _compile_seq(macros[tok[1:]], macros)
-            items.append((f"(?:{rx})", "req", heads, words))
+            rx, heads, _ = _compile_seq(macros[tok[1:]], macros)
+            items.append((f"(?:{rx})", "req", heads))
         elif tok in ("*", "**", "[*]", "[**]"):  # a gap is optional already
-            items.append((str(4 if tok.strip("[]") == "*" else 20), "gap", None, ()))
+            items.append((str(4 if tok.strip("[]") == "*" else 20), "gap", None))
         elif tok == "#":
-            items.append((_NUMBER, "req", None, ()))
+            items.append((_NUMBER, "req", None))
         elif tok[0] in "{[":
             alts = [a for a in (_compile_seq(a, macros) for a in _split_alternatives(tok[1:-1])) if a[0]]
             if alts:
                 rx = "|".join(a[0] for a in alts)
                 heads = None if any(a[1] is None for a in alts) else frozenset().union(*(a[1] or () for a in alts))
-                words = tuple(frozenset().union(*a[2]) if len(a[2]) == 1 else frozenset() for a in alts)
-                items.append((f"(?:{rx})", "req" if tok[0] == "{" else "opt", heads, words))
+                items.append((f"(?:{rx})", "req" if tok[0] == "{" else "opt", heads))
         elif parts := _WORD.findall(word := fold(tok)):  # punctuation alone is a separator, matched by _SEP
             word = word.strip("()\"“”,")
-            items.append((re.escape(word), "req", frozenset([(parts[0], parts[1] if len(parts) > 1 else "")]),
-                          (frozenset(parts),)))
-    needs: list[Need] = []
-    for _, mode, heads, alt_words in items:
+            items.append((re.escape(word), "req", frozenset([(parts[0], parts[1] if len(parts) > 1 else "")])))
+    needs: list[frozenset[str]] = []
+    for _, mode, heads in items:
         if mode == "req" and heads:
-            multi = alt_words if alt_words and all(len(a) > 1 for a in alt_words) else None
-            needs.append((frozenset(h[0] for h in heads), multi))
-    required = frozenset().union(*(i[3][0] for i in items if i[1] == "req" and len(i[3]) == 1))
-    return _assemble(items), _heads(items), (required,), needs
+            needs.append(frozenset(h[0] for h in heads))
+            seconds = {h[1] for h in heads}
+            if None not in seconds and "" not in seconds:  # every alternative runs two words or more
+                needs.append(frozenset(w for w in seconds if w))
+    return _assemble(items), _heads(items), needs
 
 
 def _heads(items: _Items) -> Heads:
     """(first word, second word) pairs a match starts with; "" as second word: whatever follows the first."""
     found: set[tuple[str, str | None]] = set()
-    for i, (_, mode, heads, _) in enumerate(items):
+    for i, (_, mode, heads) in enumerate(items):
         if mode == "gap" or heads is None:
             return None
         found.update(h for h in heads if h[1])
@@ -261,7 +270,7 @@ def _heads(items: _Items) -> Heads:
 def _assemble(items: _Items) -> str:
     out: list[str] = []
     need_sep = False
-    for rx, mode, _, _ in items:
+    for rx, mode, _ in items:
         if mode == "req":
             out.append(f"{_SEP}{rx}" if need_sep else rx)
             need_sep = True
@@ -275,7 +284,7 @@ def _assemble(items: _Items) -> str:
 def compile_pattern(src: str, macros: dict[str, str]) -> Pattern:
     """Compile a cue pattern (syntax in cues.yaml) to regexes over folded text; "^" anchors at the start."""
     src = src.strip()
-    rx, heads, _, needs = _compile_seq(src.lstrip("^"), macros)
+    rx, heads, needs = _compile_seq(src.lstrip("^"), macros)
     if not rx:
         return Pattern(src, re.compile(r"\A"), re.compile(""), None)
     # A leading number needs no word-boundary look-behind, which would cost the regex its fast digit scan.
@@ -289,6 +298,37 @@ def compile_pattern(src: str, macros: dict[str, str]) -> Pattern:
                    frozenset(h[0] for h in heads or ()), frozenset(h[0] for h in heads or () if h[1] is None),
                    tuple(needs),
                    halves)
+
+
+class Scanner:
+    """Patterns filed by the word pair they start with, so that one pass over a text's words finds them all."""
+
+    def __init__(self, patterns: list[Pattern]) -> None:
+        table: dict[tuple[str, str | None], dict[str, re.Pattern[str]]] = {}
+        for p in patterns:
+            wild = {w for w, nxt in p.heads or () if nxt is None}
+            for w, nxt in p.heads or ():
+                if nxt is None or w not in wild:  # a wildcard entry already covers this first word
+                    table.setdefault((w, nxt), {})[p.source] = p.at
+        self._table = {key: tuple(entry.items()) for key, entry in table.items()}
+        self._firsts = frozenset(w for w, _ in table)
+        self.sources = frozenset(p.source for p in patterns)
+
+    def scan(self, doc: Folded) -> None:
+        """Fill doc.matches for every filed pattern."""
+        found: dict[str, list[tuple[int, int]]] = {}
+        text, table, firsts, words = doc.text, self._table, self._firsts, doc.fwords
+        for i, (w, start) in enumerate(zip(words, doc.word_starts(), strict=True)):
+            if w not in firsts:
+                continue
+            nxt = words[i + 1] if i + 1 < len(words) else ""
+            for key in ((w, nxt), (w, None)):
+                for source, at in table.get(key, ()):
+                    m = at.match(text, start)
+                    if m:
+                        found.setdefault(source, []).append(m.span())
+        doc.matches.update(found)
+        doc.scanned |= self.sources
 
 
 # --- the vocabulary --------------------------------------------------------------------------------------
@@ -326,6 +366,8 @@ class Vocabulary:
     ceremonial: Pattern
     primary: dict[str, re.Pattern[str]]
     facts: FactsVocabulary
+    scanner: Scanner  # every cue and mention pattern, found in one pass
+    facts_scanner: Scanner  # the facts vocabulary, scanned for reports only
 
 
 def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
@@ -347,13 +389,22 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
     # "..._before" patterns must end where the meeting word starts.
     primary = {k: re.compile(pat(v).search.pattern + (r"\W*\Z" if k.endswith("_before") else ""))
                for k, v in words.items()}
-    meeting = pat("$MEETING")
+    meeting, verbs = pat("$MEETING"), pat(data["primary"]["verb_mention"])
+    leaves = [leaf for p in (*(c.pattern for c in cues), meeting, verbs) for leaf in p.leaves()]
+    facts_patterns: list[Pattern] = []
+
+    def facts_pat(src: str) -> Pattern:
+        facts_patterns.append(pat(src))
+        return facts_patterns[-1]
+
+    facts = compile_facts(data["facts"], facts_pat)
     return Vocabulary(
         cues=tuple(cues), kinds=kinds, threshold=float(data["threshold"]),
         lead_min_words=int(data["lead"]["min_words"]), lead_max_chars=int(data["lead"]["max_chars"]),
-        neutral=tuple(map(pat, data.get("neutral", ()))), mentions=(meeting, pat(data["primary"]["verb_mention"])),
+        neutral=tuple(map(pat, data.get("neutral", ()))), mentions=(meeting, verbs),
         ceremonial=next(c.pattern for c in cues if c.stage == "ceremony"),  # the first names "hội nghị tuyên dương"
-        primary=primary, facts=compile_facts(data["facts"], pat),
+        primary=primary, facts=facts, scanner=Scanner(leaves),
+        facts_scanner=Scanner([leaf for p in facts_patterns for leaf in p.leaves()]),
     )
 
 
@@ -465,30 +516,34 @@ def _kind_of(primary: Mention, mentions: list[Mention], voc: Vocabulary) -> tupl
 
 # --- scoring -------------------------------------------------------------------------------------------------
 
-def _score(doc: Folded, lead: tuple[int, int, int], voc: Vocabulary) -> tuple[float, dict[str, dict[str, float]]]:
+Fired = dict[str, dict[str, tuple[float, str]]]  # stage -> cue pattern -> (weight, the words it matched)
+
+
+def _score(doc: Folded, lead: tuple[int, int, int], voc: Vocabulary) -> tuple[float, Fired]:
     """The sum of the cues that fired (each counted once, at its best zone) and the cues by stage."""
-    fired: dict[str, dict[str, float]] = {}
+    fired: Fired = {}
     total = 0.0
     words = doc.words
     for cue in voc.cues:
-        for firsts, alts in cue.pattern.needs:  # the pattern's own pre-test, inlined: most cues stop here
-            if firsts.isdisjoint(words) or (alts and not any(a <= words for a in alts)):
+        for need in cue.pattern.needs:  # the pattern's own pre-test, inlined: most cues stop here
+            if need.isdisjoint(words):
                 break
         else:
-            best = _best_weight(cue, doc, lead)
+            best, span = _best_weight(cue, doc, lead)
             if best:
-                fired.setdefault(cue.stage, {})[cue.pattern.source] = round(best, 2)
+                fired.setdefault(cue.stage, {})[cue.pattern.source] = (round(best, 2), span)
                 total += best
     return round(total, 2), fired
 
 
-def _best_weight(cue: Cue, doc: Folded, lead: tuple[int, int, int]) -> float:
-    """The cue's weight where it weighs most (by size) among the places it fires; 0 when it does not."""
-    best = 0.0
-    for start, _ in cue.pattern.spans(doc):
+def _best_weight(cue: Cue, doc: Folded, lead: tuple[int, int, int]) -> tuple[float, str]:
+    """The cue's weight where it weighs most (by size) among the places it fires, and the words there."""
+    best, where = 0.0, (0, 0)
+    for start, end in cue.pattern.spans(doc):
         w = cue.weights[_zone(start, lead)]
-        best = w if abs(w) > abs(best) else best
-    return best
+        if abs(w) > abs(best):
+            best, where = w, (start, end)
+    return best, (doc.orig[doc.to_orig(where[0]) : doc.to_orig(where[1])] if best else "")
 
 
 def _tidy(text: str | None) -> str:
@@ -516,10 +571,18 @@ def _prepare(title: str | None, text: str, lead: str | None, voc: Vocabulary) ->
         doc.blank(start, bang + 1)
         bang = doc.text.find("!", bang + 1)
     for p in voc.neutral:  # rare words: a scan is cheaper than indexing the words first
-        if not any(firsts.isdisjoint(doc.words) for firsts, _ in p.needs):
+        if not any(need.isdisjoint(doc.words) for need in p.needs):
             for m in list(p.search.finditer(doc.text)):
                 doc.blank(m.start(), m.end())
     return doc, len(title) + 2
+
+
+def _names_a_meeting(doc: Folded, voc: Vocabulary) -> bool:
+    """Whether a meeting word stands in the text; scans for every cue when one does."""
+    if all(p.firsts.isdisjoint(doc.words) for p in voc.mentions):
+        return False
+    voc.scanner.scan(doc)
+    return any(p.spans(doc) for p in voc.mentions)
 
 
 def analyse(title: str | None, text: str, *, published_at: datetime | None = None,
@@ -527,14 +590,17 @@ def analyse(title: str | None, text: str, *, published_at: datetime | None = Non
     """Classify and explain: the Meeting, plus the cues that fired (stage -> cue -> weight) and the kind rule."""
     voc = vocabulary()
     doc, body_at = _prepare(title, text or "", lead, voc)
-    if not any(p.spans(doc) for p in voc.mentions):  # no meeting word at all: nothing else can make it a report
+    if not _names_a_meeting(doc, voc):  # no meeting word at all: nothing else can make it a report
         return Meeting(cues=["no meeting word"]), {"report": {}, "score": 0.0, "threshold": voc.threshold,
                                                     "note": "no meeting word ($MEETING) in title or text"}
     lead_span = _lead_span(doc.text, body_at, voc.lead_min_words, voc.lead_max_chars)
     score, fired = _score(doc, lead_span, voc)
-    explain: dict[str, Any] = {"report": fired, "score": score, "threshold": voc.threshold}
-    meeting = Meeting(score=score, cues=[f"{stage}: {cue} ({w:+g})" for stage, cues in fired.items()
-                                         for cue, w in cues.items()])
+    explain: dict[str, Any] = {
+        "report": {stage: {cue: w for cue, (w, _) in cues.items()} for stage, cues in fired.items()},
+        "matched": {cue: words for cues in fired.values() for cue, (_, words) in cues.items()},
+        "score": score, "threshold": voc.threshold}
+    meeting = Meeting(score=score, cues=[f"{stage} {w:+g}: «{' '.join(words.split())[:80]}»"
+                                         for stage, cues in fired.items() for _, (w, words) in cues.items()])
     if score < voc.threshold:
         return meeting, explain
     mentions = _mentions(doc, voc, lead_span)
@@ -561,6 +627,7 @@ def _fill_facts(meeting: Meeting, doc: Folded, mentions: list[Mention], primary:
                     meeting_at=said.start if said else None, phrase=_span_of(primary),
                     title_phrases=[_span_of(m) for m in mentions if m.zone == "title"], lead=lead_span[:2],
                     kind=meeting.kind or "")
+    voc.facts_scanner.scan(doc)
     facts = read_facts(report, voc.facts, published_at)
     if facts.period is None:  # "Hội nghị tổng kết có ...": another mention of the same meeting names the period
         same = [_orig_of(doc, m) for m in mentions if m is not primary and decide_kind(m, voc)[0] == meeting.kind]

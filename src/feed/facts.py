@@ -44,7 +44,6 @@ _PERIOD_HINT = re.compile(r"\d|quý|học k|sáu|chín|đợt")
 _TERM_FIRST = {"dai_hoi", "hoi_nghi_bch"}
 _CLAUSE_END = re.compile(r"[,;.:\n]")
 _FIGURE_END = re.compile(r"[,;.:](?=\s)|[,;.:]$|\n")  # "3.942" and "2,9" stay whole
-_SPLIT_FIGURE = re.compile(r"\d\s*[,;]\s")
 _YEAR_FIRST = re.compile(r"năm (?:19|20)\d\d(?!\d)")
 # Vietnamese marks tense before the verb, so the subject of "X đã tổ chức" ends at "đã" (folded forms).
 _ORG_END = re.compile(r"[,;.:(\n]")
@@ -96,7 +95,8 @@ class FactsVocabulary:
     roles: re.Pattern[str]
     role_stops: re.Pattern[str]
     person_list: Finder
-    figure: Finder
+    figure_count: re.Pattern[str]
+    figure_units: Finder
     figure_lead: re.Pattern[str]
     figure_skip: re.Pattern[str]
 
@@ -120,7 +120,9 @@ def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder]) -> Fac
         roles=pattern(data["roles"]).search,
         role_stops=pattern(data["role_stops"]).search,
         person_list=pattern(data["person_list"]),
-        figure=pattern(data["figure"]),
+        # folded words end in tone digits ("đông2"): a count starts where no letter or digit stands before it
+        figure_count=re.compile(r"(?<![\w.,/:\-–])" + pattern(data["figure_count"]).search.pattern),
+        figure_units=pattern(data["figure_units"]),
         figure_lead=re.compile(r"\W*" + pattern(data["figure_lead"]).search.pattern),
         figure_skip=re.compile(r"\W*" + pattern(data["figure_skip"]).search.pattern),
     )
@@ -410,9 +412,14 @@ def read_figures(body: Doc, start: int, fv: FactsVocabulary) -> list[str]:
     """Stated figures, one clause each ("kết nạp mới trên 11 ngàn đoàn viên")."""
     figures: list[str] = []
     text = body.text
-    for f_start, f_end in (f for f in fv.figure.spans(body) if f[0] >= start):
-        if _SPLIT_FIGURE.search(text, f_start, f_end) or _YEAR_FIRST.match(text, max(0, f_start - 4)):
-            continue  # "Năm 2020, Công đoàn ...": a year and the next clause, not a count
+    for u_start, f_end in (u for u in fv.figure_units.spans(body) if u[0] >= start):
+        counts = [m for m in fv.figure_count.finditer(text, max(start, u_start - 40), u_start)
+                  if not text[m.end() : u_start].strip(" \t\u00a0")]  # the number stands right before the unit
+        if not counts:
+            continue
+        f_start = counts[-1].start()
+        if text[f_start - 1 : f_start] in (".", ",") or _YEAR_FIRST.match(text, max(0, f_start - 4)):
+            continue  # part of a longer number, or "Năm 2020 công đoàn ...": a year, not a count
         a = max(text.rfind(sep, 0, f_start) + len(sep) for sep in (", ", "; ", ". ", ": ", "\n"))
         end = _FIGURE_END.search(text, f_end)
         b = end.start() if end else len(text)
