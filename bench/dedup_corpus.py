@@ -394,28 +394,40 @@ def copy_edits(body: str, slots: dict[str, str], rng: random.Random) -> str:
 
 @dataclass(frozen=True)
 class Article:
-    doc_id: int
     story: int  # ground truth: articles of one story are copies of each other
     family: int  # stories rendered from one skeleton (near misses share a family, not a story)
     body: str
 
 
-def generate(n: int, seed: int = 7) -> list[Article]:
-    """n articles: stories with 0-3 syndicated copies; one story in eight has a near-miss sibling."""
-    rng = random.Random(seed)
+FAMILIES_PER_BLOCK = 400
+
+
+def generate_block(seed: int, block: int) -> list[Article]:
+    """One block of the corpus (blocks are independent, so they can be generated in parallel): stories
+    with 0-3 syndicated copies; one skeleton in eight is also reported by a second union (a near miss)."""
+    rng = random.Random(f"{seed}:{block}")
     articles: list[Article] = []
-    story = family = 0
-    while len(articles) < n:
+    story = block * FAMILIES_PER_BLOCK * 2
+    for offset in range(FAMILIES_PER_BLOCK):
+        family = block * FAMILIES_PER_BLOCK + offset
         skeleton = Skeleton(rng.getrandbits(48))
         week = rng.randrange(52 * 6)
-        siblings = 2 if rng.random() < 0.125 else 1
-        for _ in range(siblings):
+        for _ in range(2 if rng.random() < 0.125 else 1):
             slots = draw_slots(random.Random(rng.getrandbits(48)), week)
             body = skeleton.render(slots)
             copies = rng.choices((0, 1, 2, 3), weights=(70, 18, 8, 4))[0]
             for k in range(1 + copies):
                 text = body if k == 0 else copy_edits(body, slots, random.Random(rng.getrandbits(48)))
-                articles.append(Article(len(articles), story, family, text))
+                articles.append(Article(story, family, text))
             story += 1
-        family += 1
+    return articles
+
+
+def generate(n: int, seed: int = 7) -> list[Article]:
+    """The first n articles of the corpus, block after block."""
+    articles: list[Article] = []
+    block = 0
+    while len(articles) < n:
+        articles.extend(generate_block(seed, block))
+        block += 1
     return articles[:n]

@@ -10,12 +10,13 @@ canonical body changed materially since the last time it moved. docs/dedup.md de
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
-from sqlalchemy import LargeBinary, String, or_, select
+from sqlalchemy import LargeBinary, String, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -97,46 +98,78 @@ def is_material(old: tuple[bytes, str], new: tuple[bytes, str]) -> bool:
     return differ >= MATERIAL_MIN_SAMPLES and differ / len(a | b) >= MATERIAL_SHARE
 
 
-def _story_rows(s: Session, key: str, given: Sequence[ArticleRow]) -> list[ArticleRow]:
-    rows = list(s.scalars(select(ArticleRow).where(ArticleRow.cluster_id == key)))
-    known = {r.id for r in rows}
-    return rows + [s.get(ArticleRow, r.id) or r for r in given if r.id not in known]
+# Columns of a member that identity needs; bodies are read only for the canonicals that need judging.
+_MEMBER = (ArticleRow.id, ArticleRow.cluster_id, ArticleRow.is_canonical, ArticleRow.published_at,
+           ArticleRow.first_seen_at, ArticleRow.canonical_url, ArticleRow.url, ArticleRow.content_hash)
+CHUNK = 500  # ids per IN (...) look-up, far below any database's parameter limit
 
 
-def _canonical(members: Sequence[ArticleRow]) -> ArticleRow:
+def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
+    items = list(values)
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _members(s: Session, stories: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    """Story key -> its members as stored (one look-up per CHUNK stories, by the indexed cluster_id)."""
+    found: dict[str, dict[str, Any]] = {key: {} for key in stories}
+    for keys in _chunks(list(stories)):
+        for row in s.execute(select(*_MEMBER).where(ArticleRow.cluster_id.in_(keys))):
+            found[row.cluster_id][row.id] = row
+    loose = [r.id for key, given in stories.items() for r in given if r.id not in found[key]]
+    by_id = {row.id: row for ids in _chunks(loose) for row in s.execute(select(*_MEMBER).where(ArticleRow.id.in_(ids)))}
+    for key, given in stories.items():
+        for r in given:
+            found[key].setdefault(r.id, by_id.get(r.id, r))  # a row not stored (yet) stands for itself
+    return {key: list(members.values()) for key, members in found.items()}
+
+
+def _identities(s: Session, members: Mapping[str, Sequence[Any]]) -> dict[str, FeedIdentityRow]:
+    """Story key -> the earliest identity issued for it: through its cluster id or any member (anchor)."""
+    by_cluster: dict[str, list[FeedIdentityRow]] = {}
+    by_anchor: dict[str, FeedIdentityRow] = {}
+    for keys in _chunks(list(members)):
+        for ident in s.scalars(select(FeedIdentityRow).where(FeedIdentityRow.cluster_id.in_(keys))):
+            by_cluster.setdefault(ident.cluster_id, []).append(ident)
+    for ids in _chunks([m.id for group in members.values() for m in group]):
+        for ident in s.scalars(select(FeedIdentityRow).where(FeedIdentityRow.anchor_id.in_(ids))):
+            by_anchor[ident.anchor_id] = ident
+    out: dict[str, FeedIdentityRow] = {}
+    for key, group in members.items():
+        found = [*by_cluster.get(key, ()), *(by_anchor[m.id] for m in group if m.id in by_anchor)]
+        if found:
+            out[key] = min(found, key=lambda i: (i.issued_at, i.guid))
+    return out
+
+
+def _bodies(s: Session, ids: Sequence[str]) -> dict[str, str]:
+    return {i: body or "" for chunk in _chunks(ids)
+            for i, body in s.execute(select(ArticleRow.id, ArticleRow.body_text).where(ArticleRow.id.in_(chunk)))}
+
+
+def _canonical(members: Sequence[Any]) -> Any:
     flagged = [m for m in members if m.cluster_id and m.is_canonical]
     return min(flagged or members, key=lambda m: (m.published_at or m.first_seen_at, m.id))
 
 
-def _existing(s: Session, key: str, members: Sequence[ArticleRow]) -> FeedIdentityRow | None:
-    ids = [m.id for m in members]
-    query = (select(FeedIdentityRow)
-             .where(or_(FeedIdentityRow.cluster_id == key, FeedIdentityRow.anchor_id.in_(ids)))
-             .order_by(FeedIdentityRow.issued_at, FeedIdentityRow.guid).limit(1))
-    return s.scalar(query)
-
-
-def _issue(s: Session, key: str, canonical: ArticleRow, now: datetime) -> FeedIdentityRow:
-    basis, basis_hash = body_basis(canonical.body_text or "")
+def _issue(key: str, canonical: Any, body: str, now: datetime) -> FeedIdentityRow:
+    basis, basis_hash = body_basis(body)
     published = canonical.published_at or canonical.first_seen_at
-    row = FeedIdentityRow(
+    return FeedIdentityRow(
         guid=GUID_PREFIX + canonical.id, anchor_id=canonical.id, cluster_id=key,
         link=canonical.canonical_url or canonical.url, published_at=published, updated_at=published,
         issued_at=now, seen=f"{canonical.id}:{canonical.content_hash}", basis=basis, basis_hash=basis_hash,
     )
-    s.add(row)
-    s.flush()
-    return row
 
 
-def _refresh(ident: FeedIdentityRow, key: str, canonical: ArticleRow, now: datetime) -> None:
+def _refresh(ident: FeedIdentityRow, key: str, canonical: Any, body: str | None, now: datetime) -> None:
     """Follow the story to its current cluster; move updated_at on a material change, nothing else."""
     ident.cluster_id = key
     seen = f"{canonical.id}:{canonical.content_hash}"
-    if ident.seen == seen:
+    if ident.seen == seen or body is None:
         return
     ident.seen = seen
-    basis = body_basis(canonical.body_text or "")
+    basis = body_basis(body)
     if is_material((ident.basis, ident.basis_hash), basis):
         ident.basis, ident.basis_hash = basis
         ident.updated_at = max(now, ident.updated_at)
@@ -153,14 +186,22 @@ def issue_identities(store: Store, rows: list[ArticleRow], now: datetime) -> dic
         stories.setdefault(row.cluster_id or row.id, []).append(row)
     out: dict[str, FeedIdentity] = {}
     with store.session() as s:
+        members = _members(s, stories)
+        identities = _identities(s, members)
+        canonicals = {key: _canonical(group) for key, group in members.items()}
+        judge = [c.id for key, c in canonicals.items()
+                 if key not in identities or identities[key].seen != f"{c.id}:{c.content_hash}"]
+        bodies = _bodies(s, judge)
+        issued: dict[str, FeedIdentityRow] = {}  # by anchor: stale rows may put one article in two stories
         for key, given in stories.items():
-            members = _story_rows(s, key, given)
-            canonical = _canonical(members)
-            ident = _existing(s, key, members)
+            canonical = canonicals[key]
+            ident = identities.get(key) or issued.get(canonical.id)
             if ident is None:
-                ident = _issue(s, key, canonical, now)
+                ident = _issue(key, canonical, bodies.get(canonical.id, getattr(canonical, "body_text", "")), now)
+                issued[canonical.id] = ident
+                s.add(ident)
             else:
-                _refresh(ident, key, canonical, now)
+                _refresh(ident, key, canonical, bodies.get(canonical.id), now)
             frozen = ident.frozen()
             out.update({row.id: frozen for row in given})
     return out
