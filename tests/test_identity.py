@@ -193,3 +193,20 @@ def test_naive_now_is_refused(store: Store) -> None:
     crawl(store, URL)
     with pytest.raises(ValueError, match="tz-aware"):
         issue_identities(store, store.articles(), datetime(2026, 1, 12, 12, 0))
+
+
+def test_a_large_publish_costs_a_few_lookups_per_chunk(store: Store) -> None:
+    from sqlalchemy import event
+
+    for i in range(1100):
+        body = f"Công đoàn cơ sở số {i} tổ chức hội nghị người lao động năm 2026 với {i * 3 + 7} đại biểu."
+        store.upsert("many", Extracted(url=f"https://many.vn/tin/{i}.html", title=f"Tin {i}", body_text=body,
+                                       published_at=PUBLISHED), Meeting())
+    rows = store.articles()
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    first = issue_identities(store, rows, NOW)
+    assert len(statements) <= 20  # not one per story: look-ups go by chunks of ids
+    assert len({i.guid for i in first.values()}) == 1100
+    again = issue_identities(store, rows, NOW + timedelta(hours=1))
+    assert again == first
