@@ -7,6 +7,7 @@ Regenerate the golden files after a reviewed change with:  /work/venv/bin/python
 from __future__ import annotations
 
 import json
+import re
 import sys
 import unicodedata
 from datetime import datetime, timedelta, timezone
@@ -16,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feed.classify import classify, classify_record, compile_pattern, vocabulary
+from feed.classify import classify, classify_record, vocabulary
+from feed.cuematch import Folded, compile_pattern
 from feed.models import MEETING_KINDS, Meeting
 from feed.text import fold
 
@@ -206,6 +208,16 @@ def test_classify_never_raises_and_is_deterministic(title: str | None, text: str
     assert first == classify(title, text).to_json()
     assert first["kind"] in (*MEETING_KINDS, None)
     assert first["is_report"] == (first["kind"] is not None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_TEXTS)
+def test_folded_text_is_feed_text_fold_and_maps_back(text: str) -> None:
+    text = unicodedata.normalize("NFC", text)
+    doc = Folded(text)
+    assert doc.text == fold(text)
+    for m in re.finditer(r"\w+", doc.text):  # every folded word maps back onto the word it came from
+        assert fold(text[doc.to_orig(m.start()) : doc.to_orig(m.end())]) == m.group()
 
 
 # --- golden facts for the seed articles ---------------------------------------------------------------------
