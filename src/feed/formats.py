@@ -49,6 +49,19 @@ class ItemDetails:
     meeting: Meeting
     meeting_json: str  # the meeting facts as compact JSON, "null" when the article is not a report
     content: Callable[[], str]  # the entry's HTML
+    rendered: dict[str, str] = field(default_factory=dict, repr=False)  # HTML, escaped HTML: made once
+
+    def html(self) -> str:
+        """The entry's HTML, free of XML-illegal characters."""
+        if "html" not in self.rendered:
+            self.rendered["html"] = strip_xml_illegal(self.content())
+        return self.rendered["html"]
+
+    def escaped_html(self) -> str:
+        """The entry's HTML escaped for an XML element."""
+        if "escaped" not in self.rendered:
+            self.rendered["escaped"] = _esc(self.html())
+        return self.rendered["escaped"]
 
 
 @dataclass
@@ -109,10 +122,7 @@ class FeedItem:
 
     @property
     def content_html(self) -> str:
-        html = self._xml.get("content")
-        if html is None:
-            html = self._xml["content"] = strip_xml_illegal(self.details.content())
-        return html
+        return self.details.html()
 
 
 @dataclass(frozen=True)
@@ -193,7 +203,7 @@ def _atom_entry(item: FeedItem, site: FeedSite) -> str:
         f"<published>{rfc3339(item.published)}</published>\n<updated>{rfc3339(item.updated)}</updated>\n"
         f"<author><name>{_esc(item.author)}</name></author>\n{cats}\n"
         f'<summary type="text">{_esc(item.summary)}</summary>\n'
-        f'<content type="html">{_cached(item, "html", lambda: _esc(item.content_html))}</content>\n</entry>\n'
+        f'<content type="html">{item.details.escaped_html()}</content>\n</entry>\n'
     )
 
 
@@ -224,7 +234,7 @@ def _rss_item(item: FeedItem, site: FeedSite) -> str:
     return (
         f"<item>\n<title>{_esc(item.title)}</title>\n<link>{_esc(item.link)}</link>\n"
         f"<description>{_esc(item.summary)}</description>\n"
-        f"<content:encoded>{_cached(item, 'html', lambda: _esc(item.content_html))}</content:encoded>\n"
+        f"<content:encoded>{item.details.escaped_html()}</content:encoded>\n"
         f"<dc:creator>{_esc(item.author)}</dc:creator>\n{cats}\n"
         f'<guid isPermaLink="{permalink}">{_esc(item.guid)}</guid>\n'
         f"<pubDate>{rfc822(item.published)}</pubDate>\n</item>\n"

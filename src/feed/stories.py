@@ -206,8 +206,10 @@ def item_details(row: PubRow, members: list[PubRow], sources: dict[str, Source])
     )
 
 
-def make_item(row: PubRow, ident: Identity, members: list[PubRow], sources: dict[str, Source]) -> FeedItem:
-    """One entry for a row under the given identity; its details are made when a feed is rendered."""
+def make_item(row: PubRow, ident: Identity, members: list[PubRow], sources: dict[str, Source],
+              shared: dict[str, ItemDetails]) -> FeedItem:
+    """One entry for a row under the given identity; its details are made when a feed is rendered, once per
+    row however many feeds show it (`shared`)."""
     updated = max(ident.updated_at, ident.published_at)
     names = [_name(sources, m.source_slug) for m in members]
     sig = repr((row.sig, [m.sig for m in members], names, ident.guid, ident.link, ident.published_at.timestamp(),
@@ -217,8 +219,15 @@ def make_item(row: PubRow, ident: Identity, members: list[PubRow], sources: dict
         article_id=row.id, cluster_id=ident.cluster_id, source_slug=row.source_slug,
         is_report=row.is_meeting_report, kind=row.meeting_kind,
         signature=hashlib.blake2b(sig.encode("utf-8"), digest_size=10).hexdigest(),
-        make_details=partial(item_details, row, members, sources),
+        make_details=partial(_shared_details, shared, row, members, sources),
     )
+
+
+def _shared_details(shared: dict[str, ItemDetails], row: PubRow, members: list[PubRow],
+                    sources: dict[str, Source]) -> ItemDetails:
+    if row.id not in shared:
+        shared[row.id] = item_details(row, members, sources)
+    return shared[row.id]
 
 
 def newest_first(items: Iterable[FeedItem]) -> list[FeedItem]:
@@ -252,16 +261,17 @@ def build_stories(store: Store, rows: list[PubRow], sources: dict[str, Source], 
     signatures = {r.id: signature(r) for r in rows}
     keys = aggregate_keys(clusters, limit)
     idents = issue(store, clusters, keys, now, cache)
+    shared: dict[str, ItemDetails] = {}
     stories = []
     for key in keys:
         head = representative(clusters[key])
-        stories.append(make_item(head, idents[key], clusters[key], sources))
+        stories.append(make_item(head, idents[key], clusters[key], sources, shared))
     by_source: dict[str, list[FeedItem]] = {}
     for row in rows:  # newest first: each source's first `limit` rows are its feed
         mine = by_source.setdefault(row.source_slug, [])
         if len(mine) < limit:
             own = StoryIdentity(GUID_PREFIX + row.id, row.url, row.shown_at, max(row.changed_at, row.shown_at),
                                 cluster_key(row))
-            mine.append(make_item(row, own, clusters[cluster_key(row)], sources))
+            mine.append(make_item(row, own, clusters[cluster_key(row)], sources, shared))
     return Stories(rows, clusters, signatures, newest_first(stories),
                    {slug: newest_first(items) for slug, items in by_source.items()})
