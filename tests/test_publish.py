@@ -302,3 +302,38 @@ def test_cli_publish_check(tmp_path: Path) -> None:
     broken.write_text('{"schema_version": "1.1"}', encoding="utf-8")
     result = run_cli(*args, timeout=120)
     assert result.returncode == 1 and "20200101T000000.000000Z.json" in result.stderr
+
+
+def test_incremental_publish_equals_a_fresh_one(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(world.store, world.settings, world.sources)
+    meeting = Art("gia-tang", "ldld-mau", "Hội nghị Ban Chấp hành Liên đoàn Lao động tỉnh Mẫu lần thứ 7",
+                  "Chiều 24/7, Ban Chấp hành Liên đoàn Lao động tỉnh Mẫu họp phiên thứ 7.",
+                  datetime(2026, 7, 24, 15, 0, tzinfo=VN), "hoi_nghi_bch", "Liên đoàn Lao động tỉnh Mẫu")
+    add_article(world.store, meeting, datetime(2026, 7, 24, 16, 0, tzinfo=VN))
+    edited = next(a for a in ARTICLES if a.key == "bch")
+    world.store.upsert(edited.source, Extracted(url=article_url(edited), title=edited.title + " (cập nhật)",
+                                                published_at=edited.published, body_text=edited.body),
+                       Meeting(is_report=True, score=0.9, kind="hoi_nghi_bch"), fetched_at=datetime.now(UTC))
+    reused: list[int] = []
+    original = publish_module.reuse_entries
+    monkeypatch.setattr(publish_module, "reuse_entries", lambda *a: reused.append(original(*a)) or reused[-1])
+    publish(world.store, world.settings, world.sources)  # re-renders only what changed, reusing the rest
+    assert sum(reused) >= 3 * 6  # the unchanged entries of `all` at least, in three formats
+    fresh = replace(world.settings, public_dir=tmp_path / "fresh")
+    publish(world.store, fresh, world.sources)
+    compared = 0
+    for path in sorted((fresh.public / "feeds").rglob("*.*")):
+        relative = path.relative_to(fresh.public)
+        if path.stem in ("trien_khai", "hoi_nghi_can_bo", "nguon-im-lang"):
+            continue  # empty feeds: their `updated` is when each folder first saw them empty
+        assert (world.settings.public / relative).read_bytes() == path.read_bytes(), relative
+        compared += 1
+    assert compared == 3 * 10
+    assert (world.settings.public / "feeds.opml").read_bytes() == (fresh.public / "feeds.opml").read_bytes()
+
+    def articles(public: Path) -> list[Any]:
+        return list(json.loads((public / "snapshots" / "latest.json").read_text(encoding="utf-8"))["articles"])
+
+    assert articles(world.settings.public) == articles(fresh.public)
+    state = json.loads((world.settings.public / ".publish-state.json").read_text(encoding="utf-8"))
+    assert len(state["items"]["all"]) == 8

@@ -299,3 +299,30 @@ def json_feed_document(spec: FeedSpec, site: FeedSite) -> str:
 
 
 RENDERERS = {"atom": atom_document, "rss": rss_document, "json": json_feed_document}
+
+
+def split_entries(fmt: str, document: str) -> list[str]:
+    """The entry fragments of a document these renderers wrote, in order, as _cached stores them: so a
+    re-render can take unchanged entries from the file on disk instead of rendering them again."""
+    if fmt == "json":
+        body = document.partition('\n "items": [\n')[2].rpartition("\n ]\n}\n")[0]
+        return [line.removesuffix(",") for line in body.split("\n")] if body else []
+    marker, tail = ("<entry>\n", "</feed>\n") if fmt == "atom" else ("<item>\n", "</channel>\n</rss>\n")
+    parts = document.split(marker)[1:]  # escaped content cannot hold the marker
+    if parts:
+        parts[-1] = parts[-1].removesuffix(tail)
+    return [marker + p for p in parts]
+
+
+def reuse_entries(items: list[FeedItem], signatures: list[str], fragments: dict[str, list[str]]) -> int:
+    """Give items whose signature matches a previous entry that entry's fragments; returns how many."""
+    reused = 0
+    by_sig = {fmt: dict(zip(signatures, found, strict=True)) for fmt, found in fragments.items()
+              if len(found) == len(signatures)}
+    for item in items:
+        for fmt, known in by_sig.items():
+            fragment = known.get(item.signature)
+            if fragment is not None and fmt not in item._xml:
+                item._xml[fmt] = fragment
+                reused += 1
+    return reused

@@ -25,7 +25,7 @@ from typing import Any
 
 from feed import __version__
 from feed.atomic import write_atomic
-from feed.formats import RENDERERS, FeedSite, FeedSpec
+from feed.formats import RENDERERS, FeedSite, FeedSpec, reuse_entries, split_entries
 from feed.models import KIND_LABELS, MEETING_KINDS
 from feed.opml import opml_document
 from feed.pubrows import load_rows, prefetch_bodies
@@ -70,7 +70,7 @@ class PublishContext:
 class Output:
     """One file to publish: its text (None: unchanged, keep it) or another output it is a second name of."""
 
-    text: str | None
+    text: str | bytes | None
     count: int | None
     max_age: int
     link_from: str | None = None
@@ -117,12 +117,30 @@ def spec_signature(spec: FeedSpec, site: FeedSite) -> str:
     return hashlib.blake2b(head.encode("utf-8"), digest_size=12).hexdigest()
 
 
-def feed_outputs(ctx: PublishContext, site: FeedSite, seen: dict[str, str],
+def _reuse_previous_entries(ctx: PublishContext, render: list[FeedSpec], state: dict[str, Any]) -> None:
+    """Hand the entries of the feeds about to be rendered their fragments from the files on disk, where the
+    entry did not change (a crawl usually adds a few entries to feeds of hundreds)."""
+    previous: dict[str, list[str]] = state.get("items") or {}
+    for spec in render:
+        signatures = previous.get(spec.path)
+        if not signatures:
+            continue
+        fragments = {}
+        for fmt in FORMATS:
+            try:
+                fragments[fmt] = split_entries(fmt, (ctx.out / f"feeds/{spec.path}.{fmt}").read_text("utf-8"))
+            except OSError:
+                continue
+        reuse_entries(spec.items, signatures, fragments)
+
+
+def feed_outputs(ctx: PublishContext, site: FeedSite, state: dict[str, Any],
                  manifest: dict[str, dict[str, Any]]) -> tuple[dict[str, Output], dict[str, str]]:
     """The three files of every feed; a feed with the signature it had last run is kept as it is."""
     outputs: dict[str, Output] = {}
     signatures: dict[str, str] = {}
     render: list[FeedSpec] = []
+    seen: dict[str, str] = state.get("feeds") or {}
     for spec in ctx.specs:
         sig = signatures[spec.path] = spec_signature(spec, site)
         paths = [f"feeds/{spec.path}.{fmt}" for fmt in FORMATS]
@@ -130,8 +148,10 @@ def feed_outputs(ctx: PublishContext, site: FeedSite, seen: dict[str, str],
             outputs.update((p, Output(None, len(spec.items), _max_age(spec.ttl_minutes))) for p in paths)
         else:
             render.append(spec)
+    if state.get("site") == repr(site):
+        _reuse_previous_entries(ctx, render, state)
     by_id = {r.id: r for r in ctx.stories.rows}
-    prefetch_bodies(by_id[i.article_id] for spec in render for i in spec.items)
+    prefetch_bodies(by_id[i.article_id] for spec in render for i in spec.items if not i._xml)
     for spec in render:
         for fmt in FORMATS:
             outputs[f"feeds/{spec.path}.{fmt}"] = Output(RENDERERS[fmt](spec, site), len(spec.items),
@@ -195,7 +215,7 @@ def _write_one(out: Path, path: str, output: Output, before: dict[str, Any] | No
     """Write one rendered file unless its bytes are what the manifest says is there; (entry, written)."""
     assert output.text is not None
     target = out / path
-    data = output.text.encode("utf-8")
+    data = output.text if isinstance(output.text, bytes) else output.text.encode("utf-8")
     entry = _entry(output, data)
     if before and before.get("sha256") == entry["sha256"] and target.is_file() and target.stat().st_size == len(data):
         return entry, False
@@ -299,7 +319,7 @@ def publish(store: Store, settings: Settings, sources: list[Source]) -> list[Pat
     empty = {s.path: empty[s.path] for s in ctx.specs if not s.items}
     site = FeedSite(settings.site_url.rstrip("/") + "/", settings.websub_hub, __version__)
     original = _load_manifest(out)
-    outputs, feed_sigs = feed_outputs(ctx, site, state.get("feeds") or {}, original)
+    outputs, feed_sigs = feed_outputs(ctx, site, state, original)
     every = _max_age(_interval(sources))
     outputs["feeds.opml"] = Output(opml_document(ctx.specs, site), len(ctx.specs), every)
     snapshot_files, snapshot = snapshot_outputs(ctx)
@@ -314,8 +334,10 @@ def publish(store: Store, settings: Settings, sources: list[Source]) -> list[Pat
         path.unlink(missing_ok=True)
         previous.pop(path.relative_to(out).as_posix(), None)
     _write_if_changed(out / STATE_FILE, snapshot.state.dumps())
-    _write_if_changed(out / FEED_STATE, json.dumps({"feeds": feed_sigs, "identities": cache.entries,
-                                                    "empty": empty}, separators=(",", ":")))
+    items = {s.path: [i.signature for i in s.items] for s in ctx.specs}
+    _write_if_changed(out / FEED_STATE, json.dumps({"site": repr(site), "feeds": feed_sigs, "items": items,
+                                                    "identities": cache.entries, "empty": empty},
+                                                   separators=(",", ":")))
     extra = run_hooks(ctx)
     _carry_over(out, entries, previous, extra)
     if entries != original or not (out / MANIFEST).is_file():

@@ -62,7 +62,7 @@ class SnapshotState:
 class Snapshot:
     """The files one publish writes under snapshots/ (relative path -> text, None when unchanged)."""
 
-    files: dict[str, str | None]
+    files: dict[str, str | bytes | None]
     counts: dict[str, int]
     state: SnapshotState
     stale: list[str]  # relative paths past the retention period, to delete
@@ -126,16 +126,17 @@ def record_inputs(row_sig: str, source: Source | None, members: list[PubRow], ro
     return hashlib.blake2b(f"{row_sig}\x1f{name}\x1f{urls}".encode(), digest_size=10).hexdigest()
 
 
-def previous_records(out: Path) -> dict[str, str]:
-    """Article id -> its record line in the current latest.json (one record a line, as this module writes)."""
+def previous_records(out: Path) -> dict[str, bytes]:
+    """Article id -> its record line in the current latest.json (one record a line, as this module writes);
+    kept as bytes so that unchanged records go back to disk without being decoded and encoded again."""
     try:
-        lines = (out / "snapshots" / "latest.json").read_text(encoding="utf-8").split("\n")
+        lines = (out / "snapshots" / "latest.json").read_bytes().split(b"\n")
     except OSError:
         return {}
     found = {}
     for line in lines:
-        if line.startswith('{"id":"'):
-            found[line[7 : line.index('"', 7)]] = line.removesuffix(",")
+        if line.startswith(b'{"id":"'):
+            found[line[7 : line.index(b'"', 7)].decode("utf-8")] = line.removesuffix(b",")
     return found
 
 
@@ -167,15 +168,17 @@ def _change_document(since: str | None, cursor: str, generated_at: str, changes:
     return head[:-1] + ",\n" + ",\n".join(parts) + "}\n"
 
 
-def _diff(records: list[tuple[str, str, str | None, str, str]], previous: dict[str, list[str]]
-          ) -> dict[str, list[str]]:
+Record = tuple[str, str, str | bytes | None, str, str]  # id, cluster, JSON (None/bytes: reused), fingerprint, inputs
+
+
+def _diff(records: list[Record], previous: dict[str, list[str]]) -> dict[str, list[str]]:
     """Change lists (JSON texts) from (id, cluster, record JSON, fingerprint) against the previous state."""
     changes: dict[str, list[str]] = {k: [] for k in CHANGE_KINDS}
     seen = set()
     for article_id, cluster, body, fingerprint, _ in records:
         seen.add(article_id)
         before = previous.get(article_id)
-        if body is None:  # inputs unchanged since the last run, record reused: nothing to report
+        if not isinstance(body, str):  # inputs unchanged since the last run, record reused: nothing to report
             continue
         if before is None:
             changes["new"].append(body)
@@ -192,7 +195,7 @@ def _diff(records: list[tuple[str, str, str | None, str, str]], previous: dict[s
 
 
 def _encode_all(rows: list[PubRow], sources: dict[str, Source], signatures: dict[str, str],
-                previous: SnapshotState, out: Path) -> list[tuple[str, str, str | None, str, str]]:
+                previous: SnapshotState, out: Path) -> list[Record]:
     """(id, cluster, record JSON, fingerprint, input digest) per row. A row whose inputs did not change keeps
     last run's fingerprint; its JSON is None when nothing changed at all (latest.json stays), else its line
     is taken from the current latest.json instead of being encoded again."""
@@ -205,7 +208,7 @@ def _encode_all(rows: list[PubRow], sources: dict[str, Source], signatures: dict
     reusable = {i for i, d in inputs.items() if len(known.get(i, ())) == 3 and known[i][2] == d}
     everything_kept = len(reusable) == len(rows) == len(known) and (out / "snapshots" / "latest.json").is_file()
     lines = {} if everything_kept or not reusable else previous_records(out)
-    records: list[tuple[str, str, str | None, str, str]] = []
+    records: list[Record] = []
     prefetch_bodies(r for r in rows if not (r.id in reusable and (everything_kept or r.id in lines)))
     for row in rows:
         cluster = row.cluster_id or row.id
@@ -224,7 +227,7 @@ def build_snapshot(rows: list[PubRow], sources: dict[str, Source], signatures: d
     records = _encode_all(rows, sources, signatures, previous, out)
     state = SnapshotState(previous.cursor, previous.cursor_at, {r[0]: [r[3], r[1], r[4]] for r in records},
                           list(previous.changes))
-    files: dict[str, str | None] = {}
+    files: dict[str, str | bytes | None] = {}
     changes = _diff(records, previous.articles)
     if state.cursor is None or any(changes.values()):
         state.cursor, state.cursor_at = make_cursor(now, previous.cursor), rfc3339(now)
@@ -240,7 +243,9 @@ def build_snapshot(rows: list[PubRow], sources: dict[str, Source], signatures: d
     else:
         head = json.dumps({"schema_version": SCHEMA_VERSION, "generated_at": state.cursor_at,
                            "cursor": state.cursor, "count": len(records)}, separators=(",", ":"))
-        files["snapshots/latest.json"] = head[:-1] + ',"articles":' + _array(r[2] or "" for r in records) + "}\n"
+        lines = b",\n".join(r[2] if isinstance(r[2], bytes) else (r[2] or "").encode("utf-8") for r in records)
+        files["snapshots/latest.json"] = (head[:-1] + ',"articles":[\n').encode("utf-8") + lines + b"\n]}\n" \
+            if records else (head[:-1] + ',"articles":[]}\n').encode("utf-8")
     stale = _expire(state, now, retention_days)
     files["snapshots/changes/index.json"] = json.dumps(
         {"schema_version": SCHEMA_VERSION, "cursor": state.cursor, "changes": state.changes},

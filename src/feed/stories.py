@@ -211,14 +211,14 @@ def make_item(row: PubRow, ident: Identity, members: list[PubRow], sources: dict
     """One entry for a row under the given identity; its details are made when a feed is rendered, once per
     row however many feeds show it (`shared`)."""
     updated = max(ident.updated_at, ident.published_at)
-    names = [_name(sources, m.source_slug) for m in members]
-    sig = repr((row.sig, [m.sig for m in members], names, ident.guid, ident.link, ident.published_at.timestamp(),
-                updated.timestamp()))
+    # Everything the entry shows comes from these: the rows' stored values, the outlets' names, the identity.
+    sig = "\x1f".join([*(m.sig for m in members), *(_name(sources, m.source_slug) for m in members), row.sig,
+                       ident.guid, ident.link, str(ident.published_at.timestamp()), str(updated.timestamp())])
     return FeedItem(
         guid=ident.guid, link=strip_xml_illegal(ident.link), published=ident.published_at, updated=updated,
         article_id=row.id, cluster_id=ident.cluster_id, source_slug=row.source_slug,
         is_report=row.is_meeting_report, kind=row.meeting_kind,
-        signature=hashlib.blake2b(sig.encode("utf-8"), digest_size=10).hexdigest(),
+        signature=hashlib.blake2b(sig.encode("utf-8"), digest_size=12).hexdigest(),
         make_details=partial(_shared_details, shared, row, members, sources),
     )
 
