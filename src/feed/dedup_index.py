@@ -76,10 +76,12 @@ class DedupIndex:
             return exact, buckets
         agreement = (np.stack([profiles[i][0] for i in ids]) == fp.signature).mean(axis=1).tolist()
         estimates = dict(zip(ids, agreement, strict=True))
-        # Far above the threshold the estimate settles the Jaccard test; only the stored facts are checked.
-        sure = [i for i in ids if estimates[i] >= SURE_MIN and facts_agree(fp, Evidence.from_bytes(*profiles[i][1]))]
-        doubtful = sorted((i for i in ids if PREFILTER_MIN <= estimates[i] < SURE_MIN),
-                          key=lambda i: -estimates[i])[:MAX_VERIFY]
+        # The stored facts settle most candidates without reading a text: another union's report of the same
+        # template is refused here. Far above the threshold the estimate settles the Jaccard test as well.
+        agree = [i for i in ids
+                 if estimates[i] >= PREFILTER_MIN and facts_agree(fp, Evidence.from_bytes(*profiles[i][1]))]
+        sure = [i for i in agree if estimates[i] >= SURE_MIN]
+        doubtful = sorted((i for i in agree if estimates[i] < SURE_MIN), key=lambda i: -estimates[i])[:MAX_VERIFY]
         texts = self.backend.texts(doubtful) if doubtful else {}
         near = [i for i in doubtful if i in texts and same_story(fp, fingerprint(texts[i]))]
         return exact + sure + near, buckets
@@ -87,39 +89,55 @@ class DedupIndex:
 
 # --- in memory ----------------------------------------------------------------------------------------
 class MemoryBackend:
-    """A dict-backed index (benchmarks, tests); texts come from the caller."""
+    """A dict-backed index (benchmarks, tests); texts come from the caller.
+
+    Kept lean for 100,000s of articles: a bucket with one member holds the bare id (most buckets), a list
+    only from the second; signatures and evidence stay packed bytes; band keys are recomputed to drop."""
 
     def __init__(self, texts: Callable[[Sequence[str]], Mapping[str, str]]) -> None:
         self._texts = texts
         self._hashes: dict[str, list[str]] = {}
-        self._buckets: dict[int, list[str]] = {}
-        self._docs: dict[str, tuple[str, np.ndarray, tuple[bytes, bytes], tuple[int, ...]]] = {}
+        self._buckets: dict[int, str | list[str]] = {}
+        self._docs: dict[str, tuple[str, bytes, tuple[bytes, bytes]]] = {}
 
     def by_hash(self, text_hash: str) -> list[str]:
         return list(self._hashes.get(text_hash, ()))
 
     def buckets(self, keys: Sequence[int]) -> dict[int, list[str]]:
-        found = map(self._buckets.get, keys)
-        return {k: ids for k, ids in zip(keys, found, strict=True) if ids}  # callers only read these lists
+        found = {}
+        for key in keys:
+            ids = self._buckets.get(key)
+            if ids is not None:
+                found[key] = [ids] if isinstance(ids, str) else ids  # callers only read these lists
+        return found
 
     def profiles(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, tuple[bytes, bytes]]]:
-        return {i: (self._docs[i][1], self._docs[i][2]) for i in ids if i in self._docs}
+        return {i: (np.frombuffer(self._docs[i][1], dtype=np.uint32), self._docs[i][2]) for i in ids if i in self._docs}
 
     def texts(self, ids: Sequence[str]) -> dict[str, str]:
         return dict(self._texts(ids))
 
     def put(self, doc_id: str, fp: Fingerprint, keys: Sequence[int]) -> None:
-        # Evidence kept packed, as the database keeps it: a frozenset per article would triple the memory.
-        self._docs[doc_id] = (fp.text_hash, fp.signature, fp.evidence.to_bytes(), tuple(keys))
+        self._docs[doc_id] = (fp.text_hash, fp.signature.tobytes(), fp.evidence.to_bytes())
         self._hashes.setdefault(fp.text_hash, []).append(doc_id)
         for key in keys:
-            self._buckets.setdefault(key, []).append(doc_id)
+            ids = self._buckets.get(key)
+            if ids is None:
+                self._buckets[key] = doc_id
+            elif isinstance(ids, str):
+                self._buckets[key] = [ids, doc_id]
+            else:
+                ids.append(doc_id)
 
     def drop(self, doc_id: str) -> None:
-        text_hash, _, _, keys = self._docs.pop(doc_id)
+        text_hash, signature, _ = self._docs.pop(doc_id)
         self._hashes[text_hash].remove(doc_id)
-        for key in keys:
-            self._buckets[key].remove(doc_id)
+        for key in band_keys(np.frombuffer(signature, dtype=np.uint32)):
+            ids = self._buckets.get(key)
+            if ids == doc_id:
+                del self._buckets[key]
+            elif isinstance(ids, list) and doc_id in ids:
+                ids.remove(doc_id)
 
     def has(self, doc_id: str) -> str | None:
         doc = self._docs.get(doc_id)
