@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
 from feed.cuematch import Folded, Pattern, Scanner, compile_pattern
-from feed.facts import FactsVocabulary, Report, compile_facts, read_facts, read_period
+from feed.facts import FactsVocabulary, Report, compile_facts, finders, read_facts, read_period
 from feed.models import Meeting
 from feed.text import clean, nfc
 
@@ -59,6 +59,7 @@ class Vocabulary:
     facts: FactsVocabulary
     scanner: Scanner  # every cue and mention pattern, found in one pass
     facts_scanner: Scanner  # the facts vocabulary, scanned for reports only
+    neutral_scanner: Scanner
 
 
 def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
@@ -82,20 +83,16 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
                for k, v in words.items()}
     meeting, verbs = pat("$MEETING"), pat(data["primary"]["verb_mention"])
     leaves = [leaf for p in (*(c.pattern for c in cues), meeting, verbs) for leaf in p.leaves()]
-    facts_patterns: list[Pattern] = []
-
-    def facts_pat(src: str) -> Pattern:
-        facts_patterns.append(pat(src))
-        return facts_patterns[-1]
-
-    facts = compile_facts(data["facts"], facts_pat)
+    facts = compile_facts(data["facts"], pat)
+    neutral = tuple(map(pat, data.get("neutral", ())))
     return Vocabulary(
         cues=tuple(cues), kinds=kinds, threshold=float(data["threshold"]),
         lead_min_words=int(data["lead"]["min_words"]), lead_max_chars=int(data["lead"]["max_chars"]),
-        neutral=tuple(map(pat, data.get("neutral", ()))), mentions=(meeting, verbs),
+        neutral=neutral, mentions=(meeting, verbs),
         ceremonial=next(c.pattern for c in cues if c.stage == "ceremony"),  # the first names "hội nghị tuyên dương"
         primary=primary, facts=facts, scanner=Scanner(leaves),
-        facts_scanner=Scanner([leaf for p in facts_patterns for leaf in p.leaves()]),
+        facts_scanner=Scanner([leaf for p in finders(facts) for leaf in cast(Pattern, p).leaves()]),
+        neutral_scanner=Scanner([leaf for p in neutral for leaf in p.leaves()]),
     )
 
 
@@ -214,15 +211,18 @@ def _score(doc: Folded, lead: tuple[int, int, int], voc: Vocabulary) -> tuple[fl
     """The sum of the cues that fired (each counted once, at its best zone) and the cues by stage."""
     fired: Fired = {}
     total = 0.0
-    words = doc.words
+    words, found, scanned = doc.words, doc.matches, doc.scanned
     for cue in voc.cues:
-        for need in cue.pattern.needs:  # the pattern's own pre-test, inlined: most cues stop here
+        source = cue.pattern.source
+        if source in scanned and source not in found:  # the scan looked for it and it is not there
+            continue
+        for need in cue.pattern.needs:  # the pattern's own pre-test (two-part cues are not scanned whole)
             if need.isdisjoint(words):
                 break
         else:
             best, span = _best_weight(cue, doc, lead)
             if best:
-                fired.setdefault(cue.stage, {})[cue.pattern.source] = (round(best, 2), span)
+                fired.setdefault(cue.stage, {})[source] = (round(best, 2), span)
                 total += best
     return round(total, 2), fired
 
@@ -261,10 +261,10 @@ def _prepare(title: str | None, text: str, lead: str | None, voc: Vocabulary) ->
         start = max(doc.text.rfind(ch, 0, bang) for ch in ".!?\n") + 1
         doc.blank(start, bang + 1)
         bang = doc.text.find("!", bang + 1)
-    for p in voc.neutral:  # rare words: a scan is cheaper than indexing the words first
-        if not any(need.isdisjoint(doc.words) for need in p.needs):
-            for m in list(p.search.finditer(doc.text)):
-                doc.blank(m.start(), m.end())
+    if not all(any(need.isdisjoint(doc.words) for need in p.needs) for p in voc.neutral):
+        voc.neutral_scanner.scan(doc)
+        for start, end in [span for p in voc.neutral for span in p.spans(doc)]:
+            doc.blank(start, end)
     return doc, len(title) + 2
 
 

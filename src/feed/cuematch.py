@@ -8,7 +8,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, compress
 from typing import cast
 
 from feed.text import fold
@@ -54,6 +54,7 @@ class Folded:
         self.scanned: frozenset[str] = frozenset()  # sources a Scanner has looked for (Pattern.spans)
         self.matches: dict[str, list[tuple[int, int]]] = {}  # pattern source -> spans (Pattern.spans)
         self._map: tuple[list[int], list[int], list[int], list[int]] | None = None
+        self._starts: list[int] | None = None
 
     def where(self, word: str) -> list[tuple[int, str]]:
         """Where a folded word starts, each with the word after it ("" at the end)."""
@@ -67,7 +68,9 @@ class Folded:
 
     def word_starts(self) -> list[int]:
         """Where each word starts in the folded text."""
-        return self._word_map()[0]
+        if self._starts is None:
+            self._starts = list(accumulate(map(len, self._parts[:-1]), initial=0))[1::2]
+        return self._starts
 
     def numbers(self) -> list[int]:
         """Where numbers start ("15/01/2021" once, not again at "01")."""
@@ -75,7 +78,7 @@ class Folded:
 
     def to_orig(self, fpos: int) -> int:
         """Original offset of a folded offset."""
-        fstart, fend, ostart, oend = self._word_map()
+        fstart, fend, ostart, oend = self._map or self._word_map()
         i = bisect_right(fstart, fpos) - 1
         if i < 0:
             return fpos
@@ -113,6 +116,7 @@ class Folded:
         self._index = None
         self.matches.clear()
         self.candidates.clear()
+        self.scanned = frozenset()
 
 
 # --- cue patterns ----------------------------------------------------------------------------------------
@@ -307,11 +311,12 @@ class Scanner:
     def scan(self, doc: Folded) -> None:
         """Fill doc.matches for every filed pattern."""
         found: dict[str, list[tuple[int, int]]] = {}
-        text, table, firsts, words = doc.text, self._table, self._firsts, doc.fwords
-        for i, (w, start) in enumerate(zip(words, doc.word_starts(), strict=True)):
-            if w not in firsts:
-                continue
-            nxt = words[i + 1] if i + 1 < len(words) else ""
+        text, table, words = doc.text, self._table, doc.fwords
+        starts, last = doc.word_starts(), len(words) - 1
+        # The words that can start a pattern, picked out without a Python-level loop over every word.
+        for i in compress(range(len(words)), map(self._firsts.__contains__, words)):
+            w, start = words[i], starts[i]
+            nxt = words[i + 1] if i < last else ""
             for key in ((w, nxt), (w, None)):
                 for source, at in table.get(key, ()):
                     m = at.match(text, start)

@@ -96,7 +96,7 @@ class FactsVocabulary:
     role_stops: re.Pattern[str]
     person_list: Finder
     figure_count: re.Pattern[str]
-    figure_units: Finder
+    figure_units: re.Pattern[str]  # matched right after a count
     figure_lead: re.Pattern[str]
     figure_skip: re.Pattern[str]
 
@@ -122,10 +122,15 @@ def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder]) -> Fac
         person_list=pattern(data["person_list"]),
         # folded words end in tone digits ("đông2"): a count starts where no letter or digit stands before it
         figure_count=re.compile(r"(?<![\w.,/:\-–])" + pattern(data["figure_count"]).search.pattern),
-        figure_units=pattern(data["figure_units"]),
+        figure_units=re.compile(r"[ \t\u00a0]+" + pattern(data["figure_units"]).at.pattern),
         figure_lead=re.compile(r"\W*" + pattern(data["figure_lead"]).search.pattern),
         figure_skip=re.compile(r"\W*" + pattern(data["figure_skip"]).search.pattern),
     )
+
+
+def finders(fv: FactsVocabulary) -> list[Finder]:
+    """The patterns facts read through Finder.spans (a scanner can find them all in one pass)."""
+    return [fv.organise, fv.place, fv.held_at, fv.person_titles, fv.person_list, fv.when]
 
 
 @dataclass
@@ -412,14 +417,13 @@ def read_figures(body: Doc, start: int, fv: FactsVocabulary) -> list[str]:
     """Stated figures, one clause each ("kết nạp mới trên 11 ngàn đoàn viên")."""
     figures: list[str] = []
     text = body.text
-    for u_start, f_end in (u for u in fv.figure_units.spans(body) if u[0] >= start):
-        counts = [m for m in fv.figure_count.finditer(text, max(start, u_start - 40), u_start)
-                  if not text[m.end() : u_start].strip(" \t\u00a0")]  # the number stands right before the unit
-        if not counts:
+    for count in fv.figure_count.finditer(text, start):
+        unit = fv.figure_units.match(text, count.end())  # what the number counts, right after it
+        if unit is None:
             continue
-        f_start = counts[-1].start()
-        if text[f_start - 1 : f_start] in (".", ",") or _YEAR_FIRST.match(text, max(0, f_start - 4)):
-            continue  # part of a longer number, or "Năm 2020 công đoàn ...": a year, not a count
+        f_start, f_end = count.start(), unit.end()
+        if _YEAR_FIRST.match(text, max(0, f_start - 4)):
+            continue  # "Năm 2020 công đoàn ...": a year, not a count
         a = max(text.rfind(sep, 0, f_start) + len(sep) for sep in (", ", "; ", ". ", ": ", "\n"))
         end = _FIGURE_END.search(text, f_end)
         b = end.start() if end else len(text)
