@@ -12,11 +12,9 @@ import hashlib
 import importlib
 import json
 import logging
-import os
 import re
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -32,6 +30,7 @@ from feed.pubrows import load_rows, prefetch_bodies
 from feed.settings import Settings
 from feed.snapshots import STATE_FILE, build_snapshot, dated_path, manifest_document, stale_dated
 from feed.sources import Source
+from feed.staging import Output, Stager
 from feed.store import Store, now_utc
 from feed.stories import IdentityCache, Stories, build_stories
 
@@ -45,7 +44,6 @@ FORMATS = ("atom", "rss", "json")
 MAX_AGE_CEILING = 3600  # caches may keep a file at most this long, however rarely its sources are polled
 IMMUTABLE_AGE = 365 * 24 * 3600
 DEFAULT_INTERVAL = 60
-WRITERS = 4
 # Steps other modules contribute after the feeds and snapshots are on disk: "module:function", each called
 # with the PublishContext and returning the paths it wrote. A module that does not exist yet is skipped.
 PUBLISH_HOOKS = ("feed.status:write_status",)
@@ -64,16 +62,6 @@ class PublishContext:
     generated_at: datetime
     stories: Stories
     specs: list[FeedSpec] = field(default_factory=list)
-
-
-@dataclass
-class Output:
-    """One file to publish: its text (None: unchanged, keep it) or another output it is a second name of."""
-
-    text: str | bytes | None
-    count: int | None
-    max_age: int
-    link_from: str | None = None
 
 
 def _interval(sources: list[Source]) -> int:
@@ -195,70 +183,6 @@ def _load_manifest(out: Path) -> dict[str, dict[str, Any]]:
         return {}
 
 
-def _link_atomic(source: Path, target: Path) -> None:
-    """Make target a second name of source's bytes, atomically (a copy where hard links are not allowed)."""
-    tmp = target.with_name(f".{target.name}.link.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(source, tmp)
-    except OSError:
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
-
-
-def _entry(output: Output, data: bytes) -> dict[str, Any]:
-    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "count": output.count,
-            "max_age": output.max_age}
-
-
-def _write_one(out: Path, path: str, output: Output, before: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
-    """Write one rendered file unless its bytes are what the manifest says is there; (entry, written)."""
-    assert output.text is not None
-    target = out / path
-    data = output.text if isinstance(output.text, bytes) else output.text.encode("utf-8")
-    entry = _entry(output, data)
-    if before and before.get("sha256") == entry["sha256"] and target.is_file() and target.stat().st_size == len(data):
-        return entry, False
-    old_second = int(target.stat().st_mtime) if target.is_file() else None
-    write_atomic(target, data)
-    _advance_mtime(target, old_second)
-    return entry, True
-
-
-def _advance_mtime(target: Path, old_second: int | None) -> None:
-    """Last-Modified has one-second resolution: a file rewritten within the second it was last written would
-    look unchanged to a reader that sends only If-Modified-Since, so its mtime moves to the next second."""
-    if old_second is not None and int(target.stat().st_mtime) <= old_second:
-        os.utime(target, (old_second + 1, old_second + 1))
-
-
-def write_outputs(out: Path, outputs: dict[str, Output], previous: dict[str, dict[str, Any]]
-                  ) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """Write the files whose bytes changed; returns manifest entries and the changed paths.
-
-    Hashing and writing release the GIL, so a few threads keep both cores busy on a first publish."""
-    entries: dict[str, dict[str, Any]] = {}
-    changed: list[str] = []
-    rendered = [p for p, o in outputs.items() if o.text is not None]
-    with ThreadPoolExecutor(WRITERS) as pool:
-        results = pool.map(lambda p: _write_one(out, p, outputs[p], previous.get(p)), rendered)
-        for path, (entry, written) in zip(rendered, results, strict=True):
-            entries[path] = entry
-            if written:
-                changed.append(path)
-    for path, output in outputs.items():
-        target, before = out / path, previous.get(path)
-        if output.link_from is not None:
-            entries[path] = {**entries[output.link_from], "max_age": output.max_age}
-            if not (before and before.get("sha256") == entries[path]["sha256"] and target.is_file()):
-                _link_atomic(out / output.link_from, target)  # today's dated snapshot: latest.json by another name
-                changed.append(path)
-        elif output.text is None:  # unchanged: the file on disk is what this run would write
-            known = before if before and "sha256" in before else _entry(output, target.read_bytes())
-            entries[path] = {**known, "count": output.count, "max_age": output.max_age}
-    return entries, changed
-
-
 def _carry_over(out: Path, entries: dict[str, dict[str, Any]], previous: dict[str, dict[str, Any]],
                 extra: list[Path]) -> None:
     """Manifest entries for files this run kept (older dated snapshots, change files) or a hook wrote."""
@@ -319,17 +243,25 @@ def publish(store: Store, settings: Settings, sources: list[Source]) -> list[Pat
     empty = {s.path: empty[s.path] for s in ctx.specs if not s.items}
     site = FeedSite(settings.site_url.rstrip("/") + "/", settings.websub_hub, __version__)
     original = _load_manifest(out)
-    outputs, feed_sigs = feed_outputs(ctx, site, state, original)
-    every = _max_age(_interval(sources))
-    outputs["feeds.opml"] = Output(opml_document(ctx.specs, site), len(ctx.specs), every)
-    snapshot_files, snapshot = snapshot_outputs(ctx)
-    outputs.update(snapshot_files)
-    from feed.render import render_index
+    stager = Stager(out, original)
+    try:
+        # The snapshot first: its 30 MB are hashed and written while the feeds are rendered.
+        outputs, snapshot = snapshot_outputs(ctx)
+        stager.stage(outputs)
+        feeds, feed_sigs = feed_outputs(ctx, site, state, original)
+        outputs.update(feeds)
+        every = _max_age(_interval(sources))
+        outputs["feeds.opml"] = Output(opml_document(ctx.specs, site), len(ctx.specs), every)
+        from feed.render import render_index
 
-    outputs["index.html"] = Output(render_index(ctx), sum(i.is_report for i in stories.stories), every)
-    # Everything is rendered: from here on files change, each one atomically.
+        outputs["index.html"] = Output(render_index(ctx), sum(i.is_report for i in stories.stories), every)
+        stager.stage(outputs)
+    except BaseException:
+        stager.abort()
+        raise
+    # Everything is rendered and on disk beside its target: from here on the published files change.
+    entries, changed = stager.commit(outputs)
     previous = dict(original)
-    entries, changed = write_outputs(out, outputs, previous)
     for path in [*(out / p for p in snapshot.stale), *stale_dated(out, generated_at, settings.snapshot_retention_days)]:
         path.unlink(missing_ok=True)
         previous.pop(path.relative_to(out).as_posix(), None)

@@ -123,6 +123,9 @@ def render_index(ctx: PublishContext) -> str:
         '<tr><td colspan="5">Chưa có bài tường thuật hội nghị nào.</td></tr>'
     last_crawl = max((r.finished_at for r in runs.values() if r.finished_at), default=None)
     status_link = ' · <a href="status.json">status.json</a>' if (ctx.out / "status.json").is_file() else ""
+    if (ctx.out / "feeds" / "health.atom").is_file():  # written by feed.health_publish after each crawl
+        status_link += ' · <a href="feeds/health.atom">kênh tin về tình trạng nguồn (Atom)</a>'
+
     return _template().substitute(
         n_sources=len(ctx.sources), n_articles=sum(len(m) for m in ctx.stories.clusters.values()),
         n_meetings=sum(i.is_report for i in ctx.stories.stories),
