@@ -317,7 +317,7 @@ def _fill_facts(meeting: Meeting, doc: Folded, mentions: list[Mention], primary:
     report = Report(doc=doc, body_at=lead_span[2], sentence=said.sentence_span if said else None,
                     meeting_at=said.start if said else None, phrase=_span_of(primary),
                     title_phrases=[_span_of(m) for m in mentions if m.zone == "title"], lead=lead_span[:2],
-                    kind=meeting.kind or "")
+                    kind=meeting.kind or "", meetings=[m.start for m in mentions])
     voc.facts_scanner.scan(doc)
     facts = read_facts(report, voc.facts, published_at)
     if facts.period is None:  # "Hội nghị tổng kết có ...": another mention of the same meeting names the period

@@ -129,8 +129,9 @@ def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder]) -> Fac
 
 
 def finders(fv: FactsVocabulary) -> list[Finder]:
-    """The patterns facts read through Finder.spans (a scanner can find them all in one pass)."""
-    return [fv.organise, fv.place, fv.held_at, fv.person_titles, fv.person_list, fv.when]
+    """The patterns facts look for all over the text (a scanner finds them in one pass); others are searched
+    for only inside the sentence or span that reports the meeting."""
+    return [fv.person_titles, fv.person_list]
 
 
 @dataclass
@@ -156,6 +157,7 @@ class Report:
     title_phrases: list[tuple[int, int]]  # meeting phrases of the title
     lead: tuple[int, int]
     kind: str
+    meetings: list[int]  # where every meeting word starts (folded)
 
 
 def read_facts(report: Report, fv: FactsVocabulary, published_at: datetime | None) -> Facts:
@@ -208,7 +210,8 @@ def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
         return None
     body, (s, e) = report.doc, report.sentence
     limit = report.meeting_at if report.meeting_at is not None and s <= report.meeting_at < e else e
-    verbs = [v for v in fv.organise.spans(body) if s <= v[0] <= limit and limit - v[1] < 80]
+    verbs = [m.span() for m in fv.organise.search.finditer(body.text, s, min(e, limit + 40))
+             if m.start() <= limit and limit - m.end() < 80]
     if not verbs:
         return None
     subject = body.text[s : verbs[-1][0]]
@@ -319,9 +322,9 @@ def read_when(report: Report, fv: FactsVocabulary) -> str | None:
     spans = [report.sentence] if report.sentence else []
     spans.append((report.lead[0], min(report.lead[1], report.lead[0] + 500)))
     for s, e in spans:
-        hits = [w for w in fv.when.spans(body) if s <= w[0] < e]
-        if hits:
-            a, b = body.to_orig(hits[0][0]), body.to_orig(hits[0][1])
+        hit = fv.when.search.search(body.text, s, e)  # leftmost; at one place the most specific form wins
+        if hit:
+            a, b = body.to_orig(hit.start()), body.to_orig(hit.end())
             text = body.orig[a:b]
             if text.count("(") > text.count(")") and body.orig[b : b + 1] == ")":
                 text += ")"
@@ -340,9 +343,11 @@ def read_location(report: Report, fv: FactsVocabulary) -> str | None:
     """Where it was held: "tại ..." in the report sentence, else in "Hội nghị được tổ chức ... tại ..."."""
     body = report.doc
     spans = [report.sentence] if report.sentence else []
-    spans += [(a, b + 200) for a, b in fv.held_at.spans(body)][:1]
+    said = next((m for start in report.meetings if (m := fv.held_at.at.match(body.text, start))), None)
+    if said:
+        spans.append((said.start(), said.end() + 200))
     for s, e in spans:
-        for at, after in (p for p in fv.place.spans(body) if s <= p[0] < e):
+        for at, after in (m.span() for m in fv.place.search.finditer(body.text, s, min(e, len(body.text)))):
             if fv.place_skip.match(body.text, at):
                 continue
             end = _CLAUSE_END.search(body.text, after)
