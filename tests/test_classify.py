@@ -191,6 +191,8 @@ def test_classify_record_adds_meeting_and_explains() -> None:
 def test_classify_record_survives_odd_records() -> None:
     out = classify_record({"text": None, "published_at": "not a date"})
     assert out["meeting"]["is_report"] is False
+    out = classify_record({"title": 12, "text": 3.5, "lead": ["x"], "published_at": 7})
+    assert out["meeting"]["is_report"] is False
 
 
 # --- properties -------------------------------------------------------------------------------------------------

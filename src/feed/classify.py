@@ -77,7 +77,7 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
     ]
     kinds = tuple(KindRule(r["kind"], *(tuple(map(pat, r.get(k, ()))) for k in ("phrase", "sentence", "unless")))
                   for r in data["kinds"])
-    words = {k: v for k, v in data["primary"].items() if k != "verb_mention"}
+    words = {k: v for k, v in data["primary"].items() if k.endswith(("_before", "_after"))}
     # "..._before" patterns must end where the meeting word starts.
     primary = {k: re.compile(pat(v).search.pattern + (r"\W*\Z" if k.endswith("_before") else ""))
                for k, v in words.items()}
@@ -89,7 +89,7 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
         cues=tuple(cues), kinds=kinds, threshold=float(data["threshold"]),
         lead_min_words=int(data["lead"]["min_words"]), lead_max_chars=int(data["lead"]["max_chars"]),
         neutral=neutral, mentions=(meeting, verbs),
-        ceremonial=next(c.pattern for c in cues if c.stage == "ceremony"),  # the first names "hội nghị tuyên dương"
+        ceremonial=pat(data["primary"]["ceremonial"]),
         primary=primary, facts=facts, scanner=Scanner(leaves),
         facts_scanner=Scanner([leaf for p in finders(facts) for leaf in cast(Pattern, p).leaves()]),
         neutral_scanner=Scanner([leaf for p in neutral for leaf in p.leaves()]),
@@ -353,12 +353,17 @@ def _published(value: Any) -> datetime | None:
     return None
 
 
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else nfc(str(value))
+
+
 def classify_record(record: dict, *, explain: bool = False) -> dict:
     """For the CLI: add record["meeting"] (and record["explain"] when asked) to a copy of an article record."""
     out = dict(record)
-    text = record.get("text") or record.get("body_text") or ""
-    meeting, why = analyse(record.get("title"), nfc(str(text)), published_at=_published(record.get("published_at")),
-                           lead=record.get("lead"))
+    title, text, lead = (record.get(k) for k in ("title", "text", "lead"))
+    text = text or record.get("body_text") or ""
+    meeting, why = analyse(_text_or_none(title), nfc(str(text)), published_at=_published(record.get("published_at")),
+                           lead=_text_or_none(lead))
     out["meeting"] = meeting.to_json()
     if explain:
         out["explain"] = why
