@@ -13,6 +13,7 @@ after one source's crawl brought 20 new articles (what the scheduler does after 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -144,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     fill_store(store, sources, args.articles)
     built = time.perf_counter() - started
     print(f"store: {store.count()} articles from {len(sources)} sources, built in {built:.1f} s; "
-          f"target for a publish: {TARGET_SECONDS:.1f} s")
+          f"target for a publish: {TARGET_SECONDS:.1f} s; {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f} (wall time grows with the load, CPU time does not)")
     _time_identities()
     first = timed(store, settings, sources)
     report("first publish (empty folder, every identity new)", first)
