@@ -105,8 +105,9 @@ def _clean_title(title: str | None) -> str | None:
     for sep in TITLE_SEPARATORS:
         if sep in title:
             head, _, tail = title.rpartition(sep)
-            # "Hội nghị ... | Báo Nam Định": drop a short site-name tail, keep real titles with dashes.
-            if head and len(tail) < 40 and len(head) > len(tail) * 1.5:
+            # "Hội nghị ... | Báo Nam Định": drop a short site-name tail; a tail without letters is part of the
+            # headline ("nhiệm kỳ 2026 - 2031").
+            if head and len(tail) < 40 and len(head) > len(tail) * 1.5 and any(c.isalpha() for c in tail):
                 title = head
                 break
     return title.strip() or None
@@ -153,8 +154,14 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
             texts = [v for n in nodes for v in n.xpath("@datetime | @content").getall()] + texts
         return clean_line(" ".join(texts)) or None
 
+    selected_title = pick(rules.title)
+    if rules.title and rules.body and not selected_title and not pick(rules.body):
+        # Neither the headline nor the body of this site's layout is on the page: a broken page or a redesign.
+        # Say so rather than publish the menus a generic extractor would find.
+        return Extracted(url=url, error="the source's title and body selectors match nothing on this page")
     h1s = headings(doc)
-    out.title = _clean_title(pick(rules.title) or pick_title(meta, h1s))
+    # A selected headline is taken as written; only page-level titles may carry a site-name tail.
+    out.title = selected_title or _clean_title(pick_title(meta, h1s))
     h1 = next((h for h in h1s if out.title and fold_title(clean_line(h.text_content())) == fold_title(out.title)),
               h1s[0] if h1s else None)
     out.published_at = _published(pick(rules.published, attributes=True), meta, h1, doc, fetched_at)
