@@ -9,7 +9,7 @@ entries newest first with no duplicate id. Serialising by hand is also what keep
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -132,10 +132,11 @@ class FeedSpec:
     path: str  # without extension, relative to feeds/: "all", "kinds/tong_ket", "sources/<slug>"
     title: str
     description: str
-    items: list[FeedItem]
+    items: Sequence[FeedItem]
     alternate: str  # the HTML page this feed mirrors
     ttl_minutes: int  # how often the content behind it can change (the sources' poll interval)
     updated: datetime  # used when the feed is empty; otherwise the newest entry's update
+    items_signature: str | None = None  # known without making the items (see stories.LazyItems)
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,7 @@ def split_entries(fmt: str, document: str) -> list[str]:
     return [marker + p for p in parts]
 
 
-def reuse_entries(items: list[FeedItem], signatures: list[str], fragments: dict[str, list[str]]) -> int:
+def reuse_entries(items: Sequence[FeedItem], signatures: list[str], fragments: dict[str, list[str]]) -> int:
     """Give items whose signature matches a previous entry that entry's fragments; returns how many."""
     reused = 0
     by_sig = {fmt: dict(zip(signatures, found, strict=True)) for fmt, found in fragments.items()

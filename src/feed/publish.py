@@ -94,14 +94,16 @@ def feed_specs(stories: Stories, sources: list[Source], settings: Settings,
     for source in sources:
         specs.append(FeedSpec(f"sources/{source.slug}", f"unionfeed — {source.name}", f"Bài viết của {source.name}",
                               stories.by_source.get(source.slug, []), f"{base}#nguon={source.slug}",
-                              source.interval, empty_since(f"sources/{source.slug}")))
+                              source.interval, empty_since(f"sources/{source.slug}"),
+                              getattr(stories.by_source.get(source.slug), "signature", None)))
     return specs
 
 
 def spec_signature(spec: FeedSpec, site: FeedSite) -> str:
     """Equal signatures render equal bytes, so an unchanged feed need not be rendered again."""
+    entries = spec.items_signature or [i.signature for i in spec.items]
     head = repr((spec.title, spec.description, spec.alternate, spec.ttl_minutes, spec.updated if not spec.items
-                 else None, site, [i.signature for i in spec.items]))
+                 else None, site, entries))
     return hashlib.blake2b(head.encode("utf-8"), digest_size=12).hexdigest()
 
 
@@ -122,9 +124,10 @@ def _reuse_previous_entries(ctx: PublishContext, render: list[FeedSpec], state: 
         reuse_entries(spec.items, signatures, fragments)
 
 
-def feed_outputs(ctx: PublishContext, site: FeedSite, state: dict[str, Any],
-                 manifest: dict[str, dict[str, Any]]) -> tuple[dict[str, Output], dict[str, str]]:
-    """The three files of every feed; a feed with the signature it had last run is kept as it is."""
+def feed_outputs(ctx: PublishContext, site: FeedSite, state: dict[str, Any], manifest: dict[str, dict[str, Any]]
+                 ) -> tuple[dict[str, Output], dict[str, str], dict[str, list[str]]]:
+    """The three files of every feed; a feed with the signature it had last run is kept as it is.
+    Returns the outputs, each feed's signature and each feed's entry signatures (for the next run)."""
     outputs: dict[str, Output] = {}
     signatures: dict[str, str] = {}
     render: list[FeedSpec] = []
@@ -144,7 +147,11 @@ def feed_outputs(ctx: PublishContext, site: FeedSite, state: dict[str, Any],
         for fmt in FORMATS:
             outputs[f"feeds/{spec.path}.{fmt}"] = Output(RENDERERS[fmt](spec, site), len(spec.items),
                                                           _max_age(spec.ttl_minutes))
-    return outputs, signatures
+    previous: dict[str, list[str]] = state.get("items") or {}
+    rendered = {spec.path for spec in render}
+    entries = {spec.path: [i.signature for i in spec.items] if spec.path in rendered or spec.path not in previous
+               else previous[spec.path] for spec in ctx.specs}
+    return outputs, signatures, entries
 
 
 def snapshot_outputs(ctx: PublishContext) -> tuple[dict[str, Output], Any]:
@@ -248,7 +255,7 @@ def publish(store: Store, settings: Settings, sources: list[Source]) -> list[Pat
         # The snapshot first: its 30 MB are hashed and written while the feeds are rendered.
         outputs, snapshot = snapshot_outputs(ctx)
         stager.stage(outputs)
-        feeds, feed_sigs = feed_outputs(ctx, site, state, original)
+        feeds, feed_sigs, entry_sigs = feed_outputs(ctx, site, state, original)
         outputs.update(feeds)
         every = _max_age(_interval(sources))
         outputs["feeds.opml"] = Output(opml_document(ctx.specs, site), len(ctx.specs), every)
@@ -266,8 +273,7 @@ def publish(store: Store, settings: Settings, sources: list[Source]) -> list[Pat
         path.unlink(missing_ok=True)
         previous.pop(path.relative_to(out).as_posix(), None)
     _write_if_changed(out / STATE_FILE, snapshot.state.dumps())
-    items = {s.path: [i.signature for i in s.items] for s in ctx.specs}
-    _write_if_changed(out / FEED_STATE, json.dumps({"site": repr(site), "feeds": feed_sigs, "items": items,
+    _write_if_changed(out / FEED_STATE, json.dumps({"site": repr(site), "feeds": feed_sigs, "items": entry_sigs,
                                                     "identities": cache.entries, "empty": empty},
                                                    separators=(",", ":")))
     extra = run_hooks(ctx)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from html import escape
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from feed.formats import FEED_TZ, Category, FeedItem, ItemDetails
 from feed.models import KIND_LABELS, MEETING_KINDS, Meeting
@@ -88,7 +88,36 @@ class Stories:
     clusters: dict[str, list[PubRow]]  # cluster key -> members
     signatures: dict[str, str]  # article id -> signature of what it shows
     stories: list[FeedItem]  # one per story the aggregate feeds may show, newest first
-    by_source: dict[str, list[FeedItem]]  # slug -> that source's newest articles
+    by_source: dict[str, LazyItems]  # slug -> that source's newest articles
+
+
+class LazyItems(Sequence[FeedItem]):
+    """A feed's entries, made on first use; their count and signature are known before (from the rows), so a
+    feed that did not change costs no entries at all."""
+
+    def __init__(self, rows: list[PubRow], make: Callable[[list[PubRow]], list[FeedItem]], signature: str) -> None:
+        self.rows = rows
+        self.signature = signature
+        self._make = make
+        self._items: list[FeedItem] | None = None
+
+    def _all(self) -> list[FeedItem]:
+        if self._items is None:
+            self._items = self._make(self.rows)
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> FeedItem: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[FeedItem]: ...
+    def __getitem__(self, index: int | slice) -> FeedItem | Sequence[FeedItem]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[FeedItem]:
+        return iter(self._all())
 
 
 def cluster_key(row: PubRow) -> str:
@@ -266,12 +295,41 @@ def build_stories(store: Store, rows: list[PubRow], sources: dict[str, Source], 
     for key in keys:
         head = representative(clusters[key])
         stories.append(make_item(head, idents[key], clusters[key], sources, shared))
-    by_source: dict[str, list[FeedItem]] = {}
+    by_source: dict[str, list[PubRow]] = {}
     for row in rows:  # newest first: each source's first `limit` rows are its feed
         mine = by_source.setdefault(row.source_slug, [])
         if len(mine) < limit:
-            own = StoryIdentity(GUID_PREFIX + row.id, row.url, row.shown_at, max(row.changed_at, row.shown_at),
-                                cluster_key(row))
-            mine.append(make_item(row, own, clusters[cluster_key(row)], sources, shared))
-    return Stories(rows, clusters, signatures, newest_first(stories),
-                   {slug: newest_first(items) for slug, items in by_source.items()})
+            mine.append(row)
+    lazy = {}
+    for slug, mine in by_source.items():
+        mine.sort(key=lambda r: (r.shown_at, r.id), reverse=True)  # the order newest_first gives their items
+        make = partial(_own_items, clusters=clusters, sources=sources, shared=shared)
+        lazy[slug] = LazyItems(mine, make, _own_signature(mine, clusters, sources))
+    return Stories(rows, clusters, signatures, newest_first(stories), lazy)
+
+
+def _own_items(rows: list[PubRow], *, clusters: dict[str, list[PubRow]], sources: dict[str, Source],
+               shared: dict[str, ItemDetails]) -> list[FeedItem]:
+    """A source's own articles as entries, each under its article id, which never changes."""
+    items = []
+    for row in rows:
+        own = StoryIdentity(GUID_PREFIX + row.id, row.url, row.shown_at, max(row.changed_at, row.shown_at),
+                            cluster_key(row))
+        items.append(make_item(row, own, clusters[cluster_key(row)], sources, shared))
+    return items
+
+
+def _own_signature(rows: list[PubRow], clusters: dict[str, list[PubRow]], sources: dict[str, Source]) -> str:
+    """What a source's entries are made of (their rows, their stories' members and outlets), without making
+    them: per-source entries take their identity from the row itself."""
+    digest = hashlib.blake2b(digest_size=12)
+    for row in rows:
+        members = clusters[cluster_key(row)]
+        digest.update(row.sig.encode())
+        if len(members) > 1:
+            digest.update("\x1f".join([*(m.sig for m in members), *(_name(sources, m.source_slug) for m in members)])
+                          .encode("utf-8"))
+        else:
+            digest.update(_name(sources, row.source_slug).encode("utf-8"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()
