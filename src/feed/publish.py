@@ -1,9 +1,10 @@
-"""Publishing: every feed, snapshot, the OPML list and the index page, built in memory, then written atomically.
+"""Publishing: every feed, snapshot, the OPML list and the index page, rendered, staged, then renamed into place.
 
-Order matters for readers and for failures: everything is rendered first, so an error leaves every previous
-file as it was; a feed whose entries did not change is not rendered again and a file whose bytes did not
-change is not touched, so ETag and Last-Modified stay and conditional GETs keep answering 304; the manifest
-is written last and describes what is on disk.
+Order matters for readers and for failures: everything is rendered and staged beside its target first
+(feed.staging), so an error leaves every previous file as it was; a feed whose entries did not change is not
+rendered again, an unchanged entry is taken from the file on disk, and a file whose bytes did not change is not
+touched, so ETag and Last-Modified stay and conditional GETs keep answering 304; the manifest is written last
+and describes what is on disk.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from feed.models import KIND_LABELS, MEETING_KINDS
 from feed.opml import opml_document
 from feed.pubrows import load_rows, prefetch_bodies
 from feed.settings import Settings
-from feed.snapshots import STATE_FILE, build_snapshot, dated_path, manifest_document, stale_dated
+from feed.snapshots import STATE_FILE, Snapshot, build_snapshot, dated_path, manifest_document, stale_dated
 from feed.sources import Source
 from feed.staging import Output, Stager
 from feed.store import Store, now_utc
@@ -154,7 +155,7 @@ def feed_outputs(ctx: PublishContext, site: FeedSite, state: dict[str, Any], man
     return outputs, signatures, entries
 
 
-def snapshot_outputs(ctx: PublishContext) -> tuple[dict[str, Output], Any]:
+def snapshot_outputs(ctx: PublishContext) -> tuple[dict[str, Output], Snapshot]:
     """latest.json, today's dated copy, the change file and index; returns them and the snapshot."""
     every = _max_age(_interval(ctx.sources))
     snapshot = build_snapshot(ctx.stories.rows, {s.slug: s for s in ctx.sources}, ctx.stories.signatures, ctx.out,
