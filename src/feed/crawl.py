@@ -24,7 +24,7 @@ from feed.sources import Source
 log = logging.getLogger(__name__)
 
 PRELOAD = ["scrapy.crawler", "unionfeed_scrapers.spiders.generic", "unionfeed_scrapers.pipelines",
-           "unionfeed_scrapers.middlewares", "feed.crawl", "feed.publish", "feed.runlog"]
+           "unionfeed_scrapers.middlewares", "feed.crawl", "feed.publish", "feed.runlog", "feed.warmup"]
 STOP_GRACE = 8.0  # seconds a stopped child gets to close cleanly before it is killed
 _context: ForkServerContext | None = None
 _context_lock = threading.Lock()

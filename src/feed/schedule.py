@@ -13,6 +13,7 @@ import math
 import random
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -20,8 +21,15 @@ from pathlib import Path
 from time import monotonic, time
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -39,6 +47,7 @@ MAX_JITTER = timedelta(minutes=5)
 OVERDUE_WINDOW = timedelta(minutes=5)  # after a restart, overdue sources start spread over at most this
 OVERDUE_SPACING = timedelta(seconds=15)
 PUBLISH_EVERY = timedelta(minutes=10)  # a crawl with nothing new republishes only this often (index freshness)
+FIRED_KEPT = 48  # due times remembered per source (for status and the bench), bounded for months of running
 TEMP_MAX_AGE = 60  # seconds: older temporary files of atomic writes belong to a writer that was killed
 
 PeriodFor = Callable[[Source], timedelta]
@@ -118,6 +127,7 @@ class Runner:
 
     def __init__(self, settings: Settings, sources: list[Source], *, stop_grace: float = STOP_GRACE,
                  crawl: Callable[..., int] = crawl_in_child, publish: Callable[..., int] = publish_in_child) -> None:
+        settings.data.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.sources = sources
         self.stop_grace = stop_grace
@@ -127,7 +137,8 @@ class Runner:
         self.stopping = threading.Event()
         self.running: dict[str, float] = {}
         self.last_publish = 0.0
-        self.scheduler: BackgroundScheduler | None = None
+        self.jobs: dict[str, Job] = {}
+        self.fired: dict[str, deque[datetime]] = {}  # the latest due times of each source's polls
         self.counts = {"started": 0, "finished": 0, "deferred": 0, "missed": 0, "overlapping": 0, "published": 0}
         self._lock = threading.Lock()
 
@@ -190,9 +201,11 @@ class Runner:
         return fields
 
     def next_runs(self) -> dict[str, datetime]:
-        if self.scheduler is None:
-            return {}
-        return {job.id: job.next_run_time for job in self.scheduler.get_jobs() if job.next_run_time}
+        """When each source polls next."""
+        # Read from the Job objects add_job returned (the memory job store keeps and updates those same
+        # objects), not scheduler.get_jobs(): shutdown(wait=True) holds the job-store lock while it waits
+        # for running jobs, so a job asking for that lock would never finish.
+        return {slug: job.next_run_time for slug, job in self.jobs.items() if job.next_run_time}
 
     def write_health(self) -> int:
         """Judge health, announce changes, write status.json and feeds/health.atom; returns how many changed."""
@@ -222,8 +235,12 @@ class Runner:
         log.log(level, "published", extra={"event": "published", "exit": status,
                                            "seconds": round(monotonic() - started, 2)})
 
-    def on_event(self, event: JobExecutionEvent) -> None:
-        """Count polls APScheduler could not run (missed its grace, or the previous one still running)."""
+    def on_event(self, event: JobExecutionEvent | JobSubmissionEvent) -> None:
+        """Remember when polls were due; count those APScheduler could not run (late past grace, or overlapping)."""
+        if isinstance(event, JobSubmissionEvent):
+            with self._lock:
+                self.fired.setdefault(event.job_id, deque(maxlen=FIRED_KEPT)).extend(event.scheduled_run_times)
+            return
         key = "missed" if event.code == EVENT_JOB_MISSED else "overlapping"
         with self._lock:
             self.counts[key] += 1
@@ -257,18 +274,16 @@ def build_scheduler(settings: Settings, sources: list[Source], runner: Runner, *
     for source in (s for s in sources if s.enabled):
         period = period_for(source)
         start = starts[source.slug]
-        job_options: dict[str, Any] = {}
-        if source.cron and start <= now + OVERDUE_WINDOW:
-            job_options["next_run_time"] = start  # an overdue crontab source runs soon, then keeps its times
-        scheduler.add_job(
+        runner.jobs[source.slug] = scheduler.add_job(
             runner.run_source, source_trigger(source, period, start), args=[source.slug], id=source.slug,
             name=source.name,
+            # The first poll is set explicitly: an overdue source runs soon, then keeps its own times.
+            next_run_time=start,
             # A poll late by less than a whole period still runs; later than that the next one is due anyway.
             misfire_grace_time=max(1, int(period.total_seconds())),
-            coalesce=True, max_instances=1, **job_options,
+            coalesce=True, max_instances=1,
         )
-    scheduler.add_listener(runner.on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
-    runner.scheduler = scheduler
+    scheduler.add_listener(runner.on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
     return scheduler
 
 
@@ -295,7 +310,6 @@ def run_scheduler(settings: Settings, sources: list[Source], *, serve: bool = Fa
     On a signal nothing new starts; a running crawl is asked to stop and killed after `stop_grace` seconds
     (its articles so far are stored; the next start publishes them); a running publish may finish briefly.
     """
-    settings.data.mkdir(parents=True, exist_ok=True)
     sweep_temporary_files(settings.public)
     runner = Runner(settings, sources, stop_grace=stop_grace)
     done = threading.Event()
