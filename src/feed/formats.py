@@ -22,6 +22,8 @@ from feed.text import strip_xml_illegal
 FEED_TZ = timezone(timedelta(hours=7))
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+# Bump whenever a renderer's output changes: feeds rendered, and entries kept, by an older version are redone.
+FORMAT_VERSION = 1
 _json_string = json.encoder.encode_basestring  # C-accelerated, keeps non-ASCII
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from feed import __version__
 from feed.atomic import write_atomic
-from feed.formats import RENDERERS, FeedSite, FeedSpec, reuse_entries, split_entries
+from feed.formats import FORMAT_VERSION, RENDERERS, FeedSite, FeedSpec, reuse_entries, split_entries
 from feed.models import KIND_LABELS, MEETING_KINDS
 from feed.opml import opml_document
 from feed.pubrows import load_rows, prefetch_bodies
@@ -103,9 +103,14 @@ def feed_specs(stories: Stories, sources: list[Source], settings: Settings,
 def spec_signature(spec: FeedSpec, site: FeedSite) -> str:
     """Equal signatures render equal bytes, so an unchanged feed need not be rendered again."""
     entries = spec.items_signature or [i.signature for i in spec.items]
-    head = repr((spec.title, spec.description, spec.alternate, spec.ttl_minutes, spec.updated if not spec.items
-                 else None, site, entries))
+    head = repr((FORMAT_VERSION, spec.title, spec.description, spec.alternate, spec.ttl_minutes,
+                 spec.updated if not spec.items else None, site, entries))
     return hashlib.blake2b(head.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def _reuse_key(site: FeedSite) -> str:
+    """Entries rendered for another site or by another renderer version are not reused."""
+    return repr((FORMAT_VERSION, site))
 
 
 def _reuse_previous_entries(ctx: PublishContext, render: list[FeedSpec], state: dict[str, Any]) -> None:
@@ -140,7 +145,7 @@ def feed_outputs(ctx: PublishContext, site: FeedSite, state: dict[str, Any], man
             outputs.update((p, Output(None, len(spec.items), _max_age(spec.ttl_minutes))) for p in paths)
         else:
             render.append(spec)
-    if state.get("site") == repr(site):
+    if state.get("site") == _reuse_key(site):
         _reuse_previous_entries(ctx, render, state)
     by_id = {r.id: r for r in ctx.stories.rows}
     prefetch_bodies(by_id[i.article_id] for spec in render for i in spec.items if not i._xml)
@@ -274,7 +279,7 @@ def publish(store: Store, settings: Settings, sources: list[Source]) -> list[Pat
         path.unlink(missing_ok=True)
         previous.pop(path.relative_to(out).as_posix(), None)
     _write_if_changed(out / STATE_FILE, snapshot.state.dumps())
-    _write_if_changed(out / FEED_STATE, json.dumps({"site": repr(site), "feeds": feed_sigs, "items": entry_sigs,
+    _write_if_changed(out / FEED_STATE, json.dumps({"site": _reuse_key(site), "feeds": feed_sigs, "items": entry_sigs,
                                                     "identities": cache.entries, "empty": empty},
                                                    separators=(",", ":")))
     extra = run_hooks(ctx)
