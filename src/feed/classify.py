@@ -175,13 +175,13 @@ def _mentions(doc: Folded, voc: Vocabulary, lead: tuple[int, int, int]) -> list[
 def decide_kind(mention: Mention, voc: Vocabulary) -> tuple[str, str]:
     """First kind rule whose pattern fits the meeting phrase; returns (kind, the pattern that fired)."""
     for rule in voc.kinds:
-        if any(u.search.search(mention.phrase) for u in rule.unless):
+        if any(u.find(mention.phrase) for u in rule.unless):
             continue
         for p in rule.phrase:
-            if p.search.search(mention.phrase):
+            if p.find(mention.phrase):
                 return rule.kind, p.source
         for p in rule.sentence:
-            if p.search.search(mention.sentence):
+            if p.find(mention.sentence):
                 return rule.kind, p.source
     return "other_meeting", ""
 

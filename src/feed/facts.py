@@ -7,7 +7,7 @@ text and every value is copied out of the original text as written.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -74,6 +74,10 @@ class Finder(Protocol):
 
     def spans(self, doc: Any) -> list[tuple[int, int]]: ...
 
+    def find(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None: ...
+
+    def find_all(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match[str]]: ...
+
 
 @dataclass(frozen=True)
 class FactsVocabulary:
@@ -81,19 +85,19 @@ class FactsVocabulary:
 
     organise: Finder
     subject_tail: re.Pattern[str]
-    subject_cut: re.Pattern[str]
+    subject_cut: Finder
     subject_skip: re.Pattern[str]
     subject_stop: re.Pattern[str]
-    org_heads: re.Pattern[str]
-    org_end: re.Pattern[str]
+    org_heads: Finder
+    org_end: Finder
     when: Finder  # all date phrases, most specific first
     place: Finder
     place_skip: re.Pattern[str]
-    place_stops: re.Pattern[str]
+    place_stops: Finder
     held_at: Finder
     person_titles: Finder
     roles: re.Pattern[str]
-    role_stops: re.Pattern[str]
+    role_stops: Finder
     person_list: Finder
     figure_count: re.Pattern[str]
     figure_units: re.Pattern[str]  # matched right after a count
@@ -106,19 +110,19 @@ def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder]) -> Fac
     return FactsVocabulary(
         organise=pattern(data["organise"]),
         subject_tail=re.compile(f"(?:{pattern(data['subject_tail']).search.pattern})\\W*\\Z"),
-        subject_cut=pattern(data["subject_cut"]).search,
+        subject_cut=pattern(data["subject_cut"]),
         subject_skip=re.compile(r"\W*" + pattern(data["subject_skip"]).at.pattern),
         subject_stop=re.compile(r"\W*" + pattern(data["subject_stop"]).at.pattern),
-        org_heads=pattern(data["org_heads"]).search,
-        org_end=pattern(data["org_end"]).search,
+        org_heads=pattern(data["org_heads"]),
+        org_end=pattern(data["org_end"]),
         when=pattern("{" + "|".join(data["when"]) + "}"),
         place=pattern(data["place"]),
         place_skip=pattern(data["place_skip"]).search,
-        place_stops=pattern(data["place_stops"]).search,
+        place_stops=pattern(data["place_stops"]),
         held_at=pattern(data["held_at"]),
         person_titles=pattern(data["person_titles"]),
         roles=pattern(data["roles"]).search,
-        role_stops=pattern(data["role_stops"]).search,
+        role_stops=pattern(data["role_stops"]),
         person_list=pattern(data["person_list"]),
         # folded words end in tone digits ("đông2"): a count starts where no letter or digit stands before it
         figure_count=re.compile(r"(?<![\w.,/:\-–])" + pattern(data["figure_count"]).search.pattern),
@@ -210,12 +214,12 @@ def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
         return None
     body, (s, e) = report.doc, report.sentence
     limit = report.meeting_at if report.meeting_at is not None and s <= report.meeting_at < e else e
-    verbs = [m.span() for m in fv.organise.search.finditer(body.text, s, min(e, limit + 40))
+    verbs = [m.span() for m in fv.organise.find_all(body.text, s, min(e, limit + 40))
              if m.start() <= limit and limit - m.end() < 80]
     if not verbs:
         return None
     subject = body.text[s : verbs[-1][0]]
-    partner = fv.subject_cut.search(subject)
+    partner = fv.subject_cut.find(subject)
     subject = subject[: partner.start()] if partner else subject
     commas = [s + i for i, ch in enumerate(subject) if ch == ","]
     pieces = zip([s] + [c + 1 for c in commas], [*commas, s + len(subject)], strict=True)
@@ -229,7 +233,8 @@ def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
             piece = piece[: tail.start()]
         a, b = a + _skip_when(piece, fv), a + len(piece)
         org = _orig(body, a, b).strip()
-        if not org or fv.subject_skip.match(piece) or not (org[:1].isupper() or fv.org_heads.match(body.text, a)):
+        named = org[:1].isupper() or fv.org_heads.search.match(body.text, a)
+        if not org or fv.subject_skip.match(piece) or not named:
             continue
         return _as_org(body, a, b, fv)
     return None
@@ -238,18 +243,18 @@ def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
 def _as_org(doc: Doc, start: int, end: int, fv: FactsVocabulary) -> str | None:
     """The organiser's name as written, from a folded span; None when the span names a person or runs long."""
     org = re.sub(r"^\([^)]*\)\s*", "", _orig(doc, start, end).strip(" ()-–\n"))  # a credit like "(BTV)"
-    if not 1 <= len(org.split()) <= 16 or fv.person_titles.search.search(doc.text, start, end):
+    if not 1 <= len(org.split()) <= 16 or fv.person_titles.find(doc.text, start, end):
         return None  # a person ("ông ..."), not a body
     return org
 
 
 def _org_from_phrase(doc: Doc, span: tuple[int, int], fv: FactsVocabulary) -> str | None:
     start, end = span
-    person = fv.person_titles.search.search(doc.text, start, end)  # "Hội nghị có đồng chí X, Bí thư Đảng ủy"
-    head = fv.org_heads.search(doc.text, start + 1, person.start() if person else end)
+    person = fv.person_titles.find(doc.text, start, end)  # "Hội nghị có đồng chí X, Bí thư Đảng ủy"
+    head = fv.org_heads.find(doc.text, start + 1, person.start() if person else end)
     if head is None:
         return None
-    stops = (fv.org_end.search(doc.text, head.end(), end), _ORG_END.search(doc.text, head.end(), end))
+    stops = (fv.org_end.find(doc.text, head.end(), end), _ORG_END.search(doc.text, head.end(), end))
     ends = [m.start() for m in stops if m]
     cut = min(ends) if ends else end
     org = _orig(doc, head.start(), cut).strip()
@@ -322,7 +327,7 @@ def read_when(report: Report, fv: FactsVocabulary) -> str | None:
     spans = [report.sentence] if report.sentence else []
     spans.append((report.lead[0], min(report.lead[1], report.lead[0] + 500)))
     for s, e in spans:
-        hit = fv.when.search.search(body.text, s, e)  # leftmost; at one place the most specific form wins
+        hit = fv.when.find(body.text, s, e)  # leftmost; at one place the most specific form wins
         if hit:
             a, b = body.to_orig(hit.start()), body.to_orig(hit.end())
             text = body.orig[a:b]
@@ -347,12 +352,12 @@ def read_location(report: Report, fv: FactsVocabulary) -> str | None:
     if said:
         spans.append((said.start(), said.end() + 200))
     for s, e in spans:
-        for at, after in (m.span() for m in fv.place.search.finditer(body.text, s, min(e, len(body.text)))):
+        for at, after in (m.span() for m in fv.place.find_all(body.text, s, min(e, len(body.text)))):
             if fv.place_skip.match(body.text, at):
                 continue
             end = _CLAUSE_END.search(body.text, after)
             stop = end.start() if end else len(body.text)
-            cut = fv.place_stops.search(body.text, after, stop)
+            cut = fv.place_stops.find(body.text, after, stop)
             place = _orig(body, at, cut.start() if cut else stop).strip()
             if 2 <= len(place.split()) <= 18:
                 return place
@@ -404,7 +409,7 @@ def _read_role(doc: Doc, start: int, fv: FactsVocabulary) -> str | None:
     """Comma-separated titles ("Chủ tịch X, Bí thư Y"), up to what the person did ("phát biểu", "dự")."""
     end = _ROLE_END.search(doc.orig, start)
     f_start, f_end = doc.to_folded(start), doc.to_folded(end.start() if end else min(len(doc.orig), start + 300))
-    stop = fv.role_stops.search(doc.text, f_start, f_end)
+    stop = fv.role_stops.find(doc.text, f_start, f_end)
     f_end = stop.start() if stop else f_end
     keep = pos = f_start
     while pos < f_end:
