@@ -316,7 +316,12 @@ def test_incremental_publish_equals_a_fresh_one(world: World, tmp_path: Path, mo
                        Meeting(is_report=True, score=0.9, kind="hoi_nghi_bch"), fetched_at=datetime.now(UTC))
     reused: list[int] = []
     original = publish_module.reuse_entries
-    monkeypatch.setattr(publish_module, "reuse_entries", lambda *a: reused.append(original(*a)) or reused[-1])
+
+    def counting(*args: Any) -> int:
+        reused.append(original(*args))
+        return reused[-1]
+
+    monkeypatch.setattr(publish_module, "reuse_entries", counting)
     publish(world.store, world.settings, world.sources)  # re-renders only what changed, reusing the rest
     assert sum(reused) >= 3 * 6  # the unchanged entries of `all` at least, in three formats
     fresh = replace(world.settings, public_dir=tmp_path / "fresh")
