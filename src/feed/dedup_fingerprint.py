@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,9 @@ _MASK63 = (1 << 63) - 1
 _FACT_BIT, _END_BIT, _FLAGS = np.uint64(1), np.uint64(2), np.uint64(3)
 _BIN_BITS = NUM_PERM.bit_length() - 1  # NUM_PERM is a power of two: 6 bits pick one of 64 bins
 _ROTATION = 0x9E3779B1  # densification offset per bin skipped (any odd 32-bit constant)
+_BIN_SHIFT, _VALUE_SHIFT = np.uint64(64 - _BIN_BITS), np.uint64(32 - _BIN_BITS)
+_BIN_IDS = np.arange(NUM_PERM, dtype=np.uint64)
+_BIN_STARTS = _BIN_IDS << _BIN_SHIFT
 _RNG = np.random.default_rng(20240607)  # fixed: signatures are persisted and must mean the same forever
 _SHINGLE_MULT = _RNG.integers(1, 2**63, size=SHINGLE_WORDS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 _BAND_MULT = _RNG.integers(1, 2**63, size=ROWS + 1, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
@@ -130,24 +134,22 @@ def minhash(shingles: np.ndarray) -> np.ndarray:
     """
     if len(shingles) == 0:
         return np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
-    starts = np.arange(NUM_PERM, dtype=np.uint64) << np.uint64(64 - _BIN_BITS)
-    first = np.searchsorted(shingles, starts)
-    full = first < len(shingles)
-    full[full] = (shingles[first[full]] >> np.uint64(64 - _BIN_BITS)) == np.arange(NUM_PERM, dtype=np.uint64)[full]
-    values = np.zeros(NUM_PERM, dtype=np.uint64)
-    values[full] = (shingles[first[full]] >> np.uint64(32 - _BIN_BITS)) & np.uint64(0xFFFFFFFF)
+    first = np.minimum(np.searchsorted(shingles, _BIN_STARTS), len(shingles) - 1)
+    lowest = shingles[first]  # the smallest hash at or after each bin's start: in the bin, or past it
+    full = (lowest >> _BIN_SHIFT) == _BIN_IDS
+    values = (lowest >> _VALUE_SHIFT).astype(np.uint32)  # the 32 bits below the bin bits
     if not full.all():
         values = _densify(values, full)
-    return values.astype(np.uint32)
+    return values
 
 
 def _densify(values: np.ndarray, full: np.ndarray) -> np.ndarray:
     filled = np.flatnonzero(full)
     empty = np.flatnonzero(~full)
     donor = filled[np.searchsorted(filled, empty) % len(filled)]  # the next full bin, wrapping around
-    distance = ((donor - empty) % NUM_PERM).astype(np.uint64)
+    distance = ((donor - empty) % NUM_PERM).astype(np.uint32)
     out = values.copy()
-    out[empty] = (values[donor] + distance * np.uint64(_ROTATION)) & np.uint64(0xFFFFFFFF)
+    out[empty] = values[donor] + distance * np.uint32(_ROTATION)  # uint32 arithmetic wraps mod 2^32
     return out
 
 
@@ -160,28 +162,42 @@ def band_keys(signature: np.ndarray) -> list[int]:
     return (acc & np.uint64(_MASK63)).tolist()
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """Names and numbers of a text: all of them (`facts`), and per sentence that has any (`claims`: the
-    sentence's wording with names and numbers blanked -> what fills the blanks), all as 32-bit hashes."""
+_EMPTY32 = np.empty(0, dtype=np.uint32)
 
-    facts: frozenset[int]
-    claims: Mapping[int, int]
+
+class Evidence:
+    """Names and numbers of a text, as 32-bit hashes: all of them (`facts`), and per sentence that has any
+    (`claims`: the sentence's wording with names and numbers blanked -> what fills the blanks).
+
+    Kept as packed arrays; the sets a comparison needs are built on first use (most never are)."""
+
+    __slots__ = ("__dict__", "fact_array", "pairs")
+
+    def __init__(self, fact_array: np.ndarray = _EMPTY32, pairs: np.ndarray = _EMPTY32) -> None:
+        self.fact_array = fact_array  # sorted unique uint32
+        self.pairs = pairs  # uint32 (wording, filling) pairs, flattened
+
+    @cached_property
+    def facts(self) -> frozenset[int]:
+        return frozenset(self.fact_array.tolist())
+
+    @cached_property
+    def claims(self) -> dict[int, int]:
+        values = self.pairs.tolist()
+        return dict(zip(values[0::2], values[1::2], strict=True))
 
     def to_bytes(self) -> tuple[bytes, bytes]:
         """(facts, claims) as uint32 arrays, the form the index stores."""
-        pairs = np.array(sorted(self.claims.items()), dtype=np.uint32).reshape(-1)
-        return np.array(sorted(self.facts), dtype=np.uint32).tobytes(), pairs.tobytes()
+        return self.fact_array.tobytes(), self.pairs.tobytes()
 
     @classmethod
     def from_bytes(cls, facts: bytes, claims: bytes) -> Evidence:
-        pairs = np.frombuffer(claims, dtype=np.uint32).reshape(-1, 2).tolist()
-        return cls(frozenset(np.frombuffer(facts, dtype=np.uint32).tolist()), dict(map(tuple, pairs)))
+        return cls(np.frombuffer(facts, dtype=np.uint32), np.frombuffer(claims, dtype=np.uint32))
 
 
 def _evidence(tokens: np.ndarray) -> Evidence:
     if not len(tokens):
-        return Evidence(frozenset(), {})
+        return Evidence()
     is_fact = (tokens & _FACT_BIT) != 0
     words = tokens & ~_FLAGS
     ends = (tokens & _END_BIT) != 0
@@ -191,9 +207,11 @@ def _evidence(tokens: np.ndarray) -> Evidence:
     wording = np.add.reduceat(words - fill + is_fact * _SLOT, starts) >> np.uint64(32)
     filling = np.add.reduceat(fill, starts)
     has_facts = filling != 0
-    filling >>= np.uint64(32)
-    facts = frozenset((words[is_fact] >> np.uint64(32)).tolist())
-    return Evidence(facts, dict(zip(wording[has_facts].tolist(), filling[has_facts].tolist(), strict=True)))
+    pairs = np.empty((int(has_facts.sum()), 2), dtype=np.uint32)
+    pairs[:, 0] = wording[has_facts]
+    pairs[:, 1] = filling[has_facts] >> np.uint64(32)
+    facts = _sorted_unique((words[is_fact] >> np.uint64(32)).astype(np.uint32))
+    return Evidence(facts, pairs.reshape(-1))
 
 
 @dataclass

@@ -12,14 +12,22 @@ from __future__ import annotations
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
 from sqlalchemy import BigInteger, Integer, LargeBinary, String, bindparam, delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from feed.dedup_fingerprint import Evidence, Fingerprint, band_keys, facts_agree, fingerprint, same_story
+from feed.dedup_fingerprint import (
+    NUM_PERM,
+    Evidence,
+    Fingerprint,
+    band_keys,
+    facts_agree,
+    fingerprint,
+    same_story,
+)
 from feed.store import ArticleRow, Base
 
 PREFILTER_MIN = 0.32  # a signature estimate this low is not worth reading the text for (3 sd under 0.45)
@@ -28,12 +36,20 @@ BUCKET_CAP = 64  # a band bucket this full holds stock text, not a story: no mor
 MAX_CANDIDATES, MAX_VERIFY = 64, 16
 
 
+class Profiles(NamedTuple):
+    """Stored signatures (one row each) and packed evidence of some articles."""
+
+    ids: list[str]
+    signatures: np.ndarray
+    evidence: list[tuple[bytes, bytes]]
+
+
 class IndexBackend(Protocol):
     """Where fingerprints live: a dict for benchmarks, SQLite/any SQL for the product."""
 
     def by_hash(self, text_hash: str) -> list[str]: ...
     def buckets(self, keys: Sequence[int]) -> dict[int, list[str]]: ...
-    def profiles(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, tuple[bytes, bytes]]]: ...
+    def profiles(self, ids: Sequence[str]) -> Profiles: ...
     def texts(self, ids: Sequence[str]) -> dict[str, str]: ...
     def put(self, doc_id: str, fp: Fingerprint, keys: Sequence[int]) -> None: ...
     def drop(self, doc_id: str) -> None: ...
@@ -71,15 +87,15 @@ class DedupIndex:
         if not ranked:
             return exact, buckets
         profiles = self.backend.profiles(ranked)
-        ids = list(profiles)
-        if not ids:
+        if not profiles.ids:
             return exact, buckets
-        agreement = (np.stack([profiles[i][0] for i in ids]) == fp.signature).mean(axis=1).tolist()
-        estimates = dict(zip(ids, agreement, strict=True))
+        agreement = (profiles.signatures == fp.signature).mean(axis=1).tolist()
+        estimates = dict(zip(profiles.ids, agreement, strict=True))
+        evidence = dict(zip(profiles.ids, profiles.evidence, strict=True))
         # The stored facts settle most candidates without reading a text: another union's report of the same
         # template is refused here. Far above the threshold the estimate settles the Jaccard test as well.
-        agree = [i for i in ids
-                 if estimates[i] >= PREFILTER_MIN and facts_agree(fp, Evidence.from_bytes(*profiles[i][1]))]
+        agree = [i for i in profiles.ids
+                 if estimates[i] >= PREFILTER_MIN and facts_agree(fp, Evidence.from_bytes(*evidence[i]))]
         sure = [i for i in agree if estimates[i] >= SURE_MIN]
         doubtful = sorted((i for i in agree if estimates[i] < SURE_MIN), key=lambda i: -estimates[i])[:MAX_VERIFY]
         texts = self.backend.texts(doubtful) if doubtful else {}
@@ -92,13 +108,16 @@ class MemoryBackend:
     """A dict-backed index (benchmarks, tests); texts come from the caller.
 
     Kept lean for 100,000s of articles: a bucket with one member holds the bare id (most buckets), a list
-    only from the second; signatures and evidence stay packed bytes; band keys are recomputed to drop."""
+    only from the second; signatures are rows of one matrix; evidence stays packed bytes; band keys are
+    recomputed to drop an article."""
 
     def __init__(self, texts: Callable[[Sequence[str]], Mapping[str, str]]) -> None:
         self._texts = texts
         self._hashes: dict[str, list[str]] = {}
         self._buckets: dict[int, str | list[str]] = {}
-        self._docs: dict[str, tuple[str, bytes, tuple[bytes, bytes]]] = {}
+        self._docs: dict[str, tuple[str, int, tuple[bytes, bytes]]] = {}  # id -> hash, signature row, evidence
+        self._signatures = np.empty((1024, NUM_PERM), dtype=np.uint32)
+        self._rows = 0
 
     def by_hash(self, text_hash: str) -> list[str]:
         return list(self._hashes.get(text_hash, ()))
@@ -111,14 +130,20 @@ class MemoryBackend:
                 found[key] = [ids] if isinstance(ids, str) else ids  # callers only read these lists
         return found
 
-    def profiles(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, tuple[bytes, bytes]]]:
-        return {i: (np.frombuffer(self._docs[i][1], dtype=np.uint32), self._docs[i][2]) for i in ids if i in self._docs}
+    def profiles(self, ids: Sequence[str]) -> Profiles:
+        docs = [(i, self._docs[i]) for i in ids if i in self._docs]
+        rows = self._signatures[[doc[1] for _, doc in docs]]
+        return Profiles([i for i, _ in docs], rows, [doc[2] for _, doc in docs])
 
     def texts(self, ids: Sequence[str]) -> dict[str, str]:
         return dict(self._texts(ids))
 
     def put(self, doc_id: str, fp: Fingerprint, keys: Sequence[int]) -> None:
-        self._docs[doc_id] = (fp.text_hash, fp.signature.tobytes(), fp.evidence.to_bytes())
+        if self._rows == len(self._signatures):
+            self._signatures = np.concatenate([self._signatures, np.empty_like(self._signatures)])
+        self._signatures[self._rows] = fp.signature
+        self._docs[doc_id] = (fp.text_hash, self._rows, fp.evidence.to_bytes())
+        self._rows += 1
         self._hashes.setdefault(fp.text_hash, []).append(doc_id)
         for key in keys:
             ids = self._buckets.get(key)
@@ -130,9 +155,9 @@ class MemoryBackend:
                 ids.append(doc_id)
 
     def drop(self, doc_id: str) -> None:
-        text_hash, signature, _ = self._docs.pop(doc_id)
+        text_hash, row, _ = self._docs.pop(doc_id)  # its signature row is left unused
         self._hashes[text_hash].remove(doc_id)
-        for key in band_keys(np.frombuffer(signature, dtype=np.uint32)):
+        for key in band_keys(self._signatures[row]):
             ids = self._buckets.get(key)
             if ids == doc_id:
                 del self._buckets[key]
@@ -213,9 +238,10 @@ class SqlBackend:
             found.setdefault(key, []).append(doc_id)
         return found
 
-    def profiles(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, tuple[bytes, bytes]]]:
-        return {i: (np.frombuffer(sig, dtype=np.uint32), (facts, claims))
-                for i, sig, facts, claims in self._run(_PROFILES, {"ids": list(ids)})}
+    def profiles(self, ids: Sequence[str]) -> Profiles:
+        rows = self._run(_PROFILES, {"ids": list(ids)}).all()
+        signatures = np.frombuffer(b"".join(r.signature for r in rows), dtype=np.uint32).reshape(len(rows), -1)
+        return Profiles([r.article_id for r in rows], signatures, [(r.facts, r.claims) for r in rows])
 
     def texts(self, ids: Sequence[str]) -> dict[str, str]:
         if self._texts is not None:
