@@ -78,7 +78,8 @@ def test_unchanged_source_costs_its_discovery_requests_answered_304(world: World
     assert [(h.path, h.status, h.conditional) for h in world.site.hits] == [
         ("/robots.txt", 304, True), ("/tin-tuc/", 304, True)]
     run = world.last_run()
-    assert (run.requests, run.not_modified, run.found, run.outcome) == (2, 2, 0, "unchanged")
+    assert (run.requests, run.statuses, run.not_modified, run.found, run.outcome) == (
+        2, {"304": 2}, 1, 0, "unchanged")  # not_modified counts discovery pages only
 
 
 def test_new_articles_fetch_only_themselves(world: World) -> None:

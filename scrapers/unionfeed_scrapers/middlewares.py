@@ -2,8 +2,9 @@
 
 - ConditionalRequestMiddleware (downloader): sends If-None-Match / If-Modified-Since for feeds, sitemaps,
   listings and robots.txt from validators kept per URL in the store; a 304 tells the spider nothing changed.
-  Validators learnt in a run are saved only when the run finished and no article found through that page
-  failed for a passing reason (timeout, 5xx, 429): otherwise the next poll would get a 304 and never retry it.
+  Validators learnt in a run are saved only when the run finished, found article links, and no article found
+  through that page failed for a passing reason (timeout, 5xx, 429): otherwise the next poll would get a 304
+  and never retry it.
 - RetryAfterMiddleware (downloader): on 429 (or 503 with Retry-After) it holds the site's download slot for
   the time asked and retries; when the site asks for longer than we wait inside one run, it ends the run and
   records until when the scheduler should leave the source alone.
@@ -161,8 +162,10 @@ class ConditionalRequestMiddleware:
         if self.store is None:
             return
         try:
-            # An unfinished run (time limit, shutdown, Retry-After) may have left articles unfetched.
-            if reason == "finished":
+            # An unfinished run (time limit, shutdown, Retry-After) may have left articles unfetched; a run
+            # that found no article link at all (a redesign?) must look at its pages afresh next time, or a
+            # 304 would hide the breakage from health.
+            if reason == "finished" and getattr(spider, "queued", None):
                 keep = {url: v for url, v in self.pending.items() if url not in self.tainted}
                 save_validators(self.store, self.slug, self.fingerprint, keep)
                 self.crawler.stats.set_value("unionfeed/validators_saved", len(keep))
@@ -199,10 +202,13 @@ class ConditionalRequestMiddleware:
                 self.tainted.update(request.meta.get(VIA, ()))
             return response
         if response.status == 304:
-            self.crawler.stats.inc_value("unionfeed/not_modified")
             known = self.known.get(request.url)
-            if is_robots(request) and known is not None and known.body is not None:
-                return response.replace(status=200, body=known.body)  # the robots parser needs the text
+            if is_robots(request):
+                self.crawler.stats.inc_value("unionfeed/robots_not_modified")
+                if known is not None and known.body is not None:
+                    return response.replace(status=200, body=known.body)  # the robots parser needs the text
+                return response
+            self.crawler.stats.inc_value("unionfeed/not_modified")  # a discovery page: nothing new behind it
             return response
         if response.status == 200:
             found = Validators(_header(response, "ETag"), _header(response, "Last-Modified"),
@@ -337,11 +343,13 @@ class CaptureMiddleware:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.folder: Path | None = None
+        self.discovery_seen: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CaptureMiddleware:
         middleware = cls(crawler)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: Any) -> None:
@@ -350,8 +358,21 @@ class CaptureMiddleware:
         if self.folder is not None:
             shutil.rmtree(self.folder / "last", ignore_errors=True)  # only the latest run's failures are kept
 
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        """Drop saved discovery pages this run did not ask for (an old page 2 is no longer the site's state)."""
+        folder = self.folder / "discovery" if self.folder is not None else None
+        if folder is None or not folder.is_dir() or reason != "finished":
+            return
+        for path in folder.iterdir():
+            if path.name.split(".", 1)[0] not in self.discovery_seen:
+                path.unlink(missing_ok=True)
+
     def process_spider_input(self, response: Response, spider: Any = None) -> None:
-        if self.folder is None or response.status == 304:
+        if self.folder is None:
+            return None
+        if response.meta.get(DISCOVERY):
+            self.discovery_seen.add(f"discovery-{url_key(response.url)[:12]}")
+        if response.status == 304:
             return None
         if response.meta.get(DISCOVERY) and response.status == 200:
             save_capture(self.folder / "discovery", response, "discovery", f"HTTP {response.status}")
