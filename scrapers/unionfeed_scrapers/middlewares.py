@@ -151,7 +151,7 @@ class ConditionalRequestMiddleware:
         source = getattr(spider, "source", None)
         # --refetch asks for everything again, so nothing may be skipped on a 304.
         self.enabled = bool(self.db_url) and source is not None and not getattr(spider, "refetch", False)
-        if not self.enabled:
+        if not self.enabled or source is None:
             return
         self.slug, self.fingerprint = source.slug, source_fingerprint(spider)
         self.store = Store(self.db_url)
