@@ -217,3 +217,52 @@ def test_sigterm_stops_a_running_crawl_and_leaves_complete_files(tmp_path: Path)
     store.close()
     # Scrapy closed the spider on the signal: the run is recorded, with what it stored so far.
     assert run.finish_reason == "shutdown" and 0 < stored < 30
+
+
+# --- the container's entrypoint and healthcheck (no Docker engine here: run them as the image would) ----------
+def dockerfile_instruction(name: str) -> list[str]:
+    """The JSON-array form of an instruction in the Dockerfile (the last one, as Docker uses)."""
+    text = (Path(__file__).resolve().parents[1] / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith(name + " ")]
+    body = lines[-1].removeprefix(name).strip()
+    if name == "HEALTHCHECK":
+        body = body[body.index("CMD") + 3:].strip()
+    return list(json.loads(body))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_entrypoint_serves_healthz_and_the_healthcheck_passes(tmp_path: Path) -> None:
+    entrypoint, command = dockerfile_instruction("ENTRYPOINT"), dockerfile_instruction("CMD")
+    healthcheck = dockerfile_instruction("HEALTHCHECK")
+    assert entrypoint == ["unionfeed"] and command[:2] == ["run", "--serve"]
+    port = free_port()
+    command = [str(port) if arg == "8080" else "127.0.0.1" if arg == "0.0.0.0" else arg for arg in command]
+    check = [sys.executable if healthcheck[0] == "python" else healthcheck[0],
+             *(arg.replace(":8080/", f":{port}/") for arg in healthcheck[1:])]
+    now = datetime.now(UTC)
+    with serve([Site("hop-dong", articles=3, start=now - timedelta(days=1))]) as bases:
+        write_config(tmp_path / "config", [source_entry("hop-dong", bases["hop-dong"])])
+        # The image runs in a folder whose config/ and data/ are the volumes; here: tmp_path.
+        env = {**os.environ, "UNIONFEED_LOG_FORMAT": "json"}
+        assert subprocess.run(check, env=env, capture_output=True, timeout=30).returncode != 0  # nothing up yet
+        child = subprocess.Popen([sys.executable, "-m", "feed.cli", *command], env=env, cwd=tmp_path,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while subprocess.run(check, env=env, capture_output=True, timeout=30).returncode != 0:
+                assert time.monotonic() < deadline and child.poll() is None
+                time.sleep(0.5)
+            child.send_signal(signal.SIGTERM)
+            assert child.wait(timeout=30) == 0
+        finally:
+            if child.poll() is None:
+                child.kill()
+    data = tmp_path / "data"
+    assert (data / "public" / "status.json").is_file() and (data / "unionfeed.sqlite").is_file()
