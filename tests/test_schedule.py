@@ -142,6 +142,7 @@ def test_a_job_crawls_judges_health_and_publishes(sites: tuple[list[Site], Setti
     _, settings, sources = sites
     runner = Runner(settings, sources)
     runner.run_source("lien-doan-x")
+    assert runner.publish_if_dirty()  # new articles: the publisher thread would publish now
     status = json.loads((settings.public / "status.json").read_text(encoding="utf-8"))
     states = {s["slug"]: s for s in status["sources"]}
     assert states["lien-doan-x"]["state"] == "ok" and states["lien-doan-x"]["last_run"]["new"] == 6
@@ -149,6 +150,7 @@ def test_a_job_crawls_judges_health_and_publishes(sites: tuple[list[Site], Setti
     assert runner.counts["published"] == 1 and (settings.public / "feeds" / "all.atom").is_file()
     assert not feedparser.parse(str(settings.public / "feeds" / "health.atom")).bozo
     runner.run_source("lien-doan-x")  # nothing new, health unchanged, published moments ago: no publish
+    assert not runner.publish_if_dirty()
     assert runner.counts["published"] == 1 and runner.counts["finished"] == 2
 
 

@@ -47,6 +47,7 @@ MAX_JITTER = timedelta(minutes=5)
 OVERDUE_WINDOW = timedelta(minutes=5)  # after a restart, overdue sources start spread over at most this
 OVERDUE_SPACING = timedelta(seconds=15)
 PUBLISH_EVERY = timedelta(minutes=10)  # a crawl with nothing new republishes only this often (index freshness)
+PUBLISH_GAP = 60.0  # seconds between publishes at least: crawls finishing meanwhile share the next one
 FIRED_KEPT = 48  # due times remembered per source (for status and the bench), bounded for months of running
 TEMP_MAX_AGE = 60  # seconds: older temporary files of atomic writes belong to a writer that was killed
 
@@ -123,17 +124,25 @@ def first_run_times(sources: list[Source], store: Store, now: datetime,
 
 
 class Runner:
-    """Runs one source's crawl in a child, then judges health and publishes; publishing is serialised."""
+    """Runs one source's crawl in a child, then judges health; a publisher thread publishes what changed.
+
+    Publishing rebuilds every feed from the store, so it runs at most once per publish_gap however many
+    sources found something meanwhile, in its own child, never holding up a crawl worker.
+    """
 
     def __init__(self, settings: Settings, sources: list[Source], *, stop_grace: float = STOP_GRACE,
-                 crawl: Callable[..., int] = crawl_in_child, publish: Callable[..., int] = publish_in_child) -> None:
+                 publish_gap: float = PUBLISH_GAP, crawl: Callable[..., int] = crawl_in_child,
+                 publish: Callable[..., int] = publish_in_child) -> None:
         settings.data.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.sources = sources
         self.stop_grace = stop_grace
         self.crawl = crawl
         self.publish_child = publish
+        self.publish_gap = publish_gap
         self.publish_lock = threading.Lock()
+        self.health_lock = threading.Lock()
+        self.dirty = threading.Event()  # a crawl stored something the published files do not show yet
         self.stopping = threading.Event()
         self.running: dict[str, float] = {}
         self.last_publish = 0.0
@@ -163,7 +172,7 @@ class Runner:
         changed = bool(figures and (figures.get("new") or figures.get("updated")))
         transitions = self.write_health()
         if changed or transitions or time() - self.last_publish > PUBLISH_EVERY.total_seconds():
-            self.publish()
+            self.dirty.set()  # the publisher thread folds many crawls' changes into one publish
 
     def _deferred(self, slug: str) -> bool:
         store = Store(self.settings.db_url)
@@ -211,7 +220,7 @@ class Runner:
         """Judge health, announce changes, write status.json and feeds/health.atom; returns how many changed."""
         from feed.health_publish import refresh_health
 
-        with self.publish_lock:
+        with self.health_lock:
             store = Store(self.settings.db_url)
             try:
                 return len(refresh_health(store, self.settings, self.sources, next_runs=self.next_runs()))
@@ -220,6 +229,29 @@ class Runner:
                 return 0
             finally:
                 store.close()
+
+    def publish_if_dirty(self) -> bool:
+        """Publish now if a crawl changed something since the last publish; returns whether it did."""
+        if not self.dirty.is_set() or self.stopping.is_set():
+            return False
+        self.dirty.clear()
+        self.publish()
+        return True
+
+    def publisher_loop(self) -> None:
+        """Publish when a crawl asks, at most once per publish_gap, until stopping."""
+        while not self.stopping.is_set():
+            if not self.dirty.wait(0.5):
+                continue
+            wait = self.last_publish + self.publish_gap - time()
+            if wait > 0 and self.stopping.wait(wait):
+                return
+            self.publish_if_dirty()
+
+    def start_publisher(self) -> threading.Thread:
+        thread = threading.Thread(target=self.publisher_loop, name="unionfeed-publisher", daemon=True)
+        thread.start()
+        return thread
 
     def publish(self) -> None:
         """Publish every feed in a child (memory returned after); a failure keeps the previous files."""
@@ -331,15 +363,16 @@ def run_scheduler(settings: Settings, sources: list[Source], *, serve: bool = Fa
                                        "url": f"http://{host}:{server.server_address[1]}/"})
         runner.write_health()
         runner.publish()
+        runner.start_publisher()
         scheduler = build_scheduler(settings, sources, runner)
         scheduler.start()
         log.info("scheduler started", extra={"event": "started", "sources": len(scheduler.get_jobs()),
                                              "public": str(settings.public)})
         wait_until(done, runner, console)
-        # Nothing new starts; running crawls get stop_grace seconds (run_child enforces it), then we leave.
+        # Nothing new starts; running crawls get stop_grace seconds and a publish a few (run_child enforces it).
         scheduler.shutdown(wait=False)
         deadline = monotonic() + stop_grace + 15
-        while runner.running and monotonic() < deadline:
+        while (runner.running or runner.publish_lock.locked()) and monotonic() < deadline:
             done.wait(0.2)
     finally:
         for sig, handler in previous.items():
