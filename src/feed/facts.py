@@ -14,13 +14,14 @@ from typing import Any, Protocol
 
 from feed.dates import find_vn_datetime, parse_day_month
 from feed.models import Official
-from feed.text import clean_line
 
 _VN = timezone(timedelta(hours=7))
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _FULL_DATE = re.compile(r"(?<!\d)(?:\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)(?!\d)")
 _DASH = r"\s*[-–—]\s*"
-# Periods are structural (numbers and a few words with no tone-placement variants), so they match the text itself.
+# Periods are structural (numbers and a few words with no tone-placement variants), so they match the text
+# itself: each form is looked for (on the lower-cased phrase, same length in Vietnamese) only when its key word
+# is there, then read again on the phrase as written.
 _PERIOD_FORMS = (
     ("term", rf"(giữa\s+)?nhiệm\s+k[ỳì]\s*\(?\s*(\d{{4}}){_DASH}(\d{{4}})"),
     ("months", r"(6|sáu|9|chín|3|ba)\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?"),
@@ -34,16 +35,16 @@ _PERIOD_FORMS = (
     ("bare_term", rf"\((\d{{4}}){_DASH}(\d{{4}})\)"),
     ("school_year_en", rf"(\d{{4}}){_DASH}(\d{{4}}) school year"),
 )
-# Periods are structural (numbers and a few words with no tone-placement variants), so they match the text
-# itself; one scan finds every form, then the form's own pattern reads its parts.
 _PERIODS = {name: re.compile(rx, re.I) for name, rx in _PERIOD_FORMS}
-# Matched on the lower-cased phrase (same length in Vietnamese), which spares the scan the cost of re.I.
-_UNCAPTURE = re.compile(r"(?<!\\)\((?!\?)")  # "(" that opens a capturing group, not "\(" nor "(?:"
-_ANY_PERIOD = re.compile("|".join(f"(?P<{name}>{_UNCAPTURE.sub('(?:', rx)})" for name, rx in _PERIOD_FORMS))
-_PERIOD_HINT = re.compile(r"\d|quý|học k|sáu|chín|đợt")
+_LOWER_PERIODS = [(name, re.compile(rx)) for name, rx in _PERIOD_FORMS]
+_PERIOD_KEYS = {"term": "nhiệm k", "months": "tháng", "quarter": "quý", "semester": "học k", "phase": "đợt",
+                "school_year": "năm học", "years": "năm", "year": "năm", "month": "tháng", "bare_term": "(",
+                "school_year_en": "school year"}
 _TERM_FIRST = {"dai_hoi", "hoi_nghi_bch"}
 _CLAUSE_END = re.compile(r"[,;.:\n]")
 _FIGURE_END = re.compile(r"[,;.:](?=\s)|[,;.:]$|\n")  # "3.942" and "2,9" stay whole
+_NUMBER_GLUE = frozenset(".,/:-–_")
+_DIGITS = re.compile(r"\d+")
 _YEAR_FIRST = re.compile(r"năm (?:19|20)\d\d(?!\d)")
 # Vietnamese marks tense before the verb, so the subject of "X đã tổ chức" ends at "đã" (folded forms).
 _ORG_END = re.compile(r"[,;.:(\n]")
@@ -125,7 +126,7 @@ def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder]) -> Fac
         role_stops=pattern(data["role_stops"]),
         person_list=pattern(data["person_list"]),
         # folded words end in tone digits ("đông2"): a count starts where no letter or digit stands before it
-        figure_count=re.compile(r"(?<![\w.,/:\-–])" + pattern(data["figure_count"]).search.pattern),
+        figure_count=pattern(data["figure_count"]).search,  # starts with a digit: the engine's fast scan
         figure_units=re.compile(r"[ \t\u00a0]+" + pattern(data["figure_units"]).at.pattern),
         figure_lead=re.compile(r"\W*" + pattern(data["figure_lead"]).search.pattern),
         figure_skip=re.compile(r"\W*" + pattern(data["figure_skip"]).search.pattern),
@@ -186,15 +187,15 @@ def read_facts(report: Report, fv: FactsVocabulary, published_at: datetime | Non
 
 
 def _tidy(value: str | None) -> str | None:
-    return clean_line(value) or None
+    return " ".join(value.split()) or None if value else None
 
 
 def _tidied(facts: Facts) -> Facts:
     """Values as written, with whitespace (non-breaking spaces, line breaks) folded to single spaces."""
     facts.org, facts.period, facts.location, facts.held_on_text = map(
         _tidy, (facts.org, facts.period, facts.location, facts.held_on_text))
-    facts.officials = [Official(name=clean_line(o.name), role=_tidy(o.role)) for o in facts.officials]
-    facts.figures = [clean_line(f) for f in facts.figures]
+    facts.officials = [Official(name=" ".join(o.name.split()), role=_tidy(o.role)) for o in facts.officials]
+    facts.figures = [" ".join(f.split()) for f in facts.figures]
     return facts
 
 
@@ -282,19 +283,20 @@ def read_period(phrases: list[str], kind: str) -> str | None:
     """The reporting period or term named in the meeting phrase ("6 tháng đầu năm 2021", "nhiệm kỳ 2023-2028")."""
     for phrase in phrases:
         lower = phrase.lower()
-        if len(lower) != len(phrase) or not _PERIOD_HINT.search(lower):
+        if len(lower) != len(phrase):
             continue
-        found = [(m.lastgroup or "", m.start()) for m in _ANY_PERIOD.finditer(lower)]
+        found = [(m.start(), order, name) for order, (name, rx) in enumerate(_LOWER_PERIODS)
+                 if _PERIOD_KEYS[name] in lower for m in rx.finditer(lower)]
         if not found:
             continue
-        terms = [f for f in found if f[0] in ("term", "bare_term")]
+        terms = [f for f in found if f[2] in ("term", "bare_term")]
         if kind in _TERM_FIRST and terms:
             # a congress reviews the old term and opens the new one: the latest term is its own
-            read = [(name, m) for name, at in terms if (m := _PERIODS[name].match(phrase, at))]
+            read = [(name, m) for at, _, name in terms if (m := _PERIODS[name].match(phrase, at))]
             if read:
                 name, term = max(read, key=lambda nm: nm[1].group(nm[1].lastindex or 0))
                 return _format_period(name, term, phrase, kind)
-        name, at = found[0]
+        at, _, name = min(found)
         first = _PERIODS[name].match(phrase, at)
         if first:
             return _format_period(name, first, phrase, kind)
@@ -427,7 +429,14 @@ def read_figures(body: Doc, start: int, fv: FactsVocabulary) -> list[str]:
     """Stated figures, one clause each ("kết nạp mới trên 11 ngàn đoàn viên")."""
     figures: list[str] = []
     text = body.text
-    for count in fv.figure_count.finditer(text, start):
+    orig = body.orig
+    for digits in _DIGITS.finditer(orig, body.to_orig(start)):  # numbers, read where the text has no tone digits
+        before = orig[digits.start() - 1 : digits.start()]
+        if before and (before.isalnum() or before in _NUMBER_GLUE):
+            continue  # "15/01" goes on a number already begun
+        count = fv.figure_count.match(text, body.to_folded(digits.start()))
+        if count is None:
+            continue
         unit = fv.figure_units.match(text, count.end())  # what the number counts, right after it
         if unit is None:
             continue
