@@ -78,8 +78,8 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
     kinds = tuple(KindRule(r["kind"], *(tuple(map(pat, r.get(k, ()))) for k in ("phrase", "sentence", "unless")))
                   for r in data["kinds"])
     words = {k: v for k, v in data["primary"].items() if k.endswith(("_before", "_after"))}
-    # "..._before" patterns must end where the meeting word starts.
-    primary = {k: re.compile(pat(v).search.pattern + (r"\W*\Z" if k.endswith("_before") else ""))
+    # "..._before" patterns must end where the meeting word starts; the word start is checked by _finds.
+    primary = {k: re.compile((pat(v).loose or pat(v).search).pattern + (r"\W*\Z" if k.endswith("_before") else ""))
                for k, v in words.items()}
     meeting, verbs = pat("$MEETING"), pat(data["primary"]["verb_mention"])
     leaves = [leaf for p in (*(c.pattern for c in cues), meeting, verbs) for leaf in p.leaves()]
@@ -152,11 +152,22 @@ def _strength(text: str, start: int, end: int, sentence: tuple[int, int], voc: V
     before = text[max(sentence[0], start - 60) : start]
     after = text[end : min(sentence[1], end + 160)]
     words = voc.primary
-    if words["planned_before"].search(before):
+    if _finds(words["planned_before"], before):
         return 0
-    if words["organised_before"].search(before) or words["organised_after"].search(after):
+    if _finds(words["organised_before"], before) or _finds(words["organised_after"], after):
         return 2
-    return 1 if words["held_before"].search(before) or words["held_after"].search(after[:100]) else 0
+    return 1 if _finds(words["held_before"], before) or _finds(words["held_after"], after[:100]) else 0
+
+
+def _finds(rx: re.Pattern[str], window: str) -> bool:
+    """Whether rx matches in the window at the start of a word."""
+    pos = 0
+    while (m := rx.search(window, pos)) is not None:
+        at = m.start()
+        if at == 0 or not (window[at - 1].isalnum() or window[at - 1] == "_"):
+            return True
+        pos = at + 1
+    return False
 
 
 def _mentions(doc: Folded, voc: Vocabulary, lead: tuple[int, int, int]) -> list[Mention]:
