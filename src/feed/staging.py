@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from feed.atomic import stage_file
 
 WRITERS = 4
 
@@ -46,22 +47,6 @@ def manifest_entry(output: Output, data: bytes) -> dict[str, Any]:
             "max_age": output.max_age}
 
 
-def _stage_file(target: Path, data: bytes) -> Path:
-    """The first half of feed.atomic.write_atomic: a flushed, fsynced temporary file beside target."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
 def _advance_mtime(target: Path, old_second: int | None) -> None:
     """Last-Modified has one-second resolution: a file rewritten within the second it was last written would
     look unchanged to a reader that sends only If-Modified-Since, so its mtime moves to the next second."""
@@ -90,7 +75,7 @@ class Stager:
         if before and before.get("sha256") == entry["sha256"] and target.is_file() \
                 and target.stat().st_size == len(data):
             return entry, None
-        return entry, _stage_file(target, data)
+        return entry, stage_file(target, data)
 
     def stage(self, outputs: dict[str, Output]) -> None:
         """Start staging every rendered output."""
