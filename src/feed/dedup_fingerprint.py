@@ -37,6 +37,7 @@ _SENTENCE_END = frozenset(".!?;:…")
 _DATELINE = re.compile(r"^\s*(?:\([^()\n]{2,40}\)|[\w.-]*\.[a-z]{2,6}|[A-ZĐ]{2,12})\s*[-–—:]\s+")
 _CAPTION = re.compile(r"^\s*\(?\s*(?:ảnh|ảnh minh họa|ảnh minh hoạ|video)\s*:", re.I)
 _MASK63 = (1 << 63) - 1
+_blake = hashlib.blake2b
 _FACT_BIT, _END_BIT, _FLAGS = np.uint64(1), np.uint64(2), np.uint64(3)
 _BIN_BITS = NUM_PERM.bit_length() - 1  # NUM_PERM is a power of two: 6 bits pick one of 64 bins
 _ROTATION = 0x9E3779B1  # densification offset per bin skipped (any odd 32-bit constant)
@@ -51,7 +52,10 @@ _SLOT = np.uint64(int(_RNG.integers(1, 2**63)) & ~3)  # what a name or number be
 
 def story_text(body: str) -> str:
     """The body without what each copy rewrites: credit lines, photo captions, the leading dateline."""
-    lines = [line for line in unicodedata.normalize("NFC", body or "").splitlines() if line.strip()]
+    body = body or ""
+    if not unicodedata.is_normalized("NFC", body):
+        body = unicodedata.normalize("NFC", body)
+    lines = [line for line in body.splitlines() if line.strip()]
     kept = [line for line in lines if len(line) > MAX_CREDIT_CHARS or not (parse_credit(line) or _CAPTION.match(line))]
     if kept:
         kept[0] = _DATELINE.sub("", kept[0], count=1)
@@ -85,13 +89,15 @@ def _chunk_token(chunk: str) -> int:
     words = _WORD.findall(chunk)
     if not words:
         return 0
-    words = [w.lstrip("0") or "0" if w.isdigit() else w for w in words]
+    if "0" in chunk:
+        words = [w.lstrip("0") or "0" if w.isdigit() else w for w in words]
     # ASCII (figures, most abbreviations) folds to its lower case; the rest goes through feed.text.fold.
-    key = (" ".join(words).lower() if chunk.isascii() else " ".join(map(fold, words))).encode("utf-8")
-    value = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") & ~3 or 4
-    is_fact = any(w[0].isdigit() or w[0].isupper() for w in words)
+    key = " ".join(words).lower() if chunk.isascii() else " ".join(map(fold, words))
+    value = int.from_bytes(_blake(key.encode("utf-8"), digest_size=8).digest(), "little") & ~3 or 4
+    # A fact: a capital letter anywhere, or no letter at all (a figure). "15h30" and "m2" are not facts.
+    is_fact = not chunk.islower()
     ends = chunk.rstrip("\"'”’)»")[-1:] in _SENTENCE_END
-    return value | int(is_fact) | int(ends) << 1
+    return value | is_fact | ends << 1
 
 
 _TOKENS = _ChunkTable(_chunk_token)
@@ -195,16 +201,17 @@ class Evidence:
         return cls(np.frombuffer(facts, dtype=np.uint32), np.frombuffer(claims, dtype=np.uint32))
 
 
-def _evidence(tokens: np.ndarray) -> Evidence:
+def _evidence(tokens: np.ndarray, words: np.ndarray) -> Evidence:
     if not len(tokens):
         return Evidence()
-    is_fact = (tokens & _FACT_BIT) != 0
-    words = tokens & ~_FLAGS
     ends = (tokens & _END_BIT) != 0
-    starts = np.flatnonzero(np.concatenate(([True], ends[:-1])))
+    first = np.concatenate(([True], ends[:-1]))
+    starts = np.flatnonzero(first)
+    # A capital that only opens a sentence ("Hội nghị đã…") names nothing: the first word is never a fact.
+    is_fact = ((tokens & _FACT_BIT) != 0) & ~first
     # Multiset hashes (sums of 64-bit word hashes) of each sentence's wording and of its names and numbers.
     fill = np.where(is_fact, words, np.uint64(0))
-    wording = np.add.reduceat(words - fill + is_fact * _SLOT, starts) >> np.uint64(32)
+    wording = np.add.reduceat(np.where(is_fact, _SLOT, words), starts) >> np.uint64(32)
     filling = np.add.reduceat(fill, starts)
     has_facts = filling != 0
     pairs = np.empty((int(has_facts.sum()), 2), dtype=np.uint32)
@@ -231,7 +238,7 @@ def fingerprint(body: str) -> Fingerprint:
     tokens = _tokens(story_text(body))
     words = tokens & ~_FLAGS
     digest = hashlib.blake2b(words.tobytes(), digest_size=16).hexdigest()
-    evidence = _evidence(tokens)
+    evidence = _evidence(tokens, words)
     if len(words) < MIN_WORDS:
         empty = np.empty(0, dtype=np.uint64)
         return Fingerprint(len(words), digest, empty, minhash(empty), evidence, [])

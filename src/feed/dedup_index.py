@@ -2,9 +2,9 @@
 
 The index answers "which stored articles are copies of this text?" with a bounded number of look-ups:
 one by exact text hash, one over the LSH band keys (each bucket holds at most BUCKET_CAP articles), one
-for the signatures of the best-ranked candidates, and one for the texts of the few that survive. Those few
-are verified exactly: shingle Jaccard, then the names and numbers of each text (two template reports of
-different unions share boilerplate but not their facts). docs/dedup.md explains the choice of constants.
+for the signatures and stored evidence of the best-ranked candidates (which settles most of them: two
+template reports of different unions share boilerplate but not their names and numbers), and one for the
+texts of the few whose Jaccard must be computed exactly. docs/dedup.md explains the choice of constants.
 """
 
 from __future__ import annotations
@@ -68,8 +68,7 @@ class DedupIndex:
 
     def add(self, doc_id: str, fp: Fingerprint) -> list[str]:
         """File doc_id under fp (replacing an older fingerprint of it) and return the copies found."""
-        stored_hash = self.backend.has(doc_id)
-        if stored_hash is not None:
+        if self.backend.has(doc_id) is not None:
             self.backend.drop(doc_id)
         matches, buckets = self._search(fp, {doc_id})
         open_keys = [k for k in fp.keys if len(buckets.get(k, ())) < BUCKET_CAP]
