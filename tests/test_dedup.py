@@ -205,6 +205,12 @@ def test_an_updated_body_is_refiled_not_duplicated(store: Store) -> None:
     assert row(store, copy).cluster_id == a
 
 
+def test_pages_without_text_never_cluster(store: Store) -> None:
+    a = put(store, "a", "https://a.vn/loi-1.html", "")
+    b = put(store, "b", "https://b.vn/loi-2.html", "")
+    assert row(store, a).cluster_id == a and row(store, b).cluster_id == b
+
+
 def test_pipeline_signature_returns_the_cluster_id(store: Store) -> None:
     result = store.upsert("a", Extracted(url="https://a.vn/6.html", title="T", body_text=ORIGIN), Meeting())
     assert assign_cluster(store, result.article_id) == result.article_id
