@@ -13,7 +13,7 @@ from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from feed.settings import Settings
 from feed.sources import load_sources
@@ -28,9 +28,9 @@ TEXT_TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml; cha
 class SiteHandler(SimpleHTTPRequestHandler):
     """Serves one sample site; `{slug}` tokens in its text files become the sites' loopback origins."""
 
-    bases: dict[str, str] = {}
+    bases: ClassVar[dict[str, str]] = {}  # replaced per site by serve_sites
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's name)
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def send_head(self) -> Any:
@@ -60,7 +60,7 @@ def sites_root() -> Path:
 def serve_sites(root: Path, names: tuple[str, ...] = DEMO_SITES) -> Iterator[dict[str, str]]:
     """Serve each sample site from its own loopback port; yields slug -> base URL."""
     servers: list[ThreadingHTTPServer] = []
-    bases: dict[str, str] = {}
+    bases: ClassVar[dict[str, str]] = {}  # replaced per site by serve_sites
     try:
         for name in names:
             # Every site's handler shares the one `bases` dict, filled in as the ports are bound.
@@ -103,7 +103,6 @@ def run_demo(out: Path, settings: Settings) -> int:
     from rich.table import Table
 
     from feed.cli import console as make_console
-
     from feed.crawl import CrawlOptions, crawl
     from feed.publish import publish
     from feed.store import Store
