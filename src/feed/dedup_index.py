@@ -12,10 +12,10 @@ from __future__ import annotations
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 import numpy as np
-from sqlalchemy import BigInteger, Integer, LargeBinary, String, bindparam, delete, insert, select
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Table, bindparam, delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -186,24 +186,24 @@ class DedupBand(Base):
     """One LSH bucket membership; the primary key (key, article_id) is the look-up index."""
 
     __tablename__ = "dedup_bands"
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     article_id: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
+_DOCS, _BANDS = cast(Table, DedupDoc.__table__), cast(Table, DedupBand.__table__)
 _CREATED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
 def ensure_tables(engine: Engine) -> None:
     """Create the dedup tables on this engine once per process (Store creates only the tables it imports)."""
     if engine not in _CREATED:
-        Base.metadata.create_all(engine, tables=[DedupDoc.__table__, DedupBand.__table__])
+        Base.metadata.create_all(engine, tables=[_DOCS, _BANDS])
         _CREATED[engine] = True
 
 
-_DOCS, _BANDS = DedupDoc.__table__, DedupBand.__table__
-_ARTICLES = ArticleRow.__table__
+_ARTICLES = cast(Table, ArticleRow.__table__)
 # Statements built once: SQLAlchemy's per-call statement building costs more than SQLite's look-ups.
 _BY_HASH = select(_DOCS.c.article_id).where(_DOCS.c.text_hash == bindparam("h"))
 _HAS = select(_DOCS.c.text_hash).where(_DOCS.c.article_id == bindparam("a"))

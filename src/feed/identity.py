@@ -13,10 +13,10 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import LargeBinary, String, select
+from sqlalchemy import LargeBinary, String, Table, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -73,7 +73,7 @@ _CREATED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 def ensure_tables(engine: Engine) -> None:
     """Create the identity table on this engine once per process."""
     if engine not in _CREATED:
-        Base.metadata.create_all(engine, tables=[FeedIdentityRow.__table__])
+        Base.metadata.create_all(engine, tables=[cast(Table, FeedIdentityRow.__table__)])
         _CREATED[engine] = True
 
 
