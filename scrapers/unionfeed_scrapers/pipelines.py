@@ -54,7 +54,7 @@ class StorePipeline:
         meeting = classify(article.title, article.body_text, published_at=article.published_at, lead=article.lead)
         result = self.store.upsert(slug, article, meeting, fetched_at=item.get("fetched_at"))
         if result.status != "unchanged":
-            assign_cluster(self.store, result.article_id)
+            assign_cluster(self.store, result.article_id, sources=self.crawler.spider.registry)
         self.counts[result.status] += 1
         self.counts["meetings"] += int(meeting.is_report)
         self.crawler.stats.inc_value(f"unionfeed/articles_{result.status}")

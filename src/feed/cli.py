@@ -35,11 +35,12 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     """Crawl the named sources (all enabled ones by default) once, in this process."""
     from feed.crawl import CrawlOptions, crawl
 
-    chosen = select(_sources(settings), args.slugs)
+    registry = _sources(settings)
+    chosen = select(registry, args.slugs)
     if not chosen:
         print("no enabled sources to crawl", file=sys.stderr)
         return 1
-    crawl(settings, chosen, CrawlOptions(refetch=args.refetch, log_level=args.log_level))
+    crawl(settings, chosen, CrawlOptions(refetch=args.refetch, log_level=args.log_level), registry=registry)
     return 0
 
 

@@ -66,7 +66,8 @@ def scrapy_settings(settings: Settings, options: CrawlOptions = CrawlOptions()) 
     return result
 
 
-def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = CrawlOptions()) -> None:
+def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = CrawlOptions(),
+          registry: list[Source] | None = None) -> None:
     """Crawl the given sources concurrently in this process (the Twisted reactor can run only once per process)."""
     from scrapy.crawler import CrawlerProcess
 
@@ -83,7 +84,7 @@ def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = Cra
     else:
         process = CrawlerProcess(crawl_settings, install_root_handler=False)
     for source in sources:
-        process.crawl(GenericSpider, source=source, refetch=options.refetch)
+        process.crawl(GenericSpider, source=source, refetch=options.refetch, registry=tuple(registry or sources))
     process.start()
 
 

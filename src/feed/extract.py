@@ -40,6 +40,7 @@ from feed.noise import (
 )
 from feed.sources import Selectors
 from feed.text import clean, clean_line, repair_mojibake
+from feed.urls import pick_canonical
 
 # Places where a page states its date near the headline, when no selector or metadata does.
 DATE_HINT_SELECTORS = ("[itemprop=datePublished]", "time", "[class*=date]", "[class*=time]", "[class*=Date]",
@@ -140,7 +141,11 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     sel = Selector(root=doc)
     meta = read_metadata(sel)
     out = Extracted(url=url)
-    out.canonical_url = urljoin(url, meta["url"]) if meta.get("url") else None
+    if url.startswith(("http://", "https://")):
+        # A copy that declares its origin's URL as canonical must stay its own record: dedup lists it.
+        out.canonical_url = pick_canonical(url, meta.get("canonical"), meta.get("og_url"))
+    elif meta.get("url"):  # a saved file: the page's own declaration is all we know of its address
+        out.canonical_url = urljoin(url, meta["url"])
 
     def pick(query: str | None, attributes: bool = False) -> str | None:
         if not query:

@@ -126,6 +126,8 @@ def read_metadata(sel: Selector) -> dict[str, Any]:
         "author": _first(sel, META_AUTHOR),
         "description": _first(sel, META_DESCRIPTION),
         "url": _first(sel, META_URL),
+        "canonical": _first(sel, META_URL[:1]),
+        "og_url": _first(sel, META_URL[1:]),
         "image": _first(sel, META_IMAGE),
         "html_title": clean_line(sel.css("title::text").get()) or None,
         "h1": clean_line(" ".join(sel.css("h1 ::text").getall())) or None,

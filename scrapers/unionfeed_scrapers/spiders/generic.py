@@ -29,17 +29,20 @@ class GenericSpider(scrapy.Spider):
     name = "generic"
 
     def __init__(self, source: Source | str | None = None, config: str | None = None,
-                 refetch: bool | str = False, **kwargs: Any) -> None:
+                 refetch: bool | str = False, registry: tuple[Source, ...] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if source is None:
             raise ValueError("GenericSpider needs -a source=SLUG")
         if isinstance(source, str):
             config_path = config or str(load_settings().config)
-            matches = [s for s in load_sources(config_path) if s.slug == source]
+            registry = tuple(load_sources(config_path))
+            matches = [s for s in registry if s.slug == source]
             if not matches:
                 raise ValueError(f"no source {source!r} in {config_path}")
             source = matches[0]
         self.source: Source = source
+        # Every configured source: dedup resolves credits by outlet name ("Theo Báo Lao Động") against them.
+        self.registry: tuple[Source, ...] = registry or (source,)
         self.refetch = refetch in (True, "1", "true", "yes")
         self.selectors = source.effective_selectors()
         self.pattern = re.compile(source.discovery.article_pattern) if source.discovery.article_pattern else None
