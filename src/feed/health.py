@@ -10,6 +10,7 @@ by the site (Retry-After) are neutral. Writing status.json and feeds/health.atom
 from __future__ import annotations
 
 import statistics
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -125,9 +126,15 @@ class HealthEvent(Base):
     capture: Mapped[str | None] = mapped_column(Text)  # folder of the pages saved when it broke
 
 
+_ENSURED: weakref.WeakSet[Any] = weakref.WeakSet()  # engines whose database has the health tables
+
+
 def ensure_tables(store: Store) -> None:
-    """Create the health tables if this database does not have them yet."""
+    """Create the health tables if this database does not have them yet (checked once per engine)."""
+    if store.engine in _ENSURED:
+        return
     Base.metadata.create_all(store.engine, tables=[HealthEvent.__table__])  # type: ignore[list-item]
+    _ENSURED.add(store.engine)
 
 
 def iso(value: datetime | None) -> str | None:

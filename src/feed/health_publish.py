@@ -123,12 +123,21 @@ def health_feed(events: list[HealthEvent], names: dict[str, str], settings: Sett
 
 
 def refresh_health(store: Store, settings: Settings, sources: list[Source], *,
-                   next_runs: dict[str, datetime] | None = None, now: datetime | None = None) -> list[HealthEvent]:
-    """Judge every source, record breakages and recoveries, write both files; returns the new events."""
+                   next_runs: dict[str, datetime] | None = None, now: datetime | None = None,
+                   cache: dict[str, SourceHealth] | None = None, only: set[str] | None = None) -> list[HealthEvent]:
+    """Judge sources, record breakages and recoveries, write both files; returns the new events.
+
+    With a cache, only the sources named in `only` (and those not cached yet) are judged again; the rest
+    keep their cached judgement. Without one, every source is judged.
+    """
     now = now or now_utc()
     ensure_tables(store)
-    healths = source_health(store, sources, now=now, time_limit=settings.crawl_time_limit)
-    created = record_transitions(store, healths, settings.data, now)
+    cache = {} if cache is None else cache
+    todo = [s for s in sources if only is None or s.slug in only or s.slug not in cache]
+    fresh = source_health(store, todo, now=now, time_limit=settings.crawl_time_limit)
+    created = record_transitions(store, fresh, settings.data, now)
+    cache.update({h.slug: h for h in fresh})
+    healths = [cache[s.slug] for s in sources]
     out = settings.public
     write_atomic(out / "status.json",
                  json.dumps(status_document(healths, now, next_runs), ensure_ascii=False, indent=1))

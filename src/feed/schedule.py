@@ -36,7 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from feed.crawl import STOP_GRACE, crawl_in_child, publish_in_child
 from feed.cron import VN_ZONE, cron_trigger, fire_times
-from feed.health import run_figures
+from feed.health import SourceHealth, run_figures
 from feed.settings import Settings
 from feed.sources import Source
 from feed.store import Store, now_utc
@@ -47,6 +47,7 @@ MAX_JITTER = timedelta(minutes=5)
 OVERDUE_WINDOW = timedelta(minutes=5)  # after a restart, overdue sources start spread over at most this
 OVERDUE_SPACING = timedelta(seconds=15)
 PUBLISH_EVERY = timedelta(minutes=10)  # a crawl with nothing new republishes only this often (index freshness)
+HEALTH_FULL_EVERY = timedelta(minutes=5)
 PUBLISH_GAP = 60.0  # seconds between publishes at least: crawls finishing meanwhile share the next one
 FIRED_KEPT = 48  # due times remembered per source (for status and the bench), bounded for months of running
 TEMP_MAX_AGE = 60  # seconds: older temporary files of atomic writes belong to a writer that was killed
@@ -140,6 +141,11 @@ class Runner:
         self.crawl = crawl
         self.publish_child = publish
         self.publish_gap = publish_gap
+        # One store (one engine and connection pool) for the scheduler's life: an engine per call would cost
+        # a connection setup each time and leave the allocator fragmented, so memory would creep up.
+        self.store = Store(settings.db_url)
+        self.health: dict[str, SourceHealth] = {}  # the latest judgement of each source
+        self.last_full_health = 0.0
         self.publish_lock = threading.Lock()
         self.health_lock = threading.Lock()
         self.dirty = threading.Event()  # a crawl stored something the published files do not show yet
@@ -170,16 +176,12 @@ class Runner:
         if self.stopping.is_set():
             return  # the next start publishes whatever this crawl stored
         changed = bool(figures and (figures.get("new") or figures.get("updated")))
-        transitions = self.write_health()
+        transitions = self.write_health(slug)
         if changed or transitions or time() - self.last_publish > PUBLISH_EVERY.total_seconds():
             self.dirty.set()  # the publisher thread folds many crawls' changes into one publish
 
     def _deferred(self, slug: str) -> bool:
-        store = Store(self.settings.db_url)
-        try:
-            runs = store.runs(slug, limit=1)
-        finally:
-            store.close()
+        runs = self.store.runs(slug, limit=1)
         if not runs:
             return False
         until = run_figures(runs[0], now_utc(), self.settings.crawl_time_limit).retry_after_until
@@ -192,11 +194,7 @@ class Runner:
         return True
 
     def _log_finished(self, slug: str, status: int, seconds: float) -> dict[str, Any] | None:
-        store = Store(self.settings.db_url)
-        try:
-            runs = store.runs(slug, limit=1)
-        finally:
-            store.close()
+        runs = self.store.runs(slug, limit=1)
         if not runs:
             log.warning("crawl left no run record", extra={"event": "crawl_failed", "source": slug, "exit": status})
             return None
@@ -216,19 +214,28 @@ class Runner:
         # for running jobs, so a job asking for that lock would never finish.
         return {slug: job.next_run_time for slug, job in self.jobs.items() if job.next_run_time}
 
-    def write_health(self) -> int:
-        """Judge health, announce changes, write status.json and feeds/health.atom; returns how many changed."""
+    def write_health(self, slug: str | None = None) -> int:
+        """Judge health, announce changes, write status.json and feeds/health.atom; returns how many changed.
+
+        After a crawl only that source is judged again (the others keep their last judgement), and every
+        source at least every HEALTH_FULL_EVERY, since silence grows with time alone.
+        """
         from feed.health_publish import refresh_health
 
         with self.health_lock:
-            store = Store(self.settings.db_url)
+            full = slug is None or time() - self.last_full_health > HEALTH_FULL_EVERY.total_seconds()
             try:
-                return len(refresh_health(store, self.settings, self.sources, next_runs=self.next_runs()))
+                created = refresh_health(self.store, self.settings, self.sources, next_runs=self.next_runs(),
+                                         cache=self.health, only=None if full else {slug} if slug else None)
             except Exception:
                 log.exception("writing health failed; the previous files stay in place")
                 return 0
-            finally:
-                store.close()
+            if full:
+                self.last_full_health = time()
+            return len(created)
+
+    def close(self) -> None:
+        self.store.close()
 
     def publish_if_dirty(self) -> bool:
         """Publish now if a crawl changed something since the last publish; returns whether it did."""
@@ -380,6 +387,8 @@ def run_scheduler(settings: Settings, sources: list[Source], *, serve: bool = Fa
         if server is not None:
             server.shutdown()
     log.info("stopped", extra={"event": "stopped", "abandoned": sorted(runner.running)})
+    if not runner.running:
+        runner.close()
     return 0
 
 
