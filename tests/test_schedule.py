@@ -268,3 +268,24 @@ def test_entrypoint_serves_healthz_and_the_healthcheck_passes(tmp_path: Path) ->
                 child.kill()
     data = tmp_path / "data"
     assert (data / "public" / "status.json").is_file() and (data / "unionfeed.sqlite").is_file()
+
+
+def test_dockerfile_copies_what_exists_and_dockerignore_lets_it_through() -> None:
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "Dockerfile").read_text(encoding="utf-8")
+    sources = [part for line in text.splitlines() if line.startswith("COPY ") and "--from=" not in line
+               for part in line.split()[1:-1]]
+    assert {"pyproject.toml", "README.md", "src/", "scrapers/", "config/"} <= set(sources)
+    allowed = {line[1:].rstrip("/") for line in (root / ".dockerignore").read_text().splitlines()
+               if line.startswith("!")}
+    for source in sources:
+        assert (root / source).exists(), source
+        assert source.rstrip("/") in allowed, f"{source} is excluded by .dockerignore"
+    # The dependency layer's one-liner reads exactly the project's dependencies.
+    line = next(line for line in text.splitlines() if "tomllib" in line)
+    script = line[line.index('"') + 1:line.rindex('"')]  # as the shell passes it (\\n reaches Python)
+    listed = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
+    import tomllib
+
+    declared = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    assert listed.stdout.split() == declared
