@@ -46,8 +46,10 @@ MAX_AGE_CEILING = 3600  # caches may keep a file at most this long, however rare
 IMMUTABLE_AGE = 365 * 24 * 3600
 DEFAULT_INTERVAL = 60
 # Steps other modules contribute after the feeds and snapshots are on disk: "module:function", each called
-# with the PublishContext and returning the paths it wrote. A module that does not exist yet is skipped.
-PUBLISH_HOOKS = ("feed.status:write_status",)
+# with the PublishContext and returning the paths it wrote. None are registered: status.json and
+# feeds/health.atom are written by the scheduler after each crawl (and `unionfeed status --write`), because a
+# publish that changed nothing must rewrite nothing, and status.json carries the time it was judged.
+PUBLISH_HOOKS: tuple[str, ...] = ()
 # Files earlier runs wrote that this run keeps without rewriting: dated snapshots and change files.
 KEPT_FILES = re.compile(r"^snapshots/([0-9]{4}-[0-9]{2}-[0-9]{2}|changes/[0-9]{8}T[0-9.]+Z)\.json$")
 

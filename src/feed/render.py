@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from html import escape
 from importlib import resources
+from pathlib import Path
 from string import Template
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from feed import __version__
 from feed.formats import FEED_TZ, FeedItem, FeedSpec
@@ -92,11 +94,26 @@ def source_state(source: Source, run: CrawlRun | None, now: datetime) -> str:
     return "partial" if run.errors else "ok"
 
 
-def source_row(source: Source, run: CrawlRun | None, error: PageError | None, now: datetime) -> str:
+def read_health(out: Path) -> dict[str, dict[str, Any]]:
+    """Each source's judged health from status.json (feed.health_publish writes it after every crawl)."""
+    try:
+        document = json.loads((out / "status.json").read_text(encoding="utf-8"))
+        return {record["slug"]: record for record in document.get("sources", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def source_row(source: Source, run: CrawlRun | None, error: PageError | None, now: datetime,
+               health: dict[str, Any] | None = None) -> str:
     """One source's line in the state table, with the latest error of its latest run."""
     state = source_state(source, run, now)
     message = ""
-    if error is not None:
+    # The health judgement looks at the source's history (several failing runs, coverage, silence): when it says
+    # broken, the page says so too, with its reason.
+    if health and health.get("state") == "broken":
+        state = "broken"
+        message = escape("; ".join(r.get("text_vi") or r.get("text") or "" for r in health.get("reasons") or []))
+    if error is not None and not message:
         text = error.error if len(error.error) <= ERROR_CHARS else error.error[:ERROR_CHARS] + "…"
         message = f'<a href="{escape(error.url)}">{escape(text)}</a>'
     counts = f"<td>{run.pages}</td><td>{run.new}</td><td>{run.errors}</td>" if run else "<td>—</td>" * 3
@@ -113,6 +130,7 @@ def render_index(ctx: PublishContext) -> str:
     """The index page as HTML; every value escaped."""
     meetings = [i for i in ctx.stories.stories if i.is_report][:INDEX_MEETINGS]
     runs = ctx.store.last_runs()
+    health = read_health(ctx.out)
     errors: dict[str, PageError] = {}
     for error in ctx.store.page_errors(limit=1000):  # newest first: keep each source's latest of its last run
         run = runs.get(error.source_slug)
@@ -134,7 +152,8 @@ def render_index(ctx: PublishContext) -> str:
         source_options="\n".join(f'<option value="{escape(s.slug)}">{escape(s.name)}</option>'
                                  for s in sorted(by_slug.values(), key=lambda s: s.name)),
         meeting_rows=rows, feed_rows="\n".join(feed_row(s) for s in ctx.specs), status_link=status_link,
-        source_rows="\n".join(source_row(s, runs.get(s.slug), errors.get(s.slug), ctx.generated_at)
+        source_rows="\n".join(source_row(s, runs.get(s.slug), errors.get(s.slug), ctx.generated_at,
+                                          health.get(s.slug))
                               for s in ctx.sources),
         version=escape(__version__),
     )
