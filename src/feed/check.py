@@ -98,7 +98,7 @@ def listing_links(data: bytes, url: str, selector: str) -> list[str]:
 def discover(source: Source, fetch: Fetcher, report: Report) -> None:
     """Fetch every discovery URL of a source and collect article URLs, noting each failure."""
     found: list[str] = []
-    steps = [("feed", url, None) for url in source.discovery.feeds]
+    steps: list[tuple[str, str, str | None]] = [("feed", url, None) for url in source.discovery.feeds]
     steps += [("sitemap", url, None) for url in source.discovery.sitemaps]
     steps += [("listing", listing.url, source.listing_rule(listing)[0]) for listing in source.discovery.listings]
     for kind, url, selector in steps:

@@ -60,7 +60,7 @@ def sites_root() -> Path:
 def serve_sites(root: Path, names: tuple[str, ...] = DEMO_SITES) -> Iterator[dict[str, str]]:
     """Serve each sample site from its own loopback port; yields slug -> base URL."""
     servers: list[ThreadingHTTPServer] = []
-    bases: ClassVar[dict[str, str]] = {}  # replaced per site by serve_sites
+    bases: dict[str, str] = {}
     try:
         for name in names:
             # Every site's handler shares the one `bases` dict, filled in as the ports are bound.

@@ -259,7 +259,7 @@ def _drop_heading_lines(paragraphs: list[str], title: str | None, lead: str | No
     """Remove the headline, the sapo and a printed date from the top of a body read off the page."""
     key_title = fold_title(title) if title else None
     key_lead = fold_title(lead.replace("\n", " ")) if lead else None
-    kept = []
+    kept: list[str] = []
     for index, line in enumerate(paragraphs):
         key = fold_title(line)
         at_top = index < 6 and not kept

@@ -83,7 +83,8 @@ def load_settings(config: str | Path | None = None, data: str | Path | None = No
         overrides.update(raw)
     for f in fields(Settings):
         env = os.environ.get(f"{ENV_PREFIX}{f.name.upper()}")
-        if env is not None and f.name != "politeness":
+        # config is resolved above (argument, then UNIONFEED_CONFIG); politeness has its own variables below.
+        if env is not None and f.name not in ("politeness", "config"):
             overrides[f.name] = _coerce(env, getattr(base, f.name) if getattr(base, f.name) is not None else "")
     for f in fields(Politeness):
         env = os.environ.get(f"{ENV_PREFIX}{f.name.upper()}")
