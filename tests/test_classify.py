@@ -25,7 +25,7 @@ from feed.text import fold
 VN = timezone(timedelta(hours=7))
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SEEDS = SHARED / "seeds"
-GOLDEN = Path(__file__).resolve().parent / "golden" / "seeds"
+GOLDEN = Path(__file__).resolve().parent / "golden" / "seed_facts"
 # Fields a golden file pins: every fact; not the score or the cue list, which move as cues are tuned.
 FACT_FIELDS = ("is_report", "kind", "org", "period", "held_on", "held_on_text", "location", "officials", "figures")
 
