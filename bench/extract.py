@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import re
 import statistics
@@ -28,9 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import trafilatura
+from lxml import html as lxml_html
+from parsel import Selector
 
 from feed.dates import parse_vn_datetime
-from feed.extract import extract
+from feed.extract import decode_page, extract
 from feed.sources import Selectors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +41,10 @@ SHARED = ROOT.parent / "shared"
 TRUTH = ROOT / "bench" / "truth" / "realpages.json"
 FIELDS = ("title", "published", "author", "lead")
 _WORD = re.compile(r"\w+")
+# Block elements that break lines when a truth body is read off its page.
+TRUTH_BLOCKS = frozenset({"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "tr", "td",
+                          "section", "article", "figure", "table", "ul", "ol", "pre", "center", "dd", "dt",
+                          "figcaption"})
 
 
 @dataclass
@@ -108,6 +115,11 @@ def norm(text: Any) -> str:
     return " ".join(unicodedata.normalize("NFC", str(text or "")).casefold().split())
 
 
+def text_key(text: Any) -> str | None:
+    """The short hash the truth file keeps instead of a page's own text (leads, dropped lines)."""
+    return hashlib.sha1(norm(text).encode("utf-8")).hexdigest()[:16] if text else None
+
+
 def same_minute(truth: str | None, found: datetime | str | None) -> bool:
     """Equal to the minute with the same UTC offset (a right wall clock in the wrong zone is wrong)."""
     if not truth or not found:
@@ -126,7 +138,8 @@ def field_hits(truth: dict[str, Any], found: dict[str, Any]) -> dict[str, bool]:
         "title": norm(truth.get("title")) == norm(found.get("title")),
         "published": same_minute(truth.get("published"), found.get("published")),
         "author": norm(truth.get("author")) == norm(found.get("author")),
-        "lead": norm(truth.get("lead")) == norm(found.get("lead")),
+        "lead": (text_key(found.get("lead")) == truth["lead_sha1"] if "lead_sha1" in truth
+                 else norm(truth.get("lead")) == norm(found.get("lead"))),
     }
 
 
@@ -173,11 +186,47 @@ def load_realpages(folder: Path, truth_file: Path = TRUTH) -> list[Page]:
         if item["type"] != "article":
             continue
         url = item.get("url") or f"http://{item['domain']}/"
-        body = "\n\n".join(entry["body"])
+        data = (folder / entry["file"]).read_bytes()
+        body = derive_body(data, entry)
         selectors = Selectors(**entry["selectors"]) if entry.get("selectors") else None
-        pages.append(Page(entry["file"], (folder / entry["file"]).read_bytes(), url, {**entry, "body": body},
-                          selectors))
+        pages.append(Page(entry["file"], data, url, {**entry, "body": body}, selectors))
     return pages
+
+
+def block_lines(data: bytes, container: str) -> list[str]:
+    """The text lines of the container's block elements, read plainly (no extraction logic)."""
+    doc = lxml_html.document_fromstring(decode_page(data))
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if tag in ("script", "style", "noscript"):
+            return
+        if tag in TRUTH_BLOCKS:
+            parts.append("\n")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if tag in TRUTH_BLOCKS:
+            parts.append("\n")
+
+    for match in Selector(root=doc).css(container):
+        walk(match.root)
+        parts.append("\n")
+    return [line for line in (" ".join(x.split()) for x in "".join(parts).split("\n")) if line]
+
+
+def derive_body(data: bytes, entry: dict[str, Any]) -> str:
+    """A truth body from its recipe (the page's own lines, minus dropped ones), checked against the reviewed hash."""
+    recipe = entry["body_from"]
+    drop = set(recipe["drop"])
+    lines = [line for line in block_lines(data, recipe["container"]) if text_key(line) not in drop]
+    if hashlib.sha1("\n".join(norm(line) for line in lines).encode("utf-8")).hexdigest() != entry["body_sha1"]:
+        raise ValueError(f"{entry['file']}: the page no longer gives the reviewed truth body")
+    return "\n\n".join(lines)
 
 
 def load_aeb(folder: Path, limit: int | None = None) -> list[Page]:
