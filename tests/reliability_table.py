@@ -63,7 +63,7 @@ def load_catalogue(folder: Path = CATALOGUE) -> list[Area]:
 
 def _mark_ids(node: ast.AST) -> list[str]:
     """Case ids of every `….mark.reliability("a", "b")` call inside node."""
-    ids = []
+    ids: list[str] = []
     for call in ast.walk(node):
         if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "reliability"
                 and isinstance(call.func.value, ast.Attribute) and call.func.value.attr == "mark"):
@@ -77,10 +77,10 @@ def marked_tests(folder: Path = ROOT / "tests") -> dict[str, list[str]]:
     for path in sorted(folder.glob("test_*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         module_ids: list[str] = []
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark"
-                                                    for t in node.targets):
-                module_ids.extend(_mark_ids(node))
+        for statement in tree.body:
+            if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark"
+                                                         for t in statement.targets):
+                module_ids.extend(_mark_ids(statement))
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
                 ids = [i for d in node.decorator_list for i in _mark_ids(d)] + module_ids
