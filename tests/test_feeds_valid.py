@@ -14,6 +14,8 @@ import feedparser
 import pytest
 from lxml import etree
 
+from feed.formats import FEED_TZ, RENDERERS, Category, FeedItem, FeedSite, FeedSpec, ItemDetails
+from feed.models import Meeting
 from feed.publish import publish
 
 from .feedworld import ARTICLES, World, make_world
@@ -193,3 +195,64 @@ def test_opml_lists_every_feed(world: World) -> None:
         path = world.settings.public / url.removeprefix(world.settings.site_url)
         assert path.is_file() and path.suffix == ".atom", url
         assert all(o.get("type") == "rss" and o.get("text") for o in root.iter("outline") if o.get("xmlUrl"))
+
+
+# --- the renderers on their own: safe whatever their callers cleaned -------------------------------------------
+DIRTY = "Hội\x00 nghị\x0b tổng\x1f kết\u202e năm\u2066 2025\ud800\ufffe của Công đoàn\u200f tỉnh\u061c Mẫu"
+CLEAN = "Hội nghị tổng kết năm 2025 của Công đoàn tỉnh Mẫu"
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+                       "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strings(value: object) -> list[str]:
+    """Every string in a JSON document, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [*value, *(s for v in value.values() for s in strings(v))]
+    return [s for v in value for s in strings(v)] if isinstance(value, list) else []
+
+
+def dirty_item(link: str) -> FeedItem:
+    """An entry straight from hostile values, with no cleaning by feed.stories."""
+    when = datetime(2026, 3, 2, 8, 0, tzinfo=FEED_TZ)
+    details = ItemDetails(
+        title=DIRTY, summary=f"Tóm tắt <script>alert(1)</script> {DIRTY}", author="Trần\x0c Thị\u202a Bình",
+        source_name="Báo\x01 Mẫu", categories=[Category("sources", "bao-mau", "Báo\x02 Mẫu\u200e")],
+        also_at=[("Bản sao", "javascript:alert(1)"), ("Bản\x03 chính", "https://bao.mau.example.vn/bai-1.html")],
+        other_sources=["khac"], meeting=Meeting(), meeting_json="null",
+        content=lambda: f"<p>{DIRTY}</p>\x1b<p>đoạn hai\ud83d</p>",
+    )
+    return FeedItem(guid="urn:unionfeed:ab\x00cd", link=link, published=when, updated=when, article_id="abcd",
+                    cluster_id="abcd", source_slug="bao-mau", is_report=False, kind=None, signature="s",
+                    make_details=lambda: details)
+
+
+@pytest.mark.reliability("text-xml-illegal", "text-rtl-marks", "feed-html-sanitised")
+@pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
+def test_renderers_are_safe_on_their_own(fmt: str) -> None:
+    items = [dirty_item("https://bao.mau.example.vn/bai-1.html"), dirty_item("javascript:alert('link')")]
+    items[1].guid = "urn:unionfeed:ef"
+    site = FeedSite("http://127.0.0.1:9/", "http://127.0.0.1:9/hub\x0b", "0.1\u202e")
+    spec = FeedSpec("all", "unionfeed — Tin\x1f công đoàn\u2067", "Mọi bài\x7f viết", items, "http://127.0.0.1:9/",
+                    60, datetime(2026, 3, 2, tzinfo=FEED_TZ))
+    document = RENDERERS[fmt](spec, site)
+    data = document.encode("utf-8")  # no lone surrogate survives to make this fail
+    assert FORBIDDEN.search(document) is None
+    if fmt == "json":
+        doc = json.loads(document)
+        assert not [s for s in strings(doc) if FORBIDDEN.search(s)], "json.dumps would only have escaped them"
+        assert [i["title"] for i in doc["items"]] == [CLEAN, CLEAN] and doc["items"][1]["url"] == ""
+        assert doc["items"][0]["_unionfeed"]["also_at"] == [{"name": "Bản chính",
+                                                             "url": "https://bao.mau.example.vn/bai-1.html"}]
+        return
+    etree.fromstring(data, etree.XMLParser(recover=False))
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert [e.title for e in parsed.entries] == [CLEAN, CLEAN]
+    assert parsed.entries[0].author == "Trần Thị Bình" and "javascript:" not in document
+    assert "https://bao.mau.example.vn/bai-1.html" in document
+    if fmt == "rss":  # the description is HTML to readers: the summary's "<script>" stays text
+        root = etree.fromstring(data)
+        description = root.find("channel/item/description").text
+        assert description.startswith("Tóm tắt &lt;script&gt;alert(1)&lt;/script&gt; Hội nghị")

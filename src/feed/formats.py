@@ -4,11 +4,17 @@ Rules (those the W3C Feed Validation Service applies): times in RFC 3339 (Atom, 
 with an explicit +07:00 offset; content as escaped HTML, never CDATA; characters XML 1.0 forbids removed
 from every text and attribute; feed and entry ids, self, alternate and hub links, feed-level author;
 entries newest first with no duplicate id. Serialising by hand is also what keeps 10,000 entries fast.
+
+Safety does not depend on callers: every value an entry or feed shows loses XML-forbidden characters and bidi
+controls here (xml_safe), every field a reader treats as HTML (content, RSS description) is HTML built from
+escaped text, and a link that is not http(s) is dropped (safe_url), so no script, event handler or javascript:
+URL can reach a reader whatever the crawled page held.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -16,15 +22,36 @@ from email.utils import format_datetime
 from typing import Any
 
 from feed.models import Meeting
-from feed.text import strip_xml_illegal
 
 # Vietnam has kept UTC+7 without daylight saving since 1975: a fixed offset is exact and always explicit.
 FEED_TZ = timezone(timedelta(hours=7))
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # Bump whenever a renderer's output changes: feeds rendered, and entries kept, by an older version are redone.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: RSS description is escaped HTML (its text's "<" no longer reaches readers as markup)
 _json_string = json.encoder.encode_basestring  # C-accelerated, keeps non-ASCII
+# Characters XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE/U+FFFF), DEL, and the bidi
+# controls that can reorder a title in a reader (LRM/RLM, ALM, embeddings and overrides, isolates). Kept here, not
+# only in feed.text, so a feed stays well-formed whatever its callers cleaned.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff"
+                        "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_WEB_URL = re.compile(r"^https?://[^\s/?#]+[^\x00-\x1f\x7f]*\Z", re.IGNORECASE)  # a host, then no controls
+
+
+def xml_safe(value: str) -> str:
+    """Text without the characters XML 1.0 forbids and without bidi controls."""
+    return _FORBIDDEN.sub("", value)
+
+
+def safe_url(value: str) -> str:
+    """The URL when it is an absolute http(s) URL, else "" (never javascript:, data:, file: or a relative path)."""
+    value = xml_safe(value)
+    return value if _WEB_URL.match(value) else ""
+
+
+def html_text(value: str) -> str:
+    """Plain text as HTML: a "<" in the text stays text for readers that render the field as HTML."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclass(frozen=True)
@@ -35,11 +62,15 @@ class Category:
     term: str
     label: str
 
+    def __post_init__(self) -> None:
+        for name in ("scheme", "term", "label"):
+            object.__setattr__(self, name, xml_safe(getattr(self, name)))
+
 
 @dataclass
 class ItemDetails:
-    """What an entry shows beyond its identity; made only for feeds that are rendered (text already free of
-    XML-illegal characters)."""
+    """What an entry shows beyond its identity; made only for feeds that are rendered. Its text loses the
+    characters XML forbids and bidi controls, its other places any link that is not http(s)."""
 
     title: str
     summary: str
@@ -53,10 +84,16 @@ class ItemDetails:
     content: Callable[[], str]  # the entry's HTML
     rendered: dict[str, str] = field(default_factory=dict, repr=False)  # HTML, escaped HTML: made once
 
+    def __post_init__(self) -> None:
+        self.title, self.summary = xml_safe(self.title), xml_safe(self.summary)
+        self.author, self.source_name = xml_safe(self.author), xml_safe(self.source_name)
+        self.also_at = [(xml_safe(name), url) for name, url in ((n, safe_url(u)) for n, u in self.also_at) if url]
+        self.meeting_json = xml_safe(self.meeting_json)
+
     def html(self) -> str:
         """The entry's HTML, free of XML-illegal characters."""
         if "html" not in self.rendered:
-            self.rendered["html"] = strip_xml_illegal(self.content())
+            self.rendered["html"] = xml_safe(self.content())
         return self.rendered["html"]
 
     def escaped_html(self) -> str:
@@ -83,6 +120,9 @@ class FeedItem:
     make_details: Callable[[], ItemDetails] = field(repr=False)
     _details: ItemDetails | None = field(default=None, repr=False)
     _xml: dict[str, str] = field(default_factory=dict, repr=False)  # rendered fields, reused across feeds
+
+    def __post_init__(self) -> None:
+        self.guid, self.link = xml_safe(self.guid), safe_url(self.link)
 
     @property
     def details(self) -> ItemDetails:
@@ -155,16 +195,16 @@ class FeedSite:
 
 def xml_text(value: str) -> str:
     """Escape text for an XML element, dropping characters XML 1.0 forbids."""
-    return _esc(strip_xml_illegal(value))
+    return _esc(xml_safe(value))
 
 
 def xml_attr(value: str) -> str:
     """Escape text for a double-quoted XML attribute, dropping characters XML 1.0 forbids."""
-    return _attr(strip_xml_illegal(value))
+    return _attr(xml_safe(value))
 
 
 def _esc(value: str) -> str:
-    """Escape text already free of XML-illegal characters (every FeedItem field is)."""
+    """Escape text already free of XML-illegal characters (every FeedItem field is, by its __post_init__)."""
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -236,7 +276,7 @@ def _rss_item(item: FeedItem, site: FeedSite) -> str:
     permalink = "true" if item.guid == item.link else "false"
     return (
         f"<item>\n<title>{_esc(item.title)}</title>\n<link>{_esc(item.link)}</link>\n"
-        f"<description>{_esc(item.summary)}</description>\n"
+        f"<description>{_esc(html_text(item.summary))}</description>\n"  # readers render it as HTML
         f"<content:encoded>{item.details.escaped_html()}</content:encoded>\n"
         f"<dc:creator>{_esc(item.author)}</dc:creator>\n{cats}\n"
         f'<guid isPermaLink="{permalink}">{_esc(item.guid)}</guid>\n'
@@ -284,15 +324,15 @@ def json_feed_document(spec: FeedSpec, site: FeedSite) -> str:
     """The feed as JSON Feed 1.1 (keys in a fixed order; one item a line)."""
     head: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
-        "title": spec.title,
-        "description": spec.description,
-        "home_page_url": spec.alternate,
-        "feed_url": site.url(spec, "json"),
+        "title": xml_safe(spec.title),
+        "description": xml_safe(spec.description),
+        "home_page_url": xml_safe(spec.alternate),
+        "feed_url": xml_safe(site.url(spec, "json")),
         "language": "vi",
-        "authors": [{"name": "unionfeed", "url": site.base}],
+        "authors": [{"name": "unionfeed", "url": xml_safe(site.base)}],
     }
     if site.hub:
-        head["hubs"] = [{"type": "WebSub", "url": site.hub}]
+        head["hubs"] = [{"type": "WebSub", "url": xml_safe(site.hub)}]
     items = ",\n".join(
         _cached(i, "json", lambda i=i: json_feed_item(i))
         for i in spec.items

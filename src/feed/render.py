@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from html import escape
+from html import escape as _escape
 from importlib import resources
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
 from feed import __version__
-from feed.formats import FEED_TZ, FeedItem, FeedSpec
+from feed.formats import FEED_TZ, FeedItem, FeedSpec, safe_url, xml_safe
 from feed.models import KIND_LABELS, MEETING_KINDS
 from feed.sources import Source
 from feed.store import CrawlRun, PageError
@@ -32,6 +32,17 @@ STATES = {
     "never": "Chưa thu thập",
     "off": "Tạm dừng",
 }
+
+
+def escape(value: str) -> str:
+    """Text for HTML, without the characters XML forbids or bidi controls (the page is as clean as the feeds)."""
+    return _escape(xml_safe(value))
+
+
+def link(url: str, text: str) -> str:
+    """An anchor when the URL is http(s), else the text alone (a javascript: or file: URL never becomes a link)."""
+    safe = safe_url(url)
+    return f'<a href="{escape(safe)}">{text}</a>' if safe else text
 
 
 def _template() -> Template:
@@ -57,12 +68,12 @@ def meeting_row(item: FeedItem) -> str:
     meeting = item.meeting
     also = ""
     if item.also_at:
-        links = ", ".join(f'<a href="{escape(u)}">{escape(n)}</a>' for n, u in item.also_at)
+        links = ", ".join(link(u, escape(n)) for n, u in item.also_at)
         also = f'<br><span class="muted">Cũng đăng tại: {links}</span>'
     period = f'<br><span class="muted">{escape(meeting.period)}</span>' if meeting.period else ""
     return (
         f'<tr data-kind="{escape(meeting.kind or "")}" data-sources="{escape(slugs)}">'
-        f'<td><a href="{escape(item.link)}">{escape(item.title)}</a><br><span class="muted">'
+        f'<td>{link(item.link, escape(item.title))}<br><span class="muted">'
         f"{escape(item.source_name)} · {_when(item.published)}</span>{also}</td>"
         f'<td><span class="kind">{escape(KIND_LABELS.get(meeting.kind or "", "—"))}</span>{period}</td>'
         f"<td>{escape(meeting.org or '—')}</td><td>{_held(meeting.held_on, meeting.held_on_text)}</td>"
@@ -115,10 +126,10 @@ def source_row(source: Source, run: CrawlRun | None, error: PageError | None, no
         message = escape("; ".join(r.get("text_vi") or r.get("text") or "" for r in health.get("reasons") or []))
     if error is not None and not message:
         text = error.error if len(error.error) <= ERROR_CHARS else error.error[:ERROR_CHARS] + "…"
-        message = f'<a href="{escape(error.url)}">{escape(text)}</a>'
+        message = link(error.url, escape(text))
     counts = f"<td>{run.pages}</td><td>{run.new}</td><td>{run.errors}</td>" if run else "<td>—</td>" * 3
     return (
-        f'<tr id="nguon-{escape(source.slug)}"><td><a href="{escape(source.homepage)}">{escape(source.name)}</a>'
+        f'<tr id="nguon-{escape(source.slug)}"><td>{link(source.homepage, escape(source.name))}'
         f'<br><span class="muted"><a href="feeds/sources/{escape(source.slug)}.atom">kênh tin</a></span></td>'
         f'<td class="state state-{state}">{STATES[state]}</td>'
         f"<td>{_when(run.finished_at or run.started_at) if run else '—'}</td><td>{source.interval} phút</td>"

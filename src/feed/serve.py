@@ -3,7 +3,9 @@
 GET and HEAD only; strong ETags and Last-Modified with 304 on conditional requests; gzip when asked (its own
 ETag); content types with charset; Cache-Control from the max_age the publisher wrote into the manifest
 (the poll interval of the sources behind each file); `/healthz`; `/snapshots/changes.json?since=CURSOR`
-for incremental pulls; no directory listings, no dotfiles, nothing outside the folder.
+for incremental pulls; no directory listings, no dotfiles, nothing outside the folder, and nothing publish does
+not write (only its top-level names and file types), so a store, a config or a capture beside or inside the folder
+stays private. Any other method, invented ones included, gets 405 with Allow and the connection closed.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ IMMUTABLE_AFTER = 30 * 24 * 3600  # a max_age this long marks a file that never 
 CHANGES_PATH = "/snapshots/changes.json"
 MANIFEST = "snapshots/manifest.json"
 CACHE_ENTRIES = 64
+# What publish (and health_publish) write at the top of the folder: anything else there (a store, a config, captures,
+# logs left by an operator who pointed the public folder at the data folder) is never served.
+PUBLISHED_ROOTS = frozenset({"index.html", "feeds.opml", "status.json", "feeds", "snapshots"})
+MAX_PATH_CHARS = 1024  # longer than any published path; refused before touching the file system
 
 
 class Representations:
@@ -154,22 +160,41 @@ class FeedHandler(BaseHTTPRequestHandler):
         self._answer(send_body=False)
 
     def _refuse(self) -> None:
+        # The body of a refused request is never read: closing the connection keeps it from being taken for the
+        # next request.
+        self.close_connection = True
         self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
         self.send_header("Allow", "GET, HEAD")
         self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
         self.end_headers()
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _refuse
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server answers a method it has no do_<METHOD> for (an invented one, a lower-case "get") with a bare
+        # 501 naming no allowed method: refuse it like POST instead.
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            self._refuse()
+            return
+        super().send_error(code, message, explain)
 
     def _resolve(self, path: str) -> Path | None:
         if path in ("", "/"):
             path = "/index.html"
         parts = path.lstrip("/").split("/")
-        if "\x00" in path or "\\" in path or any(p in ("", "..") or p.startswith(".") for p in parts):
+        if len(path) > MAX_PATH_CHARS or "\x00" in path or "\\" in path or parts[0] not in PUBLISHED_ROOTS:
+            return None
+        if any(p in ("", "..") or p.startswith(".") for p in parts):
             return None  # traversal, empty segments (directory URLs) and dotfiles (atomic writes' temp files)
+        if Path(parts[-1]).suffix.lower() not in CONTENT_TYPES:
+            return None  # only the types publish writes: never a store, its journal, a config or a log
         root = self.root.resolve()
-        target = (root / "/".join(parts)).resolve()
-        if not target.is_relative_to(root) or not target.is_file():
+        try:
+            target = (root / "/".join(parts)).resolve()
+            if not target.is_relative_to(root) or not target.is_file():
+                return None
+        except (OSError, ValueError):  # a name too long, a symlink loop: not a published file either way
             return None
         return target
 

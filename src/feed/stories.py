@@ -20,13 +20,12 @@ from functools import partial
 from html import escape
 from typing import Any, Protocol, overload
 
-from feed.formats import FEED_TZ, Category, FeedItem, ItemDetails
+from feed.formats import FEED_TZ, Category, FeedItem, ItemDetails, safe_url, xml_safe
 from feed.models import KIND_LABELS, MEETING_KINDS, Meeting
 from feed.pubrows import PubRow, signature
 from feed.snapshots import meeting_record
 from feed.sources import Source
 from feed.store import Store
-from feed.text import strip_xml_illegal
 
 GUID_PREFIX = "urn:unionfeed:"
 UNTITLED = "(không có tiêu đề)"
@@ -194,12 +193,17 @@ def meeting_summary(meeting: Meeting) -> str:
 
 
 def content_html(row: PubRow, meeting: Meeting, source_name: str, also_at: list[tuple[str, str]]) -> str:
-    """The entry's body as HTML: facts, lead, paragraphs, source and the other places it appeared."""
+    """The entry's body as HTML: facts, lead, paragraphs, source and the other places it appeared.
+
+    Built only from escaped text and http(s) links, never from a page's markup: nothing a page holds (script,
+    event handlers, javascript: links) can reach a reader."""
     parts = [f"<p><em>{escape(meeting_summary(meeting))}</em></p>"] if meeting.is_report else []
     if row.lead:
         parts.append(f"<p><strong>{escape(row.lead)}</strong></p>")
     parts.extend(f"<p>{escape(p.strip())}</p>" for p in _PARAGRAPHS.split(row.body_text) if p.strip())
-    parts.append(f'<p>Nguồn: <a href="{escape(row.url)}">{escape(source_name)}</a></p>')
+    url = safe_url(row.url)
+    name = escape(source_name)
+    parts.append(f'<p>Nguồn: <a href="{escape(url)}">{name}</a></p>' if url else f"<p>Nguồn: {name}</p>")
     if also_at:
         links = ", ".join(f'<a href="{escape(u)}">{escape(n)}</a>' for n, u in also_at)
         parts.append(f"<p>Cũng đăng tại: {links}</p>")
@@ -211,25 +215,36 @@ def _name(sources: dict[str, Source], slug: str) -> str:
     return source.name if source else slug
 
 
+def _safe_record(value: Any) -> Any:
+    """A JSON value with every string free of XML-illegal characters (json.dumps would only escape them)."""
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, dict):
+        return {k: _safe_record(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe_record(v) for v in value]
+    return value
+
+
 def item_details(row: PubRow, members: list[PubRow], sources: dict[str, Source]) -> ItemDetails:
-    """Everything an entry shows beyond its identity, free of XML-illegal characters."""
-    source_name = strip_xml_illegal(_name(sources, row.source_slug))
+    """Everything an entry shows beyond its identity, free of XML-illegal characters; links only http(s)."""
+    source_name = xml_safe(_name(sources, row.source_slug))
     meeting = Meeting.from_json(row.meeting)
     others = [m for m in members if m.id != row.id]
-    also_at = [(strip_xml_illegal(_name(sources, m.source_slug)), strip_xml_illegal(m.url)) for m in others]
+    also_at = [(xml_safe(_name(sources, m.source_slug)), safe_url(m.url)) for m in others if safe_url(m.url)]
     categories = []
     if meeting.is_report and meeting.kind in MEETING_KINDS:
         categories.append(Category("kinds", meeting.kind, KIND_LABELS[meeting.kind]))
     categories.append(Category("sources", row.source_slug, source_name))
-    title = strip_xml_illegal(row.title or "") or UNTITLED
+    title = xml_safe(row.title or "") or UNTITLED
     summary = row.lead or row.body_text[:300]
     if meeting.is_report:
         summary = f"{meeting_summary(meeting)} {summary}".strip()
     return ItemDetails(
-        title=title, summary=strip_xml_illegal(summary) or title,
-        author=strip_xml_illegal(row.author or "") or source_name, source_name=source_name,
+        title=title, summary=xml_safe(summary) or title,
+        author=xml_safe(row.author or "") or source_name, source_name=source_name,
         categories=categories, also_at=also_at, other_sources=[m.source_slug for m in others], meeting=meeting,
-        meeting_json=json.dumps(meeting_record(row.meeting), ensure_ascii=False, separators=(",", ":"))
+        meeting_json=json.dumps(_safe_record(meeting_record(row.meeting)), ensure_ascii=False, separators=(",", ":"))
         if meeting.is_report else "null",
         content=partial(content_html, row, meeting, source_name, also_at),
     )
@@ -244,7 +259,7 @@ def make_item(row: PubRow, ident: Identity, members: list[PubRow], sources: dict
     sig = "\x1f".join([*(m.sig for m in members), *(_name(sources, m.source_slug) for m in members), row.sig,
                        ident.guid, ident.link, str(ident.published_at.timestamp()), str(updated.timestamp())])
     return FeedItem(
-        guid=ident.guid, link=strip_xml_illegal(ident.link), published=ident.published_at, updated=updated,
+        guid=ident.guid, link=safe_url(ident.link), published=ident.published_at, updated=updated,
         article_id=row.id, cluster_id=ident.cluster_id, source_slug=row.source_slug,
         is_report=row.is_meeting_report, kind=row.meeting_kind,
         signature=hashlib.blake2b(sig.encode("utf-8"), digest_size=12).hexdigest(),
