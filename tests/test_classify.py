@@ -144,6 +144,7 @@ def test_hoi_thao_is_a_meeting_and_hoi_thao_sports_is_not() -> None:
     assert report(None, workshop).kind == "other_meeting"
 
 
+@pytest.mark.reliability("property-classifier")
 def test_tone_placement_case_and_unicode_form_do_not_matter() -> None:
     new_style = "Sáng 4/6, Trường Đại học Công đoàn tổ chức tọa đàm khoa học về quan hệ lao động hòa hợp."
     old_style = new_style.replace("tọa", "toạ").replace("hòa", "hoà")
@@ -203,6 +204,7 @@ _WORDS = st.sampled_from(["Hội nghị", "tổng kết", "Đại hội", "tổ 
 _TEXTS = st.one_of(st.text(max_size=300), st.lists(_WORDS, max_size=40).map(" ".join))
 
 
+@pytest.mark.reliability("property-classifier")
 @settings(max_examples=300, deadline=None)
 @given(title=st.one_of(st.none(), _TEXTS), text=_TEXTS)
 def test_classify_never_raises_and_is_deterministic(title: str | None, text: str) -> None:
@@ -212,6 +214,7 @@ def test_classify_never_raises_and_is_deterministic(title: str | None, text: str
     assert first["is_report"] == (first["kind"] is not None)
 
 
+@pytest.mark.reliability("property-classifier")
 @settings(max_examples=200, deadline=None)
 @given(text=_TEXTS)
 def test_folded_text_is_feed_text_fold_and_maps_back(text: str) -> None:
@@ -220,6 +223,97 @@ def test_folded_text_is_feed_text_fold_and_maps_back(text: str) -> None:
     assert doc.text == fold(text)
     for m in re.finditer(r"\w+", doc.text):  # every folded word maps back onto the word it came from
         assert fold(text[doc.to_orig(m.start()) : doc.to_orig(m.end())]) == m.group()
+
+
+
+# Meeting reports of any shape, from phrases written for these tests: every variant below must read the same.
+_OPENERS = st.sampled_from(["Sáng ngày 14/3/2024,", "Chiều 5/7,", "Ngày 20 tháng 11 năm 2023,", "Hôm qua,", ""])
+_ORGS = st.sampled_from(["Công đoàn Trường Đại học Thủy lợi", "Liên đoàn Lao động tỉnh Thanh Hoá",
+                         "Công đoàn cơ sở Công ty Hòa Bình", "Công đoàn ngành Y tế tỉnh Khánh Hòa",
+                         "Ban Chấp hành Công đoàn Khu kinh tế Quảng Ngãi"])
+_MEETINGS = st.sampled_from(["tổ chức Hội nghị tổng kết công tác công đoàn năm 2023",
+                             "tổ chức Đại hội lần thứ VI, nhiệm kỳ 2023 - 2028",
+                             "tổ chức Hội nghị sơ kết 6 tháng đầu năm", "tổ chức tọa đàm về thỏa ước lao động tập thể",
+                             "tổ chức Hội nghị người lao động năm 2024", "trao quà cho đoàn viên khó khăn",
+                             "tổ chức hội thao chào mừng ngày thành lập"])
+_CLOSERS = st.sampled_from(["Dự hội nghị có đồng chí Lê Thị Thủy, Phó Chủ tịch Liên đoàn Lao động tỉnh.",
+                            "Hội nghị đã thông qua chương trình hoạt động và ký kết giao ước thi đua.",
+                            "Tại hội trường xã Hòa Khánh, các đại biểu đã thảo luận sôi nổi.",
+                            "Đoàn viên rất phấn khởi.", ""])
+_REPORTS = st.builds(lambda a, b, c, d, e: f"{a} {b} {c}. {d} {e}".strip(), _OPENERS, _ORGS, _MEETINGS, _CLOSERS,
+                     _CLOSERS)
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+_PAIRS = re.compile(f"([oO])([{_TONE_MARKS}])([aAeE])|([uU])([{_TONE_MARKS}])([yY])|([oO])([aAeE])([{_TONE_MARKS}])"
+                    f"|([uU])([yY])([{_TONE_MARKS}])")
+
+
+def _move_tones(text: str) -> str:
+    """The other tone placement in oa/oe/uy: "hòa" <-> "hoà", "thủy" <-> "thuỷ" (decomposed, then recomposed)."""
+    def swap(m: re.Match[str]) -> str:
+        g = m.groups()
+        if g[0] or g[3]:  # tone on the first vowel: move it onto the second
+            first, tone, second = (g[0], g[1], g[2]) if g[0] else (g[3], g[4], g[5])
+            return first + second + tone
+        first, second, tone = (g[6], g[7], g[8]) if g[6] else (g[9], g[10], g[11])
+        return first + tone + second
+    return unicodedata.normalize("NFC", _PAIRS.sub(swap, unicodedata.normalize("NFD", text)))
+
+
+def _folded_facts(meeting: Meeting) -> dict[str, object]:
+    """The facts with every text folded: the same meeting written another way gives the same value."""
+    def fold_all(value: object) -> object:
+        if isinstance(value, str):
+            return fold(" ".join(value.split()))
+        if isinstance(value, list):
+            return [fold_all(v) for v in value]
+        if isinstance(value, dict):
+            return {k: fold_all(v) for k, v in value.items()}
+        return value
+    data = meeting.to_json()
+    return {k: fold_all(data[k]) for k in (*FACT_FIELDS, "score")}
+
+
+@pytest.mark.reliability("property-classifier")
+@settings(max_examples=150, deadline=None)
+@given(title=st.one_of(st.none(), _REPORTS), text=_REPORTS)
+def test_unicode_form_and_tone_placement_never_change_the_verdict_or_facts(title: str | None, text: str) -> None:
+    published = datetime(2024, 3, 15, 9, tzinfo=VN)
+    first = _folded_facts(report(title, text, published))
+    nfd = [unicodedata.normalize("NFD", t) if t else t for t in (title, text)]
+    assert _folded_facts(report(nfd[0], nfd[1], published)) == first
+    moved = [_move_tones(t) if t else t for t in (title, text)]
+    assert _folded_facts(report(moved[0], moved[1], published)) == first
+
+
+@pytest.mark.reliability("property-classifier")
+@settings(max_examples=150, deadline=None)
+@given(title=st.one_of(st.none(), _REPORTS), text=_REPORTS, case=st.sampled_from([str.upper, str.lower]))
+def test_letter_case_never_changes_the_verdict(title: str | None, text: str, case: object) -> None:
+    first = report(title, text)
+    other = report(case(title) if title else title, case(text))  # type: ignore[operator]
+    assert (other.is_report, other.kind, other.score) == (first.is_report, first.kind, first.score)
+
+
+_CLOCKS = st.one_of(st.none(), st.datetimes(timezones=st.one_of(st.none(), st.just(VN))))
+
+
+@pytest.mark.reliability("property-classifier")
+@settings(max_examples=150, deadline=None)
+@given(title=st.one_of(st.none(), _REPORTS, _TEXTS), text=st.one_of(_REPORTS, _TEXTS),
+       lead=st.one_of(st.none(), _TEXTS), published=_CLOCKS)
+def test_facts_are_idempotent_and_read_from_the_text(title: str | None, text: str, lead: str | None,
+                                                      published: datetime | None) -> None:
+    meeting = classify(title, text, published_at=published, lead=lead)
+    assert Meeting.from_json(meeting.to_json()) == meeting  # the JSON form carries every fact
+    source = fold(" ".join(" ".join(t for t in (title, lead, text) if t).split()))
+    for fact in (meeting.org, meeting.location, *(o.name for o in meeting.officials)):
+        assert fact is None or fold(" ".join(fact.split())) in source, fact
+    if meeting.held_on is not None:
+        assert 1990 <= int(meeting.held_on[:4]) <= 2100 or published is not None
+    record = {"title": title, "text": text, "lead": lead,
+              "published_at": published.isoformat() if published else None}
+    once = classify_record(record)
+    assert classify_record(once) == once  # classifying a classified record changes nothing
 
 
 # --- golden facts for the seed articles ---------------------------------------------------------------------

@@ -141,7 +141,8 @@ def test_relative_stamps_follow_a_naive_or_foreign_now() -> None:
 
 REJECTED = [
     "31/02/2021", "2021-02-29", "32/01/2021", "14/13/2013", "ngày 14 tháng 13 năm 2013",  # impossible
-    "01/01/1985", "1/1/89",  # before the Vietnamese web
+    "01/01/1985", "1/1/89", "ngày 1 tháng 1 năm 1", "ngày 5 tháng 3 năm 123",  # before the Vietnamese web
+    "0001-01-01T00:00:00Z", "31/12/9999 23:59", "9999-12-31T23:59:59-12:00",  # CMS placeholders
     "01/01/2030", "02/11/2025 13:00",  # future, beyond a day of clock skew
     "", "   ", "không có ngày tháng", "Lượt xem: 2202", "tháng 4/2013", "mùng 8 tháng 1 năm Quý Tỵ",
     "9999999 năm trước", "99999 năm 99999 năm 99999 năm 99999 năm trước",
@@ -240,6 +241,7 @@ datey_text = st.lists(st.sampled_from(TOKENS), max_size=14).map("".join) | st.te
 moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2025, 10, 31), timezones=st.just(VN_TZ))
 
 
+@pytest.mark.reliability("property-dates")
 @settings(max_examples=300, deadline=None)
 @given(datey_text)
 def test_never_raises_and_never_returns_a_naive_or_future_datetime(text: str) -> None:
@@ -251,6 +253,7 @@ def test_never_raises_and_never_returns_a_naive_or_future_datetime(text: str) ->
     parse_vn_datetime(text, now=NOW, allow_future=True)
 
 
+@pytest.mark.reliability("property-dates")
 @settings(max_examples=100, deadline=None)
 @given(datey_text)
 def test_results_are_deterministic_for_a_fixed_now(text: str) -> None:
@@ -259,6 +262,7 @@ def test_results_are_deterministic_for_a_fixed_now(text: str) -> None:
     assert parse_day_month(text, reference=NOW) == parse_day_month(text, reference=NOW)
 
 
+@pytest.mark.reliability("property-dates")
 @settings(max_examples=200, deadline=None)
 @given(moments, st.sampled_from(["Thứ Hai, ", "Cập nhật: ", "", "Ngày đăng: "]),
        st.sampled_from(["{d} {t}", "{t} {d}", "{d} - {t}", "{t}, {d}", "{d} | {t}", "{d} lúc {t}"]),
@@ -268,12 +272,82 @@ def test_written_dates_round_trip(moment: datetime, prefix: str, layout: str, da
     assert parse_vn_datetime(text, now=NOW) == moment.replace(second=0, microsecond=0)
 
 
+@pytest.mark.reliability("property-dates")
 @settings(max_examples=100, deadline=None)
 @given(moments)
 def test_twelve_hour_and_iso_stamps_round_trip(moment: datetime) -> None:
     minute = moment.replace(second=0, microsecond=0)
     assert parse_vn_datetime(minute.strftime("%d/%m/%Y %I:%M %p"), now=NOW) == minute
     assert parse_vn_datetime(moment.isoformat(), now=NOW) == moment
+
+
+ZONES = st.one_of(st.none(), st.just(UTC), st.just(VN_TZ),
+                  st.builds(lambda m: timezone(timedelta(minutes=m)), st.integers(-14 * 60, 14 * 60)))
+ANY_CLOCK = st.datetimes(timezones=ZONES)  # year 1 to 9999: a machine with a broken clock too
+
+
+@pytest.mark.reliability("property-dates")
+@settings(max_examples=200, deadline=None)
+@given(datey_text, ANY_CLOCK)
+def test_any_clock_never_raises_and_bounds_the_result(text: str, now: datetime) -> None:
+    local = now.replace(tzinfo=VN_TZ) if now.tzinfo is None else now
+    for found in (parse_vn_datetime(text, now=now), find_vn_datetime(text, now=now)):
+        if found is not None:
+            assert found.utcoffset() is not None
+            assert 1990 <= found.year <= 2100 and found <= local + timedelta(days=1)
+            found.astimezone(UTC)  # every result can be stored as UTC
+    held = parse_day_month(text, reference=now)
+    assert held is None or 1990 <= held.year <= 2100 or abs(held - local.date()) <= timedelta(days=400)
+
+
+ABSURD_YEARS = st.one_of(st.integers(1, 1989), st.integers(2101, 9999))
+ABSURD_LAYOUTS = ["{y:04d}-{m:02d}-{d:02d}T{h:02d}:{i:02d}:00+07:00", "{y:04d}-{m:02d}-{d:02d}T{h:02d}:{i:02d}:00Z",
+                  "{y:04d}-{m:02d}-{d:02d}T{h:02d}:{i:02d}:59-12:00", "{h:02d}:{i:02d}, {d:02d}/{m:02d}/{y:04d}",
+                  "Thứ Hai, ngày {d} tháng {m} năm {y:04d}", "Cập nhật: {d}/{m}/{y:04d} {h}:{i:02d}"]
+
+
+@pytest.mark.reliability("property-dates", "date-absurd-past")
+@settings(max_examples=150, deadline=None)
+@given(ABSURD_YEARS, st.integers(1, 12), st.integers(1, 28), st.integers(0, 23), st.integers(0, 59),
+       st.sampled_from(ABSURD_LAYOUTS))
+def test_years_before_the_web_or_past_2100_are_never_dates(year: int, month: int, day: int, hour: int, minute: int,
+                                                          layout: str) -> None:
+    text = layout.format(y=year, m=month, d=day, h=hour, i=minute)
+    assert parse_vn_datetime(text, now=NOW) is None
+    assert parse_vn_datetime(text, now=NOW, allow_future=True) is None
+    assert find_vn_datetime(text, now=NOW) is None
+    assert parse_day_month(text, reference=NOW) is None
+
+
+@pytest.mark.reliability("property-dates", "date-future")
+@settings(max_examples=150, deadline=None)
+@given(st.integers(24 * 60 + 1, 20 * 365 * 24 * 60).map(lambda minutes: timedelta(minutes=minutes)),
+       st.sampled_from(["%d/%m/%Y %H:%M", "%H:%M, %d/%m/%Y", "%Y-%m-%dT%H:%M:%S%z", "ngày %d tháng %m năm %Y %H:%M"]))
+def test_dates_past_a_day_of_skew_are_never_publication_dates(ahead: timedelta, layout: str) -> None:
+    moment = NOW + ahead
+    text = moment.strftime(layout)
+    assert parse_vn_datetime(text, now=NOW) is None
+    assert find_vn_datetime(text, now=NOW) is None
+    assert parse_vn_datetime(text, now=NOW, allow_future=True) == moment
+
+
+@pytest.mark.reliability("property-dates")
+@settings(max_examples=150, deadline=None)
+@given(st.datetimes(min_value=datetime(1990, 1, 2), max_value=datetime(2025, 10, 30), timezones=ZONES.filter(bool)),
+       st.sampled_from(["", "Ngày đăng: ", "Cập nhật lúc "]))
+def test_iso_stamps_in_any_offset_round_trip(moment: datetime, prefix: str) -> None:
+    assert parse_vn_datetime(prefix + moment.isoformat(), now=NOW) == moment
+    assert find_vn_datetime(f"Lượt xem: 12 | {prefix}{moment.isoformat()}", now=NOW) == moment
+    assert parse_vn_datetime(moment.isoformat(), now=NOW) == parse_vn_datetime(moment.isoformat(), now=NOW)
+
+
+@pytest.mark.reliability("property-dates")
+@settings(max_examples=100, deadline=None)
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2025, 10, 31)), st.sampled_from(["NFC", "NFD"]),
+       st.sampled_from([str.lower, str.upper, str.title]))
+def test_long_vietnamese_dates_round_trip_in_any_form_and_case(day: date, form: str, case: object) -> None:
+    text = case(unicodedata.normalize(form, f"Thứ Sáu, ngày {day.day} tháng {day.month} năm {day.year}"))  # type: ignore[operator]
+    assert parse_vn_datetime(text, now=NOW) == datetime.combine(day, datetime.min.time(), tzinfo=VN_TZ)
 
 
 def shared_text(name: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from feed.sources import ConfigError, load_profiles, load_sources, parse_sources, select
+from feed.sources import ConfigError, ConfigProblem, load_profiles, load_sources, parse_sources, read_sources, select
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD: dict[str, Any] = {
@@ -120,3 +120,89 @@ def test_select_unknown_slug(tmp_path: Path) -> None:
 def test_profiles_are_valid() -> None:
     for name, profile in load_profiles().items():
         assert profile.selectors.body, f"profile {name} has no body selector"
+
+
+# --- the lenient reading used by commands that do work: a broken entry costs only itself ----------------------
+
+def entry_text(slug: str, **changes: str) -> str:
+    """One entry as an operator writes it (block style, two-space list indent), with lines replaced by key."""
+    lines = {"slug": f"slug: {slug}", "name": f"name: 'Liên đoàn Lao động {slug}'", "kind": "kind: labour_federation",
+             "homepage": f"homepage: https://{slug}.example.vn/", "discovery": "discovery:",
+             "feeds": f"  feeds: ['https://{slug}.example.vn/rss']"}
+    lines.update(changes)
+    body = [lines[k] for k in ("slug", "name", "kind", "homepage", "discovery", "feeds")]
+    return "".join(("  - " if i == 0 else "    ") + line + "\n" for i, line in enumerate(body))
+
+
+def write_text(tmp_path: Path, *entries: str, head: str = "version: 1\n") -> Path:
+    path = tmp_path / "sources.yaml"
+    path.write_text(head + "# nguồn tin\nsources:\n" + "".join(entries), encoding="utf-8")
+    return path
+
+
+@pytest.mark.reliability("config-malformed-line")
+def test_a_yaml_mistake_in_one_entry_loses_only_that_entry(tmp_path: Path) -> None:
+    path = write_text(tmp_path, entry_text("a"), entry_text("b", name="name: 'Liên đoàn b"),
+                      entry_text("c", kind="   kind: labour_federation"), entry_text("d"))
+    sources, problems = read_sources(path)
+    assert [s.slug for s in sources] == ["a", "d"]
+    assert [(p.entry, p.slug) for p in problems] == [(2, "b"), (3, "c")]
+    assert all(str(p).startswith(f"{path}:") and "not valid YAML" in str(p) for p in problems)
+    assert "lines 10-15:" in problems[0].message and "lines 16-21:" in problems[1].message
+    assert "(line 18)" in problems[1].message  # the over-indented line
+    with pytest.raises(ConfigError) as err:
+        load_sources(path)  # strict: every problem, nothing else
+    assert str(err.value).count("not valid YAML") == 2
+
+
+def test_a_yaml_mistake_outside_the_list_leaves_nothing_usable(tmp_path: Path) -> None:
+    path = write_text(tmp_path, entry_text("a"), head="version: 1\ndefaults:\n  interval: [60\n")
+    sources, problems = read_sources(path)
+    assert sources == [] and len(problems) == 1 and "outside the sources list" in str(problems[0])
+
+
+@pytest.mark.reliability("config-duplicate-slug")
+def test_a_slug_belongs_to_its_first_entry_even_a_broken_one(tmp_path: Path) -> None:
+    path = write_text(tmp_path, entry_text("a", homepage="homepage: ftp://a.example.vn/"), entry_text("a"),
+                      entry_text("b"), entry_text("b"))
+    sources, problems = read_sources(path)
+    assert [s.slug for s in sources] == ["b"]
+    assert [str(p).split(": ", 1)[1] for p in problems] == [
+        "source #1 (a): field homepage: not an http(s) URL: 'ftp://a.example.vn/'",
+        "source #2 (a): field slug: duplicate of source #1",
+        "source #4 (b): field slug: duplicate of source #3",
+    ]
+    assert [p.line for p in problems] == [7, 10, 22]
+
+
+@pytest.mark.reliability("config-bad-field", "config-unknown-profile")
+def test_every_problem_of_an_entry_is_named_with_its_line(tmp_path: Path) -> None:
+    bad = entry_text("x", kind="kind: blog\n    profile: khong_co\n    interval: 1",
+                     feeds="  feeds: ['https://x.example.vn/rss']\n      article_pattern: '(['")
+    path = write_text(tmp_path, entry_text("a"), bad)
+    sources, problems = read_sources(path)
+    assert [s.slug for s in sources] == ["a"]
+    assert {(p.field, p.line) for p in problems} == {("kind", 12), ("interval", 14), ("profile", 13),
+                                                     ("discovery.article_pattern", 18)}
+
+
+def test_a_key_written_twice_skips_its_entry(tmp_path: Path) -> None:
+    path = write_text(tmp_path, entry_text("a", kind="kind: labour_federation\n    homepage: https://khac.vn/"))
+    sources, problems = read_sources(path)
+    assert sources == []
+    assert str(problems[0]).endswith("sources.yaml:8: source #1 (a): field homepage: written twice (lines 7 and 8)")
+
+
+def test_unknown_top_level_key_is_reported_and_bad_defaults_stop_everything(tmp_path: Path) -> None:
+    sources, problems = read_sources(write_text(tmp_path, entry_text("a"), head="version: 1\nnguon: 2\n"))
+    assert [s.slug for s in sources] == ["a"] and "unknown top-level keys: ['nguon']" in str(problems[0])
+    sources, problems = read_sources(write_text(tmp_path, entry_text("a"), head="defaults:\n  enable: false\n"))
+    assert sources == [] and "'defaults' may set only interval and enabled" in str(problems[0])
+
+
+def test_unreadable_files_give_one_problem(tmp_path: Path) -> None:
+    assert read_sources(tmp_path / "absent.yaml") == ([], [ConfigProblem(str(tmp_path / "absent.yaml"),
+                                                                          "file not found")])
+    (tmp_path / "latin.yaml").write_bytes("sources: []\n# Li\xean \n".encode("latin-1"))
+    sources, problems = read_sources(tmp_path / "latin.yaml")
+    assert sources == [] and "cannot be read" in str(problems[0])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feed.urls import article_id, canonicalize_url, host_of, identity_key, pick_canonical, same_site
 
@@ -174,3 +176,74 @@ def test_amp_page_names_its_main_edition() -> None:
     assert pick_canonical(amp, "https://baonamdinh.vn/tin/hoi-nghi-ban-chap-hanh.html") == (
         "https://baonamdinh.vn/tin/hoi-nghi-ban-chap-hanh.html"
     )
+
+
+# --- properties: any text, any URL shape (IDNA, IPv6, percent-escapes, Vietnamese slugs in NFC and NFD) ------
+
+_VIET_WORDS = ["hội-nghị", "tổng-kết", "công-đoàn", "Đại-hội", "người-lao-động", "thuỷ", "thủy", "hoà", "hòa",
+               "tin-tức"]
+_LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+_HOSTS = st.one_of(
+    st.builds(".".join, st.lists(_LABEL, min_size=1, max_size=3)).map(lambda h: h + ".vn"),
+    st.sampled_from(["HỘI.vn", "công-đoàn.vn", "www.ldld.vn.", "m.hcma.vn", "xn--hi-79s.vn", "127.0.0.1", "[::1]",
+                     "[2001:DB8::1]", "[fe80::1%25eth0]", "[::1", "", "a..b", "-a.vn", "ß.vn", "Ⅸ.vn"]),
+)
+_PORTS = st.one_of(st.just(""), st.integers(0, 70000).map(lambda p: f":{p}"), st.sampled_from([":", ":abc", ":-1"]))
+_ESCAPES = st.binary(min_size=1, max_size=4).map(lambda b: "".join(f"%{x:02x}" for x in b))
+_ODD_SEGMENTS = st.sampled_from([".", "..", "", "a b", "%", "~x"])
+_SEGMENTS = st.one_of(st.sampled_from(_VIET_WORDS), _LABEL, _ESCAPES, _ODD_SEGMENTS)
+_PATHS = st.lists(_SEGMENTS, max_size=5).map(lambda parts: "/" + "/".join(parts))
+_QUERIES = st.lists(st.tuples(st.sampled_from(["id", "utm_source", "fbclid", "amp", "q", "Page"]),
+                              st.one_of(st.sampled_from(_VIET_WORDS), _LABEL, _ESCAPES)), max_size=3)
+_URLS = st.builds(
+    lambda scheme, host, port, path, query, fragment: (
+        f"{scheme}{host}{port}{path}" + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else "") + fragment),
+    st.sampled_from(["http://", "https://", "HTTPS://", "//", "", "ftp://", "javascript:"]), _HOSTS, _PORTS, _PATHS,
+    _QUERIES, st.sampled_from(["", "#binh-luan", "#"]),
+)
+_ANY = st.one_of(_URLS, st.text(max_size=80))
+
+
+@pytest.mark.reliability("property-urls")
+@settings(max_examples=400, deadline=None)
+@given(_ANY)
+def test_canonicalize_never_raises_and_is_idempotent(url: str) -> None:
+    canonical = canonicalize_url(url)
+    assert isinstance(canonical, str)
+    assert canonicalize_url(canonical) == canonical
+    assert identity_key(canonical) == identity_key(url)
+    assert article_id(canonical) == article_id(url)
+    host_of(url), same_site(url, canonical), pick_canonical(canonical, url, "/a", None)
+
+
+@pytest.mark.reliability("property-urls")
+@settings(max_examples=200, deadline=None)
+@given(_URLS, st.sampled_from(["NFC", "NFD", "NFKC"]))
+def test_unicode_form_of_a_url_never_changes_its_identity(url: str, form: str) -> None:
+    if form == "NFKC" and unicodedata.normalize("NFKC", url) != unicodedata.normalize("NFC", url):
+        return  # compatibility folding ("Ⅸ" → "IX") is a different spelling, not another form of the same one
+    variant = unicodedata.normalize(form, url)
+    assert canonicalize_url(variant) == canonicalize_url(url)
+    assert article_id(variant) == article_id(url)
+
+
+@pytest.mark.reliability("property-urls")
+@settings(max_examples=200, deadline=None)
+@given(_URLS, st.sampled_from(["utm_source=zalo", "fbclid=IwAR0", "gidzl=x1", "zarsrc=30"]),
+       st.sampled_from(["", "#top", "#binh-luan"]))
+def test_tracking_parameters_and_fragments_never_change_the_article(url: str, tracking: str, fragment: str) -> None:
+    base = url.split("#", 1)[0]
+    if not base.startswith(("http://", "https://")) or "[" in base or _ports_are_odd(base):
+        return
+    marked = base + ("&" if "?" in base else "?") + tracking + fragment
+    assert article_id(marked) == article_id(base)
+
+
+def _ports_are_odd(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        _ = urlsplit(url).port
+    except ValueError:
+        return True
+    return False

@@ -4,7 +4,6 @@ held meeting and which kind; src/feed/facts.py then reads who met, when, where a
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -252,9 +251,11 @@ def _tidy(text: str | None) -> str:
     """NFC and entities; the full clean() only when the text needs it (it costs more than classifying)."""
     if not text:
         return ""
-    if "&" in text or "\r" in text or not unicodedata.is_normalized("NFC", text):
+    if "&" in text or "\r" in text:
         return clean(text)
-    return text.strip()
+    # Only NFC here, never clean() for being NFD: clean() also collapses spaces, and the NFC and NFD spellings
+    # of one text must tidy alike (a headline found in its body in one spelling must be found in the other).
+    return nfc(text).strip()
 
 
 def _prepare(title: str | None, text: str, lead: str | None, voc: Vocabulary) -> tuple[Folded, int]:

@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from feed.settings import Settings, load_settings
-from feed.sources import ConfigError, Source, load_sources, select
+from feed.sources import SKIPPED_ENTRIES_EXIT, ConfigError, ConfigProblem, Source, load_sources, read_sources, select
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+log = logging.getLogger("feed.cli")
+EXIT_CODES = """exit status: 0 done; 1 nothing to do, or a check failed; 2 configuration error (bad settings, or no
+usable source): nothing was touched; 3 done, but entries of the sources file were skipped for the problems
+printed (see docs/sources.md)"""
 
 
 def _print_json(record: dict[str, object]) -> None:
@@ -28,20 +32,59 @@ def console() -> Any:
 
 
 def _sources(settings: Settings) -> list[Source]:
+    """Every source, strictly: any problem in the file is a ConfigError (for commands that check the config)."""
     return load_sources(settings.config)
+
+
+def _usable_sources(settings: Settings, *, logged: bool = False) -> tuple[list[Source], list[ConfigProblem]]:
+    """The sources that can run and the problems of the rest, each problem told on stderr (or logged).
+
+    ConfigError when nothing is usable (the file is missing, its top level is broken, or every entry is).
+    """
+    sources, problems = read_sources(settings.config)
+    if problems and not sources:
+        raise ConfigError("\n".join(str(p) for p in problems) + "\nno usable source: nothing was done")
+    if problems:
+        skipped = len({p.entry for p in problems if p.entry is not None})
+        head = f"{settings.config}: {skipped} entr{'y' if skipped == 1 else 'ies'} skipped; the other sources run"
+        if logged:
+            log.warning(head, extra={"event": "config_problems", "skipped": skipped})
+            for problem in problems:
+                log.warning("%s", problem, extra={"event": "config_problem", "source": problem.slug})
+        else:
+            print(f"unionfeed: configuration problems:\n{head}:", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+    return sources, problems
+
+
+def _select_usable(sources: list[Source], problems: list[ConfigProblem], slugs: list[str]) -> list[Source]:
+    """The named sources that can run; a named source whose entry is broken is told and left out."""
+    broken = {p.slug for p in problems if p.slug}
+    skipped = [slug for slug in slugs if slug in broken and slug not in {s.slug for s in sources}]
+    for slug in skipped:
+        print(f"unionfeed: source {slug} skipped: its entry has the problems above", file=sys.stderr)
+    wanted = [slug for slug in slugs if slug not in skipped]
+    if slugs and not wanted:
+        raise ConfigError(f"no usable source among: {', '.join(slugs)}")
+    return select(sources, wanted)
+
+
+def _done(problems: list[ConfigProblem]) -> int:
+    return SKIPPED_ENTRIES_EXIT if problems else 0
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     """Crawl the named sources (all enabled ones by default) once, in this process."""
     from feed.crawl import CrawlOptions, crawl
 
-    registry = _sources(settings)
-    chosen = select(registry, args.slugs)
+    registry, problems = _usable_sources(settings)
+    chosen = _select_usable(registry, problems, args.slugs)
     if not chosen:
         print("no enabled sources to crawl", file=sys.stderr)
         return 1
     crawl(settings, chosen, CrawlOptions(refetch=args.refetch, log_level=args.log_level), registry=registry)
-    return 0
+    return _done(problems)
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
@@ -49,9 +92,10 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     from feed.publish import publish
     from feed.store import Store
 
+    sources, config_problems = _usable_sources(settings)
     store = Store(settings.db_url)
     try:
-        written = publish(store, settings, _sources(settings))
+        written = publish(store, settings, sources)
     finally:
         store.close()
     print(f"published {len(written)} files to {settings.public}")
@@ -62,8 +106,9 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         print(f"snapshots against snapshots/schema.json: {len(problems)} problems")
-        return 1 if problems else 0
-    return 0
+        if problems:
+            return 1
+    return _done(config_problems)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -75,8 +120,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     console = Console(stderr=True)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO, console=console)
-    return run_scheduler(settings, _sources(settings), serve=args.serve, host=args.host, port=args.port,
-                         stop_grace=args.stop_grace, console=console)
+    sources, problems = _usable_sources(settings, logged=True)
+    status = run_scheduler(settings, sources, serve=args.serve, host=args.host, port=args.port,
+                           stop_grace=args.stop_grace, console=console)
+    return status or _done(problems)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -117,7 +164,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from feed.health_publish import publish_health, status_document, status_table
     from feed.store import Store, now_utc
 
-    sources = _sources(settings)
+    sources, problems = _usable_sources(settings)
+    settings.data.mkdir(parents=True, exist_ok=True)  # a fresh machine: an empty store, not a traceback
     store = Store(settings.db_url)
     try:
         if args.write:
@@ -128,14 +176,14 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
     if args.json:
         _print_json(status_document(healths, now_utc()))
-        return 0
+        return _done(problems)
     # Piped output keeps every column readable instead of squeezing into 80.
     console = Console() if sys.stdout.isatty() else Console(width=200)
     console.print(status_table(healths))
     broken = [h.slug for h in healths if h.broken]
     print(f"{total} articles stored; {len(broken)} of {len(healths)} sources broken"
           + (f": {', '.join(broken)}" if broken else ""))
-    return 0
+    return _done(problems)
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
@@ -144,7 +192,8 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
     selectors = None
     if args.source:
-        selectors = select(_sources(settings), [args.source])[0].effective_selectors()
+        sources, problems = _usable_sources(settings)
+        selectors = _select_usable(sources, problems, [args.source])[0].effective_selectors()
     failed = 0
     for target in args.targets:
         url = args.url or (target if target.startswith(("http://", "https://")) else Path(target).resolve().as_uri())
@@ -208,12 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sources file (default config/sources.yaml; env UNIONFEED_CONFIG)")
     common.add_argument("--data", default=argparse.SUPPRESS,
                         help="folder for the store and published files (default data/; env UNIONFEED_DATA)")
-    parser = argparse.ArgumentParser(prog="unionfeed", description=__doc__, parents=[common])
+    parser = argparse.ArgumentParser(prog="unionfeed", description=__doc__, parents=[common], epilog=EXIT_CODES)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, parents=[common], help=help_, description=help_)
+        p = sub.add_parser(name, parents=[common], help=help_, description=help_, epilog=EXIT_CODES)
         p.set_defaults(handler=handler)
         return p
 

@@ -101,27 +101,64 @@ def child_context() -> ForkServerContext:
         return _context
 
 
+def _read_config(settings: Settings, slugs: list[str] | None) -> tuple[list[Source], int]:
+    """The usable sources, logging the problems of the file that concern these slugs (all when None).
+
+    Returns the sources and the exit status the child should end with: 0, SKIPPED_ENTRIES_EXIT when a
+    problem concerns this work, or 2 when the file gives no usable source at all.
+    """
+    from feed.sources import SKIPPED_ENTRIES_EXIT, read_sources
+
+    sources, problems = read_sources(settings.config)
+    mine = [p for p in problems if slugs is None or p.entry is None or p.slug in slugs]
+    for problem in mine:
+        log.warning("config problem: %s", problem, extra={"event": "config_problem", "source": problem.slug})
+    if problems and not sources:
+        return sources, 2
+    return sources, SKIPPED_ENTRIES_EXIT if mine else 0
+
+
 def _crawl_child(settings: Settings, slugs: list[str], options: CrawlOptions, env: dict[str, str]) -> None:
+    import sys
+
     from feed.runlog import configure_logging
-    from feed.sources import load_sources, select
+    from feed.sources import SKIPPED_ENTRIES_EXIT
 
     os.environ.update(env)
     configure_logging(getattr(logging, options.log_level.upper(), logging.WARNING))
-    crawl(settings, select(load_sources(settings.config), slugs), options)
+    # The scheduler named these slugs when it started; the file may have changed since: read it now, and
+    # crawl whichever of them can still run (a broken entry costs only its own source).
+    registry, status = _read_config(settings, slugs)
+    by_slug = {s.slug: s for s in registry}
+    chosen = [by_slug[slug] for slug in slugs if slug in by_slug]
+    missing = [slug for slug in slugs if slug not in by_slug]
+    if missing:
+        log.error("not crawled: %s (no usable entry in %s)", ", ".join(missing), settings.config,
+                  extra={"event": "crawl_skipped", "sources": missing})
+        status = max(status, SKIPPED_ENTRIES_EXIT) if chosen else 2
+    if chosen:
+        crawl(settings, chosen, options, registry=registry)
+    sys.exit(status)
 
 
 def _publish_child(settings: Settings) -> None:
+    import sys
+
     from feed.publish import publish
     from feed.runlog import configure_logging
-    from feed.sources import load_sources
     from feed.store import Store
 
     configure_logging(logging.WARNING)
+    sources, status = _read_config(settings, None)
+    if status == 2:  # no usable source: the published files stay as they are rather than lose every source
+        log.error("not published: no usable source in %s", settings.config, extra={"event": "publish_skipped"})
+        sys.exit(status)
     store = Store(settings.db_url)
     try:
-        publish(store, settings, load_sources(settings.config))
+        publish(store, settings, sources)
     finally:
         store.close()
+    sys.exit(status)
 
 
 def run_child(target: Callable[..., None], args: tuple[Any, ...], *, name: str, timeout: float,

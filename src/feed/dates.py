@@ -31,6 +31,7 @@ from feed.dates_vocab import (
     LUNAR_TAIL_RE,
     MARKERS,
     MAX_OFFSET,
+    MAX_YEAR,
     MEETING_AHEAD_GRACE,
     MERIDIEM_RE,
     MIN_YEAR,
@@ -86,9 +87,12 @@ def parse_vn_datetime(text: str, *, now: datetime | None = None, default_tz: tzi
     """Parse a date/time as written on a Vietnamese news page; None when no date can be read."""
     if not isinstance(text, str):
         return None
-    current = _local_now(now, default_tz)
-    for found in _candidates(_prepare(text), current, default_tz, allow_future):
-        return found if found is not None and _is_plausible(found, current, allow_future) else None
+    try:
+        current = _local_now(now, default_tz)
+        for found in _candidates(_prepare(text), current, default_tz, allow_future):
+            return found if found is not None and _is_plausible(found, current, allow_future) else None
+    except OverflowError:  # a clock at the edge of the calendar (year 1 or 9999) has no plausible date near it
+        return None
     return None
 
 
@@ -97,10 +101,13 @@ def find_vn_datetime(text: str, *, now: datetime | None = None,
     """Find the first plausible publication date/time inside a longer string (a byline, a date bar)."""
     if not isinstance(text, str):
         return None
-    current = _local_now(now, default_tz)
-    for found in _candidates(_prepare(text), current, default_tz, False):
-        if found is not None and _is_plausible(found, current, False):
-            return found
+    try:
+        current = _local_now(now, default_tz)
+        for found in _candidates(_prepare(text), current, default_tz, False):
+            if found is not None and _is_plausible(found, current, False):
+                return found
+    except OverflowError:  # as in parse_vn_datetime
+        return None
     return None
 
 
@@ -108,6 +115,13 @@ def parse_day_month(text: str, *, reference: datetime) -> date | None:
     """Resolve a meeting date written in prose against the article's publication time."""
     if not isinstance(text, str):
         return None
+    try:
+        return _day_month(text, reference)
+    except OverflowError:  # a reference at the edge of the calendar
+        return None
+
+
+def _day_month(text: str, reference: datetime) -> date | None:
     ref = reference.astimezone(VN_TZ) if reference.tzinfo is not None else reference
     prose = _prepare(text)
     hits: list[_DateHit | _RelativeHit] = [*_scan_dates(prose)]
@@ -140,8 +154,8 @@ def _local_now(now: datetime | None, tz: tzinfo) -> datetime:
 
 
 def _is_plausible(found: datetime, now: datetime, allow_future: bool) -> bool:
-    """Reject publication dates from before the Vietnamese web or from the future."""
-    return found.year >= MIN_YEAR and (allow_future or found <= now + FUTURE_SKEW)
+    """Reject publication dates from before the Vietnamese web, placeholders far ahead, or the future."""
+    return MIN_YEAR <= found.year <= MAX_YEAR and (allow_future or found <= now + FUTURE_SKEW)
 
 
 def _candidates(s: str, now: datetime, tz: tzinfo, allow_future: bool) -> Iterator[datetime | None]:
@@ -355,7 +369,7 @@ def _meeting_date(hit: _DateHit | _RelativeHit, ref: date) -> date | None:
             return None
     if hit.year is not None:
         year = _full_year(hit, ref.year)
-        return _make_date(year, hit.month, hit.day) if year >= MIN_YEAR else None
+        return _make_date(year, hit.month, hit.day) if MIN_YEAR <= year <= MAX_YEAR else None
     # The latest year that does not put the meeting more than a few days after the report.
     for year in (ref.year + 1, ref.year, ref.year - 1):
         found = _make_date(year, hit.month, hit.day)

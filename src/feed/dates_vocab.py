@@ -13,6 +13,9 @@ from typing import NamedTuple
 
 # Oldest publication date accepted: Vietnamese news sites start in the late 1990s.
 MIN_YEAR = 1990
+# Latest year a date may name even when the future is allowed: past it a stamp is a placeholder ("9999"),
+# and years near 9999 cannot even be moved to UTC.
+MAX_YEAR = 2100
 # How far past `now` a date may lie and still count as published: servers and pages disagree on clocks
 # and time zones, and a page dated "today" at midnight in +07:00 is ahead of a UTC clock.
 FUTURE_SKEW = timedelta(days=1)
@@ -157,7 +160,9 @@ _DIGIT_LED_DATES = (
     rf"(?<![0-9/]){_D}\s*/\s*{_M}\s*/\s*{_Y}{_END}",
     rf"(?<![0-9.-]){_D}(?P<sep>[.-]){_M}(?P=sep){_Y}{_END}",
     r"(?<![0-9./-])(?P<y>[0-9]{4})(?P<sep>[/.-])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})(?![0-9])",
-    rf"(?<![0-9]){_D}\s+tháng\s+{_M}(?![0-9])(?:\s*(?:,|năm|/)\s*(?P<y>[0-9]{{4}})(?![0-9]))?",
+    # After "năm" any number is the year, so "tháng 1 năm 1" is year 1 (refused), not a year-less 1 January.
+    rf"(?<![0-9]){_D}\s+tháng\s+{_M}(?![0-9])"
+    rf"(?:\s*(?:(?:,|/)\s*(?=[0-9]{{4}}(?![0-9]))|năm\s*)(?P<y>[0-9]+)(?![0-9]))?",
     rf"(?<![0-9]){_D}\s+(?P<m>{_MONTH})\.?,?\s+{_Y}(?![0-9])",
     rf"(?<![0-9/]){_D}\s*/\s*{_M}{_DM_END}",  # last: a year-less "1/3" is as often a fraction as a date
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -12,6 +13,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from feed.sources_file import RawDocument, RawEntry, document_from, read_document
+
+# Exit status of a command that did its work but skipped entries of the sources file (see docs/sources.md).
+SKIPPED_ENTRIES_EXIT = 3
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PROFILE_NAME = re.compile(r"^[a-z0-9_]+$")
 
@@ -205,13 +210,140 @@ class Source(Strict):
         return listing.links or defaults.get("links") or "a", listing.next or defaults.get("next")
 
 
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One mistake in a config file: where it is (file, line, entry and field) and what is wrong."""
+
+    path: str
+    message: str
+    entry: int | None = None  # the entry's position in the sources list, from 1
+    slug: str | None = None
+    field: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        who = f" source #{self.entry}" + (f" ({self.slug})" if self.slug else "") + ":" if self.entry else ""
+        what = f" field {self.field}:" if self.field else ""
+        return f"{where}:{who}{what} {self.message}"
+
+
+def _validation_problems(path: str, entry: RawEntry, slug: str | None, exc: ValidationError) -> list[ConfigProblem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        problems.append(ConfigProblem(path, err["msg"].removeprefix("Value error, "), entry.number, slug,
+                                      ".".join(str(p) for p in loc) or "(entry)", entry.line_of(loc)))
+    return problems
+
+
 def _format_error(path: Path | str, entry: str, exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "(entry)"
         msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{path}: source {entry}: field {field}: {msg}")
+        lines.append(f"{path}: {entry}: field {field}: {msg}")
     return "\n".join(lines)
+
+
+def _defaults(doc: RawDocument, path: str) -> tuple[dict[str, Any] | None, list[ConfigProblem]]:
+    """The document's defaults (None when unusable: they apply to every entry) and its top-level problems."""
+    problems = [ConfigProblem(path, note.message, line=note.line) for note in doc.notes]
+    unknown = set(doc.top) - {"version", "defaults"}
+    if unknown:
+        problems.append(ConfigProblem(path, f"unknown top-level keys: {sorted(unknown)}"))
+    defaults = doc.top.get("defaults") or {}
+    if not isinstance(defaults, dict) or set(defaults) - {"interval", "enabled"}:
+        problems.append(ConfigProblem(path, "'defaults' may set only interval and enabled"))
+        return None, problems
+    return defaults, problems
+
+
+def check_document(doc: RawDocument, path: Path | str) -> tuple[list[Source], list[ConfigProblem]]:
+    """The usable sources of a document and every problem found; a bad entry costs only itself.
+
+    A slug belongs to the first entry that names it, even a broken one: a later copy is reported, never run in
+    its place (its pages would be filed under another site's name).
+    """
+    where = str(path)
+    if doc.fatal is not None:
+        return [], [ConfigProblem(where, doc.fatal.message, line=doc.fatal.line)]
+    defaults, problems = _defaults(doc, where)
+    if defaults is None:
+        return [], problems
+    sources: list[Source] = []
+    claimed: dict[str, int] = {}
+    for entry in doc.entries:
+        found = _check_entry(entry, defaults, claimed, where)
+        if isinstance(found, Source):
+            sources.append(found)
+        else:
+            problems.extend(found)
+    return sources, problems
+
+
+def _check_entry(entry: RawEntry, defaults: dict[str, Any], claimed: dict[str, int],
+                 path: str) -> Source | list[ConfigProblem]:
+    slug = entry.slug()
+    first = claimed.setdefault(slug, entry.number) if slug else entry.number
+
+    def problem(message: str, field: str | None = None, line: int | None = None) -> list[ConfigProblem]:
+        return [ConfigProblem(path, message, entry.number, slug, field, line or entry.first_line)]
+
+    if entry.error is not None:
+        return problem(entry.error.message, line=entry.error.line)
+    if not isinstance(entry.data, dict):
+        return problem(f"expected a mapping, got {type(entry.data).__name__}")
+    if first != entry.number:
+        return problem(f"duplicate of source #{first}", "slug", entry.line_of(("slug",)))
+    repeated = entry.repeated_keys()
+    if repeated:
+        return [p for key, a, b in repeated for p in problem(f"written twice (lines {a} and {b})", key, b)]
+    profile = entry.data.get("profile")
+    unknown: list[ConfigProblem] = []
+    if isinstance(profile, str) and profile not in load_profiles():
+        unknown = problem(f"unknown profile {profile!r} (known: {', '.join(sorted(load_profiles()))})", "profile",
+                          entry.line_of(("profile",)))
+    try:
+        source = Source.model_validate({**defaults, **entry.data})
+    except ValidationError as exc:
+        return _validation_problems(path, entry, slug, exc) + unknown
+    return unknown or source
+
+
+def _raise_problems(problems: list[ConfigProblem]) -> None:
+    if problems:
+        raise ConfigError("\n".join(str(p) for p in problems))
+
+
+def parse_sources(data: Any, path: Path | str = "<sources>") -> list[Source]:
+    """Validate a parsed sources document; raise ConfigError naming the file, entry and field of every mistake."""
+    sources, problems = check_document(document_from(data), path)
+    _raise_problems(problems)
+    return sources
+
+
+def read_sources(path: Path | str) -> tuple[list[Source], list[ConfigProblem]]:
+    """Every usable source of a sources file and the problems of the rest: for commands that do work.
+
+    A broken entry (bad YAML, a bad field, a duplicate slug, an unknown profile) is skipped and reported;
+    a file that cannot be read, or whose top level is broken, gives no sources and one problem.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return [], [ConfigProblem(str(path), "file not found")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [ConfigProblem(str(path), f"cannot be read: {exc}")]
+    return check_document(read_document(text), path)
+
+
+def load_sources(path: Path | str) -> list[Source]:
+    """Load and validate a sources file strictly: ConfigError listing every problem when there is one."""
+    sources, problems = read_sources(path)
+    _raise_problems(problems)
+    return sources
 
 
 def _read_yaml(path: Path) -> Any:
@@ -221,50 +353,6 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: file not found") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-
-
-def parse_sources(data: Any, path: Path | str = "<sources>") -> list[Source]:
-    """Validate a parsed sources document; raise ConfigError naming the file, entry and field."""
-    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
-        raise ConfigError(f"{path}: expected a mapping with a 'sources' list")
-    unknown = set(data) - {"version", "defaults", "sources"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown top-level keys: {sorted(unknown)}")
-    defaults = data.get("defaults") or {}
-    if not isinstance(defaults, dict) or set(defaults) - {"interval", "enabled"}:
-        raise ConfigError(f"{path}: 'defaults' may set only interval and enabled")
-    sources: list[Source] = []
-    seen: dict[str, int] = {}
-    errors: list[str] = []
-    for index, raw in enumerate(data["sources"]):
-        entry = f"#{index + 1}"
-        if isinstance(raw, dict) and isinstance(raw.get("slug"), str):
-            entry = f"#{index + 1} ({raw['slug']})"
-        if not isinstance(raw, dict):
-            errors.append(f"{path}: source {entry}: expected a mapping, got {type(raw).__name__}")
-            continue
-        try:
-            source = Source(**{**defaults, **raw})
-        except ValidationError as exc:
-            errors.append(_format_error(path, entry, exc))
-            continue
-        if source.slug in seen:
-            errors.append(f"{path}: source {entry}: field slug: duplicate of source #{seen[source.slug]}")
-            continue
-        if source.profile and source.profile not in load_profiles():
-            errors.append(f"{path}: source {entry}: field profile: unknown profile {source.profile!r}")
-            continue
-        seen[source.slug] = index + 1
-        sources.append(source)
-    if errors:
-        raise ConfigError("\n".join(errors))
-    return sources
-
-
-def load_sources(path: Path | str) -> list[Source]:
-    """Load and validate a sources file."""
-    path = Path(path)
-    return parse_sources(_read_yaml(path), path)
 
 
 def select(sources: list[Source], slugs: list[str] | tuple[str, ...]) -> list[Source]:
@@ -294,7 +382,7 @@ def load_profiles() -> dict[str, Profile]:
         try:
             profiles[name] = Profile(**(body or {}))
         except ValidationError as exc:
-            raise ConfigError(_format_error(path, f"profile {name}", exc).replace("source profile", "profile")) from exc
+            raise ConfigError(_format_error(path, f"profile {name}", exc)) from exc
     return profiles
 
 

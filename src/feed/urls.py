@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from urllib.parse import parse_qsl, quote, unquote_to_bytes, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote_to_bytes, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as w3_canonicalize
 from w3lib.url import safe_url_string
@@ -42,6 +42,9 @@ _PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#]*", r
 _NON_ASCII_ESCAPES = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+")
 _BARE_HOST = re.compile(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/|$)", re.U)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+# What an unparseable URL keeps as written: reserved characters and escapes; the rest is percent-encoded.
+_KEPT_AS_WRITTEN = "!#$%&'()*+,/:;=?@[]~"
 
 
 def _is_tracking(name: str) -> bool:
@@ -75,15 +78,40 @@ def _with_scheme(url: str) -> str:
     return url
 
 
+def _split(url: str) -> SplitResult | None:
+    """urlsplit, or None for text no URL parser accepts (an unclosed "[", a port of 99999)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises for a port that is no number in range
+    except ValueError:
+        return None
+    return parts
+
+
 def canonicalize_url(url: str) -> str:
     """A clean, stable spelling of url: lower-case scheme and host, no default port, no fragment,
     no tracking or session parameters, sorted query, normalised percent-encoding (NFC, upper-case hex,
-    unreserved characters decoded), no trailing slash on paths."""
-    url = _with_scheme(re.sub(r"[\t\r\n]", "", url).strip())
-    url = safe_url_string(unicodedata.normalize("NFC", url))
-    parts = urlsplit(url)
+    unreserved characters decoded), no trailing slash on paths. Never raises: text that is no URL
+    (a link written "http://[::1" on a page) comes back percent-encoded as written."""
+    text = unicodedata.normalize("NFC", _SURROGATES.sub("\ufffd", re.sub(r"[\t\r\n]", "", url).strip()))
+    text = _with_scheme(text)
+    escaped = quote(text, safe=_KEPT_AS_WRITTEN)
+    for candidate in (text, escaped):  # the escaped spelling too, so this spelling's own output maps to itself
+        try:
+            return _canonicalize(candidate)
+        except ValueError:  # urllib and w3lib raise ValueError (and UnicodeError, a subclass) for malformed URLs
+            continue
+    return escaped
+
+
+def _canonicalize(url: str) -> str:
+    parts = _split(safe_url_string(url))
+    if parts is None:
+        raise ValueError(f"not a URL: {url!r}")
     scheme = (parts.scheme or "http").lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
     port = parts.port
     netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     pairs = parse_qsl(parts.query, keep_blank_values=True)
@@ -91,8 +119,11 @@ def canonicalize_url(url: str) -> str:
     path = _nfc_escapes(_PATH_SESSION.sub("", parts.path)) or "/"
     if len(path) > 1:
         path = path.rstrip("/") or "/"
-    cleaned = urlunsplit((scheme, netloc, path, query, ""))
-    return w3_canonicalize(cleaned, keep_fragments=False)
+    cleaned = urlsplit(w3_canonicalize(urlunsplit((scheme, netloc, path, query, "")), keep_fragments=False))
+    # w3lib resolves dot segments, which can leave a trailing slash again ("/a/." is "/a/").
+    if len(cleaned.path) > 1 and cleaned.path.endswith("/"):
+        cleaned = cleaned._replace(path=cleaned.path.rstrip("/") or "/")
+    return urlunsplit(cleaned)
 
 
 def _strip_edition(host: str) -> str:
@@ -106,7 +137,10 @@ def _strip_edition(host: str) -> str:
 
 def identity_key(url: str) -> str:
     """What two URLs of the same article share: no scheme, no www./m./amp. host prefix, no AMP path or flag."""
-    parts = urlsplit(canonicalize_url(url))
+    canonical = canonicalize_url(url)
+    parts = _split(canonical)
+    if parts is None:
+        return canonical
     host = _strip_edition(parts.netloc)
     path = _AMP_PATH.sub("", parts.path) or "/"
     if len(path) > 1:
@@ -126,13 +160,14 @@ def host_of(url: str) -> str:
     text = url.strip()
     if not text or " " in text:
         return ""
-    host = urlsplit(canonicalize_url(text)).hostname or ""
-    return _strip_edition(host.lower())
+    parts = _split(canonicalize_url(text))
+    return _strip_edition((parts.hostname or "").lower()) if parts else ""
 
 
 def _port(url: str) -> int | None:
     text = url.strip()
-    return urlsplit(canonicalize_url(text)).port if text and " " not in text else None
+    parts = _split(canonicalize_url(text)) if text and " " not in text else None
+    return parts.port if parts else None
 
 
 def same_site(a: str, b: str) -> bool:
@@ -148,13 +183,17 @@ def pick_canonical(page_url: str, *declared: str | None) -> str:
     else the page URL. A declaration is refused when it is not http(s), points at another site (a syndicated
     copy must stay its own record so dedup can list it), or names the page's own home or section (CMS bugs)."""
     page = canonicalize_url(page_url)
-    page_path = urlsplit(page).path
+    page_parts = _split(page)
+    page_path = page_parts.path if page_parts else ""
     for raw in declared:
         if not raw or not raw.strip():
             continue
-        candidate = canonicalize_url(urljoin(page, raw.strip()))
-        parts = urlsplit(candidate)
-        if parts.scheme not in ("http", "https") or not same_site(candidate, page):
+        try:
+            candidate = canonicalize_url(urljoin(page, raw.strip()))
+        except ValueError:  # urljoin refuses "http://[::1" as a base or a link
+            continue
+        parts = _split(candidate)
+        if parts is None or parts.scheme not in ("http", "https") or not same_site(candidate, page):
             continue
         if identity_key(candidate) == identity_key(page):
             return candidate  # the AMP or mobile edition naming its main edition
