@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from feed.crawl import crawl_in_child
-from feed.health import run_figures
+from feed.health import RunFigures, run_figures
 from feed.schedule import Runner, next_due
 from feed.settings import Settings, load_settings
 from feed.sources import Source, load_sources
@@ -36,7 +36,7 @@ class World:
         self.site.hits.clear()
         return crawl_in_child(self.settings, [self.site.name], **kwargs)  # type: ignore[arg-type]
 
-    def last_run(self) -> object:
+    def last_run(self) -> RunFigures:
         store = Store(self.settings.db_url)
         try:
             return run_figures(store.runs(self.site.name, limit=1)[0], datetime.now(UTC), 60)
@@ -102,6 +102,7 @@ def test_feed_and_listing_are_both_conditional(tmp_path: Path) -> None:
         assert world.article_hits() == []
 
 
+@pytest.mark.reliability("site-500")
 def test_an_article_that_failed_for_a_passing_reason_is_retried_next_poll(world: World) -> None:
     world.site.failing = {11}
     world.crawl()
@@ -134,6 +135,7 @@ def test_robots_rules_still_apply_when_robots_txt_answers_304(tmp_path: Path) ->
         assert world.article_hits() == ["/tin-tuc/bai-9.html"]
 
 
+@pytest.mark.reliability("site-429-retry-after")
 def test_short_retry_after_is_waited_for_then_the_crawl_goes_on(tmp_path: Path) -> None:
     site = Site("cong-doan-d", articles=3, throttle=1, retry_after="2")
     for world in make_world(tmp_path, site):
@@ -147,6 +149,7 @@ def test_short_retry_after_is_waited_for_then_the_crawl_goes_on(tmp_path: Path) 
         assert stats["elapsed_time_seconds"] >= 2.0  # the whole site was held for the time asked
 
 
+@pytest.mark.reliability("site-429-retry-after")
 def test_long_retry_after_ends_the_run_and_defers_the_source(tmp_path: Path) -> None:
     site = Site("cong-doan-e", articles=3, throttle=100, retry_after="7200")
     for world in make_world(tmp_path, site):
@@ -168,6 +171,7 @@ def test_long_retry_after_ends_the_run_and_defers_the_source(tmp_path: Path) -> 
         assert site.hits == [] and runner.counts["deferred"] == 1
 
 
+@pytest.mark.reliability("site-429-retry-after")
 def test_retry_after_header_forms() -> None:
     now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     assert retry_after_seconds("120", now) == 120

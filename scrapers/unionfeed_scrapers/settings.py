@@ -42,9 +42,11 @@ DEFAULT_REQUEST_HEADERS = {
 ITEM_PIPELINES = {"unionfeed_scrapers.pipelines.StorePipeline": 300}
 # Conditional requests sit after RetryMiddleware (550) on the way back, so they see a request's final outcome;
 # Retry-After handling sits before it, so a 429 is held and retried here rather than retried at once.
+# The redirect-loop check only reads a request's redirect chain; any place before sending would do.
 DOWNLOADER_MIDDLEWARES = {
     "unionfeed_scrapers.middlewares.ConditionalRequestMiddleware": 540,
     "unionfeed_scrapers.middlewares.RetryAfterMiddleware": 560,
+    "unionfeed_scrapers.redirect_loops.RedirectLoopMiddleware": 590,
 }
 # Capturing runs before HttpErrorMiddleware (50) so error pages are saved before they are dropped.
 SPIDER_MIDDLEWARES = {

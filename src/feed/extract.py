@@ -6,6 +6,7 @@ call trafilatura, so a configured source costs a parse and a few queries a page.
 
 from __future__ import annotations
 
+import codecs
 import html as html_lib
 import re
 from datetime import datetime
@@ -14,7 +15,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml import html as lxml_html
 from parsel import Selector
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
 
 from feed.dates import find_vn_datetime, parse_vn_datetime
 from feed.extract_main import find_main_text, image_urls, lines_after, prune, read_blocks, read_paragraphs
@@ -39,7 +40,7 @@ from feed.noise import (
     split_tail,
 )
 from feed.sources import Selectors
-from feed.text import clean, clean_line, repair_mojibake
+from feed.text import clean, clean_line, repair_mojibake, strip_xml_illegal
 from feed.urls import pick_canonical
 
 # Places where a page states its date near the headline, when no selector or metadata does.
@@ -51,17 +52,63 @@ LEAD_MAX_CHARS = 600
 TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ")
 # Characters that only appear in Vietnamese UTF-8 read as Latin-1/cp1252: a cheap test before the repair scan.
 MOJIBAKE_MARKS = ("Ã", "Ä", "Æ", "á»", "áº")
+# C0 controls no HTML text may hold (NUL included): libxml2 refuses or mangles them, feeds cannot carry them.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A page that is mostly not text: random bytes or an image answered with a text/html label.
+BINARY_SAMPLE = 8192
+BINARY_SHARE = 0.02
+# An </html> or </body> in the middle of a page (a widget pasted as a whole document) makes libxml2 drop all
+# that follows; the parser closes both by itself.
+EARLY_END_TAGS = re.compile(r"</(?:html|body)\s*>", re.I)
+LEGACY_CODEC = "cp1258"  # what an undeclared page that is not UTF-8 is read as
+# XHTML pages open with <?xml … encoding="…"?>, which lxml refuses in text it did not decode itself.
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _decode_bytes(data: bytes, encoding: str | None) -> str:
+    """BOM, HTTP charset, meta charset, UTF-8, checked against the bytes themselves."""
+    chosen, text = html_to_unicode(f"charset={encoding}" if encoding else None, data)
+    codec = codecs.lookup(chosen).name
+    if not codec.startswith("utf") and not data.isascii():
+        # Non-ASCII bytes that form valid UTF-8 are UTF-8, whatever a server's default "iso-8859-1" says.
+        return _utf8(data) or text
+    if codec != "utf-8" or "\ufffd" not in text or _utf8(data) is not None:
+        return text
+    declared = html_body_declared_encoding(data)
+    if declared and codecs.lookup(declared).name != "utf-8":
+        # Declared UTF-8 but not UTF-8: a server-wide header over an old page; the page's own meta knows.
+        return data.decode(declared, "replace")
+    if not encoding and not declared and read_bom(data)[0] is None:
+        # No charset anywhere and not UTF-8: old Vietnamese sites were written in windows-1258.
+        return data.decode(LEGACY_CODEC, "replace")
+    return text
 
 
 def decode_page(data: bytes | str, encoding: str | None = None) -> str:
-    """Page bytes to text: BOM, HTTP/meta charset, then UTF-8; mojibake repaired."""
-    if isinstance(data, bytes):
-        _, text = html_to_unicode(f"charset={encoding}" if encoding else None, data)
-    else:
-        text = data
+    """Page bytes to text: BOM, HTTP/meta charset checked against the bytes, then UTF-8; mojibake repaired."""
+    text = _decode_bytes(data, encoding) if isinstance(data, bytes) else data
     if any(mark in text for mark in MOJIBAKE_MARKS):
         return repair_mojibake(text)
     return text
+
+
+def looks_binary(text: str) -> bool:
+    """True when the start of a decoded page is mostly control characters or undecodable bytes."""
+    sample = text[:BINARY_SAMPLE]
+    odd = len(CONTROL_CHARS.findall(sample)) + sample.count("\ufffd")
+    return odd > max(8, len(sample) * BINARY_SHARE)
+
+
+def prepare_page(text: str) -> str:
+    """Text the HTML parser reads whole: no XML declaration, no XML-illegal characters, no early </html>."""
+    return EARLY_END_TAGS.sub("", strip_xml_illegal(XML_DECLARATION.sub("", text, count=1)))
 
 
 def _drop(root: etree._Element, selectors: tuple[str, ...]) -> None:
@@ -75,6 +122,13 @@ def _drop(root: etree._Element, selectors: tuple[str, ...]) -> None:
             element = node.root
             if isinstance(element, etree._Element) and element.getparent() is not None:
                 element.drop_tree() if hasattr(element, "drop_tree") else element.getparent().remove(element)
+
+
+def _drop_code(doc: lxml_html.HtmlElement) -> None:
+    """Remove <script>, <style> and <template> elements, keeping the text that follows each."""
+    for element in list(doc.iter("script", "style", "template")):
+        if element.getparent() is not None:
+            element.drop_tree()
 
 
 def _select_body(doc: lxml_html.HtmlElement, query: str,
@@ -118,7 +172,9 @@ def _generic(page: str, url: str) -> dict[str, str | None]:
     """trafilatura's reading of the page, for pages where neither selectors nor our own finder answer."""
     import trafilatura  # imported here: the selector and metadata paths never need it
 
-    doc = trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False)
+    # Without extensive search: it turns a year mentioned in the text ("năm 2026") into 1 January of that year.
+    doc = trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False,
+                                      date_extraction_params={"extensive_search": False, "original_date": True})
     if doc is None:
         return {}
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
@@ -137,9 +193,16 @@ def extract(page: bytes | str, url: str, *, selectors: Selectors | None = None, 
 def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None) -> Extracted:
     if not page.strip():
         return Extracted(url=url, error="empty page")
-    doc = lxml_html.document_fromstring(page)
+    if looks_binary(page):
+        return Extracted(url=url, error="binary content, not a text page")
+    page = prepare_page(page)
+    try:
+        doc = lxml_html.document_fromstring(page)
+    except etree.ParserError:  # comments or a declaration only: no element at all
+        return Extracted(url=url, error="empty page")
     sel = Selector(root=doc)
     meta = read_metadata(sel)
+    _drop_code(doc)  # JSON-LD is read; from here on no script or style may lend its text to a title, lead or body
     out = Extracted(url=url)
     if url.startswith(("http://", "https://")):
         # A copy that declares its origin's URL as canonical must stay its own record: dedup lists it.

@@ -13,16 +13,22 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import scrapy
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
 
 from feed.extract import extract
 from feed.settings import load_settings
 from feed.sources import Source, load_sources
 from feed.store import Store
 from feed.urls import canonicalize_url, host_of
-from unionfeed_scrapers.middlewares import discovery_meta
+from unionfeed_scrapers.middlewares import DISCOVERY, discovery_meta
+
+# Content types an article page may come as; anything else (images, PDFs, archives) is not an article.
+TEXT_TYPES = ("text/", "application/xhtml+xml", "application/xml")
 
 
 class GenericSpider(scrapy.Spider):
@@ -149,24 +155,48 @@ class GenericSpider(scrapy.Spider):
         if canonical in self.known:
             self.crawler.stats.inc_value("unionfeed/skipped_known")
             return
-        yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+        # Articles are deduplicated by `queued` above; leaving Scrapy's duplicate filter out of their requests
+        # lets a redirect that comes back to a URL reach the loop check and the errback instead of vanishing.
+        yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True)
 
     # --- articles -------------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         fetched_at = datetime.now(UTC)
-        if not isinstance(response, scrapy.http.TextResponse):
-            yield {"source": self.source.slug, "url": response.url, "error": "not a text page"}
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        # Scrapy judges a .html URL a text page whatever the server says; an image there is still an image.
+        if not isinstance(response, scrapy.http.TextResponse) or (media_type and not media_type.startswith(TEXT_TYPES)):
+            yield {"source": self.source.slug, "url": response.url, "error": f"not a text page ({media_type or '?'})"}
             return
-        article = extract(response.text, response.url, selectors=self.selectors, fetched_at=fetched_at)
+        # The raw bytes and the header's charset: extract checks a declared charset against the bytes.
+        article = extract(response.body, response.url, selectors=self.selectors, fetched_at=fetched_at,
+                          encoding=http_content_type_encoding(content_type))
         yield {"source": self.source.slug, "url": response.url, "article": article, "fetched_at": fetched_at,
                "error": article.error}
 
     def on_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
-        message = failure.getErrorMessage() or (failure.type.__name__ if failure.type else "unknown failure")
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            message = f"HTTP {response.status}"
+        # After redirects, the URL the spider asked for (the article link) names the page; the message the rest.
+        url = (request.meta.get("redirect_urls") or [request.url])[0] if request is not None else "?"
+        message = self.describe(failure)
+        if request is not None and request.meta.get(DISCOVERY) and failure.check(IgnoreRequest) \
+                and not failure.check(HttpError):
+            # Robots.txt or a redirect loop keeping us from a listing or feed fails the source, like a 5xx.
+            self.crawler.stats.inc_value("unionfeed/discovery_failed")
         self.logger.warning("failed %s: %s", url, message)
         yield {"source": self.source.slug, "url": url, "error": message}
+
+    def describe(self, failure: Failure) -> str:
+        """Why a request failed, in words an operator reads in the status page."""
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            return f"HTTP {response.status}"
+        message = failure.getErrorMessage()
+        if failure.check(DownloadCancelledError) and not message:
+            # Scrapy's HTTP/1.1 handler cancels silently only when a body without Content-Length outgrows it.
+            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            return f"Received a body larger than download max size ({limit} bytes); the download was cut off"
+        if message == "max redirections reached":
+            limit = self.crawler.settings.getint("REDIRECT_MAX_TIMES")
+            return f"max redirections reached (more than {limit} redirects)"
+        return message or (failure.type.__name__ if failure.type else "unknown failure")
