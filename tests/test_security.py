@@ -281,6 +281,18 @@ def test_spider_follows_only_http_links_on_its_site() -> None:
                 "data:text/html,ldld.mau.example.vn/tin/12.html", "gopher://ldld.mau.example.vn/tin/12.html",
                 "s3://ldld.mau.example.vn/tin/12.html", "https://ke-gia-mao.example.com/tin/12.html"):
         assert not spider.is_article_url(url), url
+    assert not spider.is_article_url("http://[::1")  # unparsable: refused, not raised
+
+
+@pytest.mark.reliability("config-url-scheme")
+def test_links_are_joined_only_into_http_urls() -> None:
+    from unionfeed_scrapers.spiders.generic import web_url
+
+    base = "https://ldld.mau.example.vn/tin/"
+    assert web_url(base, " 12.html ") == "https://ldld.mau.example.vn/tin/12.html"
+    assert web_url(base, "//ldld.mau.example.vn/a") == "https://ldld.mau.example.vn/a"
+    for href in ("file:///etc/passwd", "data:text/html,x", "JaVaScRiPt:alert(1)", "ftp://x/y", "http://[::1", "", None):
+        assert web_url(base, href) is None, href
 
 
 @pytest.mark.reliability("config-url-scheme")
@@ -293,8 +305,6 @@ def test_crawl_fetched_only_http_pages_and_no_redirect_to_file(hostile: Hostile)
     assert not [r for r in rows.values() if SECRET in str(r["title"]) + str(r["body_text"])]
 
 
-@pytest.mark.xfail(strict=True, reason="scrapers: a listing's next link and a sitemap index's loc are followed in any "
-                   "scheme Scrapy has a handler for (file:, data:), so local files are read and captured; see report")
 def test_discovery_never_reads_file_or_data_urls(hostile: Hostile) -> None:
     followed = [h for h in hostile.hits if re.search(r"bai-(8|9|10)\.html", h)]
     captured = [p for p in (hostile.data / "captures").rglob("*.json") if '"url": "file:' in p.read_text("utf-8")
@@ -302,8 +312,6 @@ def test_discovery_never_reads_file_or_data_urls(hostile: Hostile) -> None:
     assert not followed and not captured, (followed, captured)
 
 
-@pytest.mark.xfail(strict=True, reason="extract keeps <img src> and og:image in any scheme, and the snapshot "
-                   "publishes them: javascript: image URLs reach data consumers; see report")
 def test_snapshot_image_urls_are_http(hostile: Hostile) -> None:
     snapshot = json.loads((hostile.public / "snapshots" / "latest.json").read_text("utf-8"))
     urls = [u for a in snapshot["articles"] for u in a["image_urls"]]

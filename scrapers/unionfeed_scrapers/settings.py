@@ -33,6 +33,8 @@ RETRY_TIMES = _polite.retry_times
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
+# Only the web: a link or redirect naming file:, data:, ftp: or s3: must never make a crawl read anything else.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # Scrapy >= 2.19 would open an HTTP control port in every crawl
 DEFAULT_REQUEST_HEADERS = {

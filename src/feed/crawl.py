@@ -24,7 +24,8 @@ from feed.sources import Source
 log = logging.getLogger(__name__)
 
 PRELOAD = ["scrapy.crawler", "unionfeed_scrapers.spiders.generic", "unionfeed_scrapers.pipelines",
-           "unionfeed_scrapers.middlewares", "feed.crawl", "feed.publish", "feed.runlog", "feed.warmup"]
+           "unionfeed_scrapers.middlewares", "unionfeed_scrapers.redirect_loops", "feed.crawl", "feed.publish",
+           "feed.runlog", "feed.warmup"]
 STOP_GRACE = 8.0  # seconds a stopped child gets to close cleanly before it is killed
 _context: ForkServerContext | None = None
 _context_lock = threading.Lock()
@@ -130,7 +131,8 @@ def _crawl_child(settings: Settings, slugs: list[str], options: CrawlOptions, en
     # crawl whichever of them can still run (a broken entry costs only its own source).
     registry, status = _read_config(settings, slugs)
     by_slug = {s.slug: s for s in registry}
-    chosen = [by_slug[slug] for slug in slugs if slug in by_slug]
+    # No slugs means every enabled source, as `unionfeed crawl` without arguments.
+    chosen = [by_slug[slug] for slug in slugs if slug in by_slug] if slugs else [s for s in registry if s.enabled]
     missing = [slug for slug in slugs if slug not in by_slug]
     if missing:
         log.error("not crawled: %s (no usable entry in %s)", ", ".join(missing), settings.config,

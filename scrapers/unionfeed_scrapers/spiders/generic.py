@@ -31,6 +31,17 @@ from unionfeed_scrapers.middlewares import DISCOVERY, discovery_meta
 TEXT_TYPES = ("text/", "application/xhtml+xml", "application/xml")
 
 
+def web_url(base: str, href: str | None) -> str | None:
+    """href made absolute against base when it is an http(s) URL; None for other schemes and unparsable text."""
+    if not href:
+        return None
+    try:
+        url = urljoin(base, href.strip())
+        return url if urlsplit(url).scheme in ("http", "https") else None
+    except ValueError:
+        return None
+
+
 class GenericSpider(scrapy.Spider):
     name = "generic"
 
@@ -111,7 +122,10 @@ class GenericSpider(scrapy.Spider):
             if not loc:
                 continue
             if sitemap.type == "sitemapindex":
-                yield response.follow(loc, callback=self.parse_sitemap, errback=self.on_error, meta=discovery_meta())
+                child = web_url(response.url, loc)
+                if child:
+                    yield scrapy.Request(child, callback=self.parse_sitemap, errback=self.on_error,
+                                         meta=discovery_meta())
             else:
                 yield from self.follow_article(response, loc)
 
@@ -123,8 +137,8 @@ class GenericSpider(scrapy.Spider):
         # .xpath("@href") on the matches: in "a.x, h3 a::attr(href)" the pseudo-element binds only to the last part.
         hrefs = response.css(links_query).xpath("descendant-or-self::a/@href").getall()
         skip = ("javascript:", "mailto:", "tel:", "#")
-        candidates = [urljoin(response.url, h) for h in hrefs if h and not h.startswith(skip)]
-        articles = [u for u in dict.fromkeys(candidates) if self.is_article_url(u)]
+        candidates = [web_url(response.url, h) for h in hrefs if h and not h.startswith(skip)]
+        articles = [u for u in dict.fromkeys(candidates) if u and self.is_article_url(u)]
         fresh = [u for u in articles if canonicalize_url(u) not in self.known]
         for url in articles:
             yield from self.follow_article(response, url)
@@ -134,22 +148,28 @@ class GenericSpider(scrapy.Spider):
             self.crawler.stats.set_value("unionfeed/stopped_at_known", response.url)
             return
         if next_query and page < listing.max_pages:
-            next_href = response.css(next_query).xpath("descendant-or-self::a/@href").get()
-            if next_href:
-                yield response.follow(next_href, callback=self.parse_listing, errback=self.on_error,
-                                      cb_kwargs={"listing_index": listing_index, "page": page + 1},
-                                      meta=discovery_meta())
+            next_url = web_url(response.url, response.css(next_query).xpath("descendant-or-self::a/@href").get())
+            # The next page stays on the source's own hosts and on http(s): never file:, data: or elsewhere.
+            if next_url and host_of(next_url) in self.allowed_hosts:
+                yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.on_error,
+                                     cb_kwargs={"listing_index": listing_index, "page": page + 1},
+                                     meta=discovery_meta())
 
     def is_article_url(self, url: str) -> bool:
         """Same site (by host) and, when the source gives one, matching its article pattern."""
-        if urlsplit(url).scheme not in ("http", "https") or host_of(url) not in self.allowed_hosts:
+        try:
+            if urlsplit(url).scheme not in ("http", "https") or host_of(url) not in self.allowed_hosts:
+                return False
+        except ValueError:  # e.g. "http://[::1" — one bad link must not lose the page it is on
             return False
         return self.pattern.search(url) is not None if self.pattern else True
 
     def follow_article(self, response: Response, url: str) -> Iterator[scrapy.Request]:
-        url = urljoin(response.url, url)
-        canonical = canonicalize_url(url)
-        if not self.is_article_url(url) or canonical in self.queued:
+        joined = web_url(response.url, url)
+        if joined is None or not self.is_article_url(joined):
+            return
+        url, canonical = joined, canonicalize_url(joined)
+        if canonical in self.queued:
             return
         self.queued.add(canonical)
         if canonical in self.known:
