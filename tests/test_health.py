@@ -15,7 +15,7 @@ import feedparser
 import pytest
 
 from feed.crawl import crawl_in_child
-from feed.health import FAIL_RUNS, SourceHealth, source_health
+from feed.health import FAIL_RUNS, SourceHealth, run_figures, source_health
 from feed.health_publish import publish_health
 from feed.models import Extracted, Meeting
 from feed.settings import Settings, load_settings
@@ -124,6 +124,19 @@ def test_runs_we_stopped_neither_break_nor_mend_a_streak(store: Store) -> None:
     assert judge(store).failing_runs == 2 and judge(store).state == "ok"
     history.run("failed")
     assert judge(store).state == "broken"
+
+
+def test_a_run_whose_process_died_counts_neither_way(store: Store) -> None:
+    History(store).runs("ok", "failed", "failed")
+    killed = store.start_run(SLUG)  # then kill -9: no process is left to record its end
+    now = datetime.now(UTC)
+    health = source_health(store, [source()], now=now)[0]
+    assert health.last_run is not None and health.last_run.outcome == "running"
+    assert health.state == "ok" and health.failing_runs == 2
+    store.start_run(SLUG)  # the source's next crawl marks it abandoned at once, not after the time limit
+    dead = run_figures(next(r for r in store.runs(SLUG) if r.id == killed), now, 1800)
+    assert (dead.finish_reason, dead.outcome) == ("abandoned", "neutral")
+    assert source_health(store, [source()], now=now)[0].failing_runs == 2
 
 
 def test_runs_that_find_nothing_break_a_source(store: Store) -> None:

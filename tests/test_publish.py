@@ -199,6 +199,18 @@ def test_manifest_matches_the_files(world: World) -> None:
     assert listed["feeds/meetings.atom"]["count"] == 5 and listed["snapshots/latest.json"]["count"] == 8
 
 
+def test_a_relative_public_folder_works(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # `--data data`, as the container runs it
+    settings = replace(world.settings, public_dir=Path("data") / "public")
+    publish(world.store, settings, world.sources)
+    add_article(world.store, Art("moi", "bao-mau", "Tin mới về công đoàn", "Nội dung mới.", None), datetime.now(UTC))
+    publish(world.store, settings, world.sources)
+    manifest = json.loads((tmp_path / "data" / "public" / "snapshots" / "manifest.json").read_text(encoding="utf-8"))
+    assert {f["path"] for f in manifest["files"]} >= {"feeds/all.atom", "index.html", "snapshots/latest.json"}
+    assert not list((tmp_path / "data" / "public").rglob(".*.tmp"))
+
+
+@pytest.mark.reliability("publish-fails-midway")
 def test_failing_publish_leaves_previous_files(world: World) -> None:
     publish(world.store, world.settings, world.sources)
     before = tree(world.settings.public)

@@ -34,6 +34,7 @@ from feed.schedule import (
 )
 from feed.settings import Settings, load_settings
 from feed.sources import ConfigError, Source, load_sources, parse_sources
+from feed.staging import JOURNAL, publish_lock
 from feed.store import CrawlRun, Store
 
 from .loopback_sites import Site, serve, source_entry, write_config
@@ -126,6 +127,24 @@ def test_sweep_removes_only_stale_temporary_files(tmp_path: Path) -> None:
     assert not stale.exists() and fresh.exists() and real.exists()
 
 
+def test_sweep_finishes_a_killed_publish_and_spares_a_live_one(tmp_path: Path) -> None:
+    feed = tmp_path / "feeds" / "all.atom"
+    feed.parent.mkdir()
+    feed.write_text("cũ")
+    staged, orphan = feed.with_name(".all.atom.k1.publish.tmp"), feed.with_name(".meetings.atom.k2.publish.tmp")
+    staged.write_text("mới")
+    orphan.write_text("một nửa")
+    (tmp_path / JOURNAL).write_text(json.dumps({"steps": [["rename", "feeds/.all.atom.k1.publish.tmp",
+                                                            "feeds/all.atom"]]}))
+    with publish_lock(tmp_path):  # a publisher at work: its files are not touched, however old
+        assert sweep_temporary_files(tmp_path, max_age=0) == 0
+        assert staged.exists() and orphan.exists() and (tmp_path / JOURNAL).exists()
+    # Killed after its commit point: the journal is finished; the other staged file was never committed.
+    assert sweep_temporary_files(tmp_path) == 1
+    assert feed.read_text() == "mới" and not staged.exists() and not orphan.exists()
+    assert not (tmp_path / JOURNAL).exists()
+
+
 # --- the job function and the scheduler, for real ------------------------------------------------------------
 @pytest.fixture
 def sites(tmp_path: Path) -> Iterator[tuple[list[Site], Settings, list[Source]]]:
@@ -180,6 +199,7 @@ def read_events(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in lines if line.startswith("{")]
 
 
+@pytest.mark.reliability("crawl-sigterm")
 def test_sigterm_stops_a_running_crawl_and_leaves_complete_files(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     slow = Site("cham", articles=30, start=now - timedelta(days=3), gap=timedelta(hours=2), delay=0.5)

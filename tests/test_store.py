@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +75,37 @@ def test_crawl_runs_and_errors(store: Store) -> None:
     (last,) = store.last_runs().values()
     assert (last.pages, last.new, last.errors, last.finish_reason) == (3, 1, 1, "finished")
     assert store.page_errors("a")[0].error == "HTTP 500"
+
+
+def test_a_run_left_unfinished_is_marked_abandoned_when_its_source_starts_again(store: Store) -> None:
+    killed, elsewhere = store.start_run("a"), store.start_run("b")  # their processes then die (kill -9)
+    store.upsert("a", article("https://a.vn/1.html"), Meeting())
+    store.upsert("a", article("https://a.vn/2.html", body="Đoàn viên công đoàn cơ sở nhận quà Tết."), Meeting())
+    again = store.start_run("a")
+    runs = {run.id: run for run in store.runs()}
+    assert (runs[killed].finish_reason, runs[killed].finished_at, runs[killed].new) == ("abandoned", None, 2)
+    assert runs[elsewhere].finish_reason is None and runs[again].finish_reason is None  # others may be running
+    # Had it been alive after all (one source crawled twice at once), its own end replaces the mark.
+    store.finish_run(killed, pages=2, new=2, updated=0, errors=0, finish_reason="finished", stats={})
+    assert store.runs("a")[-1].finish_reason == "finished"
+
+
+def _open_store(url: str, barrier: Any) -> None:
+    barrier.wait()  # all at the same instant, on a database that does not exist yet
+    Store(url).close()
+
+
+@pytest.mark.reliability("crawl-publish-concurrent")
+def test_processes_starting_on_a_new_database_at_once_all_open_it(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    for round_ in range(6):  # without the write lock around creation, most rounds lose a process
+        url, barrier = f"sqlite:///{tmp_path / f'new-{round_}.sqlite'}", context.Barrier(3)
+        processes = [context.Process(target=_open_store, args=(url, barrier)) for _ in range(3)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(30)
+        assert [process.exitcode for process in processes] == [0, 0, 0], round_
 
 
 def test_content_hash_ignores_spacing_case_and_tone_placement() -> None:

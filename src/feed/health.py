@@ -3,8 +3,9 @@
 A run's figures come from its CrawlRun stats (requests, responses by status, discovery outcome, articles
 found/new/updated, field coverage). A source is broken when its last FAIL_RUNS judged runs all failed or
 found nothing, when its title/date/body coverage falls well below its own history, or when it has been
-silent far longer than its usual gap between articles. Runs stopped by us (shutdown, abandoned) or deferred
-by the site (Retry-After) are neutral. Writing status.json and feeds/health.atom lives in feed.health_publish.
+silent far longer than its usual gap between articles. Runs stopped by us (shutdown), whose process died
+(abandoned: marked by the source's next run, or judged so once far past the time limit) or deferred by the
+site (Retry-After) are neutral. Writing status.json and feeds/health.atom lives in feed.health_publish.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, func, sele
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feed.sources import Source
-from feed.store import ArticleRow, AwareDateTime, Base, CrawlRun, Store, now_utc
+from feed.store import ABANDONED, ArticleRow, AwareDateTime, Base, CrawlRun, Store, create_tables, now_utc
 
 FAIL_RUNS = 3  # judged runs in a row that failed or found nothing before a source is called broken
 RUN_WINDOW = 50  # runs of history read per source
@@ -33,7 +34,7 @@ GAP_SAMPLE = 60  # newest articles whose publishing gaps make a source's rhythm
 GAPS_NEEDED = 5
 SILENCE_FACTOR = 4.0  # silent when quiet for this many "usual long gaps" (the 90th percentile gap) …
 SILENCE_FLOOR = timedelta(days=3)  # … and never before this: quiet days are normal for small unions
-NEUTRAL_REASONS = {"shutdown", "retry_after", "abandoned"}
+NEUTRAL_REASONS = {"shutdown", "retry_after", ABANDONED}
 RUNNING_GRACE = timedelta(minutes=5)
 
 
@@ -133,7 +134,7 @@ def ensure_tables(store: Store) -> None:
     """Create the health tables if this database does not have them yet (checked once per engine)."""
     if store.engine in _ENSURED:
         return
-    Base.metadata.create_all(store.engine, tables=[HealthEvent.__table__])  # type: ignore[list-item]
+    create_tables(store.engine, [HealthEvent.__table__])  # type: ignore[list-item]
     _ENSURED.add(store.engine)
 
 
@@ -160,7 +161,7 @@ def run_figures(run: CrawlRun, now: datetime, time_limit: int) -> RunFigures:
     found = int(stats.get("found", run.new + run.updated + int(stats.get("unchanged", 0))
                           + int(stats.get("unionfeed/skipped_known", 0))))
     reason = run.finish_reason or ""
-    if run.finished_at is None:
+    if run.finished_at is None and reason != ABANDONED:  # Store.start_run marks the runs of dead processes
         running = now - run.started_at < timedelta(seconds=time_limit) + RUNNING_GRACE
         reason = "running" if running else "abandoned"
     figures = dict(

@@ -1,14 +1,16 @@
 """Publishing: every feed, snapshot, the OPML list and the index page, rendered, staged, then renamed into place.
 
 Order matters for readers and for failures: everything is rendered and staged beside its target first
-(feed.staging), so an error leaves every previous file as it was; a feed whose entries did not change is not
-rendered again, an unchanged entry is taken from the file on disk, and a file whose bytes did not change is not
-touched, so ETag and Last-Modified stay and conditional GETs keep answering 304; the manifest is written last
-and describes what is on disk.
+(feed.staging), so an error (a full disk included) leaves every previous file as it was; a journal of the
+renames is the commit point, so a publish killed after it is finished by the next one. A feed whose entries
+did not change is not rendered again, an unchanged entry is taken from the file on disk, and a file whose bytes
+did not change is not touched, so ETag and Last-Modified stay and conditional GETs keep answering 304; the
+manifest is renamed last and describes what is on disk.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib
 import json
@@ -31,7 +33,7 @@ from feed.pubrows import load_rows, prefetch_bodies
 from feed.settings import Settings
 from feed.snapshots import STATE_FILE, Snapshot, build_snapshot, dated_path, manifest_document, stale_dated
 from feed.sources import Source
-from feed.staging import Output, Stager
+from feed.staging import Output, Stager, finish_interrupted, publish_lock
 from feed.store import Store, now_utc
 from feed.stories import IdentityCache, Stories, build_stories
 
@@ -198,15 +200,17 @@ def _load_manifest(out: Path) -> dict[str, dict[str, Any]]:
         return {}
 
 
-def _carry_over(out: Path, entries: dict[str, dict[str, Any]], previous: dict[str, dict[str, Any]],
-                extra: list[Path]) -> None:
-    """Manifest entries for files this run kept (older dated snapshots, change files) or a hook wrote."""
+def _carry_over(out: Path, entries: dict[str, dict[str, Any]], previous: dict[str, dict[str, Any]]) -> None:
+    """Manifest entries for files this run kept without rewriting (older dated snapshots, change files)."""
     for path, entry in previous.items():
         if path in entries or not KEPT_FILES.match(path):
             continue  # e.g. the feeds of a source no longer configured: left on disk, not listed
         target = out / path
         if target.is_file() and target.stat().st_size == entry.get("bytes"):
             entries[path] = {**entry, "max_age": IMMUTABLE_AGE}
+
+
+def _hook_entries(out: Path, entries: dict[str, dict[str, Any]], extra: list[Path]) -> None:
     for target in extra:
         data = target.read_bytes()
         entries[target.relative_to(out).as_posix()] = {
@@ -214,13 +218,11 @@ def _carry_over(out: Path, entries: dict[str, dict[str, Any]], previous: dict[st
             "max_age": _max_age(DEFAULT_INTERVAL)}
 
 
-def _write_if_changed(path: Path, text: str) -> None:
+def _unchanged(path: Path, text: str) -> bool:
     try:
-        if path.read_text(encoding="utf-8") == text:
-            return
+        return path.read_text(encoding="utf-8") == text
     except OSError:
-        pass
-    write_atomic(path, text)
+        return False
 
 
 def run_hooks(ctx: PublishContext) -> list[Path]:
@@ -242,10 +244,32 @@ def run_hooks(ctx: PublishContext) -> list[Path]:
     return written
 
 
+class PublishFailed(RuntimeError):
+    """A publish that could not write its files; every file published before is as it was."""
+
+
+def _no_room(exc: OSError, out: Path) -> PublishFailed | None:
+    """A clear error for a full disk (or a file size limit); None for any other failure."""
+    if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return None
+    what = "the disk is full" if exc.errno != errno.EFBIG else "a file size limit was reached"
+    return PublishFailed(f"publishing to {out} failed, {what}: {exc.strerror} writing {exc.filename or out}; "
+                         "every file published before is unchanged: free some space and publish again")
+
+
 def publish(store: Store, settings: Settings, sources: list[Source]) -> list[Path]:
-    """Write every feed, the snapshots, feeds.opml and index.html from the store; returns the files published."""
+    """Write every feed, the snapshots, feeds.opml and index.html from the store; returns the files published.
+
+    One publisher at a time per folder: a second waits for the first. A publish killed earlier is finished
+    (after its commit point) or cleared away (before it) first. A full disk raises PublishFailed.
+    """
     out = settings.public
-    out.mkdir(parents=True, exist_ok=True)
+    with publish_lock(out):
+        finish_interrupted(out)
+        return _publish(store, settings, sources, out)
+
+
+def _publish(store: Store, settings: Settings, sources: list[Source], out: Path) -> list[Path]:
     generated_at = now_utc()
     state = _load_json(out / FEED_STATE) or {}
     cache = IdentityCache(state.get("identities") or {})
@@ -270,23 +294,32 @@ def publish(store: Store, settings: Settings, sources: list[Source]) -> list[Pat
         from feed.render import render_index
 
         outputs["index.html"] = Output(render_index(ctx), sum(i.is_report for i in stories.stories), every)
-        stager.stage(outputs)
-    except BaseException:
+        entries, steps = stager.settle(outputs)
+        previous = dict(original)
+        for path in [*(out / p for p in snapshot.stale), *stale_dated(out, generated_at,
+                                                                      settings.snapshot_retention_days)]:
+            relative = path.relative_to(out).as_posix()
+            steps.append(["delete", relative])
+            previous.pop(relative, None)
+        feed_state = json.dumps({"site": _reuse_key(site), "feeds": feed_sigs, "items": entry_sigs,
+                                 "identities": cache.entries, "empty": empty}, separators=(",", ":"))
+        for name, text in ((STATE_FILE, snapshot.state.dumps()), (FEED_STATE, feed_state)):
+            if not _unchanged(out / name, text):
+                stager.stage_last(name, text)
+        _carry_over(out, entries, previous)
+        if entries != original or not (out / MANIFEST).is_file():
+            stager.stage_last(MANIFEST, manifest_document(entries, snapshot.state.cursor, generated_at))
+        # Everything is rendered and on disk beside its target: from the journal on the published files change.
+        changed = stager.commit(steps)
+    except BaseException as exc:
         stager.abort()
+        failure = _no_room(exc, out) if isinstance(exc, OSError) and not stager.committed else None
+        if failure is not None:
+            raise failure from exc
         raise
-    # Everything is rendered and on disk beside its target: from here on the published files change.
-    entries, changed = stager.commit(outputs)
-    previous = dict(original)
-    for path in [*(out / p for p in snapshot.stale), *stale_dated(out, generated_at, settings.snapshot_retention_days)]:
-        path.unlink(missing_ok=True)
-        previous.pop(path.relative_to(out).as_posix(), None)
-    _write_if_changed(out / STATE_FILE, snapshot.state.dumps())
-    _write_if_changed(out / FEED_STATE, json.dumps({"site": _reuse_key(site), "feeds": feed_sigs, "items": entry_sigs,
-                                                    "identities": cache.entries, "empty": empty},
-                                                   separators=(",", ":")))
     extra = run_hooks(ctx)
-    _carry_over(out, entries, previous, extra)
-    if entries != original or not (out / MANIFEST).is_file():
+    if extra:
+        _hook_entries(out, entries, extra)
         write_atomic(out / MANIFEST, manifest_document(entries, snapshot.state.cursor, generated_at))
     if settings.websub_hub:
         from feed.websub import ping_hub

@@ -39,6 +39,7 @@ from feed.cron import VN_ZONE, cron_trigger, fire_times
 from feed.health import SourceHealth, run_figures
 from feed.settings import Settings
 from feed.sources import Source
+from feed.staging import STAGED_SUFFIX, finish_interrupted, publish_lock
 from feed.store import Store, now_utc
 
 log = logging.getLogger(__name__)
@@ -327,18 +328,27 @@ def build_scheduler(settings: Settings, sources: list[Source], runner: Runner, *
 
 
 def sweep_temporary_files(folder: Path, max_age: float = TEMP_MAX_AGE) -> int:
-    """Remove temporary files that atomic writes left behind when their writer was killed; returns how many."""
+    """Remove temporary files that writers killed midway left behind; returns how many.
+
+    A publish killed after its commit point is finished first and one killed before it is cleared away, when no
+    publisher holds the folder's lock; other temporary files (status.json's, say) go once older than max_age.
+    """
     if not folder.is_dir():
         return 0
     removed = 0
-    limit = time() - max_age
-    for path in folder.rglob(".*.tmp"):
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue
+    with publish_lock(folder, wait=False) as idle:
+        if idle:
+            removed += finish_interrupted(folder)[1]
+        limit = time() - max_age
+        for path in folder.rglob(".*.tmp"):
+            if path.name.endswith(STAGED_SUFFIX) and not idle:
+                continue  # a live publisher's staged file, however long it has been rendering
+            try:
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
     return removed
 
 

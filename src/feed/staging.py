@@ -1,5 +1,11 @@
-"""Writing the published files in two phases: stage every changed file beside its target, then rename them
-all into place, so that readers see the old set or the new one and a failed publish changes nothing.
+"""Writing the published files as one transaction: stage every changed file beside its target, write a journal
+of the renames that put them in place (the commit point), carry it out, then remove it.
+
+A publish killed before its journal is on disk changed nothing that readers see; its staged files are removed
+by the next publish (or the scheduler's sweep). A publish killed after it is rolled forward by the next one (or
+the sweep), which carries out the rest of the journal, so every file ends up as the new version and the
+manifest, renamed last, describes the files on disk. One publisher at a time holds the folder's lock, an flock
+the kernel releases when its holder dies, kill -9 included, so a killed publisher never blocks the next.
 
 Staging is feed.atomic.write_atomic cut in two (a temporary file in the same folder, flushed, fsynced, then
 renamed over the target): the hashing and writing run on worker threads while the publisher renders.
@@ -7,17 +13,28 @@ renamed over the target): the hashing and writing run on worker threads while th
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
+import logging
 import os
 import shutil
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from feed.atomic import stage_file
 
+log = logging.getLogger(__name__)
+
 WRITERS = 4
+JOURNAL = ".publish-journal.json"
+LOCK = ".publish.lock"
+STAGED_SUFFIX = ".publish.tmp"  # only a publisher holding the lock writes these, so they are safe to sweep
+Step = list[str]  # ["rename", staged, target] | ["link", existing, second name] | ["delete", path]; relative
 
 
 @dataclass
@@ -30,9 +47,25 @@ class Output:
     link_from: str | None = None
 
 
+@contextmanager
+def publish_lock(out: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the folder's publish lock while the block runs; yields False when `wait` is off and it is taken."""
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _link_atomic(source: Path, target: Path) -> None:
     """Make target a second name of source's bytes, atomically (a copy where hard links are not allowed)."""
-    tmp = target.with_name(f".{target.name}.link.tmp")
+    tmp = target.with_name(f".{target.name}.link{STAGED_SUFFIX}")
     tmp.unlink(missing_ok=True)
     try:
         os.link(source, tmp)
@@ -54,17 +87,73 @@ def _advance_mtime(target: Path, old_second: int | None) -> None:
         os.utime(target, (old_second + 1, old_second + 1))
 
 
+def apply_steps(out: Path, steps: list[Step]) -> None:
+    """Carry out a journal's steps in order; steps done before an interruption are skipped or redone harmlessly."""
+    for op, *paths in steps:
+        if op == "rename":
+            staged, target = out / paths[0], out / paths[1]
+            if not staged.exists():  # renamed before the interruption
+                continue
+            old_second = int(target.stat().st_mtime) if target.is_file() else None
+            os.replace(staged, target)
+            _advance_mtime(target, old_second)
+        elif op == "link":
+            _link_atomic(out / paths[0], out / paths[1])
+        elif op == "delete":
+            (out / paths[0]).unlink(missing_ok=True)
+
+
+def recover(out: Path) -> int:
+    """Finish the journal of a publish killed after its commit point; returns how many steps it had.
+    Call with the publish lock held."""
+    journal = out / JOURNAL
+    try:
+        steps = json.loads(journal.read_text(encoding="utf-8"))["steps"]
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # written atomically, so not expected
+        log.warning("unreadable publish journal %s dropped: %s", journal, exc)
+        journal.unlink(missing_ok=True)
+        return 0
+    apply_steps(out, steps)
+    journal.unlink()
+    log.warning("finished the renames of an interrupted publish", extra={"event": "publish_recovered",
+                                                                          "steps": len(steps)})
+    return len(steps)
+
+
+def remove_staged(out: Path) -> int:
+    """Remove the files staged by publishes killed before their commit point; call with the lock held."""
+    removed = 0
+    for path in out.rglob(f".*{STAGED_SUFFIX}"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def finish_interrupted(out: Path) -> tuple[int, int]:
+    """Roll forward a committed publish, drop an uncommitted one's files: (journal steps, files removed)."""
+    return recover(out), remove_staged(out)
+
+
 class Stager:
-    """Writes files in two phases: every changed file is staged (hashed, written to a temporary file, fsynced)
-    on worker threads, which release the GIL, while the publisher goes on rendering; commit() then renames
-    them all into place. Until commit nothing a reader sees has changed, so a failure anywhere before it
-    leaves every published file as it was (abort() removes the temporary files)."""
+    """Writes files as one transaction: every changed file is staged (hashed, written to a temporary file,
+    fsynced) on worker threads, which release the GIL, while the publisher goes on rendering; commit() then
+    writes the journal and renames them all into place. Until the journal is written nothing a reader sees has
+    changed, so a failure before it leaves every published file as it was (abort() removes the staged files)."""
 
     def __init__(self, out: Path, previous: dict[str, dict[str, Any]]) -> None:
         self.out = out
         self.previous = previous
         self.pool = ThreadPoolExecutor(WRITERS)
         self.staged: dict[str, Future[tuple[dict[str, Any], Path | None]]] = {}
+        self.last: list[Step] = []  # the publisher's state and the manifest, renamed after everything else
+        self.committed = False
+
+    @staticmethod
+    def _beside(path: str, staged: Path) -> str:
+        """The staged file's path relative to the folder: it sits beside its target (mkstemp makes it absolute)."""
+        return (PurePosixPath(path).parent / staged.name).as_posix()
 
     def _stage(self, path: str, output: Output) -> tuple[dict[str, Any], Path | None]:
         assert output.text is not None
@@ -75,7 +164,7 @@ class Stager:
         if before and before.get("sha256") == entry["sha256"] and target.is_file() \
                 and target.stat().st_size == len(data):
             return entry, None
-        return entry, stage_file(target, data)
+        return entry, stage_file(target, data, suffix=STAGED_SUFFIX)
 
     def stage(self, outputs: dict[str, Output]) -> None:
         """Start staging every rendered output."""
@@ -83,43 +172,55 @@ class Stager:
             if output.text is not None and path not in self.staged:
                 self.staged[path] = self.pool.submit(self._stage, path, output)
 
-    def commit(self, outputs: dict[str, Output]) -> tuple[dict[str, dict[str, Any]], list[str]]:
-        """Rename every staged file into place; returns manifest entries and the changed paths."""
+    def stage_last(self, path: str, text: str) -> None:
+        """Stage a file that is renamed after every other one (the publisher's state, the manifest)."""
+        tmp = stage_file(self.out / path, text.encode("utf-8"), suffix=STAGED_SUFFIX)
+        self.last.append(["rename", self._beside(path, tmp), path])
+
+    def settle(self, outputs: dict[str, Output]) -> tuple[dict[str, dict[str, Any]], list[Step]]:
+        """Wait until every output is staged; returns the manifest entries and the steps that publish them."""
         self.stage(outputs)
         results = {path: future.result() for path, future in self.staged.items()}
         self.pool.shutdown()
         entries: dict[str, dict[str, Any]] = {}
-        changed: list[str] = []
-        try:
-            for path, (entry, tmp) in results.items():
-                entries[path] = entry
-                if tmp is not None:
-                    target = self.out / path
-                    old_second = int(target.stat().st_mtime) if target.is_file() else None
-                    os.replace(tmp, target)
-                    _advance_mtime(target, old_second)
-                    changed.append(path)
-        finally:  # a rename that failed (disk gone) leaves no temporary files behind
-            for _, tmp in results.values():
-                if tmp is not None:
-                    tmp.unlink(missing_ok=True)
+        steps: list[Step] = []
+        for path, (entry, tmp) in results.items():
+            entries[path] = entry
+            if tmp is not None:
+                steps.append(["rename", self._beside(path, tmp), path])
         for path, output in outputs.items():
             target, before = self.out / path, self.previous.get(path)
             if output.link_from is not None:
                 entries[path] = {**entries[output.link_from], "max_age": output.max_age}
                 if not (before and before.get("sha256") == entries[path]["sha256"] and target.is_file()):
-                    _link_atomic(self.out / output.link_from, target)  # today's dated snapshot: latest.json too
-                    changed.append(path)
+                    steps.append(["link", output.link_from, path])  # today's dated snapshot: latest.json too
             elif output.text is None:  # unchanged: the file on disk is what this run would write
                 known = before if before and "sha256" in before else manifest_entry(output, target.read_bytes())
                 entries[path] = {**known, "count": output.count, "max_age": output.max_age}
-        return entries, changed
+        return entries, steps
+
+    def commit(self, steps: list[Step]) -> list[str]:
+        """Write the journal (the commit point), carry it out, remove it; returns the paths that changed."""
+        steps = [*steps, *self.last]
+        if not steps:  # nothing changed: nothing is written, not even the journal
+            return []
+        journal = stage_file(self.out / JOURNAL, json.dumps({"steps": steps}).encode("utf-8"),
+                             suffix=STAGED_SUFFIX)
+        os.replace(journal, self.out / JOURNAL)
+        self.committed = True  # from here on an interruption is rolled forward, never back
+        apply_steps(self.out, steps)
+        (self.out / JOURNAL).unlink()
+        return [step[2] for step in steps if step[0] in ("rename", "link") and step not in self.last]
 
     def abort(self) -> None:
-        """Drop every staged file (after a failure: the published ones stay as they were)."""
+        """Drop every staged file (after a failure before the commit point: the published ones stay as they were)."""
         self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.committed:
+            return  # the journal is on disk: the next publish finishes it
         for future in self.staged.values():
             if future.done() and not future.cancelled() and future.exception() is None:
                 tmp = future.result()[1]
                 if tmp is not None:
                     tmp.unlink(missing_ok=True)
+        for _, staged, _ in self.last:
+            (self.out / staged).unlink(missing_ok=True)

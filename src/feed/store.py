@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from time import monotonic, sleep
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     create_engine,
@@ -31,6 +34,9 @@ from feed.dates import VN_TZ
 from feed.models import Extracted, Meeting
 from feed.text import fold
 from feed.urls import article_id, canonicalize_url
+
+BUSY_TIMEOUT_MS = 30000  # how long a writer waits for another one before "database is locked"
+ABANDONED = "abandoned"  # finish reason of a run whose process died before it could record its end
 
 
 class AwareDateTime(TypeDecorator[datetime]):
@@ -127,11 +133,42 @@ def now_utc() -> datetime:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the publisher read while a crawl writes; busy_timeout waits instead of "database is locked".
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch to WAL (a no-op once the database is in it). Switching a new database needs an exclusive lock,
+    and SQLite answers "database is locked" at once, without its busy timeout, while another process that
+    opened the same new database holds any lock, so it is tried again for as long as the busy timeout."""
+    deadline = monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or monotonic() > deadline:
+                raise
+            sleep(0.02)
+
+
+def create_tables(engine: Engine, tables: Sequence[Table] | None = None) -> None:
+    """Create the missing tables (all the models know of, or these). Processes starting on a new database at
+    the same moment would each find a table missing and all but one fail to create it ("already exists"), so
+    on SQLite the check and the creation happen under the database's write lock."""
+    if engine.dialect.name != "sqlite":
+        Base.metadata.create_all(engine, tables=tables)
+        return
+    wanted = list(tables) if tables is not None else Base.metadata.sorted_tables
+    with engine.connect() as connection:
+        if all(engine.dialect.has_table(connection, table.name) for table in wanted):
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # waits (busy_timeout) while another process creates them
+        Base.metadata.create_all(connection, tables=wanted)
+        connection.exec_driver_sql("COMMIT")
 
 
 class Store:
@@ -141,7 +178,7 @@ class Store:
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        create_tables(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -236,11 +273,31 @@ class Store:
 
     # --- crawl runs -----------------------------------------------------------------------------------
     def start_run(self, source_slug: str) -> int:
+        """Record a crawl of this source starting; its earlier runs that never finished are marked abandoned."""
+        now = now_utc()
         with self.session() as s:
-            run = CrawlRun(source_slug=source_slug, started_at=now_utc(), stats={})
+            self._abandon_unfinished(s, source_slug, now)
+            run = CrawlRun(source_slug=source_slug, started_at=now, stats={})
             s.add(run)
             s.flush()
             return run.id
+
+    @staticmethod
+    def _abandon_unfinished(s: Session, source_slug: str, now: datetime) -> None:
+        """A run with no finish is one whose process died (kill -9, a crash, the machine stopping): it will never
+        finish, so it is marked abandoned (health counts it neither way) with the articles it stored first seen.
+        Should it still be alive after all (the same source crawled twice at once), its finish overwrites this."""
+        stale = list(s.scalars(select(CrawlRun).where(
+            CrawlRun.source_slug == source_slug, CrawlRun.finished_at.is_(None), CrawlRun.finish_reason.is_(None),
+        ).order_by(CrawlRun.started_at)))
+        ends = [later.started_at for later in stale[1:]] + [now]  # each stored until the next one started
+        for run, until in zip(stale, ends, strict=False):
+            stored = s.scalar(select(func.count()).select_from(ArticleRow).where(
+                ArticleRow.source_slug == source_slug, ArticleRow.first_seen_at >= run.started_at,
+                ArticleRow.first_seen_at < until))
+            run.finish_reason = ABANDONED
+            run.new = int(stored or 0)
+            run.stats = {**(run.stats or {}), "unionfeed/abandoned_seen_at": now.isoformat()}
 
     def finish_run(self, run_id: int, *, pages: int, new: int, updated: int, errors: int,
                    finish_reason: str, stats: dict[str, Any]) -> None:
