@@ -25,6 +25,8 @@ def crawled(demo_world: DemoWorld) -> DemoWorld:
     args = ("--config", str(demo_world.sources_file), "--data", str(demo_world.data))
     crawl = run_cli(*args, "crawl")
     assert crawl.returncode == 0, crawl.stderr[-3000:]
+    # --log-level defaults to WARNING: no DEBUG/INFO chatter (Scrapy logs every item, body and all, at DEBUG).
+    assert not [line for line in crawl.stderr.splitlines() if " DEBUG " in line or "Scraped from" in line]
     publish = run_cli(*args, "publish")
     assert publish.returncode == 0, publish.stderr[-3000:]
     return demo_world

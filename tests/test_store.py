@@ -111,3 +111,12 @@ def test_processes_starting_on_a_new_database_at_once_all_open_it(tmp_path: Path
 def test_content_hash_ignores_spacing_case_and_tone_placement() -> None:
     assert content_hash("t", "Hội nghị  Hoà Bình") == content_hash("t", "hội nghị hòa bình")
     assert content_hash("t", "hội thảo") != content_hash("t", "hội thao")
+
+
+def test_a_store_in_a_folder_that_does_not_exist_yet_creates_it(tmp_path: Path) -> None:
+    """The first command on a fresh data folder may be a publish (the scheduler's), not a crawl."""
+    store = Store(f"sqlite:///{tmp_path / 'new' / 'deeper' / 'unionfeed.sqlite'}")
+    try:
+        assert store.count() == 0 and (tmp_path / "new" / "deeper" / "unionfeed.sqlite").is_file()
+    finally:
+        store.close()

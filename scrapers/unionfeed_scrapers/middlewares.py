@@ -35,7 +35,7 @@ from scrapy.http import Response
 from sqlalchemy import LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feed.store import AwareDateTime, Base, Store, now_utc
+from feed.store import AwareDateTime, Base, Store, create_tables, now_utc
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class HttpValidator(Base):
 
 def ensure_tables(store: Store) -> None:
     """Create the validators table if this database does not have it yet."""
-    Base.metadata.create_all(store.engine, tables=[HttpValidator.__table__])  # type: ignore[list-item]
+    create_tables(store.engine, [HttpValidator.__table__])  # type: ignore[list-item]
 
 
 @dataclass(frozen=True)

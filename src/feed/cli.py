@@ -89,13 +89,16 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     """Write every feed, snapshot and the index page from the store."""
-    from feed.publish import publish
+    from feed.publish import PublishFailed, publish
     from feed.store import Store
 
     sources, config_problems = _usable_sources(settings)
     store = Store(settings.db_url)
     try:
         written = publish(store, settings, sources)
+    except PublishFailed as exc:  # a full disk: say so plainly; the files published before are untouched
+        print(f"unionfeed publish: {exc}", file=sys.stderr)
+        return 1
     finally:
         store.close()
     print(f"published {len(written)} files to {settings.public}")
@@ -303,8 +306,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `unionfeed` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # On the handler too: starting a crawl, Scrapy sets the root logger and its own back to DEBUG.
+    wanted = logging.getLevelName(str(getattr(args, "log_level", "") or "").upper())
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(wanted if isinstance(wanted, int) else level)
     try:
         settings = load_settings(getattr(args, "config", None), getattr(args, "data", None))
         return int(args.handler(args, settings))

@@ -75,18 +75,23 @@ def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = Cra
     from unionfeed_scrapers.spiders.generic import GenericSpider
 
     settings.data.mkdir(parents=True, exist_ok=True)
-    # Scrapy's LOG_LEVEL only governs its own root handler, which we do not install; set its loggers instead.
-    for name in ("scrapy", "twisted", "py.warnings", GenericSpider.name, "unionfeed_scrapers", "trafilatura"):
-        logging.getLogger(name).setLevel(options.log_level)
+    _set_log_levels(options.log_level)
     crawl_settings = scrapy_settings(settings, options)
     if "LOG_INSTALL_ROOT_HANDLER" in crawl_settings:  # Scrapy >= 2.14 reads this instead of the argument
         crawl_settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
         process = CrawlerProcess(crawl_settings)
     else:
         process = CrawlerProcess(crawl_settings, install_root_handler=False)
+    _set_log_levels(options.log_level)  # again: CrawlerProcess put "scrapy" back to DEBUG (every item, body and all)
     for source in sources:
         process.crawl(GenericSpider, source=source, refetch=options.refetch, registry=tuple(registry or sources))
     process.start()
+
+
+def _set_log_levels(level: str) -> None:
+    """Scrapy's LOG_LEVEL only governs its own root handler, which we do not install; set its loggers instead."""
+    for name in ("scrapy", "twisted", "py.warnings", "generic", "unionfeed_scrapers", "trafilatura"):
+        logging.getLogger(name).setLevel(level)
 
 
 # --- children -----------------------------------------------------------------------------------------------
@@ -219,7 +224,9 @@ def crawl_in_child(settings: Settings, slugs: list[str], *, timeout: int | None 
 
 def publish_in_child(settings: Settings, *, timeout: float = 900, stop: threading.Event | None = None,
                      patience: float = 5.0, grace: float = 3.0) -> int:
-    """Publish in a forked child; once stopped it may finish for `patience` seconds, then gets SIGINT,
-    which an atomic write in progress answers by removing its temporary file."""
+    """Publish in a forked child; once stopped it may finish for `patience` seconds, then gets SIGINT.
+
+    Interrupted before its commit point, a publish leaves the published files as they were (its staged files
+    are cleared by the next publish); after it, the journal it leaves is finished by the next publish."""
     return run_child(_publish_child, (settings,), name="publish", timeout=timeout, stop=stop,
                      stop_signal=signal.SIGINT, grace=grace, patience=patience)

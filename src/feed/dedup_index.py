@@ -28,7 +28,7 @@ from feed.dedup_fingerprint import (
     fingerprint,
     same_story,
 )
-from feed.store import ArticleRow, Base
+from feed.store import ArticleRow, Base, create_tables
 
 PREFILTER_MIN = 0.32  # a signature estimate this low is not worth reading the text for (3 sd under 0.45)
 SURE_MIN = 0.6  # an estimate this far above JACCARD_MIN (3.4 sd) needs no exact Jaccard, only the facts check
@@ -199,7 +199,7 @@ _CREATED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 def ensure_tables(engine: Engine) -> None:
     """Create the dedup tables on this engine once per process (Store creates only the tables it imports)."""
     if engine not in _CREATED:
-        Base.metadata.create_all(engine, tables=[_DOCS, _BANDS])
+        create_tables(engine, [_DOCS, _BANDS])
         _CREATED[engine] = True
 
 

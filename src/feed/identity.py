@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from feed.dedup import cluster_members
 from feed.dedup_fingerprint import fingerprint
-from feed.store import ArticleRow, AwareDateTime, Base, Store
+from feed.store import ArticleRow, AwareDateTime, Base, Store, create_tables
 
 GUID_PREFIX = "urn:unionfeed:"
 # A change is material when enough of the body's word 5-grams differ from the last published basis: a
@@ -73,7 +73,7 @@ _CREATED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 def ensure_tables(engine: Engine) -> None:
     """Create the identity table on this engine once per process."""
     if engine not in _CREATED:
-        Base.metadata.create_all(engine, tables=[cast(Table, FeedIdentityRow.__table__)])
+        create_tables(engine, [cast(Table, FeedIdentityRow.__table__)])
         _CREATED[engine] = True
 
 

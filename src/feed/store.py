@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from time import monotonic, sleep
 from typing import Any
 
@@ -177,6 +178,10 @@ class Store:
     def __init__(self, url: str) -> None:
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
+            database = self.engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                # The first command on a fresh data folder may be a publish or a status, not a crawl.
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
             event.listen(self.engine, "connect", _sqlite_pragmas)
         create_tables(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
