@@ -364,6 +364,10 @@ def test_sources_that_keep_failing_are_judged_broken_and_the_good_one_is_not(cra
         assert healths[slug]["state"] == "broken" and healths[slug]["failing_runs"] == 3, healths[slug]
         assert healths[slug]["reasons"][0]["code"] == "failing"
     assert "HTTP 500" in healths["loi-may-chu"]["reasons"][0]["text"]
+    # Failures without an HTTP status say why in their own words, from the run's page errors.
+    assert "Connection refused" in healths["khong-ket-noi"]["reasons"][0]["text"]
+    assert "robots.txt" in healths["cam-robots"]["reasons"][0]["text"]
+    assert "redirect" in healths["vong-danh-sach"]["reasons"][0]["text"]
     assert healths[GOOD]["state"] == "ok"
     table = cli(settings, "status")
     assert "4 of 16 sources broken" in table.stdout

@@ -187,3 +187,30 @@ def test_changing_a_sources_discovery_forgets_its_validators(world: World) -> No
     world.crawl()
     listing = [h for h in world.site.hits if h.path == "/tin-tuc/"]
     assert [(h.status, h.conditional) for h in listing] == [(200, False)]
+
+
+@pytest.mark.reliability("crawl-kill9")
+def test_after_an_unfinished_run_every_listing_page_is_read_again(world: World) -> None:
+    """A killed run may have stored the newest articles but not older ones: the next poll must not stop paging
+    at the first listing page whose articles are all known."""
+    from feed.store import ArticleRow
+
+    assert world.crawl() == 0 and len(world.stored()) == 12
+    world.site.add(2)  # pages now: 14-10, 9-5, 4-1
+    store = Store(world.settings.db_url)
+    try:  # the gap a killed run can leave: articles 1-4 (listing page 3) not stored, the last run unfinished
+        with store.session() as s:
+            for row in s.query(ArticleRow).all():
+                if row.url.rsplit("/", 1)[1] in {f"bai-{n}.html" for n in range(1, 5)}:
+                    s.delete(row)
+        store.start_run(world.site.name)
+    finally:
+        store.close()
+    assert world.crawl() == 0
+    assert len(world.stored()) == 14, "the articles below the unfinished run's were not fetched"
+    assert sorted(world.article_hits()) == sorted(f"/tin-tuc/bai-{n}.html" for n in (1, 2, 3, 4, 13, 14))
+    # Once a run has finished, polling stops again at the first listing page of known articles.
+    world.site.add(1)
+    assert world.crawl() == 0
+    assert [q for q, _ in world.listing_statuses()] == ["", "page=2"]
+    assert world.article_hits() == ["/tin-tuc/bai-15.html"]

@@ -21,7 +21,7 @@ from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, func, sele
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feed.sources import Source
-from feed.store import ABANDONED, ArticleRow, AwareDateTime, Base, CrawlRun, Store, create_tables, now_utc
+from feed.store import ABANDONED, ArticleRow, AwareDateTime, Base, CrawlRun, PageError, Store, create_tables, now_utc
 
 FAIL_RUNS = 3  # judged runs in a row that failed or found nothing before a source is called broken
 RUN_WINDOW = 50  # runs of history read per source
@@ -265,7 +265,7 @@ def span(value: timedelta) -> tuple[str, str]:
     return f"{hours / 24:.0f} days", f"{hours / 24:.0f} ngày"
 
 
-def streak_reason(streak: list[RunFigures]) -> Reason | None:
+def streak_reason(streak: list[RunFigures], last_error: str | None = None) -> Reason | None:
     if len(streak) < FAIL_RUNS:
         return None
     newest = streak[0]
@@ -273,13 +273,16 @@ def streak_reason(streak: list[RunFigures]) -> Reason | None:
         return Reason("empty", f"the last {len(streak)} runs found no article links",
                       f"{len(streak)} lần thu thập gần nhất không tìm thấy bài nào")
     codes = ", ".join(f"HTTP {code}" for code in sorted(newest.statuses) if int(code) >= 400) or newest.finish_reason
-    detail = codes if codes != "finished" else "discovery pages could not be fetched"
+    # A run that got no HTTP error (refused, timed out, robots.txt, redirect loop) says why in its page errors.
+    detail = codes if codes != "finished" else (last_error or "discovery pages could not be fetched")
     return Reason("failing", f"the last {len(streak)} runs failed ({detail})",
                   f"{len(streak)} lần thu thập gần nhất bị lỗi ({detail})")
 
 
-def judge(source: Source, runs: list[RunFigures], times: list[datetime], now: datetime) -> SourceHealth:
-    """A source's health from its runs (newest first) and its articles' publication times (newest first)."""
+def judge(source: Source, runs: list[RunFigures], times: list[datetime], now: datetime,
+          last_error: str | None = None) -> SourceHealth:
+    """A source's health from its runs (newest first), its articles' publication times (newest first) and the
+    newest page error of its newest run."""
     health = SourceHealth(source.slug, source.name, source.homepage, state="pending")
     if not source.enabled:
         health.state = "disabled"
@@ -294,7 +297,7 @@ def judge(source: Source, runs: list[RunFigures], times: list[datetime], now: da
     health.usual_gap = publishing_rhythm(times)
     deferred = [r.retry_after_until for r in runs[:1] if r.retry_after_until and r.retry_after_until > now]
     health.deferred_until = deferred[0] if deferred else None
-    reasons = [r for r in (streak_reason(streak),) if r]
+    reasons = [r for r in (streak_reason(streak, last_error),) if r]
     reasons += coverage_reasons(health.coverage, health.usual_coverage)
     if good and not streak:  # silence only means something while polls work
         reasons += [r for r in (silence_reason(health.newest_article_at, health.usual_gap, now),) if r]
@@ -318,6 +321,17 @@ def publication_times(store: Store, slug: str, limit: int = GAP_SAMPLE) -> list[
         return [published or seen for published, seen in s.execute(query)]
 
 
+def last_error(store: Store, runs: list[RunFigures]) -> str | None:
+    """The first page error of the newest run, shortened for a status line; None when it had none."""
+    if not runs:
+        return None
+    query = select(PageError.error).where(PageError.run_id == runs[0].run_id).order_by(PageError.id).limit(1)
+    with store.session() as s:
+        error = s.scalar(query)
+    text = " ".join(str(error).split()) if error else ""
+    return (text[:117] + "…" if len(text) > 120 else text) or None
+
+
 def latest_events(store: Store) -> dict[str, HealthEvent]:
     """The newest health event of each source."""
     ensure_tables(store)
@@ -334,7 +348,7 @@ def source_health(store: Store, sources: list[Source], *, now: datetime | None =
     out = []
     for source in sources:
         runs = [run_figures(r, now, time_limit) for r in store.runs(source.slug, limit=RUN_WINDOW)]
-        health = judge(source, runs, publication_times(store, source.slug), now)
+        health = judge(source, runs, publication_times(store, source.slug), now, last_error(store, runs))
         event = events.get(source.slug)
         if event is not None and event.state == ("broken" if health.broken else "ok"):
             health.since = event.at

@@ -65,6 +65,9 @@ class GenericSpider(scrapy.Spider):
         self.pattern = re.compile(source.discovery.article_pattern) if source.discovery.article_pattern else None
         self.known: set[str] = set()
         self.queued: set[str] = set()
+        # After a run that did not finish (killed, stopped, out of time) the articles stored so far may sit
+        # above a gap of older ones never fetched: page through every listing page, not just the new ones.
+        self.resuming = False
         self.allowed_hosts = {host_of(source.homepage)} | {
             host_of(u) for u in (*source.discovery.feeds, *source.discovery.sitemaps)
         } | {host_of(listing.url) for listing in source.discovery.listings}
@@ -76,6 +79,8 @@ class GenericSpider(scrapy.Spider):
         store = Store(db_url)
         try:
             spider.known = set() if spider.refetch else store.known_urls(spider.source.slug)
+            last = store.runs(spider.source.slug, limit=1)
+            spider.resuming = bool(last) and last[0].finish_reason != "finished"
         finally:
             store.close()
         return spider
@@ -143,8 +148,9 @@ class GenericSpider(scrapy.Spider):
         for url in articles:
             yield from self.follow_article(response, url)
         self.crawler.stats.inc_value("unionfeed/listing_pages")
-        # Stop paging when a page holds only articles we already have: the rest is older still.
-        if articles and not fresh:
+        # Stop paging when a page holds only articles we already have: the rest is older still (unless the last
+        # run was cut short and may have left older ones unfetched).
+        if articles and not fresh and not self.resuming:
             self.crawler.stats.set_value("unionfeed/stopped_at_known", response.url)
             return
         if next_query and page < listing.max_pages:
