@@ -181,7 +181,7 @@ def page_html(title: str, body: str, head: str = "") -> str:
 def handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            base = f"http://127.0.0.1:{self.server.server_address[1]}"
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"  # type: ignore[index]
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, out, body = site.answer(self.path, headers, base)
             self.send_response(status)

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -101,6 +101,21 @@ def apply_steps(out: Path, steps: list[Step]) -> None:
             _link_atomic(out / paths[0], out / paths[1])
         elif op == "delete":
             (out / paths[0]).unlink(missing_ok=True)
+
+
+def sync_folders(folders: Iterable[Path]) -> None:
+    """fsync folders, so renames and new names in them are durable (a no-op where folders cannot be opened)."""
+    for folder in folders:
+        try:
+            fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            continue
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def recover(out: Path) -> int:
@@ -207,9 +222,11 @@ class Stager:
         journal = stage_file(self.out / JOURNAL, json.dumps({"steps": steps}).encode("utf-8"),
                              suffix=STAGED_SUFFIX)
         os.replace(journal, self.out / JOURNAL)
+        sync_folders([self.out])  # the commit point survives a power cut, not only a killed process
         self.committed = True  # from here on an interruption is rolled forward, never back
         apply_steps(self.out, steps)
-        (self.out / JOURNAL).unlink()
+        sync_folders({(self.out / step[-1]).parent for step in steps})  # the renames are on disk before the
+        (self.out / JOURNAL).unlink()  # journal that would redo them goes
         return [step[2] for step in steps if step[0] in ("rename", "link") and step not in self.last]
 
     def abort(self) -> None:
