@@ -54,7 +54,7 @@ XSS_BODY = (
 DIRTY_TITLE = ("Hội\x01 nghị\x0b sơ\x1f kết\u202e 6 tháng\u200f đầu năm\u2066 2026\u2069 của Công đoàn\x08 ngành\ufffe "
                "Giáo dục\uffff tỉnh\x0c Mẫu\x7f")
 CLEAN_TITLE = "Hội nghị sơ kết 6 tháng đầu năm 2026 của Công đoàn ngành Giáo dục tỉnh Mẫu"
-DIRTY_AUTHOR, CLEAN_AUTHOR = "Trần\x0e Thị\u202a Bình\u202c\u200e", "Trần Thị Bình"
+DIRTY_AUTHOR, CLEAN_AUTHOR = "Trần\x0e Thị\u202a Bình\u202c\u200e\u061c", "Trần Thị Bình"
 # A few stray controls in a page of ordinary length, as copy-paste from office documents leaves them.
 DIRTY_BODY = ("<p>Sáng 10/7, Công đoàn\x02 ngành Giáo dục tỉnh Mẫu tổ chức\u202b hội nghị sơ kết công tác công đoàn 6 "
               "tháng đầu năm 2026.</p><p>Hội nghị đánh giá công đoàn\x1e ngành đã tổ chức\u2067 42 lớp tập huấn\u2068 "
@@ -67,7 +67,8 @@ DIRTY_BODY = ("<p>Sáng 10/7, Công đoàn\x02 ngành Giáo dục tỉnh Mẫu t
 PLAIN_BODY = ("<p>Sáng 5/3, công đoàn cơ sở Công ty May Mẫu tổ chức hội nghị người lao động năm 2026, thông qua "
               "thỏa ước lao động tập thể mới với nhiều điều khoản có lợi hơn cho công nhân.</p><p>Tại hội nghị, người "
               "lao động đề xuất tăng tiền ăn ca và hỗ trợ nhà trọ; ban giám đốc đã tiếp thu và trả lời trực tiếp.</p>")
-ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff"
+                     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def article_page(title: str, author: str, body: str) -> str:
@@ -236,7 +237,8 @@ GOOD_ENTRY = {"slug": "ldld-mau", "name": "Liên đoàn Lao động tỉnh Mẫu
               "homepage": "https://ldld.mau.example.vn/", "discovery": {"listings": [{"url": "https://ldld.mau.example.vn/tin/"}]}}
 BAD_URLS = ["file:///etc/passwd", "ftp://ldld.mau.example.vn/tin/", "javascript:alert(1)", "data:text/html,<b>x</b>",
             "gopher://ldld.mau.example.vn/", "JavaScript:alert(1)", "//ldld.mau.example.vn/tin/", "/tin/", " http://x.vn/",
-            "http:/ldld.mau.example.vn/", "https://"]
+            "http:/ldld.mau.example.vn/", "https://", "https://ldld.mau.example.vn/tin/\n",
+            "https://ldld\x00.mau.example.vn/"]
 FIELDS = {"homepage": "field homepage", "feeds": "field discovery.feeds", "sitemaps": "field discovery.sitemaps",
           "listing": "field discovery.listings.0.url"}
 

@@ -43,7 +43,7 @@ class Strict(BaseModel):
 
 def _check_http_url(value: str) -> str:
     # Only http(s): a config line must never make the crawler read files or talk other protocols.
-    if not isinstance(value, str) or not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/?#\x00-\x1f\x7f]+[^\s\x00-\x1f\x7f]*", value):
         raise ValueError(f"not an http(s) URL: {value!r}")
     return value
 

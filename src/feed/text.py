@@ -20,7 +20,7 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 # Characters XML 1.0 forbids, plus bidi controls that only confuse readers of a feed.
 _XML_ILLEGAL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 # Letters that appear when UTF-8 Vietnamese is decoded as Latin-1/cp1252 ("Há»™i nghá»‹").
 _MOJIBAKE_HINT = re.compile("[ÃÄÆáº»áº¡á»]{1}[\x80-\xbf\u0152-\u2122]|á»|áº|Ä‘|Æ°|Æ¡")
