@@ -215,6 +215,22 @@ def test_sources_list_stays_strict_and_lists_every_problem(field_world: World) -
     assert "cuoi" not in result.stdout  # no table: a check refuses the whole file
 
 
+@pytest.mark.reliability("config-duplicate-slug", "config-unknown-profile", "config-bad-field")
+def test_status_names_the_skipped_entries(field_world: World) -> None:
+    """A skipped entry has no runs to break: status.json and `unionfeed status` name it instead."""
+    written = field_world.cli("status", "--write")
+    assert written.returncode == SKIPPED, written.stderr[-3000:]
+    document = json.loads((field_world.settings.public / "status.json").read_text(encoding="utf-8"))
+    printed = json.loads(field_world.cli("status", "--json").stdout)
+    for doc in (document, printed):
+        problems = doc["config_problems"]
+        assert [(p["entry"], p["slug"]) for p in problems] == [
+            (2, "dau"), (3, "ho-so"), (4, "lien-ket-ftp"), (5, "mau-sai"), (6, "chon-sai"), (7, "am")]
+        assert all(p["file"] == str(field_world.config) and p["line"] and p["field"] for p in problems)
+        assert [s["slug"] for s in doc["sources"]] == ["dau", "cuoi"]
+    assert "6 config problem(s)" in written.stdout and "source #3 (ho-so): field profile" in written.stdout
+
+
 @pytest.mark.reliability("config-bad-field")
 def test_scheduler_children_crawl_what_they_can_and_say_what_they_skipped(field_world: World) -> None:
     world = field_world

@@ -178,7 +178,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         store.close()
     if args.json:
-        _print_json(status_document(healths, now_utc()))
+        _print_json(status_document(healths, now_utc(), config_problems=problems))
         return _done(problems)
     # Piped output keeps every column readable instead of squeezing into 80.
     console = Console() if sys.stdout.isatty() else Console(width=200)
@@ -186,6 +186,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     broken = [h.slug for h in healths if h.broken]
     print(f"{total} articles stored; {len(broken)} of {len(healths)} sources broken"
           + (f": {', '.join(broken)}" if broken else ""))
+    if problems:
+        print(f"{len(problems)} config problem(s): those entries are not crawled until mended")
+        for problem in problems:
+            print(f"  {problem}")
     return _done(problems)
 
 

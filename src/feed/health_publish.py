@@ -19,7 +19,7 @@ from feed.atomic import write_atomic
 from feed.dates import VN_TZ
 from feed.health import HealthEvent, SourceHealth, ensure_tables, latest_events, source_health
 from feed.settings import Settings
-from feed.sources import Source
+from feed.sources import ConfigProblem, Source, read_sources
 from feed.store import Store, now_utc
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,9 @@ def recent_events(store: Store, limit: int = HEALTH_FEED_ENTRIES) -> list[Health
 
 
 def status_document(healths: list[SourceHealth], generated_at: datetime,
-                    next_runs: dict[str, datetime] | None = None) -> dict[str, object]:
-    """status.json: every source's state, reasons and latest figures."""
+                    next_runs: dict[str, datetime] | None = None,
+                    config_problems: list[ConfigProblem] | None = None) -> dict[str, object]:
+    """status.json: every source's state, reasons and latest figures, and the config entries that were skipped."""
     counts: dict[str, int] = {}
     for health in healths:
         counts[health.state] = counts.get(health.state, 0) + 1
@@ -87,8 +88,10 @@ def status_document(healths: list[SourceHealth], generated_at: datetime,
         when = (next_runs or {}).get(health.slug)
         record["next_run"] = when.astimezone(VN_TZ).isoformat() if when else None
         sources.append(record)
+    problems = [{"file": p.path, "line": p.line, "entry": p.entry, "slug": p.slug, "field": p.field,
+                 "message": p.message, "text": str(p)} for p in config_problems or []]
     return {"schema_version": STATUS_SCHEMA_VERSION, "generated_at": generated_at.astimezone(VN_TZ).isoformat(),
-            "counts": counts, "sources": sources}
+            "counts": counts, "sources": sources, "config_problems": problems}
 
 
 def health_feed(events: list[HealthEvent], names: dict[str, str], settings: Settings) -> bytes:
@@ -139,8 +142,10 @@ def refresh_health(store: Store, settings: Settings, sources: list[Source], *,
     cache.update({h.slug: h for h in fresh})
     healths = [cache[s.slug] for s in sources]
     out = settings.public
+    # A broken entry is not crawled, so no run of it can break: status.json names it instead.
+    problems = read_sources(settings.config)[1]
     write_atomic(out / "status.json",
-                 json.dumps(status_document(healths, now, next_runs), ensure_ascii=False, indent=1))
+                 json.dumps(status_document(healths, now, next_runs, problems), ensure_ascii=False, indent=1))
     write_atomic(out / "feeds" / "health.atom",
                  health_feed(recent_events(store), {s.slug: s.name for s in sources}, settings))
     return created
