@@ -214,3 +214,29 @@ def test_after_an_unfinished_run_every_listing_page_is_read_again(world: World) 
     assert world.crawl() == 0
     assert [q for q, _ in world.listing_statuses()] == ["", "page=2"]
     assert world.article_hits() == ["/tin-tuc/bai-15.html"]
+
+
+@pytest.mark.reliability("store-refuses-write")
+def test_an_article_the_store_refuses_is_fetched_again_next_poll(world: World) -> None:
+    """SQLite refuses one article (a trigger raising, as a full or failing disk would): the crawl says so, keeps
+    no validators and records the run as failed, so the next poll asks again and stores it."""
+    store = Store(world.settings.db_url)
+    try:
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.url LIKE '%/bai-3.html' "
+                "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+    finally:
+        store.close()
+    assert world.crawl() == 4  # STORE_FAILED_EXIT
+    assert "bai-3.html" not in world.stored() and len(world.stored()) == 11
+    assert (world.last_run().finish_reason, world.last_run().outcome) == ("store_failed", "failed")
+    store = Store(world.settings.db_url)
+    try:
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TRIGGER refuse")
+    finally:
+        store.close()
+    assert world.crawl() == 0
+    assert len(world.stored()) == 12 and world.article_hits() == ["/tin-tuc/bai-3.html"]
+    assert ("", 200) in world.listing_statuses()  # no validators were kept from the failed run: asked afresh

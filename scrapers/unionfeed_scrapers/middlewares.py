@@ -165,7 +165,8 @@ class ConditionalRequestMiddleware:
             # An unfinished run (time limit, shutdown, Retry-After) may have left articles unfetched; a run
             # that found no article link at all (a redesign?) must look at its pages afresh next time, or a
             # 304 would hide the breakage from health.
-            if reason == "finished" and getattr(spider, "queued", None):
+            stored_all = not self.crawler.stats.get_value("unionfeed/store_failed")
+            if reason == "finished" and getattr(spider, "queued", None) and stored_all:
                 keep = {url: v for url, v in self.pending.items() if url not in self.tainted}
                 save_validators(self.store, self.slug, self.fingerprint, keep)
                 self.crawler.stats.set_value("unionfeed/validators_saved", len(keep))

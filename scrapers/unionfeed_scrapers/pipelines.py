@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy import signals
@@ -12,6 +13,8 @@ from feed.settings import load_settings
 from feed.store import Store
 
 FIELDS = ("title", "date", "body")
+STORE_FAILED = "unionfeed/store_failed"  # stats key: items the store refused (the run must not be trusted as whole)
+log = logging.getLogger(__name__)
 
 
 class StorePipeline:
@@ -41,6 +44,17 @@ class StorePipeline:
         self.run_id = self.store.start_run(spider.source.slug)
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+        try:
+            return self._store_item(item)
+        except Exception:
+            # The article was fetched but not kept: the run says so, keeps no validators (so the next poll asks
+            # its listing afresh and fetches the page again) and the crawl exits non-zero.
+            self.crawler.stats.inc_value(STORE_FAILED)
+            # Logged here, once and without the item (Scrapy's own "Error processing" line would print the body).
+            log.exception("could not store %s", item.get("url"), extra={"event": "store_failed"})
+            return item
+
+    def _store_item(self, item: dict[str, Any]) -> dict[str, Any]:
         assert self.store is not None
         slug = item["source"]
         article = item.get("article")
@@ -78,6 +92,8 @@ class StorePipeline:
         if self.store is None or self.run_id is None:
             return
         stats = dict(spider.crawler.stats.get_stats())
+        if stats.get(STORE_FAILED):
+            reason = "store_failed"  # fetched articles were lost to the store: health counts the run as failed
         self.store.finish_run(
             self.run_id,
             pages=int(stats.get("response_received_count", 0)),

@@ -17,7 +17,8 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 log = logging.getLogger("feed.cli")
 EXIT_CODES = """exit status: 0 done; 1 nothing to do, or a check failed; 2 configuration error (bad settings, or no
 usable source): nothing was touched; 3 done, but entries of the sources file were skipped for the problems
-printed (see docs/sources.md)"""
+printed (see docs/sources.md); 4 (crawl) the store refused some fetched articles: they are fetched again next
+time"""
 
 
 def _print_json(record: dict[str, object]) -> None:
@@ -83,7 +84,10 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     if not chosen:
         print("no enabled sources to crawl", file=sys.stderr)
         return 1
-    crawl(settings, chosen, CrawlOptions(refetch=args.refetch, log_level=args.log_level), registry=registry)
+    from feed.crawl import STORE_FAILED_EXIT
+
+    if crawl(settings, chosen, CrawlOptions(refetch=args.refetch, log_level=args.log_level), registry=registry):
+        return STORE_FAILED_EXIT  # fetched articles the store refused: the log names them; the next run retries
     return _done(problems)
 
 

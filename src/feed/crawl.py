@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 PRELOAD = ["scrapy.crawler", "unionfeed_scrapers.spiders.generic", "unionfeed_scrapers.pipelines",
            "unionfeed_scrapers.middlewares", "unionfeed_scrapers.redirect_loops", "feed.crawl", "feed.publish",
            "feed.runlog", "feed.warmup"]
+STORE_FAILED = "unionfeed/store_failed"  # the pipeline's stats key (unionfeed_scrapers.pipelines.STORE_FAILED)
+STORE_FAILED_EXIT = 4  # exit status of a crawl in which the store refused some articles
 STOP_GRACE = 8.0  # seconds a stopped child gets to close cleanly before it is killed
 _context: ForkServerContext | None = None
 _context_lock = threading.Lock()
@@ -68,8 +70,11 @@ def scrapy_settings(settings: Settings, options: CrawlOptions = CrawlOptions()) 
 
 
 def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = CrawlOptions(),
-          registry: list[Source] | None = None) -> None:
-    """Crawl the given sources concurrently in this process (the Twisted reactor can run only once per process)."""
+          registry: list[Source] | None = None) -> list[str]:
+    """Crawl the given sources concurrently in this process (the Twisted reactor can run only once per process).
+
+    Returns the slugs of the sources some of whose fetched articles the store refused (empty when all went in).
+    """
     from scrapy.crawler import CrawlerProcess
 
     from unionfeed_scrapers.spiders.generic import GenericSpider
@@ -83,9 +88,18 @@ def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = Cra
     else:
         process = CrawlerProcess(crawl_settings, install_root_handler=False)
     _set_log_levels(options.log_level)  # again: CrawlerProcess put "scrapy" back to DEBUG (every item, body and all)
+    crawlers = {}
     for source in sources:
-        process.crawl(GenericSpider, source=source, refetch=options.refetch, registry=tuple(registry or sources))
+        crawler = process.create_crawler(GenericSpider)
+        crawlers[source.slug] = crawler
+        process.crawl(crawler, source=source, refetch=options.refetch, registry=tuple(registry or sources))
     process.start()
+    failed = [slug for slug, crawler in crawlers.items()
+              if crawler.stats is not None and crawler.stats.get_value(STORE_FAILED)]
+    if failed:
+        log.error("the store refused articles of %s: they are fetched again next time", ", ".join(failed),
+                  extra={"event": "store_failed", "sources": failed})
+    return failed
 
 
 def _set_log_levels(level: str) -> None:
@@ -143,8 +157,8 @@ def _crawl_child(settings: Settings, slugs: list[str], options: CrawlOptions, en
         log.error("not crawled: %s (no usable entry in %s)", ", ".join(missing), settings.config,
                   extra={"event": "crawl_skipped", "sources": missing})
         status = max(status, SKIPPED_ENTRIES_EXIT) if chosen else 2
-    if chosen:
-        crawl(settings, chosen, options, registry=registry)
+    if chosen and crawl(settings, chosen, options, registry=registry):
+        status = STORE_FAILED_EXIT
     sys.exit(status)
 
 
