@@ -288,7 +288,7 @@ def test_spider_follows_only_http_links_on_its_site() -> None:
 
 @pytest.mark.reliability("config-url-scheme")
 def test_links_are_joined_only_into_http_urls() -> None:
-    from unionfeed_scrapers.spiders.generic import web_url
+    from feed.urls import web_url
 
     base = "https://ldld.mau.example.vn/tin/"
     assert web_url(base, " 12.html ") == "https://ldld.mau.example.vn/tin/12.html"

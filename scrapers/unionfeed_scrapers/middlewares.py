@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 DISCOVERY = "unionfeed_discovery"  # meta flag: a feed, sitemap or listing page (asked conditionally)
 VIA = "unionfeed_via"  # meta: the discovery URLs a request was found through
 RETRY_AFTER_UNTIL = "unionfeed/retry_after_until"  # stats key the scheduler reads to defer a source
+STORE_FAILED = "unionfeed/store_failed"  # stats key: fetched items the store refused (the run is not whole)
 
 
 def discovery_meta() -> dict[str, Any]:
@@ -165,7 +166,7 @@ class ConditionalRequestMiddleware:
             # An unfinished run (time limit, shutdown, Retry-After) may have left articles unfetched; a run
             # that found no article link at all (a redesign?) must look at its pages afresh next time, or a
             # 304 would hide the breakage from health.
-            stored_all = not self.crawler.stats.get_value("unionfeed/store_failed")
+            stored_all = not self.crawler.stats.get_value(STORE_FAILED)
             if reason == "finished" and getattr(spider, "queued", None) and stored_all:
                 keep = {url: v for url, v in self.pending.items() if url not in self.tainted}
                 save_validators(self.store, self.slug, self.fingerprint, keep)

@@ -11,9 +11,9 @@ from feed.classify import classify
 from feed.dedup import assign_cluster
 from feed.settings import load_settings
 from feed.store import Store
+from unionfeed_scrapers.middlewares import STORE_FAILED
 
 FIELDS = ("title", "date", "body")
-STORE_FAILED = "unionfeed/store_failed"  # stats key: items the store refused (the run must not be trusted as whole)
 log = logging.getLogger(__name__)
 
 

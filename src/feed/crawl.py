@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 PRELOAD = ["scrapy.crawler", "unionfeed_scrapers.spiders.generic", "unionfeed_scrapers.pipelines",
            "unionfeed_scrapers.middlewares", "unionfeed_scrapers.redirect_loops", "feed.crawl", "feed.publish",
            "feed.runlog", "feed.warmup"]
-STORE_FAILED = "unionfeed/store_failed"  # the pipeline's stats key (unionfeed_scrapers.pipelines.STORE_FAILED)
 STORE_FAILED_EXIT = 4  # exit status of a crawl in which the store refused some articles
 STOP_GRACE = 8.0  # seconds a stopped child gets to close cleanly before it is killed
 _context: ForkServerContext | None = None
@@ -77,6 +76,7 @@ def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = Cra
     """
     from scrapy.crawler import CrawlerProcess
 
+    from unionfeed_scrapers.middlewares import STORE_FAILED
     from unionfeed_scrapers.spiders.generic import GenericSpider
 
     settings.data.mkdir(parents=True, exist_ok=True)

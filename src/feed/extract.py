@@ -10,7 +10,7 @@ import codecs
 import html as html_lib
 import re
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -41,7 +41,7 @@ from feed.noise import (
 )
 from feed.sources import Selectors
 from feed.text import clean, clean_line, repair_mojibake, strip_xml_illegal
-from feed.urls import pick_canonical
+from feed.urls import pick_canonical, web_url
 
 # Places where a page states its date near the headline, when no selector or metadata does.
 DATE_HINT_SELECTORS = ("[itemprop=datePublished]", "time", "[class*=date]", "[class*=time]", "[class*=Date]",
@@ -256,7 +256,7 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
         out.published_at = parse_vn_datetime(str(generic["date"]), now=fetched_at)
     if meta.get("image"):
         images.insert(0, meta["image"])
-    out.image_urls = list(dict.fromkeys(u for u in (_absolute(url, i) for i in images) if u))[:20]
+    out.image_urls = list(dict.fromkeys(u for u in (web_url(url, i) for i in images) if u))[:20]
     out.body_html = "".join(f"<p>{html_lib.escape(p)}</p>" for p in paragraphs)
     if not out.title:
         out.error = "no title found"
@@ -347,11 +347,3 @@ def _lead_from(description: str | None, title: str | None, paragraphs: list[str]
         return first if len(first) <= LEAD_MAX_CHARS else first[:LEAD_MAX_CHARS].rsplit(" ", 1)[0] + "…"
     return description or None
 
-
-def _absolute(base: str, ref: str) -> str | None:
-    """An http(s) URL for an image reference, or None: javascript:, data: and unparsable ones are dropped."""
-    try:
-        absolute = urljoin(base, ref.strip())
-        return absolute if urlsplit(absolute).scheme in ("http", "https") else None
-    except ValueError:
-        return None

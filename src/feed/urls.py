@@ -155,6 +155,18 @@ def article_id(url: str) -> str:
     return hashlib.sha256(identity_key(url).encode("utf-8")).hexdigest()[:20]
 
 
+def web_url(base: str, href: str | None) -> str | None:
+    """href made absolute against base when the result is an http(s) URL; None for other schemes (javascript:,
+    data:, file:…), empty and unparsable text."""
+    if not href:
+        return None
+    try:
+        url = urljoin(base, href.strip())
+        return url if urlsplit(url).scheme in ("http", "https") else None
+    except ValueError:
+        return None
+
+
 def host_of(url: str) -> str:
     """The host of url (or of a bare domain like "hcma.vn") without edition prefixes, IDN as punycode."""
     text = url.strip()

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import feedparser
 import scrapy
@@ -24,22 +24,11 @@ from feed.extract import extract
 from feed.settings import load_settings
 from feed.sources import Source, load_sources
 from feed.store import Store
-from feed.urls import canonicalize_url, host_of
+from feed.urls import canonicalize_url, host_of, web_url
 from unionfeed_scrapers.middlewares import DISCOVERY, discovery_meta
 
 # Content types an article page may come as; anything else (images, PDFs, archives) is not an article.
 TEXT_TYPES = ("text/", "application/xhtml+xml", "application/xml")
-
-
-def web_url(base: str, href: str | None) -> str | None:
-    """href made absolute against base when it is an http(s) URL; None for other schemes and unparsable text."""
-    if not href:
-        return None
-    try:
-        url = urljoin(base, href.strip())
-        return url if urlsplit(url).scheme in ("http", "https") else None
-    except ValueError:
-        return None
 
 
 class GenericSpider(scrapy.Spider):
