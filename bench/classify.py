@@ -1,6 +1,6 @@
 """Measure the meeting-report classifier on the labelled dev set.
 
-    /work/venv/bin/python bench/classify.py [--data PATH] [--errors] [--no-headline]
+    .venv/bin/python bench/classify.py [--data PATH] [--errors] [--no-headline]
 
 Prints precision / recall / F1 for meeting reports, kind accuracy (on items that are reports by truth and by
 prediction, and on every truth positive), a confusion table of kinds, facts agreement, and articles/s on one

@@ -1,7 +1,7 @@
 """Benchmark of cross-site deduplication: build time, memory, query time, precision/recall on known pairs.
 
-    /work/venv/bin/python bench/dedup.py            # 100,000 articles in memory + 20,000 in a SQLite file
-    /work/venv/bin/python bench/dedup.py --quick    # 5,000 articles (the CI quality gate runs this)
+    .venv/bin/python bench/dedup.py            # 100,000 articles in memory + 20,000 in a SQLite file
+    .venv/bin/python bench/dedup.py --quick    # 5,000 articles (the CI quality gate runs this)
 
 The corpus (bench/dedup_corpus.py) is generated: stories with 0-3 syndicated copies and near misses (the
 same template reported by another union in the same week). Each article is added to the index the way
@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     text = report(args, gen_s, figures, sql)
     print(text)
     if not args.no_docs:
-        command = "/work/venv/bin/python bench/dedup.py" + ("" if args.n == 100_000 else f" --n {args.n}")
+        command = ".venv/bin/python bench/dedup.py" + ("" if args.n == 100_000 else f" --n {args.n}")
         write_docs(text, command)
     return 0
 

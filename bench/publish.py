@@ -1,6 +1,6 @@
 """Time `publish` on a store of 10,000 articles: every feed, the snapshots, feeds.opml and index.html.
 
-    /work/venv/bin/python bench/publish.py [--articles 10000] [--sources 100] [--repeat 3] [--keep DIR]
+    .venv/bin/python bench/publish.py [--articles 10000] [--sources 100] [--repeat 3] [--keep DIR]
 
 Builds a SQLite store of invented articles (about 2,400 characters of Vietnamese each, a third of them meeting
 reports, one in ten a copy of another outlet's story) and times four publishes: the first into an empty folder

@@ -1,6 +1,6 @@
 """A time-compressed day of hourly polls: the real scheduler over loopback news sites.
 
-    /work/venv/bin/python bench/schedule.py [--sources 22] [--hours 24] [--hour-seconds 30] [--keep]
+    .venv/bin/python bench/schedule.py [--sources 22] [--hours 24] [--hour-seconds 30] [--keep]
 
 Serves --sources sites on 127.0.0.1 from a separate process (so they do not weigh on the scheduler's
 memory): half publish a new article every (virtual) hour, the rest never change, and two break a quarter

@@ -13,16 +13,14 @@ from typing import Any
 
 import pytest
 
+from .support.needs import shared_path
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 
 
 def shared_dir(name: str) -> Path:
-    """A folder of ../shared, or skip the test when it is absent."""
-    path = SHARED / name
-    if not path.is_dir():
-        pytest.skip(f"../shared/{name} is not here")
-    return path
+    """A folder of ../shared, or skip the test when it is absent (fail it under CI)."""
+    return shared_path(name)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300,

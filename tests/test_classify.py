@@ -1,7 +1,7 @@
 """Meeting-report classifier: cue cases (sentences written for these tests), golden facts for the five seed
 articles (read from ../shared/seeds at run time), and properties that hold for any input.
 
-Regenerate the golden files after a reviewed change with:  /work/venv/bin/python tests/test_classify.py --regen
+Regenerate the golden files after a reviewed change with:  .venv/bin/python -m tests.test_classify --regen
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from feed.cuematch import Folded, compile_pattern
 from feed.models import MEETING_KINDS, Meeting
 from feed.text import fold
 
+from .support.needs import shared_path
+
 VN = timezone(timedelta(hours=7))
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SEEDS = SHARED / "seeds"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "seed_facts"
 # Fields a golden file pins: every fact; not the score or the cue list, which move as cues are tuned.
 FACT_FIELDS = ("is_report", "kind", "org", "period", "held_on", "held_on_text", "location", "officials", "figures")
@@ -323,7 +323,7 @@ def _golden_files() -> list[Path]:
 
 
 def _run_seed(golden: dict) -> dict:
-    raw = (SEEDS / golden["seed"]).read_text(encoding="utf-8")
+    raw = shared_path("seeds", golden["seed"]).read_text(encoding="utf-8")
     title, _, body = raw.partition("\n") if golden["title_from_first_line"] else (None, "", raw)
     published = datetime.fromisoformat(golden["published_at"]) if golden["published_at"] else None
     got = classify(title, body, published_at=published).to_json()
@@ -335,7 +335,6 @@ def test_every_seed_has_a_golden_file() -> None:
 
 
 @pytest.mark.shared
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is absent")
 @pytest.mark.parametrize("path", _golden_files(), ids=lambda p: p.stem)
 def test_seed_facts_match_golden(path: Path) -> None:
     golden = json.loads(path.read_text(encoding="utf-8"))

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from feed.dates import VN_TZ, find_vn_datetime, parse_day_month, parse_vn_datetime
 
+from .support.needs import shared_path
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NOW = datetime(2025, 11, 1, 12, 0, tzinfo=VN_TZ)
 ARCHIVE_NOW = datetime(2026, 1, 1, tzinfo=VN_TZ)  # later than every real page, so none is "future"
@@ -351,10 +353,7 @@ def test_long_vietnamese_dates_round_trip_in_any_form_and_case(day: date, form: 
 
 
 def shared_text(name: str) -> str:
-    path = SHARED / "realpages" / name
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    return path.read_text("utf-8", errors="replace")
+    return shared_path("realpages", name).read_text("utf-8", errors="replace")
 
 
 REALPAGE_DATES = [
@@ -400,9 +399,7 @@ SWEEP = [r"<pubDate>([^<]+)", r'datetime="([^"]+)"', r'title="(\d{4}-[^"]+)"', r
 
 @pytest.mark.shared
 def test_every_date_element_of_the_real_pages_parses() -> None:
-    folder = SHARED / "realpages"
-    if not folder.exists():
-        pytest.skip(f"{folder} is absent")
+    folder = shared_path("realpages")
     seen = 0
     for path in sorted(folder.glob("*.*ml")):
         page = path.read_text("utf-8", errors="replace")
@@ -436,9 +433,7 @@ SEEDS = [
 @pytest.mark.shared
 @pytest.mark.parametrize(("name", "published", "held_on"), SEEDS)
 def test_seed_articles_give_publication_and_meeting_dates(name: str, published: str, held_on: date) -> None:
-    path = SHARED / "seeds" / name
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
+    path = shared_path("seeds", name)
     lines = [line.strip() for line in path.read_text("utf-8").splitlines() if line.strip()]
     stamp = parse_vn_datetime(lines[1], now=ARCHIVE_NOW)
     assert iso(stamp) == published

@@ -14,6 +14,8 @@ import pytest
 from feed.extract import extract
 from feed.text import looks_mojibake
 
+from .support.needs import shared_path
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 BASELINE = json.loads((Path(__file__).parent / "extract_baseline.json").read_text(encoding="utf-8"))
@@ -32,10 +34,7 @@ def load_bench() -> ModuleType:
 
 
 def need(name: str) -> Path:
-    path = SHARED / name
-    if not path.is_dir():
-        pytest.skip(f"../shared/{name} is not here")
-    return path
+    return shared_path(name)
 
 
 @pytest.mark.parametrize("mode", ["generic", "selectors"])

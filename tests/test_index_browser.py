@@ -22,9 +22,16 @@ from feed.publish import publish
 from feed.serve import serve_in_thread
 
 from .feedworld import World, make_world
+from .support.needs import missing
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _needs_chromium() -> None:
+    if CHROMIUM is None:
+        missing("chromium is not installed")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1280,1800")

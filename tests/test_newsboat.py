@@ -21,8 +21,11 @@ from feed.publish import publish
 from feed.serve import serve_in_thread
 
 from .feedworld import VN, Art, World, add_article, make_world
+from .support.needs import program
 
-pytestmark = pytest.mark.skipif(shutil.which("newsboat") is None, reason="newsboat is not installed")
+@pytest.fixture(autouse=True, scope="module")
+def _needs_newsboat() -> None:
+    program("newsboat")
 
 
 @dataclass

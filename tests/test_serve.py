@@ -29,6 +29,7 @@ from feed.store import ArticleRow
 
 from .conftest import run_cli
 from .feedworld import SOURCES, VN, Art, World, add_article, make_world
+from .support.needs import program
 
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><id>urn:x</id><title>Tin hội nghị</title>
@@ -246,8 +247,8 @@ def test_healthz_says_what_is_published(published: tuple[str, int, World], tmp_p
         empty.server_close()
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_sees_a_good_feed_host(published: tuple[str, int, World]) -> None:
+    program("curl")
     host, port, _ = published
     url = f"http://{host}:{port}/feeds/meetings.atom"
     head = subprocess.run(["curl", "-sS", "--compressed", "-D", "-", "-o", "/dev/null", url], capture_output=True,
