@@ -14,13 +14,16 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from feed.classify_eval import confusion_table, default_data, evaluate, load_labeled
+from feed.classify.evaluate import confusion_table, evaluate, load_labeled
+
+# ../shared beside the repository holds the labelled set; it is read there, never copied into the project.
+DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "labeled" / "dev.jsonl"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the evaluation and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=default_data(), help="labelled JSON Lines (default: dev set)")
+    parser.add_argument("--data", type=Path, default=DEV_SET, help="labelled JSON Lines (default: dev set)")
     parser.add_argument("--errors", action="store_true", help="list misclassified ids with a short reason")
     parser.add_argument("--no-headline", action="store_true", help="give the classifier the text only, no headline")
     args = parser.parse_args(argv)

@@ -36,8 +36,9 @@ from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from dedup_corpus import FAMILIES_PER_BLOCK, generate_block  # noqa: E402 (needs the path above)
-from feed.dedup_fingerprint import Fingerprint, facts_agree, fingerprint, jaccard  # noqa: E402
-from feed.dedup_index import DedupIndex, MemoryBackend, SqlBackend, ensure_tables  # noqa: E402
+from feed.dedup.fingerprints import Fingerprint, facts_agree, fingerprint, jaccard  # noqa: E402
+from feed.dedup.index import DedupIndex, MemoryBackend, SqlBackend  # noqa: E402
+from feed.store.schema import create_tables  # noqa: E402
 
 TARGETS = {"build_s": 60.0, "median_ms": 1.0, "rss_mb": 1024.0, "precision": 0.98, "recall": 0.95}
 DOCS = ROOT / "docs" / "dedup.md"
@@ -217,7 +218,7 @@ def run_sqlite(corpus: Corpus, queries: int, seed: int, pool: Pool | None) -> di
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "dedup.sqlite"
         engine = create_engine(f"sqlite:///{path}")
-        ensure_tables(engine)
+        create_tables(engine)
         with Session(engine) as session:
             index = DedupIndex(SqlBackend(session, texts=corpus.texts))
             seconds, clusters = build(corpus, index, pool, commit=session)

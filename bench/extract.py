@@ -32,9 +32,9 @@ import trafilatura
 from lxml import html as lxml_html
 from parsel import Selector
 
-from feed.dates import parse_vn_datetime
-from feed.extract import decode_page, extract
-from feed.sources import Selectors
+from feed.config.sources import Selectors
+from feed.extract.article import decode_page, extract
+from feed.lang.dates import parse_vn_datetime
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

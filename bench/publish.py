@@ -7,7 +7,7 @@ reports, one in ten a copy of another outlet's story) and times four publishes: 
 (every story identity issued, every file written), a second with nothing changed (nothing rewritten), a third
 after one source's crawl brought 20 new articles (what the scheduler does after every crawl), and the median of
 --repeat unchanged publishes. Target: ≤ 2 s; the exit status says whether the publishes after the first met it
-(the first one is reported, with its share spent issuing identities in feed.identity).
+(the first one is reported, with its share spent issuing identities in feed.publish.guids).
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from feed import stories
-from feed.models import KIND_LABELS, MEETING_KINDS, Meeting, Official
-from feed.publish import publish
-from feed.settings import Settings
-from feed.sources import Source, parse_sources
-from feed.store import ArticleRow, Store, content_hash
-from feed.urls import article_id
+from feed.config.settings import Settings
+from feed.config.sources import Source, parse_sources
+from feed.lang.urls import article_id
+from feed.publish import entries as stories
+from feed.publish.publisher import publish
+from feed.records import KIND_LABELS, MEETING_KINDS, Meeting, Official
+from feed.store.api import ArticleRow, Store, content_hash
 
 TARGET_SECONDS = 2.0
 WORDS = ("công đoàn", "người lao động", "đoàn viên", "hội nghị", "chăm lo", "việc làm", "thu nhập", "nhiệm vụ",
@@ -97,7 +97,7 @@ IDENTITY_SECONDS = [0.0]
 
 
 def _time_identities() -> None:
-    """Count the time publish spends issuing story identities (feed.identity), to report it apart."""
+    """Count the time publish spends issuing story identities (feed.publish.guids), to report it apart."""
     original = stories.issue
 
     def issue(*args: Any, **kwargs: Any) -> Any:

@@ -173,13 +173,13 @@ def slot_report(due: dict[str, list[datetime]], runs: dict[str, int], hour: floa
 
 
 def run_bench(args: argparse.Namespace) -> Gathered:
-    from feed.crawl import crawl_in_child, publish_in_child
-    from feed.health import HealthEvent, run_figures
-    from feed.runlog import configure_logging
-    from feed.schedule import Runner, build_scheduler
-    from feed.settings import load_settings
-    from feed.sources import load_sources
-    from feed.store import ArticleRow, Store
+    from feed.app.crawl_runner import crawl_in_child, publish_in_child
+    from feed.app.logs import configure_logging
+    from feed.app.scheduler import Runner, build_scheduler
+    from feed.config.settings import load_settings
+    from feed.config.sources import load_sources
+    from feed.health.verdict import HealthEvent, run_figures
+    from feed.store.api import ArticleRow, Store
 
     configure_logging(40, fmt="text")  # errors only: the broken sites are supposed to fail
     hour, hours = args.hour_seconds, args.hours

@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from feed.extract import extract
-from feed.sources import get_profile
+from feed.config.sources import get_profile
+from feed.extract.article import extract
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "profiles"

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from feed.check import Fetcher, check_source, check_sources
-from feed.settings import Politeness, Settings
-from feed.sources import Source
+from feed.app.sources_check import Fetcher, check_source, check_sources
+from feed.config.settings import Politeness, Settings
+from feed.config.sources import Source
 
 ARTICLE = """<html><head><title>{title} | Báo Mẫu</title>
 <meta property="article:published_time" content="2026-01-{day}T08:30:00+07:00"></head>

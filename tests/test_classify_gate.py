@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from feed.classify_eval import evaluate, load_labeled
+from feed.classify.evaluate import evaluate, load_labeled
 
 from .support.needs import shared_path
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feed.dates import VN_TZ, find_vn_datetime, parse_day_month, parse_vn_datetime
+from feed.lang.dates import VN_TZ, find_vn_datetime, parse_day_month, parse_vn_datetime
 
 from .support.needs import shared_path
 

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from feed.dedup import assign_cluster, choose_canonical, cluster_members, credits
-from feed.dedup_fingerprint import BANDS, JACCARD_MIN, facts_agree, fingerprint, jaccard, same_story, story_text
-from feed.models import Extracted, Meeting
-from feed.sources import Source
-from feed.store import ArticleRow, Store
+from feed.config.sources import Source
+from feed.dedup.clusters import assign_cluster, choose_canonical, cluster_members, credits
+from feed.dedup.fingerprints import BANDS, JACCARD_MIN, facts_agree, fingerprint, jaccard, same_story, story_text
+from feed.records import Extracted
+from feed.store.api import ArticleRow, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime.fromisoformat("2026-07-14T17:05:00+07:00")
@@ -72,7 +72,7 @@ def put(store: Store, slug: str, url: str, body: str, published: datetime | None
         credit: str | None = None, title: str = "Hội nghị sơ kết 6 tháng đầu năm 2026") -> str:
     """Upsert one article the way the pipeline does, then cluster it; returns the article id."""
     art = Extracted(url=url, title=title, body_text=body, published_at=published, syndicated_from=credit)
-    result = store.upsert(slug, art, Meeting())
+    result = store.upsert(slug, art)
     assign_cluster(store, result.article_id)
     return result.article_id
 
@@ -212,7 +212,7 @@ def test_pages_without_text_never_cluster(store: Store) -> None:
 
 
 def test_pipeline_signature_returns_the_cluster_id(store: Store) -> None:
-    result = store.upsert("a", Extracted(url="https://a.vn/6.html", title="T", body_text=ORIGIN), Meeting())
+    result = store.upsert("a", Extracted(url="https://a.vn/6.html", title="T", body_text=ORIGIN))
     assert assign_cluster(store, result.article_id) == result.article_id
     assert assign_cluster(store, "no-such-article") is None
 

@@ -11,11 +11,12 @@ import feedparser
 import jsonschema
 import pytest
 
-from feed.settings import load_settings
-from feed.store import Store
-from feed.urls import canonicalize_url
+from feed.config.settings import load_settings
+from feed.lang.urls import canonicalize_url
+from feed.store.api import Store
 
-from .conftest import DemoWorld, run_cli
+from .support.cli import run_cli
+from .support.demo_world import DemoWorld
 
 FEEDS = ("all", "meetings")
 

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feed.extract import decode_page, extract
-from feed.noise import parse_author_line, parse_credit
-from feed.sources import Selectors
-from feed.text import nfc, strip_xml_illegal
+from feed.config.sources import Selectors
+from feed.extract.article import decode_page, extract
+from feed.extract.page_noise import parse_author_line, parse_credit
+from feed.lang.text import nfc, strip_xml_illegal
 
-from .conftest import run_cli
+from .support.cli import run_cli
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 FETCHED = datetime.fromisoformat("2026-02-01T00:00:00+07:00")

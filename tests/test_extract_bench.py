@@ -11,8 +11,8 @@ from types import ModuleType
 
 import pytest
 
-from feed.extract import extract
-from feed.text import looks_mojibake
+from feed.extract.article import extract
+from feed.lang.text import looks_mojibake
 
 from .support.needs import shared_path
 

@@ -23,13 +23,13 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from feed.crawl import crawl_in_child, publish_in_child
-from feed.dates import VN_TZ
-from feed.settings import Settings, load_settings
-from feed.store import ArticleRow, Store
+from feed.app.crawl_runner import crawl_in_child, publish_in_child
+from feed.config.settings import Settings, load_settings
+from feed.lang.dates import VN_TZ
+from feed.store.api import ArticleRow, Store
 
-from .conftest import run_cli
-from .loopback_sites import FAST_SETTINGS, Site, page_html, serve, source_entry, write_config
+from .support.cli import run_cli
+from .support.loopback_sites import FAST_SETTINGS, Site, page_html, serve, source_entry, write_config
 
 SKIPPED = 3  # exit status: done, with entries of the sources file skipped
 REFUSED = 2  # exit status: configuration error, nothing done

@@ -17,17 +17,17 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from feed.crawl import publish_in_child
-from feed.health import source_health
-from feed.schedule import sweep_temporary_files
-from feed.settings import load_settings
-from feed.sources import load_sources
-from feed.staging import JOURNAL, LOCK, publish_lock
-from feed.store import Store
-from feed.urls import article_id
+from feed.app.crawl_runner import publish_in_child
+from feed.app.scheduler import sweep_temporary_files
+from feed.config.settings import load_settings
+from feed.config.sources import load_sources
+from feed.health.verdict import source_health
+from feed.lang.urls import article_id
+from feed.publish.transaction import JOURNAL, LOCK, publish_lock
+from feed.store.api import Store
 
-from .loopback_sites import Site, serve, source_entry, write_config
-from .process_faults import (
+from .support.loopback_sites import Site, serve, source_entry, write_config
+from .support.process_faults import (
     CLI,
     KILLER,
     SOURCE_COUNT,

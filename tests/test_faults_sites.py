@@ -22,14 +22,23 @@ from urllib.parse import urlsplit
 import feedparser
 import pytest
 
-from feed.crawl import crawl_in_child
-from feed.settings import Settings, load_settings
-from feed.store import ArticleRow, CrawlRun, PageError, Store
-from feed.text import looks_mojibake
+from feed.app.crawl_runner import crawl_in_child
+from feed.config.settings import Settings, load_settings
+from feed.lang.text import looks_mojibake
+from feed.store.api import ArticleRow, CrawlRun, PageError, Store
 
-from .conftest import run_cli
-from .fault_sites import GOOD, HUGE_BYTES, SLOW, FaultSite, fault_sites, loopback_sites, refused_port, serve_faults
-from .loopback_sites import Site, source_entry
+from .support.cli import run_cli
+from .support.fault_sites import (
+    GOOD,
+    HUGE_BYTES,
+    SLOW,
+    FaultSite,
+    fault_sites,
+    loopback_sites,
+    refused_port,
+    serve_faults,
+)
+from .support.loopback_sites import Site, source_entry
 
 TIMEOUT = 4  # download_timeout for this crawl: a hanging site costs two of these (one retry); SLOW is far below
 SETTINGS = (f"politeness:\n  download_delay: 0\n  autothrottle_start_delay: 0.01\n  retry_times: 1\n"

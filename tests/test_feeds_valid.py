@@ -14,11 +14,11 @@ import feedparser
 import pytest
 from lxml import etree
 
-from feed.formats import FEED_TZ, RENDERERS, Category, FeedItem, FeedSite, FeedSpec, ItemDetails
-from feed.models import Meeting
-from feed.publish import publish
+from feed.publish.feed_writer import FEED_TZ, RENDERERS, Category, FeedItem, FeedSite, FeedSpec, ItemDetails
+from feed.publish.publisher import publish
+from feed.records import Meeting
 
-from .feedworld import ARTICLES, World, make_world
+from .support.feedworld import ARTICLES, World, make_world
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$")
@@ -214,7 +214,7 @@ def strings(value: object) -> list[str]:
 
 
 def dirty_item(link: str) -> FeedItem:
-    """An entry straight from hostile values, with no cleaning by feed.stories."""
+    """An entry straight from hostile values, with no cleaning by feed.publish.entries."""
     when = datetime(2026, 3, 2, 8, 0, tzinfo=FEED_TZ)
     details = ItemDetails(
         title=DIRTY, summary=f"Tóm tắt <script>alert(1)</script> {DIRTY}", author="Trần\x0c Thị\u202a Bình",

@@ -14,16 +14,16 @@ from typing import Any
 import feedparser
 import pytest
 
-from feed.crawl import crawl_in_child
-from feed.health import FAIL_RUNS, SourceHealth, run_figures, source_health
-from feed.health_publish import publish_health
-from feed.models import Extracted, Meeting
-from feed.settings import Settings, load_settings
-from feed.sources import Source, load_sources, parse_sources
-from feed.store import CrawlRun, Store
+from feed.app.crawl_runner import crawl_in_child
+from feed.config.settings import Settings, load_settings
+from feed.config.sources import Source, load_sources, parse_sources
+from feed.health.verdict import FAIL_RUNS, SourceHealth, run_figures, source_health
+from feed.publish.status_files import refresh_health
+from feed.records import Extracted
+from feed.store.api import CrawlRun, Store
 
-from .conftest import run_cli
-from .loopback_sites import Site, serve, source_entry, write_config
+from .support.cli import run_cli
+from .support.loopback_sites import Site, serve, source_entry, write_config
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 SLUG = "ldld-mau"
@@ -77,7 +77,7 @@ class History:
             article = Extracted(url=f"https://ldld.example.vn/tin/{self.slug}-{self.articles}.html",
                                 title=f"Tin công đoàn số {self.articles}", body_text="Nội dung " * 30,
                                 published_at=NOW - age)
-            self.store.upsert(self.slug, article, Meeting(), fetched_at=NOW - age)
+            self.store.upsert(self.slug, article, fetched_at=NOW - age)
 
 
 def source(slug: str = SLUG) -> Source:
@@ -218,10 +218,10 @@ def test_breaking_and_recovering_are_announced_once_each(tmp_path: Path, store: 
     (capture / "discovery-abc.html.gz").write_bytes(gzip.compress("<html>trang lỗi</html>".encode()))
     history.runs("ok", "failed", "failed", "failed")
     for _ in range(3):
-        publish_health(store, settings, [source()], now=NOW)
+        refresh_health(store, settings, [source()], now=NOW)
     history.run("ok")
     for _ in range(2):
-        publish_health(store, settings, [source()], now=NOW + timedelta(hours=1))
+        refresh_health(store, settings, [source()], now=NOW + timedelta(hours=1))
     feed = feedparser.parse(str(tmp_path / "public" / "feeds" / "health.atom"))
     assert not feed.bozo
     assert [e.title for e in feed.entries] == ["Nguồn tin hoạt động trở lại: Liên đoàn Lao động mẫu",
@@ -260,7 +260,7 @@ def test_a_redesigned_listing_breaks_the_source_and_leaves_its_page(tmp_path: Pa
         for _ in range(FAIL_RUNS):
             crawl(settings, site)
         store = Store(settings.db_url)
-        publish_health(store, settings, sources)
+        refresh_health(store, settings, sources)
         health = source_health(store, sources)[0]
         store.close()
     finally:

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from feed.dedup import assign_cluster
-from feed.identity import (
+from feed.dedup.clusters import assign_cluster
+from feed.publish.guids import (
     FeedIdentity,
     body_basis,
     cluster_members,
     is_material,
     issue_identities,
 )
-from feed.models import Extracted, Meeting
-from feed.store import Store
+from feed.records import Extracted
+from feed.store.api import Store
 
 PUBLISHED = datetime.fromisoformat("2026-01-12T09:30:00+07:00")
 NOW = datetime.fromisoformat("2026-01-12T12:00:00+07:00")
@@ -52,7 +52,7 @@ def crawl(store: Store, url: str, body: str = BODY, *, slug: str = "cdvc-hanam",
     """What the pipeline does with one fetched page: upsert, then cluster when new or changed."""
     art = Extracted(url=url, title=title or "Hội nghị tổng kết công đoàn năm 2025", body_text=body,
                     published_at=published, syndicated_from=credit)
-    result = store.upsert(slug, art, Meeting(), fetched_at=at)
+    result = store.upsert(slug, art, fetched_at=at)
     if result.status != "unchanged":
         assign_cluster(store, result.article_id)
     return result.article_id
@@ -201,7 +201,7 @@ def test_a_large_publish_costs_a_few_lookups_per_chunk(store: Store) -> None:
     for i in range(1100):
         body = f"Công đoàn cơ sở số {i} tổ chức hội nghị người lao động năm 2026 với {i * 3 + 7} đại biểu."
         store.upsert("many", Extracted(url=f"https://many.vn/tin/{i}.html", title=f"Tin {i}", body_text=body,
-                                       published_at=PUBLISHED), Meeting())
+                                       published_at=PUBLISHED))
     rows = store.articles()
     statements: list[str] = []
     event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from feed.publish import publish
-from feed.serve import serve_in_thread
+from feed.publish.publisher import publish
+from feed.serve.server import serve_in_thread
 
-from .feedworld import World, make_world
+from .support.feedworld import World, make_world
 from .support.needs import missing
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

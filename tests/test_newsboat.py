@@ -17,11 +17,12 @@ from typing import Any
 import feedparser
 import pytest
 
-from feed.publish import publish
-from feed.serve import serve_in_thread
+from feed.publish.publisher import publish
+from feed.serve.server import serve_in_thread
 
-from .feedworld import VN, Art, World, add_article, make_world
+from .support.feedworld import VN, Art, World, add_article, make_world
 from .support.needs import program
+
 
 @pytest.fixture(autouse=True, scope="module")
 def _needs_newsboat() -> None:

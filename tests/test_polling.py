@@ -15,15 +15,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from feed.crawl import crawl_in_child
-from feed.health import RunFigures, run_figures
-from feed.schedule import Runner, next_due
-from feed.settings import Settings, load_settings
-from feed.sources import Source, load_sources
-from feed.store import Store
-from unionfeed_scrapers.middlewares import retry_after_seconds
+from feed.app.crawl_runner import crawl_in_child
+from feed.app.scheduler import Runner, next_due
+from feed.config.settings import Settings, load_settings
+from feed.config.sources import Source, load_sources
+from feed.health.verdict import RunFigures, run_figures
+from feed.store.api import Store
+from unionfeed_scrapers.retry_after import retry_after_seconds
 
-from .loopback_sites import Site, serve, source_entry, write_config
+from .support.loopback_sites import Site, serve, source_entry, write_config
 
 
 @dataclass
@@ -193,7 +193,7 @@ def test_changing_a_sources_discovery_forgets_its_validators(world: World) -> No
 def test_after_an_unfinished_run_every_listing_page_is_read_again(world: World) -> None:
     """A killed run may have stored the newest articles but not older ones: the next poll must not stop paging
     at the first listing page whose articles are all known."""
-    from feed.store import ArticleRow
+    from feed.store.api import ArticleRow
 
     assert world.crawl() == 0 and len(world.stored()) == 12
     world.site.add(2)  # pages now: 14-10, 9-5, 4-1

@@ -1,4 +1,4 @@
-"""Every CMS profile in feed/profiles.yaml against fixture pages modelled on its real markup.
+"""Every CMS profile in feed/config/profiles.yaml against fixture pages modelled on its real markup.
 
 One parametrised test over the whole registry: adding a profile and its fixture adds a case, no new code.
 Expected output sits beside each page as readable JSON (scripts/regen_profile_fixtures.py writes it for review).
@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-from feed.sources import load_profiles
+from feed.config.sources import load_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "profiles"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,27 +14,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import jsonschema
 import pytest
 import yaml
 
-from feed import publish as publish_module
-from feed.models import Extracted, Meeting
-from feed.publish import publish
-from feed.snapshots import changes_since
-from feed.store import ArticleRow
+from feed.app.websub import announce
+from feed.publish import publisher as publish_module
+from feed.publish.changes import changes_since
+from feed.publish.publisher import publish
+from feed.records import Extracted, Meeting
+from feed.store.api import ArticleRow
 
-from .conftest import run_cli
-from .feedworld import ARTICLES, SOURCES, VN, Art, World, add_article, article_url, make_world
-
-SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "src" / "feed" / "snapshot.schema.json").read_text())
-
-
-def validator(definition: str | None = None) -> jsonschema.Draft202012Validator:
-    """A validator for the snapshot root, or for one of its $defs."""
-    schema = SCHEMA if definition is None else {**SCHEMA, "$ref": f"#/$defs/{definition}", "required": [],
-                                                 "properties": {}, "additionalProperties": True, "type": "object"}
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+from .support.cli import run_cli
+from .support.feedworld import ARTICLES, SOURCES, VN, Art, World, add_article, article_url, make_world
+from .support.snapshot_schema import SCHEMA, validator
 
 
 def check_every_json_file(public: Path) -> int:
@@ -118,7 +109,8 @@ def test_changes_since_a_cursor(world: World) -> None:
     edited = next(a for a in ARTICLES if a.key == "dai-hoi")
     longer = Extracted(url=article_url(edited), title=edited.title, published_at=edited.published,
                        body_text=edited.body + "\n\nĐại hội bế mạc chiều 21/5.")
-    world.store.upsert(edited.source, longer, Meeting(is_report=True, score=0.9, kind="dai_hoi"), fetched_at=fetched)
+    edited_id = world.store.upsert(edited.source, longer, fetched_at=fetched).article_id
+    world.store.save_meeting(edited_id, Meeting(is_report=True, score=0.9, kind="dai_hoi"))
     with world.store.session() as s:  # dedup split the syndicated copy off into a story of its own
         row = s.get(ArticleRow, world.ids["so-ket-ban-sao"])
         assert row is not None
@@ -231,7 +223,8 @@ class Hub(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         self.pings.append({**parse_qs(self.rfile.read(length).decode()),
-                           "content-type": [self.headers.get("Content-Type", "")]})
+                           "content-type": [self.headers.get("Content-Type", "")],
+                           "user-agent": [self.headers.get("User-Agent", "")]})
         self.send_response(204)
         self.end_headers()
 
@@ -253,21 +246,25 @@ def test_websub_declared_and_pinged_for_changed_feeds(tmp_path: Path,
                                                       hub: tuple[str, list[dict[str, list[str]]]]) -> None:
     url, pings = hub
     world = make_world(tmp_path, hub=url)
-    publish(world.store, world.settings, world.sources)
+    world.settings = replace(world.settings, politeness=replace(world.settings.politeness,
+                                                                contact_url="https://ops.example.vn/lien-he"))
+    announce(world.settings, publish(world.store, world.settings, world.sources).changed)
     public = world.settings.public
     assert f'<link rel="hub" href="{url}"/>' in (public / "feeds" / "all.atom").read_text(encoding="utf-8")
     assert f'<atom:link rel="hub" href="{url}"/>' in (public / "feeds" / "all.rss").read_text(encoding="utf-8")
     topics = {p["hub.url"][0] for p in pings}
     assert all(p["hub.mode"] == ["publish"] for p in pings)
     assert all(p["content-type"] == ["application/x-www-form-urlencoded"] for p in pings)
+    assert all(p["user-agent"] == [world.settings.politeness.user_agent] for p in pings)
+    assert "ops.example.vn" in world.settings.politeness.user_agent
     assert len(topics) == len(pings) == 3 * 13  # every feed in three formats, once each
     pings.clear()
-    publish(world.store, world.settings, world.sources)
+    announce(world.settings, publish(world.store, world.settings, world.sources).changed)
     assert pings == []  # nothing changed, nobody is bothered
     add_article(world.store, Art("ping", "cd-nganh-mau", "Tin mới của công đoàn ngành",
                                  "Công đoàn ngành Mẫu trao học bổng cho con đoàn viên.",
                                  datetime(2026, 7, 20, 9, 0, tzinfo=VN)), datetime(2026, 7, 20, 10, 0, tzinfo=VN))
-    publish(world.store, world.settings, world.sources)
+    announce(world.settings, publish(world.store, world.settings, world.sources).changed)
     base = world.settings.site_url
     assert {p["hub.url"][0] for p in pings} == {f"{base}feeds/{n}.{e}" for n in ("all", "sources/cd-nganh-mau")
                                                  for e in ("atom", "rss", "json")}
@@ -276,28 +273,11 @@ def test_websub_declared_and_pinged_for_changed_feeds(tmp_path: Path,
 
 def test_unreachable_hub_does_not_fail_publish(tmp_path: Path) -> None:
     world = make_world(tmp_path, hub="http://127.0.0.1:9/hub")  # port 9 (discard) refuses on loopback
-    assert publish(world.store, world.settings, world.sources)
+    published = publish(world.store, world.settings, world.sources)
+    assert published and published.changed
+    results = announce(world.settings, published.changed)
+    assert results and all(isinstance(r, str) for r in results.values())  # every ping failed, nothing raised
     world.store.close()
-
-
-def test_status_hook_is_called_when_present(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    module = tmp_path / "hookmod"
-    module.mkdir()
-    (module / "unionfeed_status_probe.py").write_text(
-        "import json\n"
-        "def write_status(ctx):\n"
-        "    path = ctx.out / 'status.json'\n"
-        "    path.write_text(json.dumps({'sources': [s.slug for s in ctx.sources]}))\n"
-        "    return [path]\n", encoding="utf-8")
-    monkeypatch.syspath_prepend(str(module))
-    hooks = ("feed.status_absent:write", "unionfeed_status_probe:write_status")
-    monkeypatch.setattr(publish_module, "PUBLISH_HOOKS", hooks)
-    written = publish(world.store, world.settings, world.sources)
-    status = world.settings.public / "status.json"
-    assert status in written and json.loads(status.read_text())["sources"][0] == "ldld-mau"
-    manifest = json.loads((world.settings.public / "snapshots" / "manifest.json").read_text(encoding="utf-8"))
-    assert "status.json" in {f["path"] for f in manifest["files"]}
-    assert os.access(status, os.R_OK)
 
 
 def test_cli_publish_check(tmp_path: Path) -> None:
@@ -323,9 +303,10 @@ def test_incremental_publish_equals_a_fresh_one(world: World, tmp_path: Path, mo
                   datetime(2026, 7, 24, 15, 0, tzinfo=VN), "hoi_nghi_bch", "Liên đoàn Lao động tỉnh Mẫu")
     add_article(world.store, meeting, datetime(2026, 7, 24, 16, 0, tzinfo=VN))
     edited = next(a for a in ARTICLES if a.key == "bch")
-    world.store.upsert(edited.source, Extracted(url=article_url(edited), title=edited.title + " (cập nhật)",
-                                                published_at=edited.published, body_text=edited.body),
-                       Meeting(is_report=True, score=0.9, kind="hoi_nghi_bch"), fetched_at=datetime.now(UTC))
+    edited_id = world.store.upsert(edited.source, Extracted(url=article_url(edited), title=edited.title + " (cập nhật)",
+                                                            published_at=edited.published, body_text=edited.body),
+                                   fetched_at=datetime.now(UTC)).article_id
+    world.store.save_meeting(edited_id, Meeting(is_report=True, score=0.9, kind="hoi_nghi_bch"))
     reused: list[int] = []
     original = publish_module.reuse_entries
 

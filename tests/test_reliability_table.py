@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability_table import DOC, Area, Case, CatalogueError, load_catalogue, marked_tests, render
+from tests.support.reliability_table import DOC, Area, Case, CatalogueError, load_catalogue, marked_tests, render
 
 
 def test_every_case_is_proved_by_a_marked_test() -> None:
@@ -30,7 +30,7 @@ def test_nothing_is_lost_unless_the_catalogue_says_what() -> None:
 
 def test_document_is_generated_from_the_catalogue() -> None:
     assert DOC.read_text(encoding="utf-8") == render(), (
-        "docs/reliability.md is stale: run `python -m tests.reliability_table --write`")
+        "docs/reliability.md is stale: run `python -m tests.support.reliability_table --write`")
 
 
 def test_marks_are_found_in_decorators_params_and_module_marks(tmp_path: Path) -> None:

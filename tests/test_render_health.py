@@ -1,13 +1,12 @@
-"""The index page's source table follows the health judgement in status.json."""
+"""The index page's source table shows the health verdict (feed.health.verdict), with its reasons."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 
-from feed.render import read_health, source_row
-from feed.sources import parse_sources
+from feed.config.sources import parse_sources
+from feed.health.verdict import Reason, SourceHealth
+from feed.publish.index_page import source_row
 
 SOURCE = parse_sources({"sources": [{
     "slug": "ldld-mau", "name": "Liên đoàn Lao động tỉnh Mẫu", "kind": "labour_federation",
@@ -16,18 +15,14 @@ SOURCE = parse_sources({"sources": [{
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def test_broken_by_health_shows_its_reason(tmp_path: Path) -> None:
-    (tmp_path / "status.json").write_text(json.dumps({"sources": [{
-        "slug": "ldld-mau", "state": "broken",
-        "reasons": [{"code": "empty", "text": "no articles", "text_vi": "3 lần liền không lấy được bài nào"}],
-    }]}, ensure_ascii=False), encoding="utf-8")
-    health = read_health(tmp_path)
-    row = source_row(SOURCE, None, None, NOW, health.get("ldld-mau"))
+def test_broken_by_health_shows_its_reason() -> None:
+    health = SourceHealth("ldld-mau", SOURCE.name, SOURCE.homepage, state="broken",
+                          reasons=[Reason("empty", "no articles", "3 lần liền không lấy được bài nào")])
+    row = source_row(SOURCE, health, None, NOW)
     assert "state-broken" in row and "3 lần liền không lấy được bài nào" in row
 
 
-def test_no_or_unreadable_status_file_changes_nothing(tmp_path: Path) -> None:
-    assert read_health(tmp_path) == {}
-    (tmp_path / "status.json").write_text("{not json", encoding="utf-8")
-    assert read_health(tmp_path) == {}
-    assert "state-never" in source_row(SOURCE, None, None, NOW, None)
+def test_no_run_yet_is_never_crawled() -> None:
+    assert "state-never" in source_row(SOURCE, SourceHealth("ldld-mau", SOURCE.name, SOURCE.homepage, "pending"),
+                                       None, NOW)
+    assert "state-never" in source_row(SOURCE, None, None, NOW)

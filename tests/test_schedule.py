@@ -22,8 +22,7 @@ import feedparser
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from feed.cron import cron_trigger, fire_times
-from feed.schedule import (
+from feed.app.scheduler import (
     GridInterval,
     Runner,
     build_scheduler,
@@ -32,12 +31,13 @@ from feed.schedule import (
     poll_period,
     sweep_temporary_files,
 )
-from feed.settings import Settings, load_settings
-from feed.sources import ConfigError, Source, load_sources, parse_sources
-from feed.staging import JOURNAL, publish_lock
-from feed.store import CrawlRun, Store
+from feed.config.cron import cron_trigger, fire_times
+from feed.config.settings import Settings, load_settings
+from feed.config.sources import ConfigError, Source, load_sources, parse_sources
+from feed.publish.transaction import JOURNAL, publish_lock
+from feed.store.api import CrawlRun, Store
 
-from .loopback_sites import Site, serve, source_entry, write_config
+from .support.loopback_sites import Site, serve, source_entry, write_config
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BASE = {"slug": "a", "name": "A", "kind": "other", "homepage": "https://a.vn/",
@@ -230,7 +230,7 @@ def test_sigterm_stops_a_running_crawl_and_leaves_complete_files(tmp_path: Path)
         env = {**os.environ, "UNIONFEED_LOG_FORMAT": "json"}
         with log_path.open("w") as log:
             child = subprocess.Popen(
-                [sys.executable, "-m", "feed.cli", "--config", str(config), "--data", str(tmp_path / "data"), "run",
+                [sys.executable, "-m", "feed.app.cli", "--config", str(config), "--data", str(tmp_path / "data"), "run",
                  "--stop-grace", "10"], stdout=log, stderr=subprocess.STDOUT, env=env)
             try:
                 deadline = time.monotonic() + 60
@@ -295,7 +295,7 @@ def test_entrypoint_serves_healthz_and_the_healthcheck_passes(tmp_path: Path) ->
         # The image runs in a folder whose config/ and data/ are the volumes; here: tmp_path.
         env = {**os.environ, "UNIONFEED_LOG_FORMAT": "json"}
         assert subprocess.run(check, env=env, capture_output=True, timeout=30).returncode != 0  # nothing up yet
-        child = subprocess.Popen([sys.executable, "-m", "feed.cli", *command], env=env, cwd=tmp_path,
+        child = subprocess.Popen([sys.executable, "-m", "feed.app.cli", *command], env=env, cwd=tmp_path,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 60

@@ -27,8 +27,8 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from .conftest import ROOT, run_cli
-from .loopback_sites import FAST_SETTINGS
+from .support.cli import ROOT, run_cli
+from .support.loopback_sites import FAST_SETTINGS
 
 SECRET = "unionfeed-secret-4b1d"  # in every file only a file: URL reaches: nothing stored may contain it
 SHELL = "$(touch {m}) ; touch {m} `touch {m}` | touch {m} && touch {m}"
@@ -257,7 +257,7 @@ def entry_with(where: str, url: str) -> dict[str, object]:
 @pytest.mark.reliability("config-url-scheme")
 @pytest.mark.parametrize("where", list(FIELDS))
 def test_config_urls_must_be_http(where: str) -> None:
-    from feed.sources import ConfigError, parse_sources
+    from feed.config.sources import ConfigError, parse_sources
 
     assert parse_sources({"sources": [entry_with(where, "https://ldld.mau.example.vn/x")]}, "cfg/sources.yaml")
     for url in BAD_URLS:
@@ -270,7 +270,7 @@ def test_config_urls_must_be_http(where: str) -> None:
 
 @pytest.mark.reliability("config-url-scheme")
 def test_spider_follows_only_http_links_on_its_site() -> None:
-    from feed.sources import parse_sources
+    from feed.config.sources import parse_sources
     from unionfeed_scrapers.spiders.generic import GenericSpider
 
     source = parse_sources({"sources": [GOOD_ENTRY | {"discovery": {"article_pattern": r"/tin/\d+\.html$", "listings":
@@ -288,7 +288,7 @@ def test_spider_follows_only_http_links_on_its_site() -> None:
 
 @pytest.mark.reliability("config-url-scheme")
 def test_links_are_joined_only_into_http_urls() -> None:
-    from feed.urls import web_url
+    from feed.lang.urls import web_url
 
     base = "https://ldld.mau.example.vn/tin/"
     assert web_url(base, " 12.html ") == "https://ldld.mau.example.vn/tin/12.html"
@@ -419,7 +419,7 @@ class HtmlCheck:
 
 def template_markup() -> str:
     """The index page's template: its own script, style sheet, meta, links and empty data: icon."""
-    return (ROOT / "src" / "feed" / "templates" / "index.html").read_text("utf-8")
+    return (ROOT / "src" / "feed" / "publish" / "templates" / "index.html").read_text("utf-8")
 
 
 @pytest.mark.reliability("feed-html-sanitised")

@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -23,12 +22,12 @@ import feedparser
 import pytest
 import yaml
 
-from feed.publish import publish
-from feed.serve import serve_in_thread
-from feed.store import ArticleRow
+from feed.publish.publisher import publish
+from feed.serve.server import serve_in_thread
+from feed.store.api import ArticleRow
 
-from .conftest import run_cli
-from .feedworld import SOURCES, VN, Art, World, add_article, make_world
+from .support.cli import run_cli
+from .support.feedworld import SOURCES, VN, Art, World, add_article, make_world
 from .support.needs import program
 
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
@@ -317,7 +316,7 @@ class Layout:
 
 def start_serve(args: tuple[str, ...], env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
     """`unionfeed serve --port 0` in a child process; its first line says where it listens."""
-    proc = subprocess.Popen([sys.executable, "-m", "feed.cli", *args, "serve", "--host", "127.0.0.1", "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "feed.app.cli", *args, "serve", "--host", "127.0.0.1", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, **env})
     assert proc.stdout is not None
     found = re.search(r"http://127\.0\.0\.1:(\d+)/", proc.stdout.readline())

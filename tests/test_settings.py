@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from feed.settings import load_settings
-from feed.sources import ConfigError
+from feed.config.settings import load_settings
+from feed.config.sources import ConfigError
 
 
 def test_environment_and_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

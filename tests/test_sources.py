@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 import yaml
 
-from feed.sources import ConfigError, ConfigProblem, load_profiles, load_sources, parse_sources, read_sources, select
+from feed.config.sources import (
+    ConfigError,
+    ConfigProblem,
+    load_profiles,
+    load_sources,
+    parse_sources,
+    read_sources,
+    select,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD: dict[str, Any] = {
@@ -39,7 +47,7 @@ def test_shipped_config_loads() -> None:
 
 
 def test_demo_config_loads() -> None:
-    text = (ROOT / "src" / "feed" / "demo_sites" / "sources.yaml").read_text(encoding="utf-8")
+    text = (ROOT / "src" / "feed" / "app" / "demo_sites" / "sources.yaml").read_text(encoding="utf-8")
     for slug in ("ldld-demo", "baotinh-demo", "cdnganh-demo"):
         text = text.replace("{" + slug + "}", "http://127.0.0.1:9")
     assert {s.slug for s in parse_sources(yaml.safe_load(text))} == {"ldld-demo", "baotinh-demo", "cdnganh-demo"}

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from feed.models import Extracted, Meeting
-from feed.store import Store, content_hash
+from feed.records import Extracted, Meeting
+from feed.store.api import Store, content_hash
 
 BODY = "Công đoàn tỉnh tổ chức hội nghị tổng kết năm 2025 với nhiều kết quả."
 
@@ -29,9 +29,9 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_new_then_unchanged_then_updated(store: Store) -> None:
-    first = store.upsert("a", article("https://a.vn/tin/1.html"), Meeting(is_report=True, kind="tong_ket"))
-    again = store.upsert("a", article("https://a.vn/tin/1.html?utm_source=fb#top"), Meeting())
-    edited = store.upsert("a", article("https://a.vn/tin/1.html", body="Nội dung đã được sửa đổi nhiều."), Meeting())
+    first = store.upsert("a", article("https://a.vn/tin/1.html"))
+    again = store.upsert("a", article("https://a.vn/tin/1.html?utm_source=fb#top"))
+    edited = store.upsert("a", article("https://a.vn/tin/1.html", body="Nội dung đã được sửa đổi nhiều."))
     assert (first.status, again.status, edited.status) == ("new", "unchanged", "updated")
     assert first.article_id == again.article_id == edited.article_id
     assert store.count() == 1
@@ -39,8 +39,8 @@ def test_new_then_unchanged_then_updated(store: Store) -> None:
 
 def test_times_stay_timezone_aware_and_published_never_moves(store: Store) -> None:
     url = "https://a.vn/tin/2.html"
-    store.upsert("a", article(url), Meeting())
-    store.upsert("a", article(url, body="Bài đã sửa.", published_at=datetime(2026, 3, 1, tzinfo=UTC)), Meeting())
+    store.upsert("a", article(url))
+    store.upsert("a", article(url, body="Bài đã sửa.", published_at=datetime(2026, 3, 1, tzinfo=UTC)))
     row = store.articles()[0]
     assert row.published_at == datetime.fromisoformat("2026-01-10T08:00:00+07:00")
     assert row.published_at.utcoffset() is not None and row.fetched_at.utcoffset() is not None
@@ -48,19 +48,19 @@ def test_times_stay_timezone_aware_and_published_never_moves(store: Store) -> No
 
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(Exception, match="naive datetime"):
-        store.upsert("a", article("https://a.vn/3.html", published_at=datetime(2026, 1, 1)), Meeting())
+        store.upsert("a", article("https://a.vn/3.html", published_at=datetime(2026, 1, 1)))
 
 
 def test_same_article_over_https_and_mobile_edition_is_one_row(store: Store) -> None:
-    a = store.upsert("a", article("http://www.a.vn/tin/4.html"), Meeting())
-    b = store.upsert("a", article("https://m.a.vn/tin/4.html"), Meeting())
+    a = store.upsert("a", article("http://www.a.vn/tin/4.html"))
+    b = store.upsert("a", article("https://m.a.vn/tin/4.html"))
     assert a.article_id == b.article_id and store.count() == 1
 
 
 def test_store_survives_reopening(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.sqlite'}"
     s = Store(url)
-    s.upsert("a", article("https://a.vn/5.html"), Meeting(is_report=True, kind="so_ket"))
+    s.save_meeting(s.upsert("a", article("https://a.vn/5.html")).article_id, Meeting(is_report=True, kind="so_ket"))
     s.close()
     s = Store(url)
     (row,) = s.articles(meetings_only=True, kind="so_ket")
@@ -79,8 +79,8 @@ def test_crawl_runs_and_errors(store: Store) -> None:
 
 def test_a_run_left_unfinished_is_marked_abandoned_when_its_source_starts_again(store: Store) -> None:
     killed, elsewhere = store.start_run("a"), store.start_run("b")  # their processes then die (kill -9)
-    store.upsert("a", article("https://a.vn/1.html"), Meeting())
-    store.upsert("a", article("https://a.vn/2.html", body="Đoàn viên công đoàn cơ sở nhận quà Tết."), Meeting())
+    store.upsert("a", article("https://a.vn/1.html"))
+    store.upsert("a", article("https://a.vn/2.html", body="Đoàn viên công đoàn cơ sở nhận quà Tết."))
     again = store.start_run("a")
     runs = {run.id: run for run in store.runs()}
     assert (runs[killed].finish_reason, runs[killed].finished_at, runs[killed].new) == ("abandoned", None, 2)
@@ -120,3 +120,53 @@ def test_a_store_in_a_folder_that_does_not_exist_yet_creates_it(tmp_path: Path) 
         assert store.count() == 0 and (tmp_path / "new" / "deeper" / "unionfeed.sqlite").is_file()
     finally:
         store.close()
+
+
+def test_opening_a_store_creates_every_table_whatever_was_imported(tmp_path: Path) -> None:
+    """Dedup, feed identities, health and the crawl's validators find their tables in any fresh database."""
+    from sqlalchemy import inspect
+
+    from feed.store.schema import Base
+
+    store = Store(f"sqlite:///{tmp_path / 'all.sqlite'}")
+    try:
+        assert set(Base.metadata.tables) <= set(inspect(store.engine).get_table_names())
+        assert {"articles", "crawl_runs", "page_errors", "http_validators", "health_events", "feed_identities",
+                "dedup_docs", "dedup_bands"} <= set(Base.metadata.tables)
+    finally:
+        store.close()
+
+
+def test_a_verdict_is_saved_after_the_article(store: Store) -> None:
+    first = store.upsert("a", article("https://a.vn/6.html"))
+    second = store.upsert("b", article("https://b.vn/7.html", body="Đoàn viên nhận quà Tết."))
+    assert store.get(first.article_id).is_meeting_report is False  # type: ignore[union-attr]
+    store.save_meeting(first.article_id, Meeting(is_report=True, kind="tong_ket"))
+    store.save_meetings({second.article_id: Meeting(is_report=True, kind="dai_hoi"), "no-such-id": Meeting()})
+    assert {(r.id, r.meeting_kind) for r in store.articles(meetings_only=True)} == {
+        (first.article_id, "tong_ket"), (second.article_id, "dai_hoi")}
+    store.save_meeting(first.article_id, Meeting())
+    (row,) = store.articles(meetings_only=True)
+    assert row.id == second.article_id and store.get(first.article_id).meeting_kind is None  # type: ignore[union-attr]
+
+
+def test_article_ids_by_time_and_source(store: Store) -> None:
+    old = datetime(2026, 1, 1, tzinfo=UTC)
+    new = datetime(2026, 6, 1, tzinfo=UTC)
+    a = store.upsert("a", article("https://a.vn/8.html", published_at=old), fetched_at=old).article_id
+    b = store.upsert("b", article("https://b.vn/9.html", body="Tin khác.", published_at=old), fetched_at=new).article_id
+    c = store.upsert("a", article("https://a.vn/10.html", body="Tin mới.", published_at=new), fetched_at=new).article_id
+    assert set(store.article_ids()) == {a, b, c}
+    assert set(store.article_ids(since=new)) == {b, c}  # b was published long ago but first seen since
+    assert store.article_ids(since=new, slugs=["a"]) == [c]
+    assert [row.id for row in store.articles_by_id([c, "no-such-id", a])] == [c, a]
+
+
+def test_http_validators_are_kept_per_source_and_discovery_setup(store: Store) -> None:
+    from feed.store.api import Validators
+
+    store.save_validators("a", "f1", {"https://a.vn/rss": Validators('"e1"', None)})
+    store.save_validators("a", "f1", {"https://a.vn/rss": Validators('"e2"', "Mon, 01 Jun 2026 00:00:00 GMT")})
+    assert store.load_validators("a", "f1") == {
+        "https://a.vn/rss": Validators('"e2"', "Mon, 01 Jun 2026 00:00:00 GMT")}
+    assert store.load_validators("a", "f2") == {} and store.load_validators("b", "f1") == {}

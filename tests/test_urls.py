@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feed.urls import article_id, canonicalize_url, host_of, identity_key, pick_canonical, same_site
+from feed.lang.urls import article_id, canonicalize_url, host_of, identity_key, pick_canonical, same_site
 
 # (input, canonical spelling)
 CANONICAL = [

@@ -1,4 +1,5 @@
-"""Hands each fetched article to the store: classify, upsert, cluster; records the crawl run and its health figures."""
+"""Hands each fetched article to `feed.ingest` (store, classify, cluster); records the crawl run and its health
+figures."""
 
 from __future__ import annotations
 
@@ -7,21 +8,19 @@ from typing import Any
 
 from scrapy import signals
 
-from feed.classify import classify
-from feed.dedup import assign_cluster
-from feed.settings import load_settings
-from feed.store import Store
-from unionfeed_scrapers.middlewares import STORE_FAILED
+from feed.ingest import ingest
+from feed.store.api import Store
+from unionfeed_scrapers.keys import STORE_FAILED
+from unionfeed_scrapers.store_handle import store_for
 
 FIELDS = ("title", "date", "body")
 log = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    """One store connection per spider; one crawl-run record per spider run."""
+    """One crawl-run record per spider run; the store is the process's shared one (store_handle)."""
 
-    def __init__(self, db_url: str, crawler: Any = None) -> None:
-        self.db_url = db_url
+    def __init__(self, crawler: Any = None) -> None:
         self.crawler = crawler
         self.store: Store | None = None
         self.run_id: int | None = None
@@ -32,7 +31,7 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
-        pipeline = cls(crawler.settings.get("UNIONFEED_DB_URL") or load_settings().db_url, crawler)
+        pipeline = cls(crawler)
         # Pipelines close before Scrapy knows why the spider stopped; the signal carries the reason.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -40,7 +39,7 @@ class StorePipeline:
     def open_spider(self, spider: Any = None) -> None:
         # Scrapy >= 2.14 stops passing the spider to pipelines; the crawler always knows it.
         spider = spider or self.crawler.spider
-        self.store = Store(self.db_url)
+        self.store = store_for(self.crawler)
         self.run_id = self.store.start_run(spider.source.slug)
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
@@ -65,12 +64,10 @@ class StorePipeline:
             self.store.record_error(slug, item["url"], item.get("error") or "unknown error", self.run_id)
             self.crawler.stats.inc_value("unionfeed/page_errors")
             return item
-        meeting = classify(article.title, article.body_text, published_at=article.published_at, lead=article.lead)
-        result = self.store.upsert(slug, article, meeting, fetched_at=item.get("fetched_at"))
-        if result.status != "unchanged":
-            assign_cluster(self.store, result.article_id, sources=self.crawler.spider.registry)
+        result = ingest(self.store, slug, article, registry=self.crawler.spider.registry,
+                        fetched_at=item.get("fetched_at"))
         self.counts[result.status] += 1
-        self.counts["meetings"] += int(meeting.is_report)
+        self.counts["meetings"] += int(result.meeting is not None and result.meeting.is_report)
         self.crawler.stats.inc_value(f"unionfeed/articles_{result.status}")
         return item
 
@@ -104,4 +101,3 @@ class StorePipeline:
             stats={**{k: v for k, v in stats.items() if isinstance(v, int | float | str)}, **self.counts,
                    **self.health_figures(spider)},
         )
-        self.store.close()

@@ -2,11 +2,11 @@
 
 Rules: these are the polite defaults for crawling other people's sites (robots.txt obeyed, at most two requests
 at a time per site, AutoThrottle, an identifying User-Agent with a contact URL, bounded retries and timeouts).
-`feed.crawl.scrapy_settings()` overrides them from the operator's `config/settings.yaml` and UNIONFEED_* variables;
-do not put site- or environment-specific values here.
+`feed.app.crawl_runner.scrapy_settings()` overrides them from the operator's `config/settings.yaml` and
+UNIONFEED_* variables; do not put site- or environment-specific values here.
 """
 
-from feed.settings import Politeness
+from feed.config.settings import Politeness
 
 _polite = Politeness()
 
@@ -46,14 +46,14 @@ ITEM_PIPELINES = {"unionfeed_scrapers.pipelines.StorePipeline": 300}
 # Retry-After handling sits before it, so a 429 is held and retried here rather than retried at once.
 # The redirect-loop check only reads a request's redirect chain; any place before sending would do.
 DOWNLOADER_MIDDLEWARES = {
-    "unionfeed_scrapers.middlewares.ConditionalRequestMiddleware": 540,
-    "unionfeed_scrapers.middlewares.RetryAfterMiddleware": 560,
+    "unionfeed_scrapers.conditional_get.ConditionalRequestMiddleware": 540,
+    "unionfeed_scrapers.retry_after.RetryAfterMiddleware": 560,
     "unionfeed_scrapers.redirect_loops.RedirectLoopMiddleware": 590,
 }
 # Capturing runs before HttpErrorMiddleware (50) so error pages are saved before they are dropped.
 SPIDER_MIDDLEWARES = {
-    "unionfeed_scrapers.middlewares.CaptureMiddleware": 45,
-    "unionfeed_scrapers.middlewares.DiscoveryTrailMiddleware": 600,
+    "unionfeed_scrapers.captures.CaptureMiddleware": 45,
+    "unionfeed_scrapers.discovery_trail.DiscoveryTrailMiddleware": 600,
 }
 UNIONFEED_RETRY_AFTER_MAX = 120.0  # seconds a run waits for a site that asked us to slow down
 UNIONFEED_RETRY_AFTER_DEFER_MAX = 24 * 3600.0  # the longest a Retry-After may keep a source from being polled

@@ -1,6 +1,6 @@
 """The one spider every configured source uses: discovery from feeds, sitemaps and listing pages, then articles.
 
-Spiders stay thin: they find article URLs and fetch pages; what an article is comes from `feed.extract`.
+Spiders stay thin: they find article URLs and fetch pages; what an article is comes from `feed.extract.article`.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
-from feed.extract import extract
-from feed.settings import load_settings
-from feed.sources import Source, load_sources
-from feed.store import Store
-from feed.urls import canonicalize_url, host_of, web_url
-from unionfeed_scrapers.middlewares import DISCOVERY, discovery_meta
+from feed.config.settings import load_settings
+from feed.config.sources import Source, load_sources, select
+from feed.extract.article import extract
+from feed.lang.urls import canonicalize_url, host_of, web_url
+from unionfeed_scrapers.keys import DISCOVERY, discovery_meta
+from unionfeed_scrapers.store_handle import store_for
 
 # Content types an article page may come as; anything else (images, PDFs, archives) is not an article.
 TEXT_TYPES = ("text/", "application/xhtml+xml", "application/xml")
@@ -40,12 +40,8 @@ class GenericSpider(scrapy.Spider):
         if source is None:
             raise ValueError("GenericSpider needs -a source=SLUG")
         if isinstance(source, str):
-            config_path = config or str(load_settings().config)
-            registry = tuple(load_sources(config_path))
-            matches = [s for s in registry if s.slug == source]
-            if not matches:
-                raise ValueError(f"no source {source!r} in {config_path}")
-            source = matches[0]
+            registry = tuple(load_sources(config or load_settings().config))
+            (source,) = select(list(registry), [source])  # ConfigError (a ValueError) when the slug is unknown
         self.source: Source = source
         # Every configured source: dedup resolves credits by outlet name ("Theo Báo Lao Động") against them.
         self.registry: tuple[Source, ...] = registry or (source,)
@@ -64,14 +60,10 @@ class GenericSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> GenericSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        db_url = crawler.settings.get("UNIONFEED_DB_URL") or load_settings().db_url
-        store = Store(db_url)
-        try:
-            spider.known = set() if spider.refetch else store.known_urls(spider.source.slug)
-            last = store.runs(spider.source.slug, limit=1)
-            spider.resuming = bool(last) and last[0].finish_reason != "finished"
-        finally:
-            store.close()
+        store = store_for(crawler)
+        spider.known = set() if spider.refetch else store.known_urls(spider.source.slug)
+        last = store.runs(spider.source.slug, limit=1)
+        spider.resuming = bool(last) and last[0].finish_reason != "finished"
         return spider
 
     # --- discovery ------------------------------------------------------------------------------------

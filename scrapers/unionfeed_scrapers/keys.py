@@ -1,0 +1,24 @@
+"""What the spider, the middlewares, the pipeline and the crawl runner share: request meta keys, stats keys,
+and reading a response header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.http import Response
+
+DISCOVERY = "unionfeed_discovery"  # meta flag: a feed, sitemap or listing page (asked conditionally)
+VIA = "unionfeed_via"  # meta: the discovery URLs a request was found through
+RETRY_AFTER_UNTIL = "unionfeed/retry_after_until"  # stats key the scheduler reads to defer a source
+STORE_FAILED = "unionfeed/store_failed"  # stats key: fetched items the store refused (the run is not whole)
+
+
+def discovery_meta() -> dict[str, Any]:
+    """Meta for a discovery request: asked conditionally, and a 304 reaches the callback."""
+    return {DISCOVERY: True, "handle_httpstatus_list": [304]}
+
+
+def header(response: Response, name: str) -> str | None:
+    """A response header as text (latin-1, as HTTP sends it), stripped; None when absent or empty."""
+    value = response.headers.get(name)
+    return value.decode("latin-1").strip() if value else None

@@ -1,0 +1,381 @@
+"""The `unionfeed` command: crawl, publish, run, serve, sources, status, extract, classify, reclassify, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from feed.app.console import console
+from feed.config.settings import Settings, load_settings
+from feed.config.sources import (
+    SKIPPED_ENTRIES_EXIT,
+    ConfigError,
+    ConfigProblem,
+    Source,
+    choose,
+    load_sources,
+    read_sources,
+    select,
+)
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+log = logging.getLogger("feed.app.cli")
+EXIT_CODES = """exit status: 0 done; 1 nothing to do, or a check failed; 2 configuration error (bad settings, or no
+usable source): nothing was touched; 3 done, but entries of the sources file were skipped for the problems
+printed (see docs/sources.md); 4 (crawl) the store refused some fetched articles: they are fetched again next
+time"""
+
+
+def _print_json(record: dict[str, object]) -> None:
+    sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+def _sources(settings: Settings) -> list[Source]:
+    """Every source, strictly: any problem in the file is a ConfigError (for commands that check the config)."""
+    return load_sources(settings.config)
+
+
+def _usable_sources(settings: Settings, *, logged: bool = False) -> tuple[list[Source], list[ConfigProblem]]:
+    """The sources that can run and the problems of the rest, each problem told on stderr (or logged).
+
+    ConfigError when nothing is usable (the file is missing, its top level is broken, or every entry is).
+    """
+    sources, problems = read_sources(settings.config)
+    if problems and not sources:
+        raise ConfigError("\n".join(str(p) for p in problems) + "\nno usable source: nothing was done")
+    if problems:
+        skipped = len({p.entry for p in problems if p.entry is not None})
+        head = f"{settings.config}: {skipped} entr{'y' if skipped == 1 else 'ies'} skipped; the other sources run"
+        if logged:
+            log.warning(head, extra={"event": "config_problems", "skipped": skipped})
+            for problem in problems:
+                log.warning("%s", problem, extra={"event": "config_problem", "source": problem.slug})
+        else:
+            print(f"unionfeed: configuration problems:\n{head}:", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+    return sources, problems
+
+
+def _select_usable(sources: list[Source], problems: list[ConfigProblem], slugs: list[str]) -> list[Source]:
+    """The named sources that can run; a named source whose entry is broken is told and left out."""
+    choice = choose(sources, slugs, problems)
+    for slug in choice.broken:
+        print(f"unionfeed: source {slug} skipped: its entry has the problems above", file=sys.stderr)
+    if slugs and len(choice.broken) == len(slugs):
+        raise ConfigError(f"no usable source among: {', '.join(slugs)}")
+    if choice.unknown:
+        raise ConfigError(f"unknown source slug(s): {', '.join(choice.unknown)}")
+    return choice.sources
+
+
+def _done(problems: list[ConfigProblem]) -> int:
+    return SKIPPED_ENTRIES_EXIT if problems else 0
+
+
+def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
+    """Crawl the named sources (all enabled ones by default) once, in this process."""
+    from feed.app.crawl_runner import CrawlOptions, crawl
+
+    registry, problems = _usable_sources(settings)
+    chosen = _select_usable(registry, problems, args.slugs)
+    if not chosen:
+        print("no enabled sources to crawl", file=sys.stderr)
+        return 1
+    from feed.app.crawl_runner import STORE_FAILED_EXIT
+
+    if crawl(settings, chosen, CrawlOptions(refetch=args.refetch, log_level=args.log_level), registry=registry):
+        return STORE_FAILED_EXIT  # fetched articles the store refused: the log names them; the next run retries
+    return _done(problems)
+
+
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    """Write every feed, snapshot and the index page from the store."""
+    from feed.app.websub import announce
+    from feed.publish.publisher import PublishFailed, publish
+    from feed.store.api import Store
+
+    sources, config_problems = _usable_sources(settings)
+    store = Store(settings.db_url)
+    try:
+        written = publish(store, settings, sources)
+    except PublishFailed as exc:  # a full disk: say so plainly; the files published before are untouched
+        print(f"unionfeed publish: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    announce(settings, written.changed)
+    print(f"published {len(written)} files to {settings.public}")
+    if args.check:
+        from feed.publish.snapshots import schema_problems
+
+        problems = schema_problems(settings.public)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"snapshots against snapshots/schema.json: {len(problems)} problems")
+        if problems:
+            return 1
+    return _done(config_problems)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Schedule every enabled source and keep crawling and publishing (and serving with --serve)."""
+    from rich.console import Console
+
+    from feed.app.logs import configure_logging
+    from feed.app.scheduler import run_scheduler
+
+    console = Console(stderr=True)
+    configure_logging(logging.DEBUG if args.verbose else logging.INFO, console=console)
+    sources, problems = _usable_sources(settings, logged=True)
+    status = run_scheduler(settings, sources, serve=args.serve, host=args.host, port=args.port,
+                           stop_grace=args.stop_grace, console=console)
+    return status or _done(problems)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the published folder over HTTP."""
+    from feed.serve.server import serve_forever
+
+    serve_forever(settings.public, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    """List the configured sources, or check them against the live sites."""
+    sources = _sources(settings)
+    if args.action == "check":
+        from feed.app.sources_check import check_sources
+
+        return check_sources(settings, select(sources, args.slugs))
+    from rich.table import Table
+
+    table = Table("slug", "name", "kind", "province", "discovery", "every", "on", "verified")
+    for s in select(sources, args.slugs) if args.slugs else sources:
+        d = s.discovery
+        discovery = ", ".join(x for x in (
+            f"{len(d.feeds)} feed" if d.feeds else "", f"{len(d.sitemaps)} sitemap" if d.sitemaps else "",
+            f"{len(d.listings)} listing" if d.listings else "") if x)
+        verified = "/".join(k for k in ("urls", "markup") if getattr(s.verified, k)) or "no"
+        table.add_row(s.slug, s.name, s.kind.value, s.province or "", discovery, f"{s.interval}m",
+                      "yes" if s.enabled else "no", verified)
+    console().print(table)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """Print every source's health: state, why, latest run; --write also writes status.json and health.atom."""
+    from rich.console import Console
+
+    from feed.app.console import status_table
+    from feed.health.status import status_document
+    from feed.health.verdict import source_health
+    from feed.publish.status_files import refresh_health
+    from feed.store.api import Store, now_utc
+
+    sources, problems = _usable_sources(settings)
+    settings.data.mkdir(parents=True, exist_ok=True)  # a fresh machine: an empty store, not a traceback
+    store = Store(settings.db_url)
+    try:
+        if args.write:
+            refresh_health(store, settings, sources)
+        healths = source_health(store, sources, time_limit=settings.crawl_time_limit)
+        total = store.count()
+    finally:
+        store.close()
+    if args.json:
+        _print_json(status_document(healths, now_utc(), config_problems=problems))
+        return _done(problems)
+    # Piped output keeps every column readable instead of squeezing into 80.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console.print(status_table(healths))
+    broken = [h.slug for h in healths if h.broken]
+    print(f"{total} articles stored; {len(broken)} of {len(healths)} sources broken"
+          + (f": {', '.join(broken)}" if broken else ""))
+    if problems:
+        print(f"{len(problems)} config problem(s): those entries are not crawled until mended")
+        for problem in problems:
+            print(f"  {problem}")
+    return _done(problems)
+
+
+def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each page as one JSON line; a page that cannot be read gives an `error` line."""
+    from feed.extract.article import extract
+
+    selectors = None
+    if args.source:
+        sources, problems = _usable_sources(settings)
+        selectors = _select_usable(sources, problems, [args.source])[0].effective_selectors()
+    failed = 0
+    for target in args.targets:
+        url = args.url or (target if target.startswith(("http://", "https://")) else Path(target).resolve().as_uri())
+        try:
+            data = _read_target(target, args.timeout, settings)
+        except (OSError, ValueError) as exc:
+            _print_json({"url": url, "error": f"{type(exc).__name__}: {exc}"})
+            failed += 1
+            continue
+        article = extract(data, url, selectors=selectors)
+        record = article.to_json()
+        if not args.html:
+            record.pop("body_html", None)
+        failed += bool(article.error)
+        _print_json(record)
+    return 1 if failed else 0
+
+
+def _read_target(target: str, timeout: float, settings: Settings) -> bytes:
+    if target.startswith(("http://", "https://")):
+        from feed.app.http_client import request
+
+        return request(target, settings.politeness, timeout=timeout, max_bytes=settings.politeness.max_page_bytes)
+    return Path(target).read_bytes()
+
+
+def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
+    """Read JSON Lines {"title", "text", ...} on stdin; write each back with a `meeting` object added."""
+    from feed.classify.classifier import classify_record
+
+    bad = 0
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("expected a JSON object")
+        except ValueError as exc:
+            _print_json({"line": number, "error": f"not a JSON object: {exc}"})
+            bad += 1
+            continue
+        _print_json(classify_record(record, explain=args.explain))
+    return 1 if bad else 0
+
+
+def _day(text: str) -> datetime:
+    """--since: a date (YYYY-MM-DD, midnight in Vietnam) or an ISO time with its offset."""
+    from feed.lang.dates import VN_TZ
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD) or an ISO time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=VN_TZ)
+
+
+def cmd_reclassify(args: argparse.Namespace, settings: Settings) -> int:
+    """Classify stored articles again (after the classifier changed); the next publish shows the new verdicts."""
+    from rich.progress import Progress
+
+    from feed.ingest import reclassify
+    from feed.store.api import Store
+
+    if args.slugs:
+        sources, problems = _usable_sources(settings)
+        known = {s.slug for s in sources} | {p.slug for p in problems if p.slug}
+        unknown = [slug for slug in args.slugs if slug not in known]
+        if unknown:
+            raise ConfigError(f"unknown source slug(s): {', '.join(unknown)}")
+    store = Store(settings.db_url)
+    try:
+        with Progress(console=console(), transient=True, disable=not sys.stderr.isatty()) as progress:
+            task = progress.add_task("reclassifying", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            figures = reclassify(store, since=args.since, slugs=args.slugs, progress=advance)
+    finally:
+        store.close()
+    print(f"reclassified {figures.read} stored articles: {figures.changed} changed verdict "
+          f"({figures.now_reports} now meeting reports, {figures.no_longer_reports} no longer); "
+          "run `unionfeed publish` (the scheduler does after its next crawl) to update the feeds")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the bundled sample sites on loopback and run crawl → publish once."""
+    from feed.app.demo import run_demo
+
+    return run_demo(Path(args.out) if args.out else settings.data / "demo", settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS,
+                        help="sources file (default config/sources.yaml; env UNIONFEED_CONFIG)")
+    common.add_argument("--data", default=argparse.SUPPRESS,
+                        help="folder for the store and published files (default data/; env UNIONFEED_DATA)")
+    parser = argparse.ArgumentParser(prog="unionfeed", description=__doc__, parents=[common], epilog=EXIT_CODES)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_, description=help_, epilog=EXIT_CODES)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("crawl", cmd_crawl, "crawl sources once (all enabled ones when no slug is given)")
+    p.add_argument("slugs", nargs="*")
+    p.add_argument("--refetch", action="store_true", help="fetch article pages even when already stored")
+    p.add_argument("--log-level", default="WARNING")
+    p = add("publish", cmd_publish, "write feeds, snapshots and the index page")
+    p.add_argument("--check", action="store_true", help="then check every snapshot file against its JSON Schema")
+    for name, handler, help_ in (("run", cmd_run, "run the scheduler"), ("serve", cmd_serve, "serve the feeds")):
+        p = add(name, handler, help_)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8080)
+        if name == "run":
+            p.add_argument("--serve", action="store_true", help="also serve the published folder")
+            p.add_argument("--stop-grace", type=float, default=8.0, metavar="SECONDS",
+                           help="on SIGTERM, how long a running crawl may take to stop before it is killed")
+    p = add("sources", cmd_sources, "list or check the configured sources")
+    p.add_argument("action", choices=["list", "check"])
+    p.add_argument("slugs", nargs="*")
+    p = add("status", cmd_status, "show each source's health and latest crawl")
+    p.add_argument("--write", action="store_true", help="also write status.json and feeds/health.atom")
+    p.add_argument("--json", action="store_true", help="print status.json's document instead of a table")
+    p = add("extract", cmd_extract, "extract articles from files or URLs, one JSON object a line")
+    p.add_argument("targets", nargs="+", metavar="FILE_OR_URL")
+    p.add_argument("--url", help="the page's real URL (for saved files)")
+    p.add_argument("--source", help="use this source's selectors")
+    p.add_argument("--html", action="store_true", help="include body_html")
+    p.add_argument("--timeout", type=float, default=30.0)
+    p = add("classify", cmd_classify, "classify JSON Lines from stdin")
+    p.add_argument("--explain", action="store_true", help="show which cues fired")
+    p = add("reclassify", cmd_reclassify, "classify stored articles again, e.g. after the classifier changed")
+    p.add_argument("slugs", nargs="*", help="only these sources (all by default)")
+    p.add_argument("--since", type=_day, metavar="DATE", help="only articles first seen or published since DATE")
+    p = add("demo", cmd_demo, "run the whole pipeline once against bundled sample sites on loopback")
+    p.add_argument("--out", help="the demo's data folder (published files land in OUT/public)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `unionfeed` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # On the handler too: starting a crawl, Scrapy sets the root logger and its own back to DEBUG.
+    wanted = logging.getLevelName(str(getattr(args, "log_level", "") or "").upper())
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(wanted if isinstance(wanted, int) else level)
+    try:
+        settings = load_settings(getattr(args, "config", None), getattr(args, "data", None))
+        return int(args.handler(args, settings))
+    except ConfigError as exc:
+        print(f"unionfeed: configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,457 @@
+"""Meeting facts read from a report: organiser, period, date, place, officials and stated figures.
+
+Vocabulary comes from the `facts:` section of cues.yaml, compiled by feed.classify.classifier; matching runs on
+the folded text (feed.lang.text.fold) and every value is copied out of the original text as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from feed.lang.dates import VN_TZ, find_vn_datetime, parse_day_month
+from feed.records import Official
+
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+_FULL_DATE = re.compile(r"(?<!\d)(?:\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)(?!\d)")
+_DASH = r"\s*[-–—]\s*"
+# Periods are structural (numbers and a few words with no tone-placement variants), so they match the text
+# itself: each form is looked for (on the lower-cased phrase, same length in Vietnamese) only when its key word
+# is there, then read again on the phrase as written.
+_PERIOD_FORMS = (
+    ("term", rf"(giữa\s+)?nhiệm\s+k[ỳì]\s*\(?\s*(\d{{4}}){_DASH}(\d{{4}})"),
+    ("months", r"(6|sáu|9|chín|3|ba)\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?"),
+    ("quarter", r"quý\s+([Ii][Vv]|[Ii]{1,3}|[1-4])(?!\w)(?:\s+năm\s+(\d{4}))?"),
+    ("semester", r"học\s+k[ỳì]\s+([Ii]{1,2}|[12])(?!\w)"),
+    ("phase", r"đợt\s+thi\s+đua\s+(?:thứ\s+)?([IVXivx]+|\d+)(?!\w)"),
+    ("school_year", rf"năm\s+học\s+(\d{{4}}){_DASH}(\d{{4}})"),
+    ("years", rf"năm\s+(\d{{4}}){_DASH}(\d{{4}})"),
+    ("year", r"năm\s+(\d{4})(?!\s*[-–—]\s*\d)"),
+    ("month", r"(?<![\d\s])\s*tháng\s+(\d{1,2})(?!\d)(?:\s*(?:năm|/)\s*(\d{4}))?"),
+    ("bare_term", rf"\((\d{{4}}){_DASH}(\d{{4}})\)"),
+    ("school_year_en", rf"(\d{{4}}){_DASH}(\d{{4}}) school year"),
+)
+_PERIODS = {name: re.compile(rx, re.I) for name, rx in _PERIOD_FORMS}
+_LOWER_PERIODS = [(name, re.compile(rx)) for name, rx in _PERIOD_FORMS]
+_PERIOD_KEYS = {"term": "nhiệm k", "months": "tháng", "quarter": "quý", "semester": "học k", "phase": "đợt",
+                "school_year": "năm học", "years": "năm", "year": "năm", "month": "tháng", "bare_term": "(",
+                "school_year_en": "school year"}
+_TERM_FIRST = {"dai_hoi", "hoi_nghi_bch"}
+_CLAUSE_END = re.compile(r"[,;.:\n]")
+_FIGURE_END = re.compile(r"[,;.:](?=\s)|[,;.:]$|\n")  # "3.942" and "2,9" stay whole
+_NUMBER_GLUE = frozenset(".,/:-–_")
+_DIGITS = re.compile(r"\d+")
+_YEAR_FIRST = re.compile(r"năm (?:19|20)\d\d(?!\d)")
+# Vietnamese marks tense before the verb, so the subject of "X đã tổ chức" ends at "đã" (folded forms).
+_ORG_END = re.compile(r"[,;.:(\n]")
+_NAME = re.compile(r"[ \t]*((?:[^\W\d_][\w]*[ \t]+){1,4}[^\W\d_][\w]*)[ \t]*(?:,|[-–—]|\()[ \t]*")
+_ROLE_END = re.compile(r"\.\s|\.$|[;\n)]")
+_AUXILIARY = re.compile(r"(?<!\w)(?:đa4|vưa2|se4|đang|mơi1)(?!\w)")
+
+
+class Doc(Protocol):
+    """Folded text that maps back to its original (feed.classify.classifier.Folded)."""
+
+    text: str
+    orig: str
+
+    def to_orig(self, fpos: int) -> int: ...
+
+    def to_folded(self, opos: int) -> int: ...
+
+
+class Finder(Protocol):
+    """A compiled cue pattern (feed.classify.classifier.Pattern): a scanning regex, and every match in a Doc."""
+
+    @property
+    def search(self) -> re.Pattern[str]: ...
+
+    @property
+    def at(self) -> re.Pattern[str]: ...
+
+    def spans(self, doc: Any) -> list[tuple[int, int]]: ...
+
+    def find(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None: ...
+
+    def find_all(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match[str]]: ...
+
+
+@dataclass(frozen=True)
+class FactsVocabulary:
+    """The compiled `facts:` section of cues.yaml."""
+
+    organise: Finder
+    subject_tail: re.Pattern[str]
+    subject_cut: Finder
+    subject_skip: re.Pattern[str]
+    subject_stop: re.Pattern[str]
+    org_heads: Finder
+    org_end: Finder
+    when: Finder  # all date phrases, most specific first
+    place: Finder
+    place_skip: re.Pattern[str]
+    place_stops: Finder
+    held_at: Finder
+    person_titles: Finder
+    roles: re.Pattern[str]
+    role_stops: Finder
+    person_list: Finder
+    figure_count: re.Pattern[str]
+    figure_units: re.Pattern[str]  # matched right after a count
+    figure_lead: re.Pattern[str]
+    figure_skip: re.Pattern[str]
+
+
+def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder]) -> FactsVocabulary:
+    """Compile the `facts:` vocabulary with the classifier's pattern compiler."""
+    return FactsVocabulary(
+        organise=pattern(data["organise"]),
+        subject_tail=re.compile(f"(?:{pattern(data['subject_tail']).search.pattern})\\W*\\Z"),
+        subject_cut=pattern(data["subject_cut"]),
+        subject_skip=re.compile(r"\W*" + pattern(data["subject_skip"]).at.pattern),
+        subject_stop=re.compile(r"\W*" + pattern(data["subject_stop"]).at.pattern),
+        org_heads=pattern(data["org_heads"]),
+        org_end=pattern(data["org_end"]),
+        when=pattern("{" + "|".join(data["when"]) + "}"),
+        place=pattern(data["place"]),
+        place_skip=pattern(data["place_skip"]).search,
+        place_stops=pattern(data["place_stops"]),
+        held_at=pattern(data["held_at"]),
+        person_titles=pattern(data["person_titles"]),
+        roles=pattern(data["roles"]).search,
+        role_stops=pattern(data["role_stops"]),
+        person_list=pattern(data["person_list"]),
+        # folded words end in tone digits ("đông2"): a count starts where no letter or digit stands before it
+        figure_count=pattern(data["figure_count"]).search,  # starts with a digit: the engine's fast scan
+        figure_units=re.compile(r"[ \t\u00a0]+" + pattern(data["figure_units"]).at.pattern),
+        figure_lead=re.compile(r"\W*" + pattern(data["figure_lead"]).search.pattern),
+        figure_skip=re.compile(r"\W*" + pattern(data["figure_skip"]).search.pattern),
+    )
+
+
+def finders(fv: FactsVocabulary) -> list[Finder]:
+    """The patterns facts look for all over the text (a scanner finds them in one pass); others are searched
+    for only inside the sentence or span that reports the meeting."""
+    return [fv.person_titles, fv.person_list]
+
+
+@dataclass
+class Facts:
+    org: str | None = None
+    period: str | None = None
+    held_on: str | None = None
+    held_on_text: str | None = None
+    location: str | None = None
+    officials: list[Official] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Where the classifier found the meeting: folded spans in the body (report) and in the primary's doc."""
+
+    doc: Doc  # the title, a blank line, the body
+    body_at: int
+    sentence: tuple[int, int] | None  # the body sentence that reports the meeting
+    meeting_at: int | None  # where its meeting word starts (body, folded)
+    phrase: tuple[int, int]  # the primary meeting phrase (folded span)
+    title_phrases: list[tuple[int, int]]  # meeting phrases of the title
+    lead: tuple[int, int]
+    kind: str
+    meetings: list[int]  # where every meeting word starts (folded)
+
+
+def read_facts(report: Report, fv: FactsVocabulary, published_at: datetime | None) -> Facts:
+    """Read every fact the report states."""
+    facts = Facts()
+    officials = read_officials(report.doc, report.body_at, fv)
+    facts.officials = officials
+    facts.org = read_org(report, fv) or _org_from_chair(officials)
+    sentence = _orig(report.doc, *report.sentence) if report.sentence else ""
+    phrases = [_orig(report.doc, *span) for span in (report.phrase, *report.title_phrases)]
+    facts.period = read_period([*phrases, sentence], report.kind)
+    text = read_when(report, fv)
+    if text:
+        facts.held_on_text = text
+        year = _YEAR.search(text)
+        reference = published_at or (datetime(int(year.group()), 12, 31, tzinfo=VN_TZ) if year else _page_date(report))
+        found = parse_day_month(text, reference=reference) if reference else None
+        facts.held_on = found.isoformat() if found else None
+    facts.location = read_location(report, fv)
+    facts.figures = read_figures(report.doc, report.lead[0], fv)
+    return _tidied(facts)
+
+
+def _tidy(value: str | None) -> str | None:
+    return " ".join(value.split()) or None if value else None
+
+
+def _tidied(facts: Facts) -> Facts:
+    """Values as written, with whitespace (non-breaking spaces, line breaks) folded to single spaces."""
+    facts.org, facts.period, facts.location, facts.held_on_text = map(
+        _tidy, (facts.org, facts.period, facts.location, facts.held_on_text))
+    facts.officials = [Official(name=" ".join(o.name.split()), role=_tidy(o.role)) for o in facts.officials]
+    facts.figures = [" ".join(f.split()) for f in facts.figures]
+    return facts
+
+
+def _orig(doc: Doc, start: int, end: int) -> str:
+    return doc.orig[doc.to_orig(start) : doc.to_orig(end)]
+
+
+def read_org(report: Report, fv: FactsVocabulary) -> str | None:
+    """The organiser: the subject before "tổ chức" in the report sentence, else named in the meeting phrase."""
+    spans = (report.phrase, *report.title_phrases)
+    return _org_from_subject(report, fv) or next(
+        (org for span in spans if (org := _org_from_phrase(report.doc, span, fv))), None)
+
+
+def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
+    if report.sentence is None:
+        return None
+    body, (s, e) = report.doc, report.sentence
+    limit = report.meeting_at if report.meeting_at is not None and s <= report.meeting_at < e else e
+    verbs = [m.span() for m in fv.organise.find_all(body.text, s, min(e, limit + 40))
+             if m.start() <= limit and limit - m.end() < 80]
+    if not verbs:
+        return None
+    subject = body.text[s : verbs[-1][0]]
+    partner = fv.subject_cut.find(subject)
+    subject = subject[: partner.start()] if partner else subject
+    commas = [s + i for i, ch in enumerate(subject) if ch == ","]
+    pieces = zip([s] + [c + 1 for c in commas], [*commas, s + len(subject)], strict=True)
+    for a, b in reversed(list(pieces)):
+        piece = body.text[a:b]
+        if fv.subject_stop.match(piece):
+            return None
+        verb = _AUXILIARY.search(piece)  # the subject ends where "đã", "vừa" ... announce its verb
+        piece = piece[: verb.start()] if verb else piece
+        while (tail := fv.subject_tail.search(piece)) and tail.start() > 0:
+            piece = piece[: tail.start()]
+        a, b = a + _skip_when(piece, fv), a + len(piece)
+        org = _orig(body, a, b).strip()
+        named = org[:1].isupper() or fv.org_heads.search.match(body.text, a)
+        if not org or fv.subject_skip.match(piece) or not named:
+            continue
+        return _as_org(body, a, b, fv)
+    return None
+
+
+def _as_org(doc: Doc, start: int, end: int, fv: FactsVocabulary) -> str | None:
+    """The organiser's name as written, from a folded span; None when the span names a person or runs long."""
+    org = re.sub(r"^\([^)]*\)\s*", "", _orig(doc, start, end).strip(" ()-–\n"))  # a credit like "(BTV)"
+    if not 1 <= len(org.split()) <= 16 or fv.person_titles.find(doc.text, start, end):
+        return None  # a person ("ông ..."), not a body
+    return org
+
+
+def _org_from_phrase(doc: Doc, span: tuple[int, int], fv: FactsVocabulary) -> str | None:
+    start, end = span
+    person = fv.person_titles.find(doc.text, start, end)  # "Hội nghị có đồng chí X, Bí thư Đảng ủy"
+    head = fv.org_heads.find(doc.text, start + 1, person.start() if person else end)
+    if head is None:
+        return None
+    stops = (fv.org_end.find(doc.text, head.end(), end), _ORG_END.search(doc.text, head.end(), end))
+    ends = [m.start() for m in stops if m]
+    cut = min(ends) if ends else end
+    org = _orig(doc, head.start(), cut).strip()
+    return _as_org(doc, head.start(), cut, fv) if org[:1].isupper() and len(org.split()) >= 2 else None
+
+
+def _skip_when(piece: str, fv: FactsVocabulary) -> int:
+    """Length of a leading date phrase (and credit) in a folded subject."""
+    lead = re.match(r"\s*(?:\([^)]*\)\s*)?(?:[-–*•]\s*)?", piece)
+    pos = lead.end() if lead else 0
+    m = fv.when.at.match(piece, pos)
+    return m.end() if m else pos
+
+
+def _org_from_chair(officials: list[Official]) -> str | None:
+    for person in officials:
+        role = person.role or ""
+        m = re.match(r"Chủ tịch\s+((?:Công đoàn|Liên đoàn|CĐ|LĐLĐ)\b[^,;]*)", role)
+        if m:
+            return m.group(1).strip()
+    return None
+
+
+def read_period(phrases: list[str], kind: str) -> str | None:
+    """The reporting period or term named in the meeting phrase ("6 tháng đầu năm 2021", "nhiệm kỳ 2023-2028")."""
+    for phrase in phrases:
+        lower = phrase.lower()
+        if len(lower) != len(phrase):
+            continue
+        found = [(m.start(), order, name) for order, (name, rx) in enumerate(_LOWER_PERIODS)
+                 if _PERIOD_KEYS[name] in lower for m in rx.finditer(lower)]
+        if not found:
+            continue
+        terms = [f for f in found if f[2] in ("term", "bare_term")]
+        if kind in _TERM_FIRST and terms:
+            # a congress reviews the old term and opens the new one: the latest term is its own
+            read = [(name, m) for at, _, name in terms if (m := _PERIODS[name].match(phrase, at))]
+            if read:
+                name, term = max(read, key=lambda nm: nm[1].group(nm[1].lastindex or 0))
+                return _format_period(name, term, phrase, kind)
+        at, _, name = min(found)
+        first = _PERIODS[name].match(phrase, at)
+        if first:
+            return _format_period(name, first, phrase, kind)
+    return None
+
+
+def _format_period(name: str, m: re.Match[str], phrase: str, kind: str) -> str:
+    g = m.groups()
+    if name == "term" or (name == "bare_term" and kind in _TERM_FIRST):
+        prefix = "giữa nhiệm kỳ" if name == "term" and g[0] else "nhiệm kỳ"
+        return f"{prefix} {g[-2]}-{g[-1]}"
+    if name in ("bare_term", "years"):
+        return f"{'năm ' if name == 'years' else ''}{g[0]}-{g[1]}"
+    if name == "month":
+        return re.sub(r"\s+", " ", m.group(0).strip())
+    if name == "months":
+        text = re.sub(r"\s+", " ", m.group(0))
+        year = None if g[2] else next(iter(_YEAR.findall(phrase[m.end() :])), None)
+        return f"{text} {year}" if year else text
+    if name in ("school_year", "school_year_en"):
+        return f"năm học {g[0]}-{g[1]}"
+    if name == "year":
+        return g[0]
+    return re.sub(r"\s+", " ", m.group(0))
+
+
+def read_when(report: Report, fv: FactsVocabulary) -> str | None:
+    """The words that say when the meeting was held, as written."""
+    body = report.doc
+    spans = [report.sentence] if report.sentence else []
+    spans.append((report.lead[0], min(report.lead[1], report.lead[0] + 500)))
+    for s, e in spans:
+        hit = fv.when.find(body.text, s, e)  # leftmost; at one place the most specific form wins
+        if hit:
+            a, b = body.to_orig(hit.start()), body.to_orig(hit.end())
+            text = body.orig[a:b]
+            if text.count("(") > text.count(")") and body.orig[b : b + 1] == ")":
+                text += ")"
+            return text[:1].upper() + text[1:]
+    return None
+
+
+def _page_date(report: Report) -> datetime | None:
+    """The article's own date near the top (a date bar), when it carries a year; never today's date."""
+    head = report.doc.orig[: report.doc.to_orig(report.body_at) + 300]
+    full = _FULL_DATE.search(head)
+    return find_vn_datetime(full.group()) if full else None
+
+
+def read_location(report: Report, fv: FactsVocabulary) -> str | None:
+    """Where it was held: "tại ..." in the report sentence, else in "Hội nghị được tổ chức ... tại ..."."""
+    body = report.doc
+    spans = [report.sentence] if report.sentence else []
+    said = next((m for start in report.meetings if (m := fv.held_at.at.match(body.text, start))), None)
+    if said:
+        spans.append((said.start(), said.end() + 200))
+    for s, e in spans:
+        for at, after in (m.span() for m in fv.place.find_all(body.text, s, min(e, len(body.text)))):
+            if fv.place_skip.match(body.text, at):
+                continue
+            end = _CLAUSE_END.search(body.text, after)
+            stop = end.start() if end else len(body.text)
+            cut = fv.place_stops.find(body.text, after, stop)
+            place = _orig(body, at, cut.start() if cut else stop).strip()
+            if 2 <= len(place.split()) <= 18:
+                return place
+    return None
+
+
+def read_officials(body: Doc, start: int, fv: FactsVocabulary) -> list[Official]:
+    """People named with a role: "đồng chí Nguyễn Văn A, Chủ tịch ..." and lists "các đồng chí: A, role; B, role"."""
+    found: dict[str, Official] = {}
+    starts = [body.to_orig(b) for a, b in fv.person_titles.spans(body) if a >= start]
+    for _, end in (p for p in fv.person_list.spans(body) if p[0] >= start):
+        colon = body.text.find(":", end, end + 3)
+        if colon < 0:
+            continue
+        stop = _sentence_stop(body.text, colon)
+        pos = body.to_orig(colon + 1)
+        for item in body.orig[pos : body.to_orig(stop)].split(";"):
+            starts.append(pos)
+            pos += len(item) + 1
+    for start in sorted(set(starts)):
+        person = _read_person(body, start, fv)
+        if person and person.name not in found:
+            found[person.name] = person
+        if len(found) >= 20:
+            break
+    return list(found.values())
+
+
+def _sentence_stop(text: str, pos: int) -> int:
+    m = re.compile(r"\.\s|\n").search(text, pos)
+    return m.start() if m else len(text)
+
+
+def _read_person(doc: Doc, start: int, fv: FactsVocabulary) -> Official | None:
+    """ "Nguyễn Văn A, role" (or "- role") at an original offset."""
+    m = _NAME.match(doc.orig, start)
+    if not m:
+        return None
+    words = m.group(1).split()
+    if not all(w[0].isupper() for w in words) or len(words) < 2:
+        return None
+    if fv.roles.match(doc.text, doc.to_folded(m.start(1))):
+        return None  # "đồng chí Phó Chủ tịch ..." names a role, not a person
+    role = _read_role(doc, m.end(), fv)
+    return Official(name=" ".join(words), role=role) if role else None
+
+
+def _read_role(doc: Doc, start: int, fv: FactsVocabulary) -> str | None:
+    """Comma-separated titles ("Chủ tịch X, Bí thư Y"), up to what the person did ("phát biểu", "dự")."""
+    end = _ROLE_END.search(doc.orig, start)
+    f_start, f_end = doc.to_folded(start), doc.to_folded(end.start() if end else min(len(doc.orig), start + 300))
+    stop = fv.role_stops.find(doc.text, f_start, f_end)
+    f_end = stop.start() if stop else f_end
+    keep = pos = f_start
+    while pos < f_end:
+        comma = doc.text.find(",", pos, f_end)
+        piece_end = f_end if comma < 0 else comma
+        lead = len(doc.text[pos:piece_end]) - len(doc.text[pos:piece_end].lstrip())
+        if not fv.roles.match(doc.text, pos + lead, piece_end):
+            break
+        keep, pos = piece_end, piece_end + 1
+    role = _orig(doc, f_start, keep).strip(" ,–-\t")
+    return role or None
+
+
+def read_figures(body: Doc, start: int, fv: FactsVocabulary) -> list[str]:
+    """Stated figures, one clause each ("kết nạp mới trên 11 ngàn đoàn viên")."""
+    figures: list[str] = []
+    text = body.text
+    orig = body.orig
+    for digits in _DIGITS.finditer(orig, body.to_orig(start)):  # numbers, read where the text has no tone digits
+        before = orig[digits.start() - 1 : digits.start()]
+        if before and (before.isalnum() or before in _NUMBER_GLUE):
+            continue  # "15/01" goes on a number already begun
+        count = fv.figure_count.match(text, body.to_folded(digits.start()))
+        if count is None:
+            continue
+        unit = fv.figure_units.match(text, count.end())  # what the number counts, right after it
+        if unit is None:
+            continue
+        f_start, f_end = count.start(), unit.end()
+        if _YEAR_FIRST.match(text, max(0, f_start - 4)):
+            continue  # "Năm 2020 công đoàn ...": a year, not a count
+        a = max(text.rfind(sep, 0, f_start) + len(sep) for sep in (", ", "; ", ". ", ": ", "\n"))
+        end = _FIGURE_END.search(text, f_end)
+        b = end.start() if end else len(text)
+        while (lead := fv.figure_lead.match(text, a, b)) and lead.end() > a:
+            a = lead.end()
+        if fv.figure_skip.match(text, a, b):
+            continue
+        figure = _orig(body, a, b).strip()
+        if 3 <= len(figure.split()) <= 20 and figure not in figures:
+            figures.append(figure)
+        if len(figures) >= 8:
+            break
+    return figures

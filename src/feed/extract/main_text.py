@@ -1,0 +1,370 @@
+"""Find an article's main text without site selectors: prune page chrome, score blocks by text density, read one.
+
+A fast, lxml-only relative of Readability tuned on Vietnamese news markup (captions after pictures, "Theo …"
+credits, sapo blocks). It answers when it is confident; the caller falls back to trafilatura when it is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from feed.extract.page_noise import (
+    BODY_HINT,
+    CAPTION_HINT,
+    NEGATIVE_HINT,
+    NOISE_HINT,
+    NOISE_TAGS,
+    POSITIVE_HINT,
+    WEAK_NOISE_HINT,
+    looks_like_caption_style,
+)
+from feed.lang.text import clean_line
+
+BLOCK_TAGS = frozenset({"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "tr", "section",
+                        "article", "figure", "table", "ul", "ol", "pre", "center", "dd", "dt", "td", "th", "main",
+                        "tbody", "thead", "dl", "header", "footer", "figcaption", "hr"})
+PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "li", "h2", "h3", "h4"})
+CONTAINER_TAGS = frozenset({"div", "article", "section", "td", "main", "body", "span", "font", "center", "form",
+                            "blockquote"})
+MIN_PARAGRAPH = 25  # characters of text before a block counts as prose
+CONFIDENT_CHARS = 250  # a container with less text is trusted only when it also holds the headline
+MAX_CAPTION_WORDS = 40
+PHOTO_STORY_SHARE = 0.4  # below this share of text outside captions, the captions are the story
+MIN_PROSE_SHARE = 0.25  # the chosen blocks must hold this share of the page's prose paragraphs
+SIBLING_PROSE = 200  # characters of prose a sibling block needs before it joins the body
+
+
+@dataclass
+class MainText:
+    """Paragraphs of the article body, the pictures inside it, and how sure the finder is."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    confident: bool = False
+    after: list[str] = field(default_factory=list)  # short unlinked lines right after the body: bylines, credits
+
+
+def _tag(el: etree._Element) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def _hints(el: etree._Element) -> str:
+    return f"{el.get('class', '')} {el.get('id', '')} {el.get('type', '')}".lower()
+
+
+def prune(root: etree._Element) -> None:
+    """Drop elements that are never article text: scripts, navigation, share bars, comments, related boxes, hidden."""
+    doomed = []
+    for el in root.iter():
+        tag = _tag(el)
+        if not tag:
+            if el.getparent() is not None:
+                doomed.append(el)  # comments and processing instructions
+            continue
+        if tag in NOISE_TAGS:
+            doomed.append(el)
+            continue
+        if tag in ("html", "body"):
+            continue
+        style = (el.get("style") or "").replace(" ", "").lower()
+        hints = _hints(el)
+        if "display:none" in style or el.get("hidden") is not None:
+            doomed.append(el)
+        elif BODY_HINT.search(hints):
+            continue
+        elif NOISE_HINT.search(hints) or (WEAK_NOISE_HINT.search(hints) and not _reads_as_prose(el)):
+            doomed.append(el)
+    for el in doomed:
+        _remove(el)
+
+
+def _reads_as_prose(el: etree._Element) -> bool:
+    """True for a box holding a long run of unlinked text: a wrapper of the article, whatever its class says."""
+    longest = max((len(p.text_content()) for p in el.iter("p", "div", "td") if len(p) < 8), default=0)
+    text = len(el.text_content().strip())
+    return longest >= 200 and _link_density(el, text) < 0.35
+
+
+def _remove(el: etree._Element) -> None:
+    """Remove an element but keep its tail text in place."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail and el.tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _text_len(text: str | None) -> int:
+    return len(text.strip()) if text else 0
+
+
+def _link_density(el: etree._Element, total: int) -> float:
+    if not total:
+        return 1.0
+    linked = sum(len(a.text_content().strip()) for a in el.iter("a"))
+    return min(1.0, linked / total)
+
+
+def _class_weight(el: etree._Element) -> int:
+    hints = _hints(el)
+    return (25 if POSITIVE_HINT.search(hints) else 0) - (25 if NEGATIVE_HINT.search(hints) else 0)
+
+
+def _prose_runs(el: etree._Element) -> list[str]:
+    """Text sitting directly in a container (its text and the tails of its children), split at block children."""
+    runs, current = [], [el.text or ""]
+    for child in el:
+        if _tag(child) in BLOCK_TAGS:
+            runs.append("".join(current))
+            current = []
+        elif _tag(child):
+            current.append(child.text_content())
+        current.append(child.tail or "")
+    runs.append("".join(current))
+    return [r for r in runs if _text_len(r) >= MIN_PARAGRAPH]
+
+
+def _credit(scores: dict[etree._Element, float], start: etree._Element | None, text: str) -> None:
+    points = 1 + text.count(",") + min(len(text) // 100, 3)
+    level = 0
+    node = start
+    while node is not None and level < 4:
+        if _tag(node) in CONTAINER_TAGS:
+            base = scores.get(node)
+            if base is None:
+                base = (5 if _tag(node) in ("div", "article", "section", "main") else 0) + _class_weight(node)
+            scores[node] = base + points / (1 if level == 0 else 2 if level == 1 else level * 3)
+        node = node.getparent()
+        level += 1
+
+
+def _counts(el: etree._Element, text: str, skip: set[str]) -> bool:
+    """True for a paragraph that is prose: long enough, mostly unlinked, not the headline or sapo again."""
+    if _text_len(text) < MIN_PARAGRAPH or " ".join(text.split()).casefold() in skip:
+        return False
+    return _link_density(el, len(text.strip())) <= 0.5
+
+
+@dataclass
+class Scores:
+    """Container scores, and each prose paragraph found (its element and length) for measuring coverage."""
+
+    blocks: dict[etree._Element, float] = field(default_factory=dict)
+    prose: list[tuple[etree._Element, int]] = field(default_factory=list)
+
+
+def score_blocks(root: etree._Element, skip: set[str] | None = None) -> Scores:
+    """Readability-style scores: each paragraph credits its container, less so the container's ancestors."""
+    found = Scores()
+    skip = skip or set()
+    for el in root.iter():
+        tag = _tag(el)
+        if tag in PARAGRAPH_TAGS:
+            text = el.text_content()
+            if _counts(el, text, skip):
+                _credit(found.blocks, el.getparent(), text)
+                found.prose.append((el, len(text.strip())))
+        elif tag in CONTAINER_TAGS:
+            has_blocks = any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
+            if not has_blocks and tag in ("div", "td"):
+                text = el.text_content()
+                if _counts(el, text, skip):
+                    _credit(found.blocks, el.getparent(), text)
+                    found.prose.append((el, len(text.strip())))
+            elif has_blocks:
+                for run in _prose_runs(el):
+                    if " ".join(run.split()).casefold() not in skip:
+                        _credit(found.blocks, el, run)
+                        found.prose.append((el, len(run.strip())))
+    return found
+
+
+def pick_container(root: etree._Element, skip: set[str] | None = None) -> tuple[list[etree._Element], float]:
+    """The best-scoring block (score discounted by its share of link text) and the siblings that continue it,
+    with the share of the page's prose they hold."""
+    scores = score_blocks(root, skip)
+    adjusted: dict[etree._Element, float] = {}
+    for el, raw in scores.blocks.items():
+        adjusted[el] = raw * (1 - _link_density(el, len(el.text_content().strip())))
+    if not adjusted:
+        return [], 0.0
+    best = max(adjusted, key=adjusted.__getitem__)
+    held_by: dict[etree._Element, int] = {}
+    for el, length in scores.prose:
+        for holder in (el, *el.iterancestors()):
+            held_by[holder] = held_by.get(holder, 0) + length
+    nodes = _with_siblings(best, adjusted, held_by)
+    # List items are left out of the measure: on news portals they are mostly teaser lists of other stories.
+    prose = [(el, length) for el, length in scores.prose if _tag(el) != "li"]
+    total = sum(length for _, length in prose)
+    chosen = set(nodes)
+    held = sum(length for el, length in prose if el in chosen or any(a in chosen for a in el.iterancestors()))
+    return nodes, held / total if total else 0.0
+
+
+def _with_siblings(top: etree._Element, adjusted: dict[etree._Element, float],
+                   held_by: dict[etree._Element, int]) -> list[etree._Element]:
+    """Readability's sibling rule: an article cut into several blocks (around an ad, say) is read whole."""
+    parent = top.getparent()
+    if parent is None or _tag(top) in ("body", "html"):
+        return [top]
+    threshold = max(10.0, adjusted[top] * 0.2)
+    nodes = []
+    for sibling in parent:
+        if sibling is top:
+            nodes.append(sibling)
+        elif _tag(sibling) and adjusted.get(sibling, 0.0) >= threshold and held_by.get(sibling, 0) >= SIBLING_PROSE:
+            # A class name alone ("content-head") earns a score; a sibling must also hold prose of its own.
+            nodes.append(sibling)
+        elif _tag(sibling) == "p":
+            text = sibling.text_content().strip()
+            density = _link_density(sibling, len(text))
+            if (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0 and text.endswith(".")):
+                nodes.append(sibling)
+    return nodes
+
+
+def _image_only(el: etree._Element) -> bool:
+    return any(True for _ in el.iter("img")) and not el.text_content().strip()
+
+
+def _alts(el: etree._Element) -> set[str]:
+    return {clean_line(img.get(key)) for img in el.iter("img") for key in ("alt", "title") if img.get(key)}
+
+
+def _is_caption(el: etree._Element, after_image: bool, alts: set[str]) -> bool:
+    """A short line that describes a picture: caption markup, the picture's alt text, or styled right under it."""
+    text = clean_line(el.text_content())
+    if not text:
+        return False
+    if CAPTION_HINT.search(_hints(el)) or _tag(el) == "figcaption" or text in alts:
+        return True
+    if len(text.split()) > MAX_CAPTION_WORDS:
+        return False
+    inside_picture = any(True for _ in el.iter("img"))
+    styled = looks_like_caption_style(el)
+    return (after_image or inside_picture) and styled
+
+
+def mark_captions(container: etree._Element) -> set[etree._Element]:
+    """Elements of the container that are picture captions (a photo story's lines are all of this kind)."""
+    alts = _alts(container)
+    captions: set[etree._Element] = set()
+    after_image = False
+    for el in container.iter():
+        tag = _tag(el)
+        if tag not in BLOCK_TAGS or tag == "br" or any(a in captions for a in el.iterancestors()):
+            continue
+        if _image_only(el):
+            after_image = True
+            continue
+        has_block_children = any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
+        if (not has_block_children or CAPTION_HINT.search(_hints(el)) or tag in ("figcaption", "table")) and \
+                _caption_block(el, after_image, alts):
+            captions.add(el)
+            continue
+        if not has_block_children and el.text_content().strip():
+            after_image = False
+    return captions
+
+
+def _caption_block(el: etree._Element, after_image: bool, alts: set[str]) -> bool:
+    if _tag(el) == "table":
+        # A layout table holding one picture and a short line is a captioned photo.
+        text = clean_line(el.text_content())
+        return bool(text) and any(True for _ in el.iter("img")) and len(text.split()) <= MAX_CAPTION_WORDS
+    return _is_caption(el, after_image, alts)
+
+
+def read_paragraphs(container: etree._Element, skip: set[etree._Element] | None = None) -> list[str]:
+    """The container's paragraphs, breaking at block elements and <br>, leaving out the elements in `skip`."""
+    parts: list[str] = []
+    skip = skip or set()
+
+    def walk(node: etree._Element) -> None:
+        tag = _tag(node)
+        if node in skip:
+            parts.append("\n")
+            return
+        if tag in BLOCK_TAGS:
+            parts.append("\n")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            if _tag(child):
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if tag in BLOCK_TAGS:
+            parts.append("\n")
+
+    walk(container)
+    return [line for line in (clean_line(x) for x in "".join(parts).split("\n")) if line]
+
+
+def image_urls(container: etree._Element) -> list[str]:
+    """Picture URLs in a container, lazy-loading attributes first."""
+    urls = []
+    for img in container.iter("img"):
+        src = img.get("data-src") or img.get("data-original") or img.get("data-lazy-src") or img.get("src")
+        if src and not src.startswith("data:"):
+            urls.append(src)
+    return urls
+
+
+def find_main_text(doc: lxml_html.HtmlElement, *, title: str | None = None, lead: str | None = None) -> MainText:
+    """The article body of a page with no selectors; `doc` is pruned in place, so read metadata first."""
+    body = doc.find("body")
+    root = body if body is not None else doc
+    prune(root)
+    skip = {" ".join(t.split()).casefold() for t in (title, lead) if t}
+    nodes, share = pick_container(root, skip)
+    if not nodes:
+        return MainText()
+    holds_title = bool(title) and any(clean_line(h.text_content()) == title
+                                      for node in nodes for h in node.iter("h1", "h2"))
+    paragraphs, images = read_blocks(nodes)
+    chars = sum(map(len, paragraphs))
+    confident = (chars >= CONFIDENT_CHARS and share >= MIN_PROSE_SHARE) or (holds_title and chars > 0)
+    return MainText(paragraphs, images, confident=confident, after=lines_after(nodes[-1]))
+
+
+def read_blocks(nodes: list[etree._Element]) -> tuple[list[str], list[str]]:
+    """Paragraphs and picture URLs of the body blocks, captions left out unless they are the story."""
+    images = [url for node in nodes for url in image_urls(node)]
+    captions = {c for node in nodes for c in mark_captions(node)}
+    paragraphs = [line for node in nodes for line in read_paragraphs(node, captions)]
+    everything = [line for node in nodes for line in read_paragraphs(node)]
+    if sum(map(len, paragraphs)) < sum(map(len, everything)) * PHOTO_STORY_SHARE:
+        # Most of the text sits under pictures: a photo story, whose captions are the story.
+        paragraphs = everything
+    return paragraphs, images
+
+
+def lines_after(container: etree._Element, limit: int = 3) -> list[str]:
+    """Short unlinked lines in the blocks just after the body (some templates print the byline outside it)."""
+    lines: list[str] = []
+    node: etree._Element | None = container
+    while node is not None and not lines:
+        for sibling in node.itersiblings():
+            if not _tag(sibling) or any(True for _ in sibling.iter("a")):
+                break
+            text = clean_line(sibling.text_content())
+            if text:
+                if len(text) > 80:
+                    break
+                lines.append(text)
+            if len(lines) >= limit:
+                break
+        node = node.getparent() if not lines and _tag(node) not in ("body", "html") else None
+        if node is not None and _tag(node) in ("body", "html"):
+            break
+    return lines

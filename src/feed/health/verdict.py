@@ -1,0 +1,331 @@
+"""Health of each source, judged against its own history: failing or empty runs, falling field coverage, silence.
+
+A run's figures come from its CrawlRun stats (requests, responses by status, discovery outcome, articles
+found/new/updated, field coverage). A source is broken when its last FAIL_RUNS judged runs all failed or
+found nothing, when its title/date/body coverage falls well below its own history, or when it has been
+silent far longer than its usual gap between articles. Runs stopped by us (shutdown), whose process died
+(abandoned: marked by the source's next run, or judged so once far past the time limit) or deferred by the
+site (Retry-After) are neutral. Recording breakages and recoveries is feed.health.status; writing status.json and
+feeds/health.atom is feed.publish.status_files.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import func, select
+
+from feed.config.sources import Source
+from feed.store.api import ABANDONED, Store, now_utc
+from feed.store.schema import ArticleRow, CrawlRun, HealthEvent, PageError
+
+FAIL_RUNS = 3  # judged runs in a row that failed or found nothing before a source is called broken
+RUN_WINDOW = 50  # runs of history read per source
+FIELDS = ("title", "date", "body")
+RECENT_ARTICLES = 3  # fewest fetched articles the recent coverage is judged on
+HISTORY_ARTICLES = 10  # fewest fetched articles its history needs
+COVERAGE_DROP = 0.3  # "well below": at least this much lower (absolute) …
+COVERAGE_RATIO = 0.6  # … and under this share of the historical coverage
+GAP_SAMPLE = 60  # newest articles whose publishing gaps make a source's rhythm
+GAPS_NEEDED = 5
+SILENCE_FACTOR = 4.0  # silent when quiet for this many "usual long gaps" (the 90th percentile gap) …
+SILENCE_FLOOR = timedelta(days=3)  # … and never before this: quiet days are normal for small unions
+NEUTRAL_REASONS = {"shutdown", "retry_after", ABANDONED}
+RUNNING_GRACE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str  # failing | empty | coverage | silent | deferred
+    text: str  # for operators (English)
+    text_vi: str  # for the index page and the health feed
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """One crawl run as health sees it."""
+
+    run_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    finish_reason: str  # Scrapy's reason, or running / abandoned
+    outcome: str  # ok | unchanged | empty | failed | neutral | running
+    requests: int
+    statuses: dict[str, int]
+    not_modified: int
+    found: int
+    new: int
+    updated: int
+    errors: int
+    extracted: int
+    fields: dict[str, int]
+    retry_after_until: datetime | None = None
+    first_error: str | None = None
+    pages: int = 0  # pages the run fetched (the index page shows it; status.json does not)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "started_at": self.started_at.isoformat(), "finished_at": iso(self.finished_at),
+            "finish_reason": self.finish_reason, "outcome": self.outcome, "requests": self.requests,
+            "responses": self.statuses, "not_modified": self.not_modified, "found": self.found, "new": self.new,
+            "updated": self.updated, "errors": self.errors, "extracted": self.extracted, "fields": self.fields,
+            "retry_after_until": iso(self.retry_after_until),
+        }
+
+
+@dataclass
+class SourceHealth:
+    """A source's health now: state, why, and the figures behind it."""
+
+    slug: str
+    name: str
+    homepage: str
+    state: str  # ok | broken | pending (no finished run yet) | disabled
+    reasons: list[Reason] = field(default_factory=list)
+    since: datetime | None = None  # when the current broken/ok state was announced
+    last_run: RunFigures | None = None
+    last_success_at: datetime | None = None
+    failing_runs: int = 0
+    coverage: dict[str, float] | None = None  # recent
+    usual_coverage: dict[str, float] | None = None
+    newest_article_at: datetime | None = None
+    usual_gap: timedelta | None = None
+    deferred_until: datetime | None = None
+
+    @property
+    def broken(self) -> bool:
+        return self.state == "broken"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug, "name": self.name, "homepage": self.homepage, "state": self.state,
+            "reasons": [{"code": r.code, "text": r.text, "text_vi": r.text_vi} for r in self.reasons],
+            "since": iso(self.since), "last_run": self.last_run.to_json() if self.last_run else None,
+            "last_success_at": iso(self.last_success_at), "failing_runs": self.failing_runs,
+            "coverage": self.coverage, "usual_coverage": self.usual_coverage,
+            "newest_article_at": iso(self.newest_article_at),
+            "usual_gap_hours": round(self.usual_gap.total_seconds() / 3600, 1) if self.usual_gap else None,
+            "deferred_until": iso(self.deferred_until),
+        }
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+# --- one run ------------------------------------------------------------------------------------------------
+def run_figures(run: CrawlRun, now: datetime, time_limit: int) -> RunFigures:
+    """Read a run's stats into figures and decide its outcome."""
+    stats = run.stats or {}
+    statuses = {k.rsplit("/", 1)[1]: int(v) for k, v in stats.items()
+                if k.startswith("downloader/response_status_count/")}
+    found = int(stats.get("found", run.new + run.updated + int(stats.get("unchanged", 0))
+                          + int(stats.get("unionfeed/skipped_known", 0))))
+    reason = run.finish_reason or ""
+    if run.finished_at is None and reason != ABANDONED:  # Store.start_run marks the runs of dead processes
+        running = now - run.started_at < timedelta(seconds=time_limit) + RUNNING_GRACE
+        reason = "running" if running else "abandoned"
+    figures = dict(
+        run_id=run.id, started_at=run.started_at, finished_at=run.finished_at, finish_reason=reason,
+        requests=int(stats.get("downloader/request_count", 0)), statuses=statuses,
+        not_modified=int(stats.get("unionfeed/not_modified", 0)), found=found, new=run.new, updated=run.updated,
+        errors=run.errors, extracted=int(stats.get("extracted", 0)),
+        fields={name: int(stats.get(f"field_{name}", 0)) for name in FIELDS},
+        retry_after_until=parse_time(stats.get("unionfeed/retry_after_until")), pages=run.pages,
+    )
+    return RunFigures(outcome=outcome(reason, stats, found), **figures)  # type: ignore[arg-type]
+
+
+def outcome(reason: str, stats: dict[str, Any], found: int) -> str:
+    """ok (articles found), unchanged (discovery said 304), empty, failed, neutral (stopped by us) or running."""
+    if reason == "running":
+        return "running"
+    if reason in NEUTRAL_REASONS:
+        return "neutral"
+    if reason != "finished" or stats.get("unionfeed/discovery_failed", 0):
+        return "failed"
+    if found:
+        return "ok"
+    if stats.get("unionfeed/not_modified", 0):
+        return "unchanged"
+    return "empty"
+
+
+# --- judging ------------------------------------------------------------------------------------------------
+def failing_streak(runs: list[RunFigures]) -> list[RunFigures]:
+    """The newest judged runs that failed or found nothing, up to the first good one (newest first)."""
+    streak: list[RunFigures] = []
+    for run in runs:
+        if run.outcome in ("neutral", "running"):
+            continue
+        if run.outcome not in ("failed", "empty"):
+            break
+        streak.append(run)
+    return streak
+
+
+def pooled_coverage(runs: list[RunFigures]) -> tuple[dict[str, float], int] | None:
+    extracted = sum(r.extracted for r in runs)
+    if not extracted:
+        return None
+    return {name: round(sum(r.fields.get(name, 0) for r in runs) / extracted, 3) for name in FIELDS}, extracted
+
+
+def coverage_split(runs: list[RunFigures]) -> tuple[dict[str, float] | None, dict[str, float] | None]:
+    """Coverage of the latest runs that fetched articles, and of the runs before them."""
+    fetched = [r for r in runs if r.extracted]
+    recent: list[RunFigures] = []
+    while fetched and sum(r.extracted for r in recent) < RECENT_ARTICLES:
+        recent.append(fetched.pop(0))
+    now_cov = pooled_coverage(recent)
+    past_cov = pooled_coverage(fetched)
+    recent_ok = now_cov is not None and now_cov[1] >= RECENT_ARTICLES
+    history_ok = past_cov is not None and past_cov[1] >= HISTORY_ARTICLES
+    return (now_cov[0] if recent_ok and now_cov else None), (past_cov[0] if history_ok and past_cov else None)
+
+
+def coverage_reasons(recent: dict[str, float] | None, usual: dict[str, float] | None) -> list[Reason]:
+    if recent is None or usual is None:
+        return []
+    labels = {"title": ("title", "tiêu đề"), "date": ("date", "ngày đăng"), "body": ("body", "nội dung")}
+    out = []
+    for name in FIELDS:
+        if usual[name] - recent[name] >= COVERAGE_DROP and recent[name] < usual[name] * COVERAGE_RATIO:
+            en, vi = labels[name]
+            out.append(Reason("coverage", f"{en} found on {recent[name]:.0%} of recent articles (usually "
+                              f"{usual[name]:.0%})", f"chỉ {recent[name]:.0%} bài gần đây có {vi} "
+                              f"(thường là {usual[name]:.0%})"))
+    return out
+
+
+def publishing_rhythm(times: list[datetime]) -> timedelta | None:
+    """The source's usual long gap between articles (90th percentile), from newest-first publication times."""
+    gaps = [a - b for a, b in pairwise(times) if a > b]
+    if len(gaps) < GAPS_NEEDED:
+        return None
+    seconds = sorted(g.total_seconds() for g in gaps)
+    return timedelta(seconds=statistics.quantiles(seconds, n=10, method="inclusive")[-1])
+
+
+def silence_reason(newest: datetime | None, usual_gap: timedelta | None, now: datetime) -> Reason | None:
+    if newest is None or usual_gap is None:
+        return None
+    quiet = now - newest
+    if quiet <= max(SILENCE_FLOOR, usual_gap * SILENCE_FACTOR):
+        return None
+    (quiet_en, quiet_vi), (gap_en, gap_vi) = span(quiet), span(usual_gap)
+    return Reason("silent", f"no new article for {quiet_en} (long gaps are usually {gap_en})",
+                  f"không có bài mới trong {quiet_vi} (thường chỉ cách nhau tối đa {gap_vi})")
+
+
+def span(value: timedelta) -> tuple[str, str]:
+    """A duration in days (or hours when short), in English and Vietnamese."""
+    hours = value.total_seconds() / 3600
+    if hours < 48:
+        return f"{hours:.0f} hours", f"{hours:.0f} giờ"
+    return f"{hours / 24:.0f} days", f"{hours / 24:.0f} ngày"
+
+
+def streak_reason(streak: list[RunFigures], last_error: str | None = None) -> Reason | None:
+    if len(streak) < FAIL_RUNS:
+        return None
+    newest = streak[0]
+    if newest.outcome == "empty":
+        return Reason("empty", f"the last {len(streak)} runs found no article links",
+                      f"{len(streak)} lần thu thập gần nhất không tìm thấy bài nào")
+    codes = ", ".join(f"HTTP {code}" for code in sorted(newest.statuses) if int(code) >= 400) or newest.finish_reason
+    # A run that got no HTTP error (refused, timed out, robots.txt, redirect loop) says why in its page errors.
+    detail = codes if codes != "finished" else (last_error or "discovery pages could not be fetched")
+    return Reason("failing", f"the last {len(streak)} runs failed ({detail})",
+                  f"{len(streak)} lần thu thập gần nhất bị lỗi ({detail})")
+
+
+def judge(source: Source, runs: list[RunFigures], times: list[datetime], now: datetime,
+          last_error: str | None = None) -> SourceHealth:
+    """A source's health from its runs (newest first), its articles' publication times (newest first) and the
+    newest page error of its newest run."""
+    health = SourceHealth(source.slug, source.name, source.homepage, state="pending")
+    if not source.enabled:
+        health.state = "disabled"
+    health.last_run = runs[0] if runs else None
+    judged = [r for r in runs if r.outcome not in ("neutral", "running")]
+    good = [r for r in judged if r.outcome in ("ok", "unchanged")]
+    health.last_success_at = (good[0].finished_at or good[0].started_at) if good else None
+    streak = failing_streak(runs)
+    health.failing_runs = len(streak)
+    health.coverage, health.usual_coverage = coverage_split(judged)
+    health.newest_article_at = min(times[0], now) if times else None
+    health.usual_gap = publishing_rhythm(times)
+    deferred = [r.retry_after_until for r in runs[:1] if r.retry_after_until and r.retry_after_until > now]
+    health.deferred_until = deferred[0] if deferred else None
+    reasons = [r for r in (streak_reason(streak, last_error),) if r]
+    reasons += coverage_reasons(health.coverage, health.usual_coverage)
+    if good and not streak:  # silence only means something while polls work
+        reasons += [r for r in (silence_reason(health.newest_article_at, health.usual_gap, now),) if r]
+    health.reasons = reasons
+    if health.state != "disabled" and judged:
+        health.state = "broken" if reasons else "ok"
+    if health.deferred_until:
+        until = health.deferred_until.isoformat(timespec="minutes")
+        health.reasons.append(Reason("deferred", f"the site asked us to wait until {until}",
+                                     f"trang yêu cầu tạm dừng đến {until}"))
+    return health
+
+
+# --- reading the store --------------------------------------------------------------------------------------
+def publication_times(store: Store, slug: str, limit: int = GAP_SAMPLE) -> list[datetime]:
+    """Newest-first publication times (first-seen when undated) of a source's latest articles."""
+    when = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+    query = (select(ArticleRow.published_at, ArticleRow.first_seen_at).where(ArticleRow.source_slug == slug)
+             .order_by(when.desc()).limit(limit))
+    with store.session() as s:
+        return [published or seen for published, seen in s.execute(query)]
+
+
+def last_error(store: Store, runs: list[RunFigures]) -> str | None:
+    """The first page error of the newest run, shortened for a status line; None when it had none."""
+    if not runs:
+        return None
+    query = select(PageError.error).where(PageError.run_id == runs[0].run_id).order_by(PageError.id).limit(1)
+    with store.session() as s:
+        error = s.scalar(query)
+    text = " ".join(str(error).split()) if error else ""
+    return (text[:117] + "…" if len(text) > 120 else text) or None
+
+
+def latest_events(store: Store) -> dict[str, HealthEvent]:
+    """The newest health event of each source."""
+    newest = select(func.max(HealthEvent.id)).group_by(HealthEvent.source_slug)
+    with store.session() as s:
+        return {e.source_slug: e for e in s.scalars(select(HealthEvent).where(HealthEvent.id.in_(newest)))}
+
+
+def source_health(store: Store, sources: list[Source], *, now: datetime | None = None,
+                  time_limit: int = 1800) -> list[SourceHealth]:
+    """Every source's health, in config order (what status.json, `unionfeed status` and the index page show)."""
+    now = now or now_utc()
+    events = latest_events(store)
+    out = []
+    for source in sources:
+        runs = [run_figures(r, now, time_limit) for r in store.runs(source.slug, limit=RUN_WINDOW)]
+        health = judge(source, runs, publication_times(store, source.slug), now, last_error(store, runs))
+        event = events.get(source.slug)
+        if event is not None and event.state == ("broken" if health.broken else "ok"):
+            health.since = event.at
+        out.append(health)
+    return out
+

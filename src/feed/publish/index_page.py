@@ -1,0 +1,157 @@
+"""The Vietnamese index page: latest meeting reports with their facts and filters, every feed, each source's state.
+
+A source's state is feed.health.verdict's judgement (the one status.json and `unionfeed status` show), with the
+latest run's nuances (running, failed, overdue, pages with errors) read off the run figures it holds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from html import escape as _escape
+from importlib import resources
+from string import Template
+
+from feed import __version__
+from feed.config.sources import Source
+from feed.health.verdict import SourceHealth
+from feed.publish.context import PublishContext
+from feed.publish.feed_writer import FEED_TZ, FeedItem, FeedSpec, safe_url, xml_safe
+from feed.records import KIND_LABELS, MEETING_KINDS
+from feed.store.api import PageError
+
+INDEX_MEETINGS = 200  # rows on the page; the feeds carry the rest
+ERROR_CHARS = 160
+FEED_FORMATS = (("atom", "Atom"), ("rss", "RSS"), ("json", "JSON Feed"))
+STATES = {
+    "ok": "Hoạt động",
+    "partial": "Có trang lỗi",
+    "broken": "Lỗi: không lấy được bài",
+    "failed": "Lỗi: lần thu thập không hoàn tất",
+    "overdue": "Quá hạn thu thập",
+    "running": "Đang thu thập",
+    "never": "Chưa thu thập",
+    "off": "Tạm dừng",
+}
+
+
+def escape(value: str) -> str:
+    """Text for HTML, without the characters XML forbids or bidi controls (the page is as clean as the feeds)."""
+    return _escape(xml_safe(value))
+
+
+def link(url: str, text: str) -> str:
+    """An anchor when the URL is http(s), else the text alone (a javascript: or file: URL never becomes a link)."""
+    safe = safe_url(url)
+    return f'<a href="{escape(safe)}">{text}</a>' if safe else text
+
+
+def _template() -> Template:
+    return Template(resources.files("feed.publish").joinpath("templates/index.html").read_text(encoding="utf-8"))
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(FEED_TZ).strftime("%H:%M %d/%m/%Y") if value else "—"
+
+
+def _held(value: str | None, text: str | None) -> str:
+    if value:
+        try:
+            return datetime.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return escape(value)
+    return escape(text) if text else "—"
+
+
+def meeting_row(item: FeedItem) -> str:
+    """One table row of a meeting report; its data-* attributes drive the filters."""
+    slugs = " ".join(dict.fromkeys([item.source_slug, *item.other_sources]))
+    meeting = item.meeting
+    also = ""
+    if item.also_at:
+        links = ", ".join(link(u, escape(n)) for n, u in item.also_at)
+        also = f'<br><span class="muted">Cũng đăng tại: {links}</span>'
+    period = f'<br><span class="muted">{escape(meeting.period)}</span>' if meeting.period else ""
+    return (
+        f'<tr data-kind="{escape(meeting.kind or "")}" data-sources="{escape(slugs)}">'
+        f'<td>{link(item.link, escape(item.title))}<br><span class="muted">'
+        f"{escape(item.source_name)} · {_when(item.published)}</span>{also}</td>"
+        f'<td><span class="kind">{escape(KIND_LABELS.get(meeting.kind or "", "—"))}</span>{period}</td>'
+        f"<td>{escape(meeting.org or '—')}</td><td>{_held(meeting.held_on, meeting.held_on_text)}</td>"
+        f"<td>{escape(meeting.location or '—')}</td></tr>"
+    )
+
+
+def feed_row(spec: FeedSpec) -> str:
+    """One feed with links to its three formats."""
+    links = " ".join(f'<a href="feeds/{escape(spec.path)}.{fmt}">{label}</a>' for fmt, label in FEED_FORMATS)
+    return f"<tr><td>{escape(spec.title.removeprefix('unionfeed — '))}</td><td>{len(spec.items)}</td>" \
+           f'<td class="fmt">{links}</td></tr>'
+
+
+def source_state(source: Source, health: SourceHealth | None, now: datetime) -> str:
+    """A key of STATES: the health verdict, then what its latest run figures say."""
+    if not source.enabled or (health is not None and health.state == "disabled"):
+        return "off"
+    if health is not None and health.broken:
+        return "broken"
+    run = health.last_run if health is not None else None
+    if run is None:
+        return "never"
+    if run.outcome == "running":
+        return "running"
+    if run.outcome == "failed":
+        return "failed"
+    if run.finished_at is not None and now - run.finished_at > timedelta(minutes=2 * source.interval + 10):
+        return "overdue"
+    return "partial" if run.errors else "ok"
+
+
+def source_row(source: Source, health: SourceHealth | None, error: PageError | None, now: datetime) -> str:
+    """One source's line in the state table, with why it is broken or else the latest error of its latest run."""
+    state = source_state(source, health, now)
+    run = health.last_run if health is not None else None
+    message = ""
+    if state == "broken" and health is not None:
+        message = escape("; ".join(r.text_vi or r.text for r in health.reasons))
+    if error is not None and not message:
+        text = error.error if len(error.error) <= ERROR_CHARS else error.error[:ERROR_CHARS] + "…"
+        message = link(error.url, escape(text))
+    counts = f"<td>{run.pages}</td><td>{run.new}</td><td>{run.errors}</td>" if run else "<td>—</td>" * 3
+    return (
+        f'<tr id="nguon-{escape(source.slug)}"><td>{link(source.homepage, escape(source.name))}'
+        f'<br><span class="muted"><a href="feeds/sources/{escape(source.slug)}.atom">kênh tin</a></span></td>'
+        f'<td class="state state-{state}">{STATES[state]}</td>'
+        f"<td>{_when(run.finished_at or run.started_at) if run else '—'}</td><td>{source.interval} phút</td>"
+        f"{counts}<td>{message or '—'}</td></tr>"
+    )
+
+
+def render_index(ctx: PublishContext) -> str:
+    """The index page as HTML; every value escaped."""
+    meetings = [i for i in ctx.stories.stories if i.is_report][:INDEX_MEETINGS]
+    runs = {slug: h.last_run for slug, h in ctx.health.items() if h.last_run is not None}
+    errors: dict[str, PageError] = {}
+    for error in ctx.store.page_errors(limit=1000):  # newest first: keep each source's latest of its last run
+        run = runs.get(error.source_slug)
+        if run is not None and error.run_id == run.run_id:
+            errors.setdefault(error.source_slug, error)
+    by_slug = {s.slug: s for s in ctx.sources}
+    rows = "\n".join(meeting_row(i) for i in meetings) or \
+        '<tr><td colspan="5">Chưa có bài tường thuật hội nghị nào.</td></tr>'
+    last_crawl = max((r.finished_at for r in runs.values() if r.finished_at), default=None)
+    status_link = ' · <a href="status.json">status.json</a>' if (ctx.out / "status.json").is_file() else ""
+    if (ctx.out / "feeds" / "health.atom").is_file():  # written by feed.publish.status_files after each crawl
+        status_link += ' · <a href="feeds/health.atom">kênh tin về tình trạng nguồn (Atom)</a>'
+
+    return _template().substitute(
+        n_sources=len(ctx.sources), n_articles=sum(len(m) for m in ctx.stories.clusters.values()),
+        n_meetings=sum(i.is_report for i in ctx.stories.stories),
+        newest=_when(max((i.published for i in ctx.stories.stories), default=None)), last_crawl=_when(last_crawl),
+        kind_options="\n".join(f'<option value="{k}">{escape(KIND_LABELS[k])}</option>' for k in MEETING_KINDS),
+        source_options="\n".join(f'<option value="{escape(s.slug)}">{escape(s.name)}</option>'
+                                 for s in sorted(by_slug.values(), key=lambda s: s.name)),
+        meeting_rows=rows, feed_rows="\n".join(feed_row(s) for s in ctx.specs), status_link=status_link,
+        source_rows="\n".join(source_row(s, ctx.health.get(s.slug), errors.get(s.slug), ctx.generated_at)
+                              for s in ctx.sources),
+        version=escape(__version__),
+    )

@@ -1,0 +1,282 @@
+"""Publishing: every feed, snapshot, the OPML list and the index page, rendered, staged, then renamed into place.
+
+Order matters for readers and for failures: everything is rendered and staged beside its target first
+(feed.publish.transaction), so an error (a full disk included) leaves every previous file as it was; a journal of the
+renames is the commit point, so a publish killed after it is finished by the next one. A feed whose entries
+did not change is not rendered again, an unchanged entry is taken from the file on disk, and a file whose bytes
+did not change is not touched, so ETag and Last-Modified stay and conditional GETs keep answering 304; the
+manifest is renamed last and describes what is on disk. Publishing writes files only: the app tells the WebSub hub
+which feeds changed (Published.changed) once publish returns.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from feed import __version__
+from feed.config.settings import Settings
+from feed.config.sources import Source
+from feed.health.verdict import source_health
+from feed.publish.context import PublishContext
+from feed.publish.entries import IdentityCache, Stories, build_stories
+from feed.publish.feed_writer import FORMAT_VERSION, RENDERERS, FeedSite, FeedSpec, reuse_entries, split_entries
+from feed.publish.index_page import render_index
+from feed.publish.opml import opml_document
+from feed.publish.rows import load_rows, prefetch_bodies
+from feed.publish.snapshots import STATE_FILE, Snapshot, build_snapshot, dated_path, manifest_document, stale_dated
+from feed.publish.transaction import Output, Stager, finish_interrupted, publish_lock
+from feed.records import KIND_LABELS, MEETING_KINDS
+from feed.store.api import Store, now_utc
+
+log = logging.getLogger(__name__)
+
+FEED_TITLE = "unionfeed — Tin công đoàn"
+MEETINGS_TITLE = "unionfeed — Tin hội nghị, đại hội công đoàn"
+MANIFEST = "snapshots/manifest.json"
+FEED_STATE = ".publish-state.json"  # hidden from the server like every dotfile
+FORMATS = ("atom", "rss", "json")
+MAX_AGE_CEILING = 3600  # caches may keep a file at most this long, however rarely its sources are polled
+IMMUTABLE_AGE = 365 * 24 * 3600
+DEFAULT_INTERVAL = 60
+# Files earlier runs wrote that this run keeps without rewriting: dated snapshots and change files.
+KEPT_FILES = re.compile(r"^snapshots/([0-9]{4}-[0-9]{2}-[0-9]{2}|changes/[0-9]{8}T[0-9.]+Z)\.json$")
+
+
+def _interval(sources: list[Source]) -> int:
+    enabled = [s.interval for s in sources if s.enabled] or [s.interval for s in sources] or [DEFAULT_INTERVAL]
+    return min(enabled)
+
+
+def _max_age(minutes: int) -> int:
+    return max(60, min(minutes * 60, MAX_AGE_CEILING))
+
+
+def feed_specs(stories: Stories, sources: list[Source], settings: Settings,
+               empty_since: Callable[[str], datetime]) -> list[FeedSpec]:
+    """all, meetings, one per kind and one per source; an empty feed's `updated` is when it became empty."""
+    base = settings.site_url.rstrip("/") + "/"
+    limit = settings.feed_limit
+    every = _interval(sources)
+    meetings = [i for i in stories.stories if i.is_report]
+    specs = [
+        FeedSpec("all", FEED_TITLE, "Mọi bài viết từ các trang công đoàn được theo dõi", stories.stories[:limit],
+                 base, every, empty_since("all")),
+        FeedSpec("meetings", MEETINGS_TITLE, "Tin tường thuật hội nghị, đại hội công đoàn", meetings[:limit],
+                 f"{base}#hoi-nghi", every, empty_since("meetings")),
+    ]
+    for kind in MEETING_KINDS:
+        items = [i for i in meetings if i.kind == kind][:limit]
+        specs.append(FeedSpec(f"kinds/{kind}", f"unionfeed — {KIND_LABELS[kind]}",
+                              f"Tin tường thuật: {KIND_LABELS[kind]}", items, f"{base}#loai={kind}", every,
+                              empty_since(f"kinds/{kind}")))
+    for source in sources:
+        specs.append(FeedSpec(f"sources/{source.slug}", f"unionfeed — {source.name}", f"Bài viết của {source.name}",
+                              stories.by_source.get(source.slug, []), f"{base}#nguon={source.slug}",
+                              source.interval, empty_since(f"sources/{source.slug}"),
+                              getattr(stories.by_source.get(source.slug), "signature", None)))
+    return specs
+
+
+def spec_signature(spec: FeedSpec, site: FeedSite) -> str:
+    """Equal signatures render equal bytes, so an unchanged feed need not be rendered again."""
+    entries = spec.items_signature or [i.signature for i in spec.items]
+    head = repr((FORMAT_VERSION, spec.title, spec.description, spec.alternate, spec.ttl_minutes,
+                 spec.updated if not spec.items else None, site, entries))
+    return hashlib.blake2b(head.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def _reuse_key(site: FeedSite) -> str:
+    """Entries rendered for another site or by another renderer version are not reused."""
+    return repr((FORMAT_VERSION, site))
+
+
+def _reuse_previous_entries(ctx: PublishContext, render: list[FeedSpec], state: dict[str, Any]) -> None:
+    """Hand the entries of the feeds about to be rendered their fragments from the files on disk, where the
+    entry did not change (a crawl usually adds a few entries to feeds of hundreds)."""
+    previous: dict[str, list[str]] = state.get("items") or {}
+    for spec in render:
+        signatures = previous.get(spec.path)
+        if not signatures:
+            continue
+        fragments = {}
+        for fmt in FORMATS:
+            try:
+                fragments[fmt] = split_entries(fmt, (ctx.out / f"feeds/{spec.path}.{fmt}").read_text("utf-8"))
+            except OSError:
+                continue
+        reuse_entries(spec.items, signatures, fragments)
+
+
+def feed_outputs(ctx: PublishContext, site: FeedSite, state: dict[str, Any], manifest: dict[str, dict[str, Any]]
+                 ) -> tuple[dict[str, Output], dict[str, str], dict[str, list[str]]]:
+    """The three files of every feed; a feed with the signature it had last run is kept as it is.
+    Returns the outputs, each feed's signature and each feed's entry signatures (for the next run)."""
+    outputs: dict[str, Output] = {}
+    signatures: dict[str, str] = {}
+    render: list[FeedSpec] = []
+    seen: dict[str, str] = state.get("feeds") or {}
+    for spec in ctx.specs:
+        sig = signatures[spec.path] = spec_signature(spec, site)
+        paths = [f"feeds/{spec.path}.{fmt}" for fmt in FORMATS]
+        if seen.get(spec.path) == sig and all(p in manifest and (ctx.out / p).is_file() for p in paths):
+            outputs.update((p, Output(None, len(spec.items), _max_age(spec.ttl_minutes))) for p in paths)
+        else:
+            render.append(spec)
+    if state.get("site") == _reuse_key(site):
+        _reuse_previous_entries(ctx, render, state)
+    by_id = {r.id: r for r in ctx.stories.rows}
+    prefetch_bodies(by_id[i.article_id] for spec in render for i in spec.items if not i._xml)
+    for spec in render:
+        for fmt in FORMATS:
+            outputs[f"feeds/{spec.path}.{fmt}"] = Output(RENDERERS[fmt](spec, site), len(spec.items),
+                                                          _max_age(spec.ttl_minutes))
+    previous: dict[str, list[str]] = state.get("items") or {}
+    rendered = {spec.path for spec in render}
+    entries = {spec.path: [i.signature for i in spec.items] if spec.path in rendered or spec.path not in previous
+               else previous[spec.path] for spec in ctx.specs}
+    return outputs, signatures, entries
+
+
+def snapshot_outputs(ctx: PublishContext) -> tuple[dict[str, Output], Snapshot]:
+    """latest.json, today's dated copy, the change file and index; returns them and the snapshot."""
+    every = _max_age(_interval(ctx.sources))
+    snapshot = build_snapshot(ctx.stories.rows, {s.slug: s for s in ctx.sources}, ctx.stories.signatures, ctx.out,
+                              ctx.generated_at, ctx.settings.snapshot_retention_days)
+    change_counts = {c["path"]: sum(c["counts"].values()) for c in snapshot.state.changes}
+    outputs: dict[str, Output] = {}
+    for path, text in snapshot.files.items():
+        if path in change_counts:  # a change file never changes once written
+            outputs[path] = Output(text, change_counts[path], IMMUTABLE_AGE)
+        elif path.endswith("changes/index.json"):
+            outputs[path] = Output(text, len(snapshot.state.changes), every)
+        else:
+            outputs[path] = Output(text, snapshot.counts["articles"], every)
+    outputs[dated_path(ctx.generated_at)] = Output(None, snapshot.counts["articles"], every,
+                                                   link_from="snapshots/latest.json")
+    schema = resources.files("feed.publish").joinpath("snapshot.schema.json").read_text(encoding="utf-8")
+    outputs["snapshots/schema.json"] = Output(schema, None, every)
+    return outputs, snapshot
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _load_manifest(out: Path) -> dict[str, dict[str, Any]]:
+    doc = _load_json(out / MANIFEST)
+    try:
+        return {f["path"]: {k: v for k, v in f.items() if k != "path"} for f in doc["files"]}
+    except (KeyError, TypeError):
+        return {}
+
+
+def _carry_over(out: Path, entries: dict[str, dict[str, Any]], previous: dict[str, dict[str, Any]]) -> None:
+    """Manifest entries for files this run kept without rewriting (older dated snapshots, change files)."""
+    for path, entry in previous.items():
+        if path in entries or not KEPT_FILES.match(path):
+            continue  # e.g. the feeds of a source no longer configured: left on disk, not listed
+        target = out / path
+        if target.is_file() and target.stat().st_size == entry.get("bytes"):
+            entries[path] = {**entry, "max_age": IMMUTABLE_AGE}
+
+
+def _unchanged(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except OSError:
+        return False
+
+
+class Published(list[Path]):
+    """The files a publish wrote or kept, and `changed`: the paths (relative to the folder) whose bytes changed."""
+
+    def __init__(self, paths: list[Path], changed: list[str]) -> None:
+        super().__init__(paths)
+        self.changed = changed
+
+
+class PublishFailed(RuntimeError):
+    """A publish that could not write its files; every file published before is as it was."""
+
+
+def _no_room(exc: OSError, out: Path) -> PublishFailed | None:
+    """A clear error for a full disk (or a file size limit); None for any other failure."""
+    if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return None
+    what = "the disk is full" if exc.errno != errno.EFBIG else "a file size limit was reached"
+    return PublishFailed(f"publishing to {out} failed, {what}: {exc.strerror} writing {exc.filename or out}; "
+                         "every file published before is unchanged: free some space and publish again")
+
+
+def publish(store: Store, settings: Settings, sources: list[Source]) -> Published:
+    """Write every feed, the snapshots, feeds.opml and index.html from the store; returns the files published.
+
+    One publisher at a time per folder: a second waits for the first. A publish killed earlier is finished
+    (after its commit point) or cleared away (before it) first. A full disk raises PublishFailed.
+    """
+    out = settings.public
+    with publish_lock(out):
+        finish_interrupted(out)
+        return _publish(store, settings, sources, out)
+
+
+def _publish(store: Store, settings: Settings, sources: list[Source], out: Path) -> Published:
+    generated_at = now_utc()
+    state = _load_json(out / FEED_STATE) or {}
+    cache = IdentityCache(state.get("identities") or {})
+    stories = build_stories(store, load_rows(store), {s.slug: s for s in sources}, settings.feed_limit,
+                            generated_at, cache)
+    empty: dict[str, str] = state.get("empty") or {}
+    health = source_health(store, sources, now=generated_at, time_limit=settings.crawl_time_limit)
+    ctx = PublishContext(store, settings, sources, out, generated_at, stories, health={h.slug: h for h in health})
+    ctx.specs = feed_specs(stories, sources, settings,
+                           lambda p: datetime.fromisoformat(empty.setdefault(p, generated_at.isoformat())))
+    empty = {s.path: empty[s.path] for s in ctx.specs if not s.items}
+    site = FeedSite(settings.site_url.rstrip("/") + "/", settings.websub_hub, __version__)
+    original = _load_manifest(out)
+    stager = Stager(out, original)
+    try:
+        # The snapshot first: its 30 MB are hashed and written while the feeds are rendered.
+        outputs, snapshot = snapshot_outputs(ctx)
+        stager.stage(outputs)
+        feeds, feed_sigs, entry_sigs = feed_outputs(ctx, site, state, original)
+        outputs.update(feeds)
+        every = _max_age(_interval(sources))
+        outputs["feeds.opml"] = Output(opml_document(ctx.specs, site), len(ctx.specs), every)
+        outputs["index.html"] = Output(render_index(ctx), sum(i.is_report for i in stories.stories), every)
+        entries, steps = stager.settle(outputs)
+        previous = dict(original)
+        for path in [*(out / p for p in snapshot.stale), *stale_dated(out, generated_at,
+                                                                      settings.snapshot_retention_days)]:
+            relative = path.relative_to(out).as_posix()
+            steps.append(["delete", relative])
+            previous.pop(relative, None)
+        feed_state = json.dumps({"site": _reuse_key(site), "feeds": feed_sigs, "items": entry_sigs,
+                                 "identities": cache.entries, "empty": empty}, separators=(",", ":"))
+        for name, text in ((STATE_FILE, snapshot.state.dumps()), (FEED_STATE, feed_state)):
+            if not _unchanged(out / name, text):
+                stager.stage_last(name, text)
+        _carry_over(out, entries, previous)
+        if entries != original or not (out / MANIFEST).is_file():
+            stager.stage_last(MANIFEST, manifest_document(entries, snapshot.state.cursor, generated_at))
+        # Everything is rendered and on disk beside its target: from the journal on the published files change.
+        changed = stager.commit(steps)
+    except BaseException as exc:
+        stager.abort()
+        failure = _no_room(exc, out) if isinstance(exc, OSError) and not stager.committed else None
+        if failure is not None:
+            raise failure from exc
+        raise
+    return Published([out / p for p in outputs] + [out / MANIFEST], changed)

@@ -1,0 +1,92 @@
+"""The shapes stages pass to each other: the extracted article (extract ▸ ingest) and the meeting verdict
+with its facts (classify ▸ store ▸ publish). The stored article is the store's row (feed.store.schema)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+MEETING_KINDS = (
+    "tong_ket",
+    "so_ket",
+    "trien_khai",
+    "dai_hoi",
+    "hoi_nghi_can_bo",
+    "hoi_nghi_bch",
+    "other_meeting",
+)
+
+# Vietnamese labels for the kinds, used in feeds and the index page.
+KIND_LABELS = {
+    "tong_ket": "Hội nghị tổng kết",
+    "so_ket": "Hội nghị sơ kết",
+    "trien_khai": "Hội nghị triển khai nhiệm vụ",
+    "dai_hoi": "Đại hội",
+    "hoi_nghi_can_bo": "Hội nghị cán bộ, công chức, viên chức, người lao động",
+    "hoi_nghi_bch": "Hội nghị Ban Chấp hành",
+    "other_meeting": "Hội nghị, hội thảo khác",
+}
+
+
+@dataclass
+class Extracted:
+    """What the extractor reads off one page; no store or classification state."""
+
+    url: str
+    canonical_url: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    author: str | None = None
+    lead: str | None = None
+    body_text: str = ""
+    body_html: str = ""
+    image_urls: list[str] = field(default_factory=list)
+    syndicated_from: str | None = None
+    language: str = "vi"
+    method: str = "generic"  # which path answered the body: selectors | metadata | generic
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("published_at", "updated_at"):
+            value = out[key]
+            out[key] = value.isoformat() if value else None
+        return out
+
+
+@dataclass
+class Official:
+    name: str
+    role: str | None = None
+
+
+@dataclass
+class Meeting:
+    """The classifier's verdict and the facts of the meeting a report describes."""
+
+    is_report: bool = False
+    score: float = 0.0
+    kind: str | None = None
+    org: str | None = None
+    period: str | None = None
+    held_on: str | None = None  # ISO date (YYYY-MM-DD) when it resolves, else None
+    held_on_text: str | None = None  # the words the date was read from, as written
+    location: str | None = None
+    officials: list[Official] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    cues: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Meeting:
+        if not data:
+            return cls()
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["officials"] = [
+            o if isinstance(o, Official) else Official(**o) for o in known.get("officials") or []
+        ]
+        return cls(**known)

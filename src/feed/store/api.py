@@ -1,0 +1,307 @@
+"""The article store: SQLAlchemy over SQLite by default (any SQLAlchemy URL works), upsert by canonical URL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from time import monotonic, sleep
+from typing import Any
+
+from sqlalchemy import create_engine, event, func, or_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from feed.lang.text import fold
+from feed.lang.urls import article_id, canonicalize_url
+from feed.records import Extracted, Meeting
+
+# ArticleRow, CrawlRun and PageError are what the Store hands out, so callers may import them from here too.
+from feed.store.schema import ArticleRow, CrawlRun, HttpValidator, PageError, create_tables
+
+BUSY_TIMEOUT_MS = 30000  # how long a writer waits for another one before "database is locked"
+ABANDONED = "abandoned"  # finish reason of a run whose process died before it could record its end
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    article_id: str
+    status: str  # "new" | "updated" | "unchanged"
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional request for one URL sends: its ETag / Last-Modified (and robots.txt's body)."""
+
+    etag: str | None
+    last_modified: str | None
+    body: bytes | None = None
+
+
+def content_hash(title: str | None, body: str) -> str:
+    """Hash of the folded words of the body: spacing, case and tone placement do not change it."""
+    words = fold(body or title or "").split()
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the publisher read while a crawl writes; busy_timeout waits instead of "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    _use_wal(cursor)
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch to WAL (a no-op once the database is in it). Switching a new database needs an exclusive lock,
+    and SQLite answers "database is locked" at once, without its busy timeout, while another process that
+    opened the same new database holds any lock, so it is tried again for as long as the busy timeout."""
+    deadline = monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or monotonic() > deadline:
+                raise
+            sleep(0.02)
+
+
+class Store:
+    """All reads and writes of articles, crawl runs and HTTP validators go through here; opening one creates
+    every missing table (feed.store.schema)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            database = self.engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                # The first command on a fresh data folder may be a publish or a status, not a crawl.
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        create_tables(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- articles -------------------------------------------------------------------------------------
+    def upsert(self, source_slug: str, art: Extracted, *, fetched_at: datetime | None = None) -> UpsertResult:
+        """Insert or update one article by canonical URL; id and published time never change once set.
+
+        The classifier's verdict is not part of it: `save_meeting` files it after the article is stored."""
+        fetched_at = fetched_at or now_utc()
+        canonical = canonicalize_url(art.canonical_url or art.url)
+        digest = content_hash(art.title, art.body_text)
+        with self.session() as s:
+            row = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == canonical))
+            if row is None:
+                row = s.get(ArticleRow, article_id(canonical))  # same article under another scheme/edition
+            if row is None:
+                row = ArticleRow(
+                    id=article_id(canonical), canonical_url=canonical, first_seen_at=fetched_at,
+                    changed_at=fetched_at, source_slug=source_slug, content_hash=digest,
+                )
+                self._fill(row, art, fetched_at)
+                s.add(row)
+                return UpsertResult(row.id, "new")
+            changed = row.content_hash != digest or (row.title or "") != (art.title or "")
+            if row.published_at is None and art.published_at is not None:
+                row.published_at = art.published_at
+                changed = True
+            row.fetched_at = fetched_at
+            if not changed:
+                return UpsertResult(row.id, "unchanged")
+            keep_published = row.published_at
+            self._fill(row, art, fetched_at)
+            row.published_at = keep_published or art.published_at
+            if row.content_hash != digest:
+                row.changed_at = fetched_at
+                row.content_hash = digest
+            return UpsertResult(row.id, "updated")
+
+    @staticmethod
+    def _fill(row: ArticleRow, art: Extracted, fetched_at: datetime) -> None:
+        row.url = art.url
+        row.title = art.title
+        row.lead = art.lead
+        row.body_text = art.body_text
+        row.author = art.author
+        row.published_at = art.published_at
+        row.updated_at = art.updated_at
+        row.fetched_at = fetched_at
+        row.language = art.language
+        row.image_urls = list(art.image_urls)
+        row.syndicated_from = art.syndicated_from
+        row.method = art.method
+
+    def save_meeting(self, article_id_: str, meeting: Meeting) -> None:
+        """File the classifier's verdict on a stored article (nothing happens when it is not stored)."""
+        self.save_meetings({article_id_: meeting})
+
+    def save_meetings(self, verdicts: Mapping[str, Meeting]) -> None:
+        """File several verdicts in one transaction."""
+        if not verdicts:
+            return
+        with self.session() as s:
+            for row in s.scalars(select(ArticleRow).where(ArticleRow.id.in_(list(verdicts)))):
+                meeting = verdicts[row.id]
+                row.meeting = meeting.to_json()
+                row.is_meeting_report = meeting.is_report
+                row.meeting_kind = meeting.kind if meeting.is_report else None
+
+    def known_urls(self, source_slug: str) -> set[str]:
+        """Canonical URLs already stored for a source (the crawl skips these and stops listings at them)."""
+        with self.session() as s:
+            return set(s.scalars(select(ArticleRow.canonical_url).where(ArticleRow.source_slug == source_slug)))
+
+    def articles(self, *, limit: int | None = None, source_slug: str | None = None,
+                 meetings_only: bool = False, kind: str | None = None) -> list[ArticleRow]:
+        """Articles newest first (by published time, else first seen)."""
+        order = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+        query = select(ArticleRow).order_by(order.desc(), ArticleRow.id)
+        if source_slug:
+            query = query.where(ArticleRow.source_slug == source_slug)
+        if meetings_only:
+            query = query.where(ArticleRow.is_meeting_report.is_(True))
+        if kind:
+            query = query.where(ArticleRow.meeting_kind == kind)
+        if limit:
+            query = query.limit(limit)
+        with self.session() as s:
+            return list(s.scalars(query))
+
+    def article_ids(self, since: datetime | None = None, slugs: Sequence[str] = ()) -> list[str]:
+        """Ids of stored articles first seen or published at `since` or later (all when None), of these
+        sources (all when none), newest first."""
+        order = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+        query = select(ArticleRow.id).order_by(order.desc(), ArticleRow.id)
+        if since is not None:
+            query = query.where(or_(ArticleRow.first_seen_at >= since, ArticleRow.published_at >= since))
+        if slugs:
+            query = query.where(ArticleRow.source_slug.in_(list(slugs)))
+        with self.session() as s:
+            return list(s.scalars(query))
+
+    def articles_by_id(self, ids: Sequence[str]) -> list[ArticleRow]:
+        """The stored articles of these ids, in the order given (unknown ids are left out)."""
+        if not ids:
+            return []
+        with self.session() as s:
+            rows = {row.id: row for row in s.scalars(select(ArticleRow).where(ArticleRow.id.in_(list(ids))))}
+        return [rows[i] for i in ids if i in rows]
+
+    def get(self, article_id_: str) -> ArticleRow | None:
+        with self.session() as s:
+            return s.get(ArticleRow, article_id_)
+
+    def count(self) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(ArticleRow)) or 0)
+
+    # --- crawl runs -----------------------------------------------------------------------------------
+    def start_run(self, source_slug: str) -> int:
+        """Record a crawl of this source starting; its earlier runs that never finished are marked abandoned."""
+        now = now_utc()
+        with self.session() as s:
+            self._abandon_unfinished(s, source_slug, now)
+            run = CrawlRun(source_slug=source_slug, started_at=now, stats={})
+            s.add(run)
+            s.flush()
+            return run.id
+
+    @staticmethod
+    def _abandon_unfinished(s: Session, source_slug: str, now: datetime) -> None:
+        """A run with no finish is one whose process died (kill -9, a crash, the machine stopping): it will never
+        finish, so it is marked abandoned (health counts it neither way) with the articles it stored first seen.
+        Should it still be alive after all (the same source crawled twice at once), its finish overwrites this."""
+        stale = list(s.scalars(select(CrawlRun).where(
+            CrawlRun.source_slug == source_slug, CrawlRun.finished_at.is_(None), CrawlRun.finish_reason.is_(None),
+        ).order_by(CrawlRun.started_at)))
+        ends = [later.started_at for later in stale[1:]] + [now]  # each stored until the next one started
+        for run, until in zip(stale, ends, strict=False):
+            stored = s.scalar(select(func.count()).select_from(ArticleRow).where(
+                ArticleRow.source_slug == source_slug, ArticleRow.first_seen_at >= run.started_at,
+                ArticleRow.first_seen_at < until))
+            run.finish_reason = ABANDONED
+            run.new = int(stored or 0)
+            run.stats = {**(run.stats or {}), "unionfeed/abandoned_seen_at": now.isoformat()}
+
+    def finish_run(self, run_id: int, *, pages: int, new: int, updated: int, errors: int,
+                   finish_reason: str, stats: dict[str, Any]) -> None:
+        with self.session() as s:
+            run = s.get(CrawlRun, run_id)
+            if run is None:
+                return
+            run.finished_at = now_utc()
+            run.pages, run.new, run.updated, run.errors = pages, new, updated, errors
+            run.finish_reason = finish_reason
+            run.stats = json.loads(json.dumps(stats, default=str))
+
+    def record_error(self, source_slug: str, url: str, error: str, run_id: int | None = None) -> None:
+        with self.session() as s:
+            s.add(PageError(run_id=run_id, source_slug=source_slug, url=url, error=error[:2000], at=now_utc()))
+
+    def page_errors(self, source_slug: str | None = None, limit: int = 500) -> list[PageError]:
+        """The latest page errors, newest first."""
+        query = select(PageError).order_by(PageError.id.desc()).limit(limit)
+        if source_slug:
+            query = query.where(PageError.source_slug == source_slug)
+        with self.session() as s:
+            return list(s.scalars(query))
+
+    def runs(self, source_slug: str | None = None, limit: int = 50) -> list[CrawlRun]:
+        query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+        if source_slug:
+            query = query.where(CrawlRun.source_slug == source_slug)
+        with self.session() as s:
+            return list(s.scalars(query))
+
+    def last_runs(self) -> dict[str, CrawlRun]:
+        """The latest run of each source."""
+        latest = select(func.max(CrawlRun.id)).group_by(CrawlRun.source_slug)
+        with self.session() as s:
+            return {r.source_slug: r for r in s.scalars(select(CrawlRun).where(CrawlRun.id.in_(latest)))}
+
+    # --- HTTP validators (conditional requests of the crawl) ----------------------------------------------
+    def load_validators(self, source_slug: str, fingerprint: str) -> dict[str, Validators]:
+        """The validators remembered for a source's URLs (those of another discovery setup are ignored)."""
+        query = select(HttpValidator).where(HttpValidator.source_slug == source_slug,
+                                            HttpValidator.fingerprint == fingerprint)
+        with self.session() as s:
+            return {row.url: Validators(row.etag, row.last_modified, row.body) for row in s.scalars(query)}
+
+    def save_validators(self, source_slug: str, fingerprint: str, found: Mapping[str, Validators]) -> None:
+        """Insert or replace validators by URL."""
+        if not found:
+            return
+        now = now_utc()
+        with self.session() as s:
+            for url, v in found.items():
+                key = _validator_key(url)
+                row = s.get(HttpValidator, key)
+                if row is None:
+                    row = HttpValidator(key=key, url=url)
+                    s.add(row)
+                row.source_slug, row.fingerprint = source_slug, fingerprint
+                row.etag, row.last_modified, row.body, row.saved_at = v.etag, v.last_modified, v.body, now
+
+
+def _validator_key(url: str) -> str:
+    return hashlib.sha1(url.encode("utf-8")).hexdigest()

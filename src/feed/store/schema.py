@@ -1,0 +1,191 @@
+"""Every table of the store's database, on one Base, and the one call that creates them.
+
+The tables of consumers (dedup's index, the publisher's feed identities, health events, the crawl's HTTP
+validators) live here too, so a database opened by any command has all of them whatever was imported.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """Stores tz-aware datetimes as UTC and hands them back tz-aware (SQLite keeps no offset itself)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused by the store: attach a timezone first")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# --- articles and crawls ------------------------------------------------------------------------------------
+class ArticleRow(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True, index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    source_slug: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    lead: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str | None] = mapped_column(String(512))
+    published_at: Mapped[datetime | None] = mapped_column(AwareDateTime, index=True)
+    updated_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    first_seen_at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+    changed_at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+    language: Mapped[str] = mapped_column(String(8), default="vi")
+    image_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    syndicated_from: Mapped[str | None] = mapped_column(String(512))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    method: Mapped[str] = mapped_column(String(16), default="generic")
+    cluster_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    is_canonical: Mapped[bool] = mapped_column(Boolean, default=True)
+    meeting: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    is_meeting_report: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    meeting_kind: Mapped[str | None] = mapped_column(String(32), index=True)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_slug: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    finish_reason: Mapped[str | None] = mapped_column(String(64))
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PageError(Base):
+    __tablename__ = "page_errors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    source_slug: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    error: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class HttpValidator(Base):
+    """The ETag / Last-Modified a site gave for one URL (and robots.txt's body, replayed on 304)."""
+
+    __tablename__ = "http_validators"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    source_slug: Mapped[str] = mapped_column(String(64), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(16))
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    saved_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+# --- the near-duplicate index (feed.dedup.index) ------------------------------------------------------------
+class DedupDoc(Base):
+    """One fingerprinted article: its exact text hash and MinHash signature."""
+
+    __tablename__ = "dedup_docs"
+
+    article_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(32), index=True)
+    n_words: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    facts: Mapped[bytes] = mapped_column(LargeBinary)
+    claims: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DedupBand(Base):
+    """One LSH bucket membership; the primary key (key, article_id) is the look-up index."""
+
+    __tablename__ = "dedup_bands"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+# --- feed identities (feed.publish.guids) -------------------------------------------------------------------
+class FeedIdentityRow(Base):
+    """One issued story identity; `anchor_id` is the article the guid was issued for."""
+
+    __tablename__ = "feed_identities"
+
+    guid: Mapped[str] = mapped_column(String(80), primary_key=True)
+    anchor_id: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    cluster_id: Mapped[str] = mapped_column(String(32), index=True)  # the story's cluster when last seen
+    link: Mapped[str] = mapped_column(String(2048))
+    published_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    issued_at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+    seen: Mapped[str] = mapped_column(String(128))  # "<canonical id>:<content hash>" last compared
+    basis: Mapped[bytes] = mapped_column(LargeBinary)  # sampled 5-grams of the body updated_at stands for
+    basis_hash: Mapped[str] = mapped_column(String(32))
+
+
+# --- health (feed.health) -----------------------------------------------------------------------------------
+class HealthEvent(Base):
+    """A source breaking or recovering; each is announced once in feeds/health.atom."""
+
+    __tablename__ = "health_events"
+    __table_args__ = (UniqueConstraint("source_slug", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_slug: Mapped[str] = mapped_column(String(64), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # per source; the unique pair stops two writers announcing twice
+    at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+    state: Mapped[str] = mapped_column(String(16))  # broken | ok
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    capture: Mapped[str | None] = mapped_column(Text)  # folder of the pages saved when it broke
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the missing tables. Processes starting on a new database at the same moment would each find a
+    table missing and all but one fail to create it ("already exists"), so on SQLite the check and the
+    creation happen under the database's write lock."""
+    if engine.dialect.name != "sqlite":
+        Base.metadata.create_all(engine)
+        return
+    wanted = Base.metadata.sorted_tables
+    with engine.connect() as connection:
+        if all(engine.dialect.has_table(connection, table.name) for table in wanted):
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # waits (busy_timeout) while another process creates them
+        Base.metadata.create_all(connection, tables=wanted)
+        connection.exec_driver_sql("COMMIT")
