@@ -14,7 +14,8 @@ import feedparser
 import pytest
 from lxml import etree
 
-from feed.publish.feed_writer import FEED_TZ, RENDERERS, Category, FeedItem, FeedSite, FeedSpec, ItemDetails
+from feed.lang.dates import VN_TZ
+from feed.publish.feed_writer import RENDERERS, Category, FeedItem, FeedSite, FeedSpec, ItemDetails
 from feed.publish.publisher import publish
 from feed.records import Meeting
 
@@ -215,7 +216,7 @@ def strings(value: object) -> list[str]:
 
 def dirty_item(link: str) -> FeedItem:
     """An entry straight from hostile values, with no cleaning by feed.publish.entries."""
-    when = datetime(2026, 3, 2, 8, 0, tzinfo=FEED_TZ)
+    when = datetime(2026, 3, 2, 8, 0, tzinfo=VN_TZ)
     details = ItemDetails(
         title=DIRTY, summary=f"Tóm tắt <script>alert(1)</script> {DIRTY}", author="Trần\x0c Thị\u202a Bình",
         source_name="Báo\x01 Mẫu", categories=[Category("sources", "bao-mau", "Báo\x02 Mẫu\u200e")],
@@ -235,7 +236,7 @@ def test_renderers_are_safe_on_their_own(fmt: str) -> None:
     items[1].guid = "urn:unionfeed:ef"
     site = FeedSite("http://127.0.0.1:9/", "http://127.0.0.1:9/hub\x0b", "0.1\u202e")
     spec = FeedSpec("all", "unionfeed — Tin\x1f công đoàn\u2067", "Mọi bài\x7f viết", items, "http://127.0.0.1:9/",
-                    60, datetime(2026, 3, 2, tzinfo=FEED_TZ))
+                    60, datetime(2026, 3, 2, tzinfo=VN_TZ))
     document = RENDERERS[fmt](spec, site)
     data = document.encode("utf-8")  # no lone surrogate survives to make this fail
     assert FORBIDDEN.search(document) is None

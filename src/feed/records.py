@@ -83,10 +83,17 @@ class Meeting:
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Meeting:
+        """The one reading of a stored verdict: unknown keys dropped, missing ones defaulted, lists as lists.
+
+        An official that is not a name and a role is a TypeError: a verdict no classifier wrote is not guessed at.
+        """
         if not data:
             return cls()
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known["officials"] = [
-            o if isinstance(o, Official) else Official(**o) for o in known.get("officials") or []
+            o if isinstance(o, Official) else Official(**o)
+            for o in known.get("officials") or []
         ]
+        for key in ("figures", "cues"):
+            known[key] = list(known.get(key) or [])
         return cls(**known)

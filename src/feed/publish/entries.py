@@ -21,7 +21,8 @@ from html import escape
 from typing import Any, overload
 
 from feed.config.sources import Source
-from feed.publish.feed_writer import FEED_TZ, GUID_PREFIX, Category, FeedItem, ItemDetails, safe_url, xml_safe
+from feed.lang.dates import VN_TZ
+from feed.publish.feed_writer import GUID_PREFIX, Category, FeedItem, ItemDetails, safe_url, xml_safe
 from feed.publish.guids import FeedIdentity, issue_identities
 from feed.publish.rows import PubRow
 from feed.publish.snapshots import meeting_record
@@ -243,7 +244,7 @@ def newest_first(items: Iterable[FeedItem]) -> list[FeedItem]:
     """Sorted newest first (ties by guid), one entry per guid."""
     seen: set[str] = set()
     out = []
-    for item in sorted(items, key=lambda i: (i.published.astimezone(FEED_TZ), i.guid), reverse=True):
+    for item in sorted(items, key=lambda i: (i.published.astimezone(VN_TZ), i.guid), reverse=True):
         if item.guid not in seen:
             seen.add(item.guid)
             out.append(item)

@@ -17,14 +17,13 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
+from feed.lang.dates import VN_TZ
 from feed.records import Meeting
 
-# Vietnam has kept UTC+7 without daylight saving since 1975: a fixed offset is exact and always explicit.
-FEED_TZ = timezone(timedelta(hours=7))
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GUID_PREFIX = "urn:unionfeed:"  # every entry id: stories and articles (+ id), health events (+ "health:…")
@@ -215,12 +214,12 @@ def _attr(value: str) -> str:
 
 def rfc3339(value: datetime) -> str:
     """2026-07-14T17:05:12+07:00."""
-    return value.astimezone(FEED_TZ).isoformat(timespec="seconds")
+    return value.astimezone(VN_TZ).isoformat(timespec="seconds")
 
 
 def rfc822(value: datetime) -> str:
     """Tue, 14 Jul 2026 17:05:12 +0700."""
-    return format_datetime(value.astimezone(FEED_TZ))
+    return format_datetime(value.astimezone(VN_TZ))
 
 
 def feed_updated(spec: FeedSpec) -> datetime:

@@ -14,8 +14,9 @@ from string import Template
 from feed import __version__
 from feed.config.sources import Source
 from feed.health.verdict import SourceHealth
+from feed.lang.dates import VN_TZ
 from feed.publish.context import PublishContext
-from feed.publish.feed_writer import FEED_TZ, FeedItem, FeedSpec, safe_url, xml_safe
+from feed.publish.feed_writer import FeedItem, FeedSpec, safe_url, xml_safe
 from feed.records import KIND_LABELS, MEETING_KINDS
 from feed.store.api import PageError
 
@@ -50,7 +51,7 @@ def _template() -> Template:
 
 
 def _when(value: datetime | None) -> str:
-    return value.astimezone(FEED_TZ).strftime("%H:%M %d/%m/%Y") if value else "—"
+    return value.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if value else "—"
 
 
 def _held(value: str | None, text: str | None) -> str:

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from feed.config.sources import Source
+from feed.lang.dates import VN_TZ
 from feed.publish.changes import CHANGE_KINDS, CURSOR_FORMAT, CURSOR_RE, SCHEMA_VERSION, change_document, parse_cursor
-from feed.publish.feed_writer import FEED_TZ, rfc3339
+from feed.publish.feed_writer import rfc3339
 from feed.publish.rows import PubRow, prefetch_bodies
 from feed.records import Meeting
 
@@ -66,14 +67,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def meeting_record(data: dict[str, Any]) -> dict[str, Any]:
     """The stored meeting facts in the schema's shape (every field, in order, officials as name/role)."""
-    out = {k: data.get(k, v) for k, v in MEETING_DEFAULTS.items()}
-    out["officials"] = [{"name": o.get("name", ""), "role": o.get("role")} for o in data.get("officials") or []]
-    for key in ("figures", "cues"):
-        out[key] = list(out[key] or [])
-    return out
-
-
-MEETING_DEFAULTS: dict[str, Any] = Meeting().to_json()
+    return Meeting.from_json(data).to_json()
 
 
 def snapshot_record(row: PubRow, source: Source | None, members: list[PubRow]) -> dict[str, Any]:
@@ -228,7 +222,7 @@ def build_snapshot(rows: list[PubRow], sources: dict[str, Source], signatures: d
 
 def dated_path(now: datetime) -> str:
     """Today's dated snapshot (the date in Vietnam)."""
-    return f"snapshots/{now.astimezone(FEED_TZ):%Y-%m-%d}.json"
+    return f"snapshots/{now.astimezone(VN_TZ):%Y-%m-%d}.json"
 
 
 def _expire(state: SnapshotState, now: datetime, retention_days: int) -> list[str]:
@@ -242,7 +236,7 @@ def _expire(state: SnapshotState, now: datetime, retention_days: int) -> list[st
 
 def stale_dated(out: Path, now: datetime, retention_days: int) -> list[Path]:
     """Dated snapshots older than the retention period (today's is always kept)."""
-    first_kept = (now.astimezone(FEED_TZ) - timedelta(days=max(retention_days, 0))).strftime("%Y-%m-%d")
+    first_kept = (now.astimezone(VN_TZ) - timedelta(days=max(retention_days, 0))).strftime("%Y-%m-%d")
     folder = out / "snapshots"
     if not folder.is_dir():
         return []
