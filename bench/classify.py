@@ -34,10 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     ev = evaluate(rows, headline=not args.no_headline)
     print(f"data: {args.data} ({ev.n} items, {ev.tp + ev.fn} meeting reports) — {date.today().isoformat()}")
     print(f"headline given: {not args.no_headline}")
-    print(f"meeting_report  precision {ev.precision:.3f}  recall {ev.recall:.3f}  F1 {ev.f1:.3f}"
-          f"   (tp {ev.tp}, fp {ev.fp}, fn {ev.fn}, tn {ev.tn})")
-    print(f"kind accuracy   {ev.kind_accuracy:.3f} on {ev.tp} items that are reports by truth and prediction;"
-          f" {ev.kind_accuracy_all:.3f} on all {ev.tp + ev.fn} truth positives")
+    print(
+        f"meeting_report  precision {ev.precision:.3f}  recall {ev.recall:.3f}  F1 {ev.f1:.3f}"
+        f"   (tp {ev.tp}, fp {ev.fp}, fn {ev.fn}, tn {ev.tn})"
+    )
+    print(
+        f"kind accuracy   {ev.kind_accuracy:.3f} on {ev.tp} items that are reports by truth and prediction;"
+        f" {ev.kind_accuracy_all:.3f} on all {ev.tp + ev.fn} truth positives"
+    )
     facts = ev.facts
     agree = "  ".join(f"{k} {facts[k + '_agree']}/{facts[k + '_labelled']}" for k in ("org", "period", "held_on"))
     print(f"facts agreement (found reports, loose match): {agree}")

@@ -138,7 +138,9 @@ def score(corpus: Corpus, clusters: Clusters) -> dict[str, float]:
     right = pairs(Counter(zip(corpus.stories, predicted, strict=True)))
     same_family = pairs(Counter(zip(corpus.families, predicted, strict=True)))
     return {
-        "true_pairs": true_pairs, "found_pairs": found_pairs, "right_pairs": right,
+        "true_pairs": true_pairs,
+        "found_pairs": found_pairs,
+        "right_pairs": right,
         "precision": right / found_pairs if found_pairs else 1.0,
         "recall": right / true_pairs if true_pairs else 1.0,
         "near_miss_merged": same_family - right,
@@ -172,8 +174,9 @@ def pair_stats(corpus: Corpus, sample: int, seed: int) -> dict[str, float]:
     return out
 
 
-def build(corpus: Corpus, index: DedupIndex, pool: Pool | None,
-          commit: Session | None = None) -> tuple[float, Clusters]:
+def build(
+    corpus: Corpus, index: DedupIndex, pool: Pool | None, commit: Session | None = None
+) -> tuple[float, Clusters]:
     """Add articles one by one as assign_cluster does (fingerprints may come from worker processes, as they
     would from parallel crawls); returns wall seconds, and leaves main-process CPU seconds in BUILD_CPU."""
     clusters = Clusters(len(corpus))
@@ -210,8 +213,12 @@ def query_times(corpus: Corpus, index: DedupIndex, limit: int, count: int, seed:
         lookup.append((t2 - t1) * 1000)
     total.sort()
     lookup.sort()
-    return {"median_ms": statistics.median(total), "p99_ms": total[int(len(total) * 0.99) - 1],
-            "lookup_median_ms": statistics.median(lookup), "lookup_p99_ms": lookup[int(len(lookup) * 0.99) - 1]}
+    return {
+        "median_ms": statistics.median(total),
+        "p99_ms": total[int(len(total) * 0.99) - 1],
+        "lookup_median_ms": statistics.median(lookup),
+        "lookup_p99_ms": lookup[int(len(lookup) * 0.99) - 1],
+    }
 
 
 def run_sqlite(corpus: Corpus, queries: int, seed: int, pool: Pool | None) -> dict[str, float]:
@@ -226,15 +233,24 @@ def run_sqlite(corpus: Corpus, queries: int, seed: int, pool: Pool | None) -> di
         engine.dispose()
         size = path.stat().st_size / 2**20
     quality = score(corpus, clusters)
-    return {"n": len(corpus), "build_s": seconds, "build_cpu_s": BUILD_CPU[-1], "file_mb": size, **times,
-            "precision": quality["precision"], "recall": quality["recall"]}
+    return {
+        "n": len(corpus),
+        "build_s": seconds,
+        "build_cpu_s": BUILD_CPU[-1],
+        "file_mb": size,
+        **times,
+        "precision": quality["precision"],
+        "recall": quality["recall"],
+    }
 
 
 def report(args: argparse.Namespace, gen_s: float, figures: dict[str, float], sql: dict[str, float] | None) -> str:
     total_mb = figures["rss_mb"] + args.workers * figures["worker_mb"]
     ok = {
-        "build_s": figures["build_s"] <= TARGETS["build_s"], "median_ms": figures["median_ms"] <= TARGETS["median_ms"],
-        "rss_mb": total_mb <= TARGETS["rss_mb"], "precision": figures["precision"] >= TARGETS["precision"],
+        "build_s": figures["build_s"] <= TARGETS["build_s"],
+        "median_ms": figures["median_ms"] <= TARGETS["median_ms"],
+        "rss_mb": total_mb <= TARGETS["rss_mb"],
+        "precision": figures["precision"] >= TARGETS["precision"],
         "recall": figures["recall"] >= TARGETS["recall"],
     }
     mark = {k: "meets" if v else "MISSES" for k, v in ok.items()}
@@ -260,10 +276,12 @@ def report(args: argparse.Namespace, gen_s: float, figures: dict[str, float], sq
         f" (facts agree {figures['near_miss_facts_agree']:.1%})",
     ]
     if sql:
-        lines.append(f"sqlite ({sql['n']:,} articles) build {sql['build_s']:.1f} s (CPU {sql['build_cpu_s']:.1f} s),"
-                     f" file {sql['file_mb']:.0f} MB, "
-                     f"query median/p99 {sql['median_ms']:.3f}/{sql['p99_ms']:.3f} ms, precision "
-                     f"{sql['precision']:.4f}, recall {sql['recall']:.4f}")
+        lines.append(
+            f"sqlite ({sql['n']:,} articles) build {sql['build_s']:.1f} s (CPU {sql['build_cpu_s']:.1f} s),"
+            f" file {sql['file_mb']:.0f} MB, "
+            f"query median/p99 {sql['median_ms']:.3f}/{sql['p99_ms']:.3f} ms, precision "
+            f"{sql['precision']:.4f}, recall {sql['recall']:.4f}"
+        )
     return "\n".join(lines)
 
 
@@ -284,9 +302,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="5,000 articles, no SQLite run, no docs")
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--sqlite-n", type=int, default=20_000, help="articles for the SQLite-file run (0: skip)")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="processes that fingerprint articles while the main one builds the index (default: "
-                             "none: one process, the way assign_cluster builds it)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="processes that fingerprint articles while the main one builds the index (default: "
+        "none: one process, the way assign_cluster builds it)",
+    )
     parser.add_argument("--gen-workers", type=int, default=2, help="processes that generate the corpus")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-docs", action="store_true")
@@ -307,10 +329,16 @@ def main(argv: list[str] | None = None) -> int:
         corpus_mb = rss_mb()
         index = DedupIndex(MemoryBackend(corpus.texts))
         build_s, clusters = build(corpus, index, pool)
-        figures = {"build_s": build_s, "build_cpu_s": BUILD_CPU[-1], "rss_mb": rss_mb(), "corpus_mb": corpus_mb,
-                   "stories": len(set(corpus.stories)), **score(corpus, clusters),
-                   **query_times(corpus, index, len(corpus), args.queries, args.seed),
-                   **pair_stats(corpus, 1000, args.seed)}
+        figures = {
+            "build_s": build_s,
+            "build_cpu_s": BUILD_CPU[-1],
+            "rss_mb": rss_mb(),
+            "corpus_mb": corpus_mb,
+            "stories": len(set(corpus.stories)),
+            **score(corpus, clusters),
+            **query_times(corpus, index, len(corpus), args.queries, args.seed),
+            **pair_stats(corpus, 1000, args.seed),
+        }
         del index
         sql = None
         if args.sqlite_n:

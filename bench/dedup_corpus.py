@@ -135,9 +135,7 @@ class Skeleton:
         meeting_news = rng.random() < 0.8
         opening = rng.choice(OPENINGS if meeting_news else FREE_OPENINGS)
         paragraphs = [
-            self._sentence(rng, figures, opening, local)
-            + " "
-            + self._sentence(rng, figures, rng.choice(ATTEND), local)
+            self._sentence(rng, figures, opening, local) + " " + self._sentence(rng, figures, rng.choice(ATTEND), local)
         ]
         frames = rng.sample(BODY, rng.randint(8, 14))
         while frames:
@@ -177,7 +175,8 @@ def copy_edits(body: str, slots: dict[str, str], rng: random.Random) -> str:
             (
                 f"Ảnh: Đồng chí {slots['guest']} phát biểu tại hội nghị.",
                 f"Đồng chí {slots['chair']} trao khen thưởng cho các tập thể.",
-                "Quang cảnh hội nghị.", "Các đại biểu biểu quyết thông qua nghị quyết.",
+                "Quang cảnh hội nghị.",
+                "Các đại biểu biểu quyết thông qua nghị quyết.",
             )
         )
         paragraphs.insert(rng.randrange(1, len(paragraphs)), caption)

@@ -42,9 +42,34 @@ TRUTH = ROOT / "bench" / "truth" / "realpages.json"
 FIELDS = ("title", "published", "author", "lead")
 _WORD = re.compile(r"\w+")
 # Block elements that break lines when a truth body is read off its page.
-TRUTH_BLOCKS = frozenset({"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "tr", "td",
-                          "section", "article", "figure", "table", "ul", "ol", "pre", "center", "dd", "dt",
-                          "figcaption"})
+TRUTH_BLOCKS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "blockquote",
+        "tr",
+        "td",
+        "section",
+        "article",
+        "figure",
+        "table",
+        "ul",
+        "ol",
+        "pre",
+        "center",
+        "dd",
+        "dt",
+        "figcaption",
+    }
+)
 
 
 @dataclass
@@ -77,10 +102,11 @@ class Run:
 
 # --- the benchmark's body metric -------------------------------------------------------------------------------
 
+
 def shingles(text: str | None, n: int = 4) -> Counter[tuple[str, ...]]:
     """Word n-grams of a text with their counts (a text shorter than n gives one short shingle)."""
     words = _WORD.findall(text or "")
-    return Counter(tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1)) if words[i:i + n])
+    return Counter(tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)) if words[i : i + n])
 
 
 def tp_fp_fn(truth: str | None, predicted: str | None) -> tuple[float, float, float]:
@@ -110,6 +136,7 @@ def body_scores(counts: list[tuple[float, float, float]]) -> dict[str, float]:
 
 # --- field comparison --------------------------------------------------------------------------------------------
 
+
 def norm(text: Any) -> str:
     """Comparable form of a field: NFC, case folded, whitespace collapsed."""
     return " ".join(unicodedata.normalize("NFC", str(text or "")).casefold().split())
@@ -128,8 +155,10 @@ def same_minute(truth: str | None, found: datetime | str | None) -> bool:
     got = found if isinstance(found, datetime) else parse_vn_datetime(str(found))
     if got is None or got.utcoffset() is None:
         return False
-    return (want.replace(second=0, microsecond=0) == got.replace(second=0, microsecond=0)
-            and want.utcoffset() == got.utcoffset())
+    return (
+        want.replace(second=0, microsecond=0) == got.replace(second=0, microsecond=0)
+        and want.utcoffset() == got.utcoffset()
+    )
 
 
 def field_hits(truth: dict[str, Any], found: dict[str, Any]) -> dict[str, bool]:
@@ -138,20 +167,29 @@ def field_hits(truth: dict[str, Any], found: dict[str, Any]) -> dict[str, bool]:
         "title": norm(truth.get("title")) == norm(found.get("title")),
         "published": same_minute(truth.get("published"), found.get("published")),
         "author": norm(truth.get("author")) == norm(found.get("author")),
-        "lead": (text_key(found.get("lead")) == truth["lead_sha1"] if "lead_sha1" in truth
-                 else norm(truth.get("lead")) == norm(found.get("lead"))),
+        "lead": (
+            text_key(found.get("lead")) == truth["lead_sha1"]
+            if "lead_sha1" in truth
+            else norm(truth.get("lead")) == norm(found.get("lead"))
+        ),
     }
 
 
 # --- extractors --------------------------------------------------------------------------------------------------
+
 
 def run_unionfeed(page: Page, with_selectors: bool) -> Result:
     """unionfeed's extract() on one page."""
     start = time.perf_counter()
     art = extract(page.data, page.url, selectors=page.selectors if with_selectors else None)
     seconds = time.perf_counter() - start
-    found = {"title": art.title, "published": art.published_at, "author": art.author, "lead": art.lead,
-             "body": art.body_text}
+    found = {
+        "title": art.title,
+        "published": art.published_at,
+        "author": art.author,
+        "lead": art.lead,
+        "body": art.body_text,
+    }
     return Result(found, seconds, art.method)
 
 
@@ -161,8 +199,13 @@ def run_trafilatura(page: Page) -> Result:
     doc = trafilatura.bare_extraction(page.data, url=page.url, with_metadata=True, include_comments=False)
     seconds = time.perf_counter() - start
     data = (doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)) if doc is not None else {}
-    found = {"title": data.get("title"), "published": data.get("date"), "author": data.get("author"),
-             "lead": data.get("description"), "body": data.get("text") or ""}
+    found = {
+        "title": data.get("title"),
+        "published": data.get("date"),
+        "author": data.get("author"),
+        "lead": data.get("description"),
+        "body": data.get("text") or "",
+    }
     return Result(found, seconds, "trafilatura")
 
 
@@ -175,6 +218,7 @@ def run_all(name: str, pages: list[Page], extractor: Callable[[Page], Result]) -
 
 
 # --- loading the sets --------------------------------------------------------------------------------------------
+
 
 def load_realpages(folder: Path, truth_file: Path = TRUTH) -> list[Page]:
     """The manifest's article pages that the truth file covers (home pages and feeds are skipped)."""
@@ -235,12 +279,14 @@ def load_aeb(folder: Path, limit: int | None = None) -> list[Page]:
     pages = []
     for key in sorted(truth)[:limit]:
         data = gzip.decompress((folder / "html" / f"{key}.html.gz").read_bytes())
-        pages.append(Page(key, data, truth[key].get("url") or "http://example.com/",
-                          {"body": truth[key].get("articleBody", "")}))
+        pages.append(
+            Page(key, data, truth[key].get("url") or "http://example.com/", {"body": truth[key].get("articleBody", "")})
+        )
     return pages
 
 
 # --- scoring and printing ----------------------------------------------------------------------------------------
+
 
 def score(pages: list[Page], run: Run, with_fields: bool) -> dict[str, Any]:
     """Per-field exact rates, body P/R/F1 and pages per second for one run."""
@@ -264,8 +310,11 @@ def speed_by_path(pages: list[Page], ours: Run, theirs: Run) -> dict[str, dict[s
     for method, idx in sorted(groups.items()):
         mine = sum(ours.results[i].seconds for i in idx)
         other = sum(theirs.results[i].seconds for i in idx)
-        out[method] = {"pages": len(idx), "unionfeed": len(idx) / mine if mine else 0.0,
-                       "trafilatura": len(idx) / other if other else 0.0}
+        out[method] = {
+            "pages": len(idx),
+            "unionfeed": len(idx) / mine if mine else 0.0,
+            "trafilatura": len(idx) / other if other else 0.0,
+        }
     return out
 
 
@@ -277,8 +326,11 @@ def page_rows(pages: list[Page], runs: Iterable[Run]) -> list[dict[str, Any]]:
         for run in runs:
             res = run.results[i]
             scores = body_scores([tp_fp_fn(page.truth["body"], res.fields["body"])])
-            row[run.name] = {"f1": round(scores["f1"], 3), "method": res.method,
-                             "misses": [f for f, ok in field_hits(page.truth, res.fields).items() if not ok]}
+            row[run.name] = {
+                "f1": round(scores["f1"], 3),
+                "method": res.method,
+                "misses": [f for f, ok in field_hits(page.truth, res.fields).items() if not ok],
+            }
         rows.append(row)
     return rows
 
@@ -292,24 +344,30 @@ def print_table(title: str, figures: dict[str, dict[str, Any]]) -> None:
         cells = "".join(f"{fig['fields'][f]:>10.3f}" for f in FIELDS) if "fields" in fig else " " * 10 * len(FIELDS)
         body = fig["body"]
         overall = f"{fig['overall']:>9.3f}" if "overall" in fig else " " * 9
-        print(f"{name:<22}{cells}{body['precision']:>9.3f}{body['recall']:>9.3f}{body['f1']:>9.3f}{overall}"
-              f"{fig['pages_per_s']:>10.1f}")
+        print(
+            f"{name:<22}{cells}{body['precision']:>9.3f}{body['recall']:>9.3f}{body['f1']:>9.3f}{overall}"
+            f"{fig['pages_per_s']:>10.1f}"
+        )
 
 
 def print_speed(speed: dict[str, dict[str, float]]) -> None:
     """Pages per second by the path that answered the body."""
     for method, fig in speed.items():
         ratio = fig["unionfeed"] / fig["trafilatura"] if fig["trafilatura"] else 0.0
-        print(f"  path {method:<10} {fig['pages']:>4} pages: unionfeed {fig['unionfeed']:>7.1f}/s, "
-              f"trafilatura {fig['trafilatura']:>7.1f}/s ({ratio:.1f}x)")
+        print(
+            f"  path {method:<10} {fig['pages']:>4} pages: unionfeed {fig['unionfeed']:>7.1f}/s, "
+            f"trafilatura {fig['trafilatura']:>7.1f}/s ({ratio:.1f}x)"
+        )
 
 
 def bench_realpages(folder: Path) -> dict[str, Any]:
     """Both unionfeed runs and trafilatura on the real article pages."""
     pages = load_realpages(folder)
-    runs = [run_all("unionfeed generic", pages, lambda p: run_unionfeed(p, False)),
-            run_all("unionfeed selectors", pages, lambda p: run_unionfeed(p, True)),
-            run_all("trafilatura alone", pages, run_trafilatura)]
+    runs = [
+        run_all("unionfeed generic", pages, lambda p: run_unionfeed(p, False)),
+        run_all("unionfeed selectors", pages, lambda p: run_unionfeed(p, True)),
+        run_all("trafilatura alone", pages, run_trafilatura),
+    ]
     figures = {run.name: score(pages, run, True) for run in runs}
     print_table(f"realpages: {len(pages)} article pages (of the manifest's home, RSS and article files)", figures)
     for run in runs[:2]:
@@ -323,8 +381,10 @@ def bench_realpages(folder: Path) -> dict[str, Any]:
 def bench_aeb(folder: Path, limit: int | None) -> dict[str, Any]:
     """unionfeed and trafilatura on the external benchmark (body only)."""
     pages = load_aeb(folder, limit)
-    runs = [run_all("unionfeed", pages, lambda p: run_unionfeed(p, False)),
-            run_all("trafilatura alone", pages, run_trafilatura)]
+    runs = [
+        run_all("unionfeed", pages, lambda p: run_unionfeed(p, False)),
+        run_all("trafilatura alone", pages, run_trafilatura),
+    ]
     figures = {run.name: score(pages, run, False) for run in runs}
     print_table(f"aeb: {len(pages)} pages, body only (the benchmark's shingle metric)", figures)
     speed = speed_by_path(pages, runs[0], runs[1])
@@ -341,8 +401,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aeb-limit", type=int, default=None, help="only the first N aeb pages")
     parser.add_argument("--json", type=Path, help="write figures and per-page rows here")
     args = parser.parse_args(argv)
-    report: dict[str, Any] = {"date": datetime.now().astimezone().isoformat(timespec="seconds"),
-                              "trafilatura": trafilatura.__version__}
+    report: dict[str, Any] = {
+        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "trafilatura": trafilatura.__version__,
+    }
     if args.set in ("realpages", "all"):
         if not (args.shared / "realpages").is_dir():
             print(f"no {args.shared / 'realpages'}", file=sys.stderr)

@@ -32,10 +32,38 @@ from feed.records import KIND_LABELS, MEETING_KINDS, Meeting, Official
 from feed.store.api import ArticleRow, Store, content_hash
 
 TARGET_SECONDS = 2.0
-WORDS = ("công đoàn", "người lao động", "đoàn viên", "hội nghị", "chăm lo", "việc làm", "thu nhập", "nhiệm vụ",
-         "phong trào thi đua", "doanh nghiệp", "thỏa ước", "an toàn lao động", "Ban Chấp hành", "cơ sở", "năm 2026",
-         "tổ chức", "triển khai", "kết quả", "đại biểu", "phúc lợi", "nhà ở", "công nhân", "khu công nghiệp",
-         "sáng kiến", "tiền lương", "bảo hiểm xã hội", "đối thoại", "thương lượng", "chương trình", "mái ấm")
+WORDS = (
+    "công đoàn",
+    "người lao động",
+    "đoàn viên",
+    "hội nghị",
+    "chăm lo",
+    "việc làm",
+    "thu nhập",
+    "nhiệm vụ",
+    "phong trào thi đua",
+    "doanh nghiệp",
+    "thỏa ước",
+    "an toàn lao động",
+    "Ban Chấp hành",
+    "cơ sở",
+    "năm 2026",
+    "tổ chức",
+    "triển khai",
+    "kết quả",
+    "đại biểu",
+    "phúc lợi",
+    "nhà ở",
+    "công nhân",
+    "khu công nghiệp",
+    "sáng kiến",
+    "tiền lương",
+    "bảo hiểm xã hội",
+    "đối thoại",
+    "thương lượng",
+    "chương trình",
+    "mái ấm",
+)
 
 
 def sentence(rng: random.Random) -> str:
@@ -48,9 +76,17 @@ def paragraph(rng: random.Random) -> str:
 
 
 def make_sources(count: int) -> list[Source]:
-    entries = [{"slug": f"nguon-{n:03d}", "name": f"Liên đoàn Lao động số {n}", "kind": "labour_federation",
-                "homepage": f"https://nguon{n}.example.vn/", "interval": 60,
-                "discovery": {"feeds": [f"https://nguon{n}.example.vn/rss"]}} for n in range(count)]
+    entries = [
+        {
+            "slug": f"nguon-{n:03d}",
+            "name": f"Liên đoàn Lao động số {n}",
+            "kind": "labour_federation",
+            "homepage": f"https://nguon{n}.example.vn/",
+            "interval": 60,
+            "discovery": {"feeds": [f"https://nguon{n}.example.vn/rss"]},
+        }
+        for n in range(count)
+    ]
     return parse_sources({"version": 1, "sources": entries})
 
 
@@ -60,19 +96,40 @@ def make_row(n: int, source: str, at: datetime, rng: random.Random) -> ArticleRo
     title = f"{sentence(rng)[:90]} ({n})"
     is_report = rng.random() < 0.33
     kind = rng.choice(MEETING_KINDS) if is_report else None
-    meeting = Meeting(is_report=is_report, score=0.9 if is_report else 0.1, kind=kind,
-                      org=f"Liên đoàn Lao động số {n % 97}" if is_report else None,
-                      held_on=(at - timedelta(days=1)).date().isoformat() if is_report else None,
-                      location="Hội trường tỉnh" if is_report else None,
-                      officials=[Official("Nguyễn Văn An", "Chủ tịch")] if is_report else [],
-                      cues=[KIND_LABELS[kind].lower()] if kind else [])
+    meeting = Meeting(
+        is_report=is_report,
+        score=0.9 if is_report else 0.1,
+        kind=kind,
+        org=f"Liên đoàn Lao động số {n % 97}" if is_report else None,
+        held_on=(at - timedelta(days=1)).date().isoformat() if is_report else None,
+        location="Hội trường tỉnh" if is_report else None,
+        officials=[Official("Nguyễn Văn An", "Chủ tịch")] if is_report else [],
+        cues=[KIND_LABELS[kind].lower()] if kind else [],
+    )
     return ArticleRow(
-        id=article_id(url), canonical_url=url, url=url, source_slug=source, title=title, lead=sentence(rng),
-        body_text=body, author=rng.choice([None, "Minh Anh", "Thu Hà"]), published_at=at, updated_at=None,
-        fetched_at=at + timedelta(minutes=20), first_seen_at=at + timedelta(minutes=20),
-        changed_at=at + timedelta(minutes=20), language="vi", image_urls=[], syndicated_from=None,
-        content_hash=content_hash(title, body), method="selectors", cluster_id=None, is_canonical=True,
-        meeting=meeting.to_json(), is_meeting_report=is_report, meeting_kind=kind,
+        id=article_id(url),
+        canonical_url=url,
+        url=url,
+        source_slug=source,
+        title=title,
+        lead=sentence(rng),
+        body_text=body,
+        author=rng.choice([None, "Minh Anh", "Thu Hà"]),
+        published_at=at,
+        updated_at=None,
+        fetched_at=at + timedelta(minutes=20),
+        first_seen_at=at + timedelta(minutes=20),
+        changed_at=at + timedelta(minutes=20),
+        language="vi",
+        image_urls=[],
+        syndicated_from=None,
+        content_hash=content_hash(title, body),
+        method="selectors",
+        cluster_id=None,
+        is_canonical=True,
+        meeting=meeting.to_json(),
+        is_meeting_report=is_report,
+        meeting_kind=kind,
     )
 
 
@@ -144,9 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     fill_store(store, sources, args.articles)
     built = time.perf_counter() - started
-    print(f"store: {store.count()} articles from {len(sources)} sources, built in {built:.1f} s; "
-          f"target for a publish: {TARGET_SECONDS:.1f} s; {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f} (wall time grows with the load, CPU time does not)")
+    print(
+        f"store: {store.count()} articles from {len(sources)} sources, built in {built:.1f} s; "
+        f"target for a publish: {TARGET_SECONDS:.1f} s; {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f} (wall time grows with the load, CPU time does not)"
+    )
     _time_identities()
     first = timed(store, settings, sources)
     report("first publish (empty folder, every identity new)", first)

@@ -154,8 +154,9 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         while not self.halt.wait(self.hour / 2):
             server = forkserver_pid()
-            self.samples.append(((time.time() - self.start_at) / self.hour, rss_mb(),
-                                 rss_mb(server) if server else 0.0))
+            self.samples.append(
+                ((time.time() - self.start_at) / self.hour, rss_mb(), rss_mb(server) if server else 0.0)
+            )
 
 
 def slot_report(due: dict[str, list[datetime]], runs: dict[str, int], hour: float, hours: int) -> dict[str, Any]:
@@ -193,9 +194,13 @@ def run_bench(args: argparse.Namespace) -> Gathered:
     config = write_config(work / "config", [source_entry(s.name, bases[s.name], feed=s.feed) for s in specs])
     settings = load_settings(config, work / "data")
     sources = load_sources(config)
-    runner = Runner(settings, sources, publish_gap=hour / 4,
-                    crawl=functools.partial(crawl_in_child, log_level="CRITICAL"),
-                    publish=functools.partial(publish_in_child, timeout=hour * 4))
+    runner = Runner(
+        settings,
+        sources,
+        publish_gap=hour / 4,
+        crawl=functools.partial(crawl_in_child, log_level="CRITICAL"),
+        publish=functools.partial(publish_in_child, timeout=hour * 4),
+    )
     due: dict[str, list[datetime]] = {s.slug: [] for s in sources}
 
     def record(event: JobSubmissionEvent) -> None:
@@ -208,8 +213,11 @@ def run_bench(args: argparse.Namespace) -> Gathered:
     publisher = runner.start_publisher()
     scheduler.start()
     sampler.start()
-    print(f"{len(sources)} sources, {hours} virtual hours of {hour:g} s; sites up at t0, scheduler at "
-          f"t0+{started - t0:.1f} s", flush=True)
+    print(
+        f"{len(sources)} sources, {hours} virtual hours of {hour:g} s; sites up at t0, scheduler at "
+        f"t0+{started - t0:.1f} s",
+        flush=True,
+    )
     # Run through the last slot's polls (they start within ~0.35 h of the slot), then let them finish.
     while time.time() < started + (hours - 1) * hour + 0.6 * hour:
         time.sleep(1)
@@ -227,15 +235,29 @@ def run_bench(args: argparse.Namespace) -> Gathered:
 
     store = Store(settings.db_url)
     try:
-        runs = {s.slug: [run_figures(r, datetime.now(UTC), 120) for r in store.runs(s.slug, limit=10_000)]
-                for s in sources}
+        runs = {
+            s.slug: [run_figures(r, datetime.now(UTC), 120) for r in store.runs(s.slug, limit=10_000)] for s in sources
+        }
         with store.session() as session:
             events = [(e.source_slug, e.state, e.at) for e in session.query(HealthEvent).order_by(HealthEvent.id)]
             articles = [(a.source_slug, a.url, a.first_seen_at) for a in session.query(ArticleRow)]
     finally:
         store.close()
-    return Gathered(specs, hour, hours, t0, started, runs, due, dict(runner.counts), sampler.samples, events,
-                    articles, hits, crawl_cpu)
+    return Gathered(
+        specs,
+        hour,
+        hours,
+        t0,
+        started,
+        runs,
+        due,
+        dict(runner.counts),
+        sampler.samples,
+        events,
+        articles,
+        hits,
+        crawl_cpu,
+    )
 
 
 def mean_requests(runs: list[Any]) -> float | None:
@@ -252,11 +274,16 @@ def figures(g: Gathered) -> dict[str, Any]:
     for _, r in static:
         statuses.update(r.statuses)
     started = datetime.fromtimestamp(g.started, UTC)
-    announced = [{"source": slug, "state": state, "hour": round((at - started).total_seconds() / hour, 2)}
-                 for slug, state, at in g.events]
+    announced = [
+        {"source": slug, "state": state, "hour": round((at - started).total_seconds() / hour, 2)}
+        for slug, state, at in g.events
+    ]
     # Article 8 + k of a growing site went up at t0 + k hours (pages give minutes only: too coarse here).
-    numbered = [(int(url.rsplit("bai-", 1)[1].removesuffix(".html")), seen) for slug, url, seen in g.articles
-                if kinds[slug] == "growing"]
+    numbered = [
+        (int(url.rsplit("bai-", 1)[1].removesuffix(".html")), seen)
+        for slug, url, seen in g.articles
+        if kinds[slug] == "growing"
+    ]
     new_articles = [(n, seen) for n, seen in numbered if n >= FIRST_NEW]
     delays = [(seen.timestamp() - (g.t0 + (n - FIRST_NEW + 1) * hour)) / hour * 60 for n, seen in new_articles]
     growing_sites = sum(1 for k in kinds.values() if k == "growing")
@@ -264,50 +291,79 @@ def figures(g: Gathered) -> dict[str, Any]:
     quarter = max(1, len(samples) // 4)
     sched_rss = [s[1] for s in samples]
     return {
-        "sources": len(g.runs), "hours": hours, "hour_seconds": hour,
+        "sources": len(g.runs),
+        "hours": hours,
+        "hour_seconds": hour,
         "unchanged_poll": {
             "polls": len(static),
             "requests_per_poll_listing_only": mean_requests([r for slug, r in static if slug not in feeds]),
             "requests_per_poll_listing_and_feed": mean_requests([r for slug, r in static if slug in feeds]),
-            "responses": dict(statuses), "article_fetches": sum(r.extracted for _, r in static),
+            "responses": dict(statuses),
+            "article_fetches": sum(r.extracted for _, r in static),
         },
         "changing_poll_requests": mean_requests(growing),
-        "polls": {**slot_report(g.due, {s: len(r) for s, r in g.runs.items()}, hour, hours),
-                  "expected_per_source": hours, "runs": sum(len(r) for r in g.runs.values()),
-                  "apscheduler_missed": g.counts["missed"], "apscheduler_overlapping": g.counts["overlapping"]},
-        "rss_mb": {"scheduler": [round(x, 1) for x in sched_rss],
-                   "scheduler_first_quarter_mean": round(statistics.mean(sched_rss[:quarter]), 1) if samples else None,
-                   "scheduler_last_quarter_mean": round(statistics.mean(sched_rss[-quarter:]), 1) if samples else None,
-                   "forkserver": [round(s[2], 1) for s in samples]},
-        "health": {"breaks_at_hour": breaks_at(hours), "recovers_at_hour": recovers_at(hours),
-                   "announcements": announced},
-        "new_articles": {"published": growing_sites * (hours - 1), "stored": len(new_articles),
-                         "median_delay_virtual_minutes": round(statistics.median(delays), 1) if delays else None},
+        "polls": {
+            **slot_report(g.due, {s: len(r) for s, r in g.runs.items()}, hour, hours),
+            "expected_per_source": hours,
+            "runs": sum(len(r) for r in g.runs.values()),
+            "apscheduler_missed": g.counts["missed"],
+            "apscheduler_overlapping": g.counts["overlapping"],
+        },
+        "rss_mb": {
+            "scheduler": [round(x, 1) for x in sched_rss],
+            "scheduler_first_quarter_mean": round(statistics.mean(sched_rss[:quarter]), 1) if samples else None,
+            "scheduler_last_quarter_mean": round(statistics.mean(sched_rss[-quarter:]), 1) if samples else None,
+            "forkserver": [round(s[2], 1) for s in samples],
+        },
+        "health": {
+            "breaks_at_hour": breaks_at(hours),
+            "recovers_at_hour": recovers_at(hours),
+            "announcements": announced,
+        },
+        "new_articles": {
+            "published": growing_sites * (hours - 1),
+            "stored": len(new_articles),
+            "median_delay_virtual_minutes": round(statistics.median(delays), 1) if delays else None,
+        },
         "publishes": g.counts["published"],
-        "cpu_seconds": {"scheduler": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1),
-                        "crawl_and_publish_children": round(g.crawl_cpu, 1)},
-        "site_hits": {kind: dict(Counter(status for slug, hs in g.hits.items() if kinds[slug] == kind
-                                         for _, status in hs)) for kind in sorted(set(kinds.values()))},
+        "cpu_seconds": {
+            "scheduler": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1),
+            "crawl_and_publish_children": round(g.crawl_cpu, 1),
+        },
+        "site_hits": {
+            kind: dict(Counter(status for slug, hs in g.hits.items() if kinds[slug] == kind for _, status in hs))
+            for kind in sorted(set(kinds.values()))
+        },
     }
 
 
 def show(result: dict[str, Any]) -> None:
     u, p, rss, h, n = (result[k] for k in ("unchanged_poll", "polls", "rss_mb", "health", "new_articles"))
-    print(f"unchanged source: {u['requests_per_poll_listing_only']} requests per poll (listing + robots.txt), "
-          f"{u['requests_per_poll_listing_and_feed']} with a feed too; over {u['polls']} polls responses "
-          f"{u['responses']}, article fetches {u['article_fetches']}")
+    print(
+        f"unchanged source: {u['requests_per_poll_listing_only']} requests per poll (listing + robots.txt), "
+        f"{u['requests_per_poll_listing_and_feed']} with a feed too; over {u['polls']} polls responses "
+        f"{u['responses']}, article fetches {u['article_fetches']}"
+    )
     print(f"changing source: {result['changing_poll_requests']} requests per poll")
-    print(f"polls: {p['runs']} runs for {result['sources']} sources x {p['expected_per_source']} hours; "
-          f"missed {p['missed']}, duplicated {p['duplicated']}, due without exactly one run "
-          f"{len(p['due_without_exactly_one_run'])}; APScheduler missed {p['apscheduler_missed']}, "
-          f"overlapping {p['apscheduler_overlapping']}")
+    print(
+        f"polls: {p['runs']} runs for {result['sources']} sources x {p['expected_per_source']} hours; "
+        f"missed {p['missed']}, duplicated {p['duplicated']}, due without exactly one run "
+        f"{len(p['due_without_exactly_one_run'])}; APScheduler missed {p['apscheduler_missed']}, "
+        f"overlapping {p['apscheduler_overlapping']}"
+    )
     print(f"scheduler RSS (MiB, every half hour): {rss['scheduler']}")
-    print(f"  first-quarter mean {rss['scheduler_first_quarter_mean']}, last-quarter mean "
-          f"{rss['scheduler_last_quarter_mean']}; forkserver {rss['forkserver'][:1]} -> {rss['forkserver'][-1:]}")
-    print(f"health: sources break at hour {h['breaks_at_hour']}, hong-500 recovers at hour {h['recovers_at_hour']}; "
-          f"announced: {h['announcements']}")
-    print(f"new articles: {n['stored']} of {n['published']} stored, median delay {n['median_delay_virtual_minutes']}"
-          f" virtual minutes")
+    print(
+        f"  first-quarter mean {rss['scheduler_first_quarter_mean']}, last-quarter mean "
+        f"{rss['scheduler_last_quarter_mean']}; forkserver {rss['forkserver'][:1]} -> {rss['forkserver'][-1:]}"
+    )
+    print(
+        f"health: sources break at hour {h['breaks_at_hour']}, hong-500 recovers at hour {h['recovers_at_hour']}; "
+        f"announced: {h['announcements']}"
+    )
+    print(
+        f"new articles: {n['stored']} of {n['published']} stored, median delay {n['median_delay_virtual_minutes']}"
+        f" virtual minutes"
+    )
     print(f"publishes: {result['publishes']}; CPU s: {result['cpu_seconds']}")
     print(f"responses served by kind of site: {result['site_hits']}")
 

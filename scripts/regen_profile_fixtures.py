@@ -47,8 +47,9 @@ def main(argv: list[str]) -> int:
     for profile in profiles:
         for page in sorted((FIXTURES / profile).glob("*.html")):
             out = page.with_suffix(".expected.json")
-            out.write_text(json.dumps(expected_for(profile, page), ensure_ascii=False, indent=1) + "\n",
-                           encoding="utf-8")
+            out.write_text(
+                json.dumps(expected_for(profile, page), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+            )
             print(f"wrote {out.relative_to(ROOT)}")
     return 0
 

@@ -32,8 +32,9 @@ def imported_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize("box", ["publish", "health"])
 def test_publish_and_health_do_no_network_io(box: str) -> None:
     for path in sorted((SRC / box).rglob("*.py")):
-        reached = {name for name in imported_modules(path)
-                   if any(name == net or name.startswith(net + ".") for net in NETWORK)}
+        reached = {
+            name for name in imported_modules(path) if any(name == net or name.startswith(net + ".") for net in NETWORK)
+        }
         assert not reached, f"{path.relative_to(SRC)} imports {sorted(reached)}: network I/O belongs in feed.app"
 
 

@@ -72,9 +72,14 @@ def settings() -> Settings:
 
 def source(base: str, **overrides: object) -> Source:
     data: dict[str, object] = {
-        "slug": "bao-mau", "name": "Báo Mẫu", "kind": "provincial_paper", "homepage": f"{base}/",
-        "discovery": {"feeds": [f"{base}/rss.xml"], "listings": [{"url": f"{base}/chuyen-muc.html",
-                                                                  "links": "ul.list a"}]},
+        "slug": "bao-mau",
+        "name": "Báo Mẫu",
+        "kind": "provincial_paper",
+        "homepage": f"{base}/",
+        "discovery": {
+            "feeds": [f"{base}/rss.xml"],
+            "listings": [{"url": f"{base}/chuyen-muc.html", "links": "ul.list a"}],
+        },
         "selectors": {"title": "h1.tieu-de", "lead": ".sapo", "body": ".noi-dung"},
     }
     data.update(overrides)
@@ -92,8 +97,13 @@ def test_healthy_source_reports_articles_and_full_coverage(server: str) -> None:
 
 
 def test_broken_discovery_is_named(server: str) -> None:
-    broken = source(server, discovery={"feeds": [f"{server}/mat-rss.xml"],
-                                       "listings": [{"url": f"{server}/trang-trong.html", "links": "ul.list a"}]})
+    broken = source(
+        server,
+        discovery={
+            "feeds": [f"{server}/mat-rss.xml"],
+            "listings": [{"url": f"{server}/trang-trong.html", "links": "ul.list a"}],
+        },
+    )
     report = check_source(broken, Fetcher(settings()))
     assert not report.ok
     assert any("mat-rss.xml: HTTP 404" in p for p in report.problems)

@@ -20,6 +20,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NOW = datetime(2025, 11, 1, 12, 0, tzinfo=VN_TZ)
 ARCHIVE_NOW = datetime(2026, 1, 1, tzinfo=VN_TZ)  # later than every real page, so none is "future"
 
+
 def iso(found: datetime | None) -> str | None:
     return found.isoformat() if found is not None else None
 
@@ -97,8 +98,24 @@ def test_parses_every_known_format(text: str, expected: str) -> None:
     assert iso(parse_vn_datetime(text, now=NOW)) == expected
 
 
-WEEKDAYS = ["Thứ hai", "Thứ Hai", "THỨ HAI", "thứ hai", "Thứ 2", "T2", "thứ ba", "Thứ Tư", "Thứ năm", "Thứ Sáu",
-            "Thứ bảy", "Thứ Bẩy", "Chủ nhật", "CHỦ NHẬT", "CN", "Thu hai"]
+WEEKDAYS = [
+    "Thứ hai",
+    "Thứ Hai",
+    "THỨ HAI",
+    "thứ hai",
+    "Thứ 2",
+    "T2",
+    "thứ ba",
+    "Thứ Tư",
+    "Thứ năm",
+    "Thứ Sáu",
+    "Thứ bảy",
+    "Thứ Bẩy",
+    "Chủ nhật",
+    "CHỦ NHẬT",
+    "CN",
+    "Thu hai",
+]
 
 
 @pytest.mark.parametrize("weekday", WEEKDAYS)
@@ -142,12 +159,28 @@ def test_relative_stamps_follow_a_naive_or_foreign_now() -> None:
 
 
 REJECTED = [
-    "31/02/2021", "2021-02-29", "32/01/2021", "14/13/2013", "ngày 14 tháng 13 năm 2013",  # impossible
-    "01/01/1985", "1/1/89", "ngày 1 tháng 1 năm 1", "ngày 5 tháng 3 năm 123",  # before the Vietnamese web
-    "0001-01-01T00:00:00Z", "31/12/9999 23:59", "9999-12-31T23:59:59-12:00",  # CMS placeholders
-    "01/01/2030", "02/11/2025 13:00",  # future, beyond a day of clock skew
-    "", "   ", "không có ngày tháng", "Lượt xem: 2202", "tháng 4/2013", "mùng 8 tháng 1 năm Quý Tỵ",
-    "9999999 năm trước", "99999 năm 99999 năm 99999 năm 99999 năm trước",
+    "31/02/2021",
+    "2021-02-29",
+    "32/01/2021",
+    "14/13/2013",
+    "ngày 14 tháng 13 năm 2013",  # impossible
+    "01/01/1985",
+    "1/1/89",
+    "ngày 1 tháng 1 năm 1",
+    "ngày 5 tháng 3 năm 123",  # before the Vietnamese web
+    "0001-01-01T00:00:00Z",
+    "31/12/9999 23:59",
+    "9999-12-31T23:59:59-12:00",  # CMS placeholders
+    "01/01/2030",
+    "02/11/2025 13:00",  # future, beyond a day of clock skew
+    "",
+    "   ",
+    "không có ngày tháng",
+    "Lượt xem: 2202",
+    "tháng 4/2013",
+    "mùng 8 tháng 1 năm Quý Tỵ",
+    "9999999 năm trước",
+    "99999 năm 99999 năm 99999 năm 99999 năm trước",
 ]
 
 
@@ -222,10 +255,18 @@ def test_meeting_dates_resolve_against_the_publication_day(text: str, published:
     assert parse_day_month(text, reference=at(published)) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "Hội nghị tổng kết công tác năm 2020", "ngày 31/2", "ngày 15/01/1985", "mùng 8 tháng 1 năm Quý Tỵ",
-    "hiện nay Công đoàn quản lý 52 công đoàn cơ sở", "hội nghị thông qua nghị quyết", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hội nghị tổng kết công tác năm 2020",
+        "ngày 31/2",
+        "ngày 15/01/1985",
+        "mùng 8 tháng 1 năm Quý Tỵ",
+        "hiện nay Công đoàn quản lý 52 công đoàn cơ sở",
+        "hội nghị thông qua nghị quyết",
+        "",
+    ],
+)
 def test_meeting_date_is_none_when_prose_names_no_possible_day(text: str) -> None:
     assert parse_day_month(text, reference=at("2021-01-05")) is None
 
@@ -235,10 +276,61 @@ def test_meeting_reference_is_read_in_vietnam_time() -> None:
     assert parse_day_month("hôm qua", reference=datetime(2021, 1, 4, 20, tzinfo=UTC)) == date(2021, 1, 4)
 
 
-TOKENS = ["14", "01", "2013", "/", "-", ".", ":", " ", ",", "|", "(", ")", "+", "gmt", "utc", "z", "t", "am", "pm",
-          "sa", "ch", "h", "g", "giờ", "phút", "trước", "ngày", "tháng", "năm", "hôm", "qua", "nay", "sáng", "tối",
-          "thứ", "hai", "cn", "&nbsp;", "&#7857;", "99999", "0", "31", "12", "24", "60", "jan", "mon", "rưỡi",
-          "vừa xong", "cách đây", "lúc", "1990", "9999"]
+TOKENS = [
+    "14",
+    "01",
+    "2013",
+    "/",
+    "-",
+    ".",
+    ":",
+    " ",
+    ",",
+    "|",
+    "(",
+    ")",
+    "+",
+    "gmt",
+    "utc",
+    "z",
+    "t",
+    "am",
+    "pm",
+    "sa",
+    "ch",
+    "h",
+    "g",
+    "giờ",
+    "phút",
+    "trước",
+    "ngày",
+    "tháng",
+    "năm",
+    "hôm",
+    "qua",
+    "nay",
+    "sáng",
+    "tối",
+    "thứ",
+    "hai",
+    "cn",
+    "&nbsp;",
+    "&#7857;",
+    "99999",
+    "0",
+    "31",
+    "12",
+    "24",
+    "60",
+    "jan",
+    "mon",
+    "rưỡi",
+    "vừa xong",
+    "cách đây",
+    "lúc",
+    "1990",
+    "9999",
+]
 datey_text = st.lists(st.sampled_from(TOKENS), max_size=14).map("".join) | st.text(max_size=60)
 moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2025, 10, 31), timezones=st.just(VN_TZ))
 
@@ -266,9 +358,12 @@ def test_results_are_deterministic_for_a_fixed_now(text: str) -> None:
 
 @pytest.mark.reliability("property-dates")
 @settings(max_examples=200, deadline=None)
-@given(moments, st.sampled_from(["Thứ Hai, ", "Cập nhật: ", "", "Ngày đăng: "]),
-       st.sampled_from(["{d} {t}", "{t} {d}", "{d} - {t}", "{t}, {d}", "{d} | {t}", "{d} lúc {t}"]),
-       st.sampled_from(["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]))
+@given(
+    moments,
+    st.sampled_from(["Thứ Hai, ", "Cập nhật: ", "", "Ngày đăng: "]),
+    st.sampled_from(["{d} {t}", "{t} {d}", "{d} - {t}", "{t}, {d}", "{d} | {t}", "{d} lúc {t}"]),
+    st.sampled_from(["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]),
+)
 def test_written_dates_round_trip(moment: datetime, prefix: str, layout: str, day_format: str) -> None:
     text = prefix + layout.format(d=moment.strftime(day_format), t=moment.strftime("%H:%M"))
     assert parse_vn_datetime(text, now=NOW) == moment.replace(second=0, microsecond=0)
@@ -283,8 +378,12 @@ def test_twelve_hour_and_iso_stamps_round_trip(moment: datetime) -> None:
     assert parse_vn_datetime(moment.isoformat(), now=NOW) == moment
 
 
-ZONES = st.one_of(st.none(), st.just(UTC), st.just(VN_TZ),
-                  st.builds(lambda m: timezone(timedelta(minutes=m)), st.integers(-14 * 60, 14 * 60)))
+ZONES = st.one_of(
+    st.none(),
+    st.just(UTC),
+    st.just(VN_TZ),
+    st.builds(lambda m: timezone(timedelta(minutes=m)), st.integers(-14 * 60, 14 * 60)),
+)
 ANY_CLOCK = st.datetimes(timezones=ZONES)  # year 1 to 9999: a machine with a broken clock too
 
 
@@ -303,17 +402,29 @@ def test_any_clock_never_raises_and_bounds_the_result(text: str, now: datetime) 
 
 
 ABSURD_YEARS = st.one_of(st.integers(1, 1989), st.integers(2101, 9999))
-ABSURD_LAYOUTS = ["{y:04d}-{m:02d}-{d:02d}T{h:02d}:{i:02d}:00+07:00", "{y:04d}-{m:02d}-{d:02d}T{h:02d}:{i:02d}:00Z",
-                  "{y:04d}-{m:02d}-{d:02d}T{h:02d}:{i:02d}:59-12:00", "{h:02d}:{i:02d}, {d:02d}/{m:02d}/{y:04d}",
-                  "Thứ Hai, ngày {d} tháng {m} năm {y:04d}", "Cập nhật: {d}/{m}/{y:04d} {h}:{i:02d}"]
+ABSURD_LAYOUTS = [
+    "{y:04d}-{m:02d}-{d:02d}T{h:02d}:{i:02d}:00+07:00",
+    "{y:04d}-{m:02d}-{d:02d}T{h:02d}:{i:02d}:00Z",
+    "{y:04d}-{m:02d}-{d:02d}T{h:02d}:{i:02d}:59-12:00",
+    "{h:02d}:{i:02d}, {d:02d}/{m:02d}/{y:04d}",
+    "Thứ Hai, ngày {d} tháng {m} năm {y:04d}",
+    "Cập nhật: {d}/{m}/{y:04d} {h}:{i:02d}",
+]
 
 
 @pytest.mark.reliability("property-dates", "date-absurd-past")
 @settings(max_examples=150, deadline=None)
-@given(ABSURD_YEARS, st.integers(1, 12), st.integers(1, 28), st.integers(0, 23), st.integers(0, 59),
-       st.sampled_from(ABSURD_LAYOUTS))
-def test_years_before_the_web_or_past_2100_are_never_dates(year: int, month: int, day: int, hour: int, minute: int,
-                                                          layout: str) -> None:
+@given(
+    ABSURD_YEARS,
+    st.integers(1, 12),
+    st.integers(1, 28),
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.sampled_from(ABSURD_LAYOUTS),
+)
+def test_years_before_the_web_or_past_2100_are_never_dates(
+    year: int, month: int, day: int, hour: int, minute: int, layout: str
+) -> None:
     text = layout.format(y=year, m=month, d=day, h=hour, i=minute)
     assert parse_vn_datetime(text, now=NOW) is None
     assert parse_vn_datetime(text, now=NOW, allow_future=True) is None
@@ -323,8 +434,10 @@ def test_years_before_the_web_or_past_2100_are_never_dates(year: int, month: int
 
 @pytest.mark.reliability("property-dates", "date-future")
 @settings(max_examples=150, deadline=None)
-@given(st.integers(24 * 60 + 1, 20 * 365 * 24 * 60).map(lambda minutes: timedelta(minutes=minutes)),
-       st.sampled_from(["%d/%m/%Y %H:%M", "%H:%M, %d/%m/%Y", "%Y-%m-%dT%H:%M:%S%z", "ngày %d tháng %m năm %Y %H:%M"]))
+@given(
+    st.integers(24 * 60 + 1, 20 * 365 * 24 * 60).map(lambda minutes: timedelta(minutes=minutes)),
+    st.sampled_from(["%d/%m/%Y %H:%M", "%H:%M, %d/%m/%Y", "%Y-%m-%dT%H:%M:%S%z", "ngày %d tháng %m năm %Y %H:%M"]),
+)
 def test_dates_past_a_day_of_skew_are_never_publication_dates(ahead: timedelta, layout: str) -> None:
     moment = NOW + ahead
     text = moment.strftime(layout)
@@ -335,8 +448,10 @@ def test_dates_past_a_day_of_skew_are_never_publication_dates(ahead: timedelta, 
 
 @pytest.mark.reliability("property-dates")
 @settings(max_examples=150, deadline=None)
-@given(st.datetimes(min_value=datetime(1990, 1, 2), max_value=datetime(2025, 10, 30), timezones=ZONES.filter(bool)),
-       st.sampled_from(["", "Ngày đăng: ", "Cập nhật lúc "]))
+@given(
+    st.datetimes(min_value=datetime(1990, 1, 2), max_value=datetime(2025, 10, 30), timezones=ZONES.filter(bool)),
+    st.sampled_from(["", "Ngày đăng: ", "Cập nhật lúc "]),
+)
 def test_iso_stamps_in_any_offset_round_trip(moment: datetime, prefix: str) -> None:
     assert parse_vn_datetime(prefix + moment.isoformat(), now=NOW) == moment
     assert find_vn_datetime(f"Lượt xem: 12 | {prefix}{moment.isoformat()}", now=NOW) == moment
@@ -345,8 +460,11 @@ def test_iso_stamps_in_any_offset_round_trip(moment: datetime, prefix: str) -> N
 
 @pytest.mark.reliability("property-dates")
 @settings(max_examples=100, deadline=None)
-@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2025, 10, 31)), st.sampled_from(["NFC", "NFD"]),
-       st.sampled_from([str.lower, str.upper, str.title]))
+@given(
+    st.dates(min_value=date(1990, 1, 1), max_value=date(2025, 10, 31)),
+    st.sampled_from(["NFC", "NFD"]),
+    st.sampled_from([str.lower, str.upper, str.title]),
+)
 def test_long_vietnamese_dates_round_trip_in_any_form_and_case(day: date, form: str, case: object) -> None:
     text = case(unicodedata.normalize(form, f"Thứ Sáu, ngày {day.day} tháng {day.month} năm {day.year}"))  # type: ignore[operator]
     assert parse_vn_datetime(text, now=NOW) == datetime.combine(day, datetime.min.time(), tzinfo=VN_TZ)
@@ -357,26 +475,44 @@ def shared_text(name: str) -> str:
 
 
 REALPAGE_DATES = [
-    ("24h.com.vn__lo-luyen-thi-cong-chuc-han-quoc.html", r'class="publication_date">([^<]+)',
-     "2012-12-24T03:04:00+07:00"),
-    ("24h.com.vn__lo-luyen-thi-cong-chuc-han-quoc.html", r'content="([^"]+)" itemprop="datePublished"',
-     "2012-12-23T14:02:00+07:00"),
-    ("dantri.com.vn__chot-lich-nghi-le-tet-2013.html", r'itemprop="datePublished" content="[^"]*"/>([^<]+)',
-     "2012-12-25T10:03:00+07:00"),
-    ("dantri.com.vn__chot-lich-nghi-le-tet-2013.html", r'itemprop="datePublished" content="([^"]+)"',
-     "2012-12-25T00:00:00+07:00"),
+    (
+        "24h.com.vn__lo-luyen-thi-cong-chuc-han-quoc.html",
+        r'class="publication_date">([^<]+)',
+        "2012-12-24T03:04:00+07:00",
+    ),
+    (
+        "24h.com.vn__lo-luyen-thi-cong-chuc-han-quoc.html",
+        r'content="([^"]+)" itemprop="datePublished"',
+        "2012-12-23T14:02:00+07:00",
+    ),
+    (
+        "dantri.com.vn__chot-lich-nghi-le-tet-2013.html",
+        r'itemprop="datePublished" content="[^"]*"/>([^<]+)',
+        "2012-12-25T10:03:00+07:00",
+    ),
+    (
+        "dantri.com.vn__chot-lich-nghi-le-tet-2013.html",
+        r'itemprop="datePublished" content="([^"]+)"',
+        "2012-12-25T00:00:00+07:00",
+    ),
     ("genk.vn__amazon-chien-luoc.html", r'lblDattime">([^<]+)', "2012-12-21T08:04:00+07:00"),
     ("news.zing.vn__nha-tho-giang-sinh.html", r'class="timestamp">([^<]+)', "2012-12-24T23:05:00+07:00"),
     ("nld.com.vn__thieu-tien-hui-xach-dao.html", r'<p class="time">([^<]+)', "2012-12-26T17:14:00+07:00"),
     ("soha.vn__can-lo-lo-khan-tam.html", r'itemprop="datePublished">([^<]+)', "2012-12-25T10:25:00+07:00"),
     ("thanhnien.com.vn__5-bong-hong-buon-ma-tuy.html", r'class="date-line">([^<]+)', "2012-12-19T17:41:00+07:00"),
     ("vnexpress.net__dau-bung-keo-dai-lymphoma-ruot-non.html", r'class="date">([^<]+)', "2025-10-22T19:25:00+07:00"),
-    ("vnexpress.net__dau-bung-keo-dai-lymphoma-ruot-non.html", r'"datePublished":"([^"]+)"',
-     "2025-10-22T19:25:52+07:00"),
+    (
+        "vnexpress.net__dau-bung-keo-dai-lymphoma-ruot-non.html",
+        r'"datePublished":"([^"]+)"',
+        "2025-10-22T19:25:52+07:00",
+    ),
     ("vnexpress.net__dong-nuoc-doc-ha-noi.html", r'class="spanTime">([^<]+)', "2012-12-28T14:46:00+07:00"),
     ("vnexpress.net__vo-ngoai-tinh-bi-danh-dap.html", r'class="spanTime">([^<]+)', "2012-12-20T10:18:00+07:00"),
-    ("vnexpress.net__dong-nuoc-doc-ha-noi.html", r'class="time"><span>([^<]+</span>[^<]+)',
-     "2012-12-28T17:39:00+07:00"),
+    (
+        "vnexpress.net__dong-nuoc-doc-ha-noi.html",
+        r'class="time"><span>([^<]+</span>[^<]+)',
+        "2012-12-28T17:39:00+07:00",
+    ),
     ("vnexpress.net__rss-tin-moi-nhat-2017.xml", r"<pubDate>([^<]+)", "2017-07-26T19:55:20+07:00"),
     ("vnexpress.net__rss-the-gioi-2025-excerpt.xml", r"<pubDate>([^<]+)", "2025-02-06T20:45:46+07:00"),
     ("danviet.vn__homepage-mojibake.html", r'need-get-timeago" title="([^"]+)"', "2021-08-02T19:35:00+07:00"),
@@ -393,8 +529,15 @@ def test_real_page_dates_parse(name: str, pattern: str, expected: str) -> None:
 
 
 # Every date-like element of the real pages, list items and comments included.
-SWEEP = [r"<pubDate>([^<]+)", r'datetime="([^"]+)"', r'title="(\d{4}-[^"]+)"', r'class="mytime">([^<]+)',
-         r'class="date">([^<]+)', r'CommDate">([^<]+)', r'class="time"><span>([^<]+</span>[^<]+)']
+SWEEP = [
+    r"<pubDate>([^<]+)",
+    r'datetime="([^"]+)"',
+    r'title="(\d{4}-[^"]+)"',
+    r'class="mytime">([^<]+)',
+    r'class="date">([^<]+)',
+    r'CommDate">([^<]+)',
+    r'class="time"><span>([^<]+</span>[^<]+)',
+]
 
 
 @pytest.mark.shared

@@ -24,34 +24,63 @@ ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime.fromisoformat("2026-07-14T17:05:00+07:00")
 
 # One template, as union reporters write them; {slots} differ between unions.
-REPORT = "\n".join((
-    "Chiều {day}/7, {org} tổ chức Hội nghị sơ kết hoạt động công đoàn 6 tháng đầu năm, triển khai nhiệm "
-    "vụ 6 tháng cuối năm 2026. Đồng chí {chair}, Chủ tịch {org} chủ trì Hội nghị.",
-    "Dự Hội nghị có các đồng chí trong Ban Thường vụ, Ban Chấp hành {org}; lãnh đạo các ban, đơn vị trực "
-    "thuộc và {units} công đoàn cơ sở trực thuộc.",
-    "Báo cáo tại Hội nghị cho biết, 6 tháng đầu năm 2026, các cấp công đoàn đã kết nạp mới {members} đoàn"
-    " viên, thành lập mới {new_units} công đoàn cơ sở, đạt {share}% kế hoạch năm. Có {dialogues} công "
-    "đoàn cơ sở phối hợp tổ chức đối thoại định kỳ tại nơi làm việc.",
-    "Hưởng ứng Tháng Công nhân năm 2026, các cấp công đoàn đã tổ chức {events} hoạt động, thăm hỏi, tặng "
-    "quà cho {gifts} đoàn viên, người lao động với tổng kinh phí {money} tỷ đồng.",
-    "Tuy vậy, Hội nghị cũng chỉ ra việc phát triển đoàn viên tại các doanh nghiệp nhỏ và vừa còn gặp khó "
-    "khăn; tình trạng chậm đóng bảo hiểm xã hội vẫn còn ở một số nơi.",
-    "Kết luận Hội nghị, đồng chí {chair} yêu cầu các cấp công đoàn tập trung hoàn thành chỉ tiêu phát "
-    "triển đoàn viên, nâng cao chất lượng thương lượng tập thể và chuẩn bị chu đáo đại hội công đoàn các "
-    "cấp.",
-    "Dịp này, {org} đã khen thưởng {teams} tập thể và {people} cá nhân có thành tích xuất sắc.",
-))
+REPORT = "\n".join(
+    (
+        "Chiều {day}/7, {org} tổ chức Hội nghị sơ kết hoạt động công đoàn 6 tháng đầu năm, triển khai nhiệm "
+        "vụ 6 tháng cuối năm 2026. Đồng chí {chair}, Chủ tịch {org} chủ trì Hội nghị.",
+        "Dự Hội nghị có các đồng chí trong Ban Thường vụ, Ban Chấp hành {org}; lãnh đạo các ban, đơn vị trực "
+        "thuộc và {units} công đoàn cơ sở trực thuộc.",
+        "Báo cáo tại Hội nghị cho biết, 6 tháng đầu năm 2026, các cấp công đoàn đã kết nạp mới {members} đoàn"
+        " viên, thành lập mới {new_units} công đoàn cơ sở, đạt {share}% kế hoạch năm. Có {dialogues} công "
+        "đoàn cơ sở phối hợp tổ chức đối thoại định kỳ tại nơi làm việc.",
+        "Hưởng ứng Tháng Công nhân năm 2026, các cấp công đoàn đã tổ chức {events} hoạt động, thăm hỏi, tặng "
+        "quà cho {gifts} đoàn viên, người lao động với tổng kinh phí {money} tỷ đồng.",
+        "Tuy vậy, Hội nghị cũng chỉ ra việc phát triển đoàn viên tại các doanh nghiệp nhỏ và vừa còn gặp khó "
+        "khăn; tình trạng chậm đóng bảo hiểm xã hội vẫn còn ở một số nơi.",
+        "Kết luận Hội nghị, đồng chí {chair} yêu cầu các cấp công đoàn tập trung hoàn thành chỉ tiêu phát "
+        "triển đoàn viên, nâng cao chất lượng thương lượng tập thể và chuẩn bị chu đáo đại hội công đoàn các "
+        "cấp.",
+        "Dịp này, {org} đã khen thưởng {teams} tập thể và {people} cá nhân có thành tích xuất sắc.",
+    )
+)
 
-THANH_HOA = dict(day="14", org="Liên đoàn Lao động tỉnh Thanh Hóa", chair="Trịnh Văn Khải", units="42",
-                 members="7.512", new_units="29", share="63", dialogues="214", events="1.460", gifts="9.800",
-                 money="31,2", teams="12", people="20")
-NINH_BINH = dict(day="16", org="Liên đoàn Lao động tỉnh Ninh Bình", chair="Đinh Thị Hảo", units="35",
-                 members="4.108", new_units="17", share="58", dialogues="176", events="980", gifts="6.300",
-                 money="18,5", teams="9", people="15")
+THANH_HOA = dict(
+    day="14",
+    org="Liên đoàn Lao động tỉnh Thanh Hóa",
+    chair="Trịnh Văn Khải",
+    units="42",
+    members="7.512",
+    new_units="29",
+    share="63",
+    dialogues="214",
+    events="1.460",
+    gifts="9.800",
+    money="31,2",
+    teams="12",
+    people="20",
+)
+NINH_BINH = dict(
+    day="16",
+    org="Liên đoàn Lao động tỉnh Ninh Bình",
+    chair="Đinh Thị Hảo",
+    units="35",
+    members="4.108",
+    new_units="17",
+    share="58",
+    dialogues="176",
+    events="980",
+    gifts="6.300",
+    money="18,5",
+    teams="9",
+    people="15",
+)
 ORIGIN = REPORT.format(**THANH_HOA)
 # The newspaper's copy: its own dateline, a photo caption, a credit line, two small edits.
-COPY = ("(BTH) - " + ORIGIN.replace("Chiều 14/7", "Chiều ngày 14/7").replace("khen thưởng", "tặng Bằng khen cho")
-        + "\nẢnh: Đồng chí Trịnh Văn Khải phát biểu kết luận Hội nghị.\n(Theo Liên đoàn Lao động tỉnh Thanh Hóa)")
+COPY = (
+    "(BTH) - "
+    + ORIGIN.replace("Chiều 14/7", "Chiều ngày 14/7").replace("khen thưởng", "tặng Bằng khen cho")
+    + "\nẢnh: Đồng chí Trịnh Văn Khải phát biểu kết luận Hội nghị.\n(Theo Liên đoàn Lao động tỉnh Thanh Hóa)"
+)
 OTHER_UNION = REPORT.format(**NINH_BINH)
 UNRELATED = (
     "Sáng 3/9, Công đoàn Y tế Việt Nam phối hợp với Bệnh viện Bạch Mai tổ chức chương trình khám sức khỏe miễn "
@@ -68,8 +97,15 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def put(store: Store, slug: str, url: str, body: str, published: datetime | None = T0,
-        credit: str | None = None, title: str = "Hội nghị sơ kết 6 tháng đầu năm 2026") -> str:
+def put(
+    store: Store,
+    slug: str,
+    url: str,
+    body: str,
+    published: datetime | None = T0,
+    credit: str | None = None,
+    title: str = "Hội nghị sơ kết 6 tháng đầu năm 2026",
+) -> str:
     """Upsert one article the way the pipeline does, then cluster it; returns the article id."""
     art = Extracted(url=url, title=title, body_text=body, published_at=published, syndicated_from=credit)
     result = store.upsert(slug, art)
@@ -127,11 +163,24 @@ def test_short_texts_match_only_exactly() -> None:
 # --- clusters in the store -----------------------------------------------------------------------------------
 def test_syndicated_copy_joins_the_origin_and_the_credited_origin_is_canonical(store: Store) -> None:
     # The copy is crawled (and even dated) first; the credit still makes the union's own page canonical.
-    copy = put(store, "baotinh", "https://baothanhhoa.vn/cong-doan/ket-nap-7500-doan-vien-2207153.html", COPY,
-               published=T0 - timedelta(hours=1), credit="Liên đoàn Lao động tỉnh Thanh Hóa")
+    copy = put(
+        store,
+        "baotinh",
+        "https://baothanhhoa.vn/cong-doan/ket-nap-7500-doan-vien-2207153.html",
+        COPY,
+        published=T0 - timedelta(hours=1),
+        credit="Liên đoàn Lao động tỉnh Thanh Hóa",
+    )
     origin = put(store, "ldld", "https://ldld.thanhhoa.gov.vn/tin-tuc/so-ket-6-thang-11204.html", ORIGIN)
-    sources = [Source(slug="ldld", name="Liên đoàn Lao động tỉnh Thanh Hóa", kind="labour_federation",
-                      homepage="https://ldld.thanhhoa.gov.vn/", discovery={"feeds": ["https://ldld.thanhhoa.gov.vn/rss"]})]
+    sources = [
+        Source(
+            slug="ldld",
+            name="Liên đoàn Lao động tỉnh Thanh Hóa",
+            kind="labour_federation",
+            homepage="https://ldld.thanhhoa.gov.vn/",
+            discovery={"feeds": ["https://ldld.thanhhoa.gov.vn/rss"]},
+        )
+    ]
     cluster = assign_cluster(store, origin, sources=sources)
     assert cluster == row(store, copy).cluster_id == row(store, origin).cluster_id == copy  # first seen names it
     assert row(store, origin).is_canonical and not row(store, copy).is_canonical
@@ -140,8 +189,14 @@ def test_syndicated_copy_joins_the_origin_and_the_credited_origin_is_canonical(s
 
 
 def test_credit_by_domain_needs_no_registry(store: Store) -> None:
-    copy = put(store, "bao", "https://baonamdinh.vn/tin/hoi-nghi-so-ket.html", COPY,
-               published=T0 - timedelta(hours=2), credit="ldld.thanhhoa.gov.vn")
+    copy = put(
+        store,
+        "bao",
+        "https://baonamdinh.vn/tin/hoi-nghi-so-ket.html",
+        COPY,
+        published=T0 - timedelta(hours=2),
+        credit="ldld.thanhhoa.gov.vn",
+    )
     origin = put(store, "ldld", "https://www.ldld.thanhhoa.gov.vn/tin-tuc/so-ket-6-thang-11204.html", ORIGIN)
     assert row(store, origin).is_canonical and not row(store, copy).is_canonical
 
@@ -254,8 +309,16 @@ def test_adding_an_article_costs_the_same_few_lookups_at_any_size(store: Store) 
 
 # --- canonical choice and credits, without a store ------------------------------------------------------------
 def _member(slug: str, url: str, published: datetime | None, credit: str | None = None, body: str = "x") -> ArticleRow:
-    return ArticleRow(id=slug, source_slug=slug, url=url, canonical_url=url, published_at=published,
-                      first_seen_at=T0, body_text=body, syndicated_from=credit)
+    return ArticleRow(
+        id=slug,
+        source_slug=slug,
+        url=url,
+        canonical_url=url,
+        published_at=published,
+        first_seen_at=T0,
+        body_text=body,
+        syndicated_from=credit,
+    )
 
 
 @pytest.mark.parametrize(
@@ -267,10 +330,20 @@ def _member(slug: str, url: str, published: datetime | None, credit: str | None 
         ("Báo Lao Động", "laodong", "https://laodong.vn/1.ldo", {}, True),  # the host spells the name
         ("Báo Lao Động", "ld", "https://127.0.0.1:8000/1", {"ld": "Báo Lao Động điện tử"}, True),
         ("LĐLĐ tỉnh Nam Định", "ldnd", "http://127.0.0.1:8001/1", {"ldnd": "Liên đoàn Lao động tỉnh Nam Định"}, True),
-        ("Liên đoàn Lao động tỉnh Thanh Hóa", "th", "http://127.0.0.1:1/a",
-         {"th": "Liên đoàn Lao động tỉnh Thanh Hóa (trang mẫu)"}, True),
-        ("Liên đoàn Lao động tỉnh Nam Định", "nb", "http://127.0.0.1:2/a",
-         {"nb": "Liên đoàn Lao động tỉnh Ninh Bình"}, False),
+        (
+            "Liên đoàn Lao động tỉnh Thanh Hóa",
+            "th",
+            "http://127.0.0.1:1/a",
+            {"th": "Liên đoàn Lao động tỉnh Thanh Hóa (trang mẫu)"},
+            True,
+        ),
+        (
+            "Liên đoàn Lao động tỉnh Nam Định",
+            "nb",
+            "http://127.0.0.1:2/a",
+            {"nb": "Liên đoàn Lao động tỉnh Ninh Bình"},
+            False,
+        ),
         ("Công đoàn", "cd", "http://127.0.0.1:3/a", {"cd": "Công đoàn Y tế Việt Nam"}, False),
         ("", "cd", "http://127.0.0.1:3/a", {"cd": "Công đoàn Y tế Việt Nam"}, False),
     ],
@@ -295,8 +368,14 @@ def test_known_date_beats_unknown_date() -> None:
 # --- the benchmark's quality floors ------------------------------------------------------------------------------
 @pytest.mark.timeout(600)
 def test_benchmark_quick_meets_quality_floors(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "dedup.py"), "--quick", "--no-docs"],
-                         capture_output=True, text=True, timeout=600, check=True, cwd=tmp_path).stdout
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "dedup.py"), "--quick", "--no-docs"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
     precision = float(re.search(r"precision\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     recall = float(re.search(r"recall\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     near_miss_merges = int(re.search(r"near-miss pairs merged\s+(\d+)", out).group(1))  # type: ignore[union-attr]

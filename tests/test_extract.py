@@ -29,8 +29,12 @@ def read(name: str) -> bytes:
 
 
 def test_site_selectors_path() -> None:
-    art = extract(read("sharepoint_hoc_vien.html"), "https://hocvienmau.vn/tin-tuc/hoi-nghi.html",
-                  selectors=SHAREPOINT, fetched_at=FETCHED)
+    art = extract(
+        read("sharepoint_hoc_vien.html"),
+        "https://hocvienmau.vn/tin-tuc/hoi-nghi.html",
+        selectors=SHAREPOINT,
+        fetched_at=FETCHED,
+    )
     assert art.error is None
     assert art.method == "selectors"
     assert art.title == "Hội nghị tổng kết công tác công đoàn năm 2025, triển khai nhiệm vụ năm 2026"
@@ -45,8 +49,9 @@ def test_site_selectors_path() -> None:
 
 
 def test_metadata_path_without_selectors() -> None:
-    art = extract(read("bao_tinh_jsonld.html"), "https://baomau.vn/cong-doan/x-1234567.html?utm_source=zalo",
-                  fetched_at=FETCHED)
+    art = extract(
+        read("bao_tinh_jsonld.html"), "https://baomau.vn/cong-doan/x-1234567.html?utm_source=zalo", fetched_at=FETCHED
+    )
     assert art.error is None
     assert art.title == "Công đoàn Viên chức tỉnh tổng kết năm 2025"
     assert art.canonical_url == "https://baomau.vn/cong-doan/cong-doan-vien-chuc-tinh-tong-ket-nam-2025-1234567.html"
@@ -81,8 +86,10 @@ def test_declared_charset_is_honoured() -> None:
     assert "<h1>Hà Nội</h1>" in nfc(decode_page(windows))
 
 
-@pytest.mark.parametrize("page", [b"", b"   ", b"<html><body></body></html>", b"\x00\x01\x02\xff binary",
-                                  b"<html><body><div class='x'>", b"<<<>>>"])
+@pytest.mark.parametrize(
+    "page",
+    [b"", b"   ", b"<html><body></body></html>", b"\x00\x01\x02\xff binary", b"<html><body><div class='x'>", b"<<<>>>"],
+)
 def test_broken_pages_give_an_error_not_an_exception(page: bytes) -> None:
     art = extract(page, "https://x.vn/a.html")
     assert art.error
@@ -133,10 +140,12 @@ def test_cli_prints_one_json_line_per_page_and_fails_on_a_bad_one(tmp_path: Path
 
 
 # --- pages that lie about themselves ----------------------------------------------------------------------------
-ARTICLE = ("<html><head><title>Công đoàn xã Tân Lập sơ kết công tác sáu tháng</title></head><body><article>"
-           "<h1>Công đoàn xã Tân Lập sơ kết công tác sáu tháng</h1><p>Chiều 14/7, Công đoàn xã Tân Lập tổ chức hội "
-           "nghị sơ kết công tác sáu tháng đầu năm, đánh giá việc chăm lo đời sống cho đoàn viên, người lao động "
-           "tại các trường học và trạm y tế trên địa bàn.</p></article></body></html>")
+ARTICLE = (
+    "<html><head><title>Công đoàn xã Tân Lập sơ kết công tác sáu tháng</title></head><body><article>"
+    "<h1>Công đoàn xã Tân Lập sơ kết công tác sáu tháng</h1><p>Chiều 14/7, Công đoàn xã Tân Lập tổ chức hội "
+    "nghị sơ kết công tác sáu tháng đầu năm, đánh giá việc chăm lo đời sống cho đoàn viên, người lao động "
+    "tại các trường học và trạm y tế trên địa bàn.</p></article></body></html>"
+)
 
 
 @pytest.mark.reliability("site-wrong-charset")
@@ -184,22 +193,100 @@ def test_binary_bytes_labelled_html_are_not_an_article() -> None:
 # --- property: the extractor on random HTML ---------------------------------------------------------------------
 SECRET = "MaKichBan"  # only ever inside <script> or <style>: it must never reach the article text
 KNOWN_ERRORS = {None, "empty page", "binary content, not a text page", "no title found", "no article text found"}
-WORDS = ("Công đoàn", "hội nghị tổng kết", "người lao động", "Hòa Bình", "Hoà Bình", "thuỷ lợi", "đoàn viên",
-         "năm 2026", "12/03/2026", "08:30", "Theo Báo Lao Động", "Ảnh:", "Tin, ảnh: Minh Thu", "&amp;", "&#x1EA1;",
-         "&nbsp;", "&bogus;", "<", ">", "\u200b", "\u202e", "\x0c", "\x00", "\ufeff", "e\u0301", "Ã´ng", "Há»™i")
-TAGS = ("p", "div", "span", "a", "b", "i", "h1", "h2", "table", "tr", "td", "ul", "li", "article", "section",
-        "header", "footer", "nav", "figure", "figcaption", "time", "noscript", "aside", "form", "font", "center")
-CLASSES = ("content", "detail-content", "sapo", "date", "author", "title", "share", "related", "hidden", "news",
-           "ms-rtestate-field", "entry-content", "caption", "tin-lien-quan", "comment")
+WORDS = (
+    "Công đoàn",
+    "hội nghị tổng kết",
+    "người lao động",
+    "Hòa Bình",
+    "Hoà Bình",
+    "thuỷ lợi",
+    "đoàn viên",
+    "năm 2026",
+    "12/03/2026",
+    "08:30",
+    "Theo Báo Lao Động",
+    "Ảnh:",
+    "Tin, ảnh: Minh Thu",
+    "&amp;",
+    "&#x1EA1;",
+    "&nbsp;",
+    "&bogus;",
+    "<",
+    ">",
+    "\u200b",
+    "\u202e",
+    "\x0c",
+    "\x00",
+    "\ufeff",
+    "e\u0301",
+    "Ã´ng",
+    "Há»™i",
+)
+TAGS = (
+    "p",
+    "div",
+    "span",
+    "a",
+    "b",
+    "i",
+    "h1",
+    "h2",
+    "table",
+    "tr",
+    "td",
+    "ul",
+    "li",
+    "article",
+    "section",
+    "header",
+    "footer",
+    "nav",
+    "figure",
+    "figcaption",
+    "time",
+    "noscript",
+    "aside",
+    "form",
+    "font",
+    "center",
+)
+CLASSES = (
+    "content",
+    "detail-content",
+    "sapo",
+    "date",
+    "author",
+    "title",
+    "share",
+    "related",
+    "hidden",
+    "news",
+    "ms-rtestate-field",
+    "entry-content",
+    "caption",
+    "tin-lien-quan",
+    "comment",
+)
 SCRIPT_SAFE = st.text(st.characters(blacklist_characters="<"), max_size=20)
 # Any code point but "<" and "&" (those come from WORDS), lone surrogates included.
-texts = st.lists(st.one_of(st.sampled_from(WORDS), st.text(st.characters(blacklist_characters="<&"), max_size=8)),
-                 max_size=10).map(" ".join)
+texts = st.lists(
+    st.one_of(st.sampled_from(WORDS), st.text(st.characters(blacklist_characters="<&"), max_size=8)), max_size=10
+).map(" ".join)
 attributes = st.one_of(
     st.sampled_from(CLASSES).map(lambda c: f'class="{c}"'),
     st.sampled_from(("content", "main", "date")).map(lambda i: f"id={i}"),
-    st.sampled_from(('style="display:none"', "hidden", 'href="javascript:void(0)"', 'href="/tin/1.html"',
-                     'src="/anh/1.jpg"', 'datetime="2026-03-12T08:30:00+07:00"', 'x="\x01"', "noquote=a&b")),
+    st.sampled_from(
+        (
+            'style="display:none"',
+            "hidden",
+            'href="javascript:void(0)"',
+            'href="/tin/1.html"',
+            'src="/anh/1.jpg"',
+            'datetime="2026-03-12T08:30:00+07:00"',
+            'x="\x01"',
+            "noquote=a&b",
+        )
+    ),
     texts.map(lambda t: f'title="{html.escape(t)}"'),
 )
 
@@ -209,32 +296,53 @@ def _element(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         opened = f"<{tag}{''.join(' ' + a for a in attrs)}>{''.join(inner)}"
         return opened + {"proper": f"</{tag}>", "missing": "", "wrong": "</div></span>"}[close]
 
-    return st.builds(render, st.sampled_from(TAGS), st.lists(attributes, max_size=2), st.lists(children, max_size=3),
-                     st.sampled_from(("proper", "proper", "missing", "wrong")))
+    return st.builds(
+        render,
+        st.sampled_from(TAGS),
+        st.lists(attributes, max_size=2),
+        st.lists(children, max_size=3),
+        st.sampled_from(("proper", "proper", "missing", "wrong")),
+    )
 
 
-SENTENCES = ("Sáng 12/3, Công đoàn cơ sở tổ chức hội nghị người lao động năm 2026, thu hút đông đảo đoàn viên tham dự.",
-             "Phát biểu tại hội nghị, đồng chí Chủ tịch Công đoàn đề nghị các tổ công đoàn lắng nghe tâm tư người lao "
-             "động, kịp thời phản ánh kiến nghị chính đáng của họ.")
+SENTENCES = (
+    "Sáng 12/3, Công đoàn cơ sở tổ chức hội nghị người lao động năm 2026, thu hút đông đảo đoàn viên tham dự.",
+    "Phát biểu tại hội nghị, đồng chí Chủ tịch Công đoàn đề nghị các tổ công đoàn lắng nghe tâm tư người lao "
+    "động, kịp thời phản ánh kiến nghị chính đáng của họ.",
+)
 prose = st.sampled_from(SENTENCES).map(lambda t: f"<p>{t}</p>")
-hidden_code = st.builds(lambda kind, code, closed: f"<{kind}>{code} {SECRET}{f'</{kind}>' if closed else ''}",
-                        st.sampled_from(("script", "style")), SCRIPT_SAFE, st.booleans())
+hidden_code = st.builds(
+    lambda kind, code, closed: f"<{kind}>{code} {SECRET}{f'</{kind}>' if closed else ''}",
+    st.sampled_from(("script", "style")),
+    SCRIPT_SAFE,
+    st.booleans(),
+)
 nodes = st.recursive(st.one_of(texts, prose, hidden_code), _element, max_leaves=12)
 og_titles = texts.map(lambda t: f'<meta property="og:title" content="{html.escape(t)}">')
 heads = st.builds(
     lambda charset, title, metas: f"<head>{charset}<title>{html.escape(title)}</title>{metas}</head>",
     st.sampled_from(("", '<meta charset="utf-8">', '<meta charset="windows-1258">', '<meta charset="x-bogus">')),
-    texts, st.lists(st.one_of(hidden_code, og_titles), max_size=2).map("".join))
+    texts,
+    st.lists(st.one_of(hidden_code, og_titles), max_size=2).map("".join),
+)
 # An article skeleton (headline, date, sapo, body box) with random nodes inside, so every reading path is taken.
 skeletons = st.builds(
-    lambda title, inner, prose_: (f'<h1>{html.escape(title)}</h1><div class="date">12/03/2026 08:30</div>'
-                                  f'<div class="sapo">{inner[0]}</div><div class="content">{"".join(prose_)}'
-                                  f'{"".join(inner[1:])}</div>'),
-    texts, st.lists(nodes, min_size=1, max_size=3), st.lists(prose, max_size=4))
-documents = st.builds(lambda doctype, head, body, tail: f"{doctype}<html>{head}<body>{''.join(body)}{tail}",
-                      st.sampled_from(("", "<!doctype html>", '<?xml version="1.0" encoding="utf-8"?>\n')), heads,
-                      st.lists(st.one_of(nodes, skeletons), max_size=4),
-                      st.sampled_from(("</body></html>", "", "</html>trailing", "</body>")))
+    lambda title, inner, prose_: (
+        f'<h1>{html.escape(title)}</h1><div class="date">12/03/2026 08:30</div>'
+        f'<div class="sapo">{inner[0]}</div><div class="content">{"".join(prose_)}'
+        f"{''.join(inner[1:])}</div>"
+    ),
+    texts,
+    st.lists(nodes, min_size=1, max_size=3),
+    st.lists(prose, max_size=4),
+)
+documents = st.builds(
+    lambda doctype, head, body, tail: f"{doctype}<html>{head}<body>{''.join(body)}{tail}",
+    st.sampled_from(("", "<!doctype html>", '<?xml version="1.0" encoding="utf-8"?>\n')),
+    heads,
+    st.lists(st.one_of(nodes, skeletons), max_size=4),
+    st.sampled_from(("</body></html>", "", "</html>trailing", "</body>")),
+)
 
 
 @st.composite
@@ -256,20 +364,23 @@ def _texts(art: object) -> list[str]:
     return [v for v in dataclasses.asdict(art).values() if isinstance(v, str)]  # type: ignore[call-overload]
 
 
-RULES = Selectors(title="h1", published=".date, time", author=".author", lead=".sapo", body=".content",
-                  remove=(".share", ".related"))
+RULES = Selectors(
+    title="h1", published=".date, time", author=".author", lead=".sapo", body=".content", remove=(".share", ".related")
+)
 
 
 @pytest.mark.reliability("property-extractor")
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(page=pages(), rules=st.sampled_from((None, RULES)))
-def test_extract_on_random_html_never_crashes_and_keeps_its_promises(page: str | bytes,
-                                                                     rules: Selectors | None) -> None:
+def test_extract_on_random_html_never_crashes_and_keeps_its_promises(
+    page: str | bytes, rules: Selectors | None
+) -> None:
     url = "https://xamau.vn/tin-tuc/bai-1.html"
     first = extract(page, url, selectors=rules, fetched_at=FETCHED)
     # extract() turns any exception into an error; one escaping a reader would show as "TypeError: …".
     assert first.error in KNOWN_ERRORS | {"the source's title and body selectors match nothing on this page"}, (
-        first.error)
+        first.error
+    )
     again = extract(page, url, selectors=rules, fetched_at=FETCHED)
     assert dataclasses.asdict(first) == dataclasses.asdict(again)
     for text in _texts(first):

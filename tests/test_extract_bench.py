@@ -66,8 +66,15 @@ def test_metric_matches_the_benchmark_definition() -> None:
     assert scores["precision"] == 1.0 and scores["recall"] == 0.5
 
 
-@pytest.mark.parametrize("name", ["laodong.vn__homepage-mojibake.html", "baotintuc.vn__homepage-mojibake.html",
-                                  "danviet.vn__homepage-mojibake.html", "tintaynguyen.com__homepage-mojibake.html"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "laodong.vn__homepage-mojibake.html",
+        "baotintuc.vn__homepage-mojibake.html",
+        "danviet.vn__homepage-mojibake.html",
+        "tintaynguyen.com__homepage-mojibake.html",
+    ],
+)
 def test_mojibake_home_pages_are_repaired(name: str) -> None:
     page = (need("realpages") / name).read_bytes()
     art = extract(page, "https://example.vn/")

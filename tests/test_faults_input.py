@@ -87,8 +87,13 @@ SENTENCES = (
 )
 PEOPLE = ("Nguyễn Thị Hoà", "Trần Văn Thuỷ", "Lê Minh Khoa", "Phạm Thu Trang", "Đỗ Quang Huy", "Vũ Ngọc Lan")
 PLACES = ("Yên Phong", "Quế Võ", "Tân Uyên", "Nhơn Trạch", "Điện Nam", "Phú Mỹ", "Long Hậu", "Hoà Khánh")
-EVENTS = ("hội nghị tổng kết công tác công đoàn", "hội nghị người lao động", "buổi đối thoại với công nhân",
-          "lễ ra mắt công đoàn cơ sở", "hội thi an toàn vệ sinh viên giỏi")
+EVENTS = (
+    "hội nghị tổng kết công tác công đoàn",
+    "hội nghị người lao động",
+    "buổi đối thoại với công nhân",
+    "lễ ra mắt công đoàn cơ sở",
+    "hội thi an toàn vệ sinh viên giỏi",
+)
 
 
 @dataclass
@@ -98,9 +103,15 @@ class Portal(Site):
     def _draw(self, number: int) -> tuple[random.Random, dict[str, object]]:
         rng = random.Random(f"{self.name}/{number}")
         place = rng.choice(PLACES)
-        return rng, {"day": f"{self.published(number):%d/%m}", "org": f"Công đoàn khu công nghiệp {place}",
-                     "event": rng.choice(EVENTS), "count": rng.randint(30, 900), "other": rng.randint(10, 99),
-                     "person": rng.choice(PEOPLE), "place": f"{rng.choice(PLACES)} {number}"}
+        return rng, {
+            "day": f"{self.published(number):%d/%m}",
+            "org": f"Công đoàn khu công nghiệp {place}",
+            "event": rng.choice(EVENTS),
+            "count": rng.randint(30, 900),
+            "other": rng.randint(10, 99),
+            "person": rng.choice(PEOPLE),
+            "place": f"{rng.choice(PLACES)} {number}",
+        }
 
     def title(self, number: int) -> str:
         _, values = self._draw(number)
@@ -111,9 +122,12 @@ class Portal(Site):
         when = self.published(number)
         body = "".join(f"<p>{html.escape(s.format(**values))}</p>" for s in rng.sample(SENTENCES, 5))
         meta = f'<meta property="article:published_time" content="{when.isoformat()}">'
-        return page_html(self.title(number), f'<article><h1>{html.escape(self.title(number))}</h1>'
-                         f'<div class="date">{when:%H:%M, %d/%m/%Y}</div><div class="content">{body}</div></article>',
-                         head=meta)
+        return page_html(
+            self.title(number),
+            f"<article><h1>{html.escape(self.title(number))}</h1>"
+            f'<div class="date">{when:%H:%M, %d/%m/%Y}</div><div class="content">{body}</div></article>',
+            head=meta,
+        )
 
 
 def line_of(text: str, entry: int, key: str) -> int:
@@ -144,12 +158,15 @@ def field_entries(bases: dict[str, str]) -> list[str]:
         source_entry("dau", bases["dau"]),
         source_entry("dau", bases["trung"]),  # a copy-paste whose slug was never changed
         source_entry("ho-so", bases["ho-so"]).replace("    interval:", "    profile: khong_co_cms\n    interval:"),
-        source_entry("lien-ket-ftp", bases["lien-ket-ftp"]).replace(f"homepage: {bases['lien-ket-ftp']}/",
-                                                                    f"homepage: ftp://127.0.0.1:{port}/"),
-        source_entry("mau-sai", bases["mau-sai"]).replace("article_pattern: '/tin-tuc/bai-\\d+\\.html$'",
-                                                          "article_pattern: '/tin-tuc/(['"),
-        source_entry("chon-sai", bases["chon-sai"]).replace("links: 'ul.news-list a.title'",
-                                                            "links: 'ul.news-list a[[['"),
+        source_entry("lien-ket-ftp", bases["lien-ket-ftp"]).replace(
+            f"homepage: {bases['lien-ket-ftp']}/", f"homepage: ftp://127.0.0.1:{port}/"
+        ),
+        source_entry("mau-sai", bases["mau-sai"]).replace(
+            "article_pattern: '/tin-tuc/bai-\\d+\\.html$'", "article_pattern: '/tin-tuc/(['"
+        ),
+        source_entry("chon-sai", bases["chon-sai"]).replace(
+            "links: 'ul.news-list a.title'", "links: 'ul.news-list a[[['"
+        ),
         source_entry("am", bases["am"], interval=-30),
         source_entry("cuoi", bases["cuoi"]),
     ]
@@ -170,7 +187,9 @@ def test_good_entries_around_bad_ones_are_crawled_and_published(field_world: Wor
     assert "6 entries skipped; the other sources run" in world.crawl.stderr
     stored = world.articles()
     assert {(a.source_slug, a.url.rsplit("/", 1)[0]) for a in stored} == {
-        ("dau", world.bases["dau"] + "/tin-tuc"), ("cuoi", world.bases["cuoi"] + "/tin-tuc")}
+        ("dau", world.bases["dau"] + "/tin-tuc"),
+        ("cuoi", world.bases["cuoi"] + "/tin-tuc"),
+    }
     assert len(stored) == 8 and world.crawled_slugs() == {"dau", "cuoi"}
     for name in ("trung", "ho-so", "lien-ket-ftp", "mau-sai", "chon-sai", "am"):
         assert world.sites[name].hits == [], f"{name}: a skipped entry's site was asked for pages"
@@ -184,19 +203,40 @@ def test_good_entries_around_bad_ones_are_crawled_and_published(field_world: Wor
     assert {e.link.rsplit("/tin-tuc/", 1)[0] for e in world.feed("sources/dau.atom").entries} == {world.bases["dau"]}
 
 
-@pytest.mark.parametrize(("entry", "slug", "key", "words"), [
-    pytest.param(2, "dau", "slug", "duplicate of source #1", marks=pytest.mark.reliability("config-duplicate-slug")),
-    pytest.param(3, "ho-so", "profile", "unknown profile 'khong_co_cms'",
-                 marks=pytest.mark.reliability("config-unknown-profile")),
-    pytest.param(4, "lien-ket-ftp", "homepage", "not an http(s) URL",
-                 marks=pytest.mark.reliability("config-bad-field")),
-    pytest.param(5, "mau-sai", "article_pattern", "not a valid regular expression",
-                 marks=pytest.mark.reliability("config-bad-field")),
-    pytest.param(6, "chon-sai", "links", "not a valid CSS selector", marks=pytest.mark.reliability("config-bad-field")),
-    pytest.param(7, "am", "interval", "greater than or equal to 5", marks=pytest.mark.reliability("config-bad-field")),
-])
-def test_each_skipped_entry_is_named_by_file_line_entry_and_field(field_world: World, entry: int, slug: str, key: str,
-                                                                   words: str) -> None:
+@pytest.mark.parametrize(
+    ("entry", "slug", "key", "words"),
+    [
+        pytest.param(
+            2, "dau", "slug", "duplicate of source #1", marks=pytest.mark.reliability("config-duplicate-slug")
+        ),
+        pytest.param(
+            3,
+            "ho-so",
+            "profile",
+            "unknown profile 'khong_co_cms'",
+            marks=pytest.mark.reliability("config-unknown-profile"),
+        ),
+        pytest.param(
+            4, "lien-ket-ftp", "homepage", "not an http(s) URL", marks=pytest.mark.reliability("config-bad-field")
+        ),
+        pytest.param(
+            5,
+            "mau-sai",
+            "article_pattern",
+            "not a valid regular expression",
+            marks=pytest.mark.reliability("config-bad-field"),
+        ),
+        pytest.param(
+            6, "chon-sai", "links", "not a valid CSS selector", marks=pytest.mark.reliability("config-bad-field")
+        ),
+        pytest.param(
+            7, "am", "interval", "greater than or equal to 5", marks=pytest.mark.reliability("config-bad-field")
+        ),
+    ],
+)
+def test_each_skipped_entry_is_named_by_file_line_entry_and_field(
+    field_world: World, entry: int, slug: str, key: str, words: str
+) -> None:
     text = field_world.config.read_text(encoding="utf-8")
     line = line_of(text, entry, key)
     field_name = {"links": "discovery.listings.0.links", "article_pattern": "discovery.article_pattern"}.get(key, key)
@@ -225,7 +265,13 @@ def test_status_names_the_skipped_entries(field_world: World) -> None:
     for doc in (document, printed):
         problems = doc["config_problems"]
         assert [(p["entry"], p["slug"]) for p in problems] == [
-            (2, "dau"), (3, "ho-so"), (4, "lien-ket-ftp"), (5, "mau-sai"), (6, "chon-sai"), (7, "am")]
+            (2, "dau"),
+            (3, "ho-so"),
+            (4, "lien-ket-ftp"),
+            (5, "mau-sai"),
+            (6, "chon-sai"),
+            (7, "am"),
+        ]
         assert all(p["file"] == str(field_world.config) and p["line"] and p["field"] for p in problems)
         assert [s["slug"] for s in doc["sources"]] == ["dau", "cuoi"]
     assert "6 config problem(s)" in written.stdout and "source #3 (ho-so): field profile" in written.stdout
@@ -269,8 +315,11 @@ def test_a_malformed_line_costs_only_its_own_entry(yaml_world: World) -> None:
     text = world.config.read_text(encoding="utf-8")
     for entry, slug in ((2, "hai"), (3, "ba")):
         first, last = line_of(text, entry, "slug"), line_of(text, entry + 1, "slug") - 1
-        said = [row for row in world.crawl.stderr.splitlines() if f"source #{entry} ({slug}): lines {first}-{last}: "
-                f"not valid YAML" in row]
+        said = [
+            row
+            for row in world.crawl.stderr.splitlines()
+            if f"source #{entry} ({slug}): lines {first}-{last}: not valid YAML" in row
+        ]
         assert len(said) == 1 and said[0].strip().startswith(f"{world.config}:"), world.crawl.stderr[-3000:]
         assert world.sites[slug].hits == []
     assert "source #3 (ba)" in world.crawl.stderr and f"(line {line_of(text, 3, 'kind')})" in world.crawl.stderr
@@ -285,16 +334,22 @@ def test_a_malformed_line_costs_only_its_own_entry(yaml_world: World) -> None:
 # --- a broken settings.yaml: settings apply to everything, so nothing starts -----------------------------------
 def fingerprint(folder: Path) -> dict[str, str]:
     """Every file under folder with its sha256 and modification time."""
-    return {str(p.relative_to(folder)): f"{hashlib.sha256(p.read_bytes()).hexdigest()}@{p.stat().st_mtime_ns}"
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): f"{hashlib.sha256(p.read_bytes()).hexdigest()}@{p.stat().st_mtime_ns}"
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 BAD_SETTINGS = [  # (settings.yaml, command, what the error names)
     ("feed_limt: 50\n", "crawl", ":1: feed_limt: unknown settings"),
     ("feed_limit: nhiều\n", "publish", ":1: feed_limit: expected a whole number, got 'nhiều'"),
     ("politeness:\n  download_delay: -1\n", "run", ":2: politeness.download_delay: must be at least 0"),
-    ("site_url: 'ftp://tin.example.vn/\ncrawl_time_limit: 60\n", "status",
-     ":1: not valid YAML: while scanning a quoted scalar (line 1), found unexpected end of stream (line 3)"),
+    (
+        "site_url: 'ftp://tin.example.vn/\ncrawl_time_limit: 60\n",
+        "status",
+        ":1: not valid YAML: while scanning a quoted scalar (line 1), found unexpected end of stream (line 3)",
+    ),
     ("politeness: 2\n", "crawl", ":1: politeness: expected a mapping"),
 ]
 

@@ -104,8 +104,12 @@ def test_kill_9_during_a_publish_leaves_every_file_whole(tmp_path: Path) -> None
     for number, point in enumerate(kill_points(log)):
         world.add(6, source=number % SOURCE_COUNT)  # every publish has new articles to write
         before = visible(world.public)
-        publish = start(world.args("publish"), tmp_path / "publish.log", prefix=killer,
-                        env={**env, "KILL_AT": point if isinstance(point, str) else "", "KILL_LOG": os.devnull})
+        publish = start(
+            world.args("publish"),
+            tmp_path / "publish.log",
+            prefix=killer,
+            env={**env, "KILL_AT": point if isinstance(point, str) else "", "KILL_LOG": os.devnull},
+        )
         if isinstance(point, float):
             wait_until_locked(publish, world.public / LOCK)
             time.sleep(point)
@@ -135,25 +139,31 @@ def test_kill_9_during_a_publish_leaves_every_file_whole(tmp_path: Path) -> None
 def test_a_full_disk_fails_the_publish_cleanly_and_the_next_one_succeeds(tmp_path: Path) -> None:
     with small_disk(tmp_path / "disk", "24m") as disk:
         world = make_published(tmp_path, 900, public=disk.root / "public")
-        before = {p.relative_to(world.public).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-                  for p in world.public.rglob("*") if p.is_file()}
+        before = {
+            p.relative_to(world.public).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in world.public.rglob("*")
+            if p.is_file()
+        }
         latest = len(before["snapshots/latest.json"][0])
         world.add(40, source=2)
         disk.fill(latest // 2)  # room for half the new latest.json: the staging runs out midway
-        failed = subprocess.run([*disk.prefix(), *world.args("publish")], capture_output=True, text=True,
-                                timeout=120, check=False)
+        failed = subprocess.run(
+            [*disk.prefix(), *world.args("publish")], capture_output=True, text=True, timeout=120, check=False
+        )
         assert failed.returncode == 1
         message = failed.stderr.strip().splitlines()[-1]
         cause = "the disk is full: No space left on device" if disk.mounted else "File too large"
         assert cause in message and f"writing {world.public}/" in message, message
         assert message.startswith("unionfeed publish: ") and "Traceback" not in failed.stderr, failed.stderr
-        after = {p.relative_to(world.public).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-                 for p in world.public.rglob("*") if p.is_file()}
+        after = {
+            p.relative_to(world.public).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in world.public.rglob("*")
+            if p.is_file()
+        }
         assert after == before  # every file as it was, to the nanosecond; no staged file left behind
         assert not assert_published_state(world.public, {})  # all valid, manifest matching, no journal
         disk.free()
-        again = subprocess.run([*CLI, *world.args("publish")], capture_output=True, text=True, timeout=120,
-                               check=False)
+        again = subprocess.run([*CLI, *world.args("publish")], capture_output=True, text=True, timeout=120, check=False)
         assert again.returncode == 0, again.stderr
         files = assert_manifest_matches(world.public)
         assert json.loads(files["snapshots/latest.json"])["count"] == 940
@@ -182,12 +192,14 @@ def test_a_crawl_and_publishes_at_once_lose_nothing(tmp_path: Path) -> None:
         thread.start()
         publishes: list[subprocess.CompletedProcess[str]] = []
         while crawl.poll() is None:
-            publishes.append(subprocess.run([*CLI, *args, "publish"], capture_output=True, text=True,
-                                            timeout=120, check=False))
+            publishes.append(
+                subprocess.run([*CLI, *args, "publish"], capture_output=True, text=True, timeout=120, check=False)
+            )
             time.sleep(0.5)
         thread.join(timeout=120)
-        publishes.append(subprocess.run([*CLI, *args, "publish"], capture_output=True, text=True, timeout=120,
-                                        check=False))
+        publishes.append(
+            subprocess.run([*CLI, *args, "publish"], capture_output=True, text=True, timeout=120, check=False)
+        )
     crawl_log = (tmp_path / "crawl.log").read_text(encoding="utf-8", errors="replace")
     assert crawl.returncode == 0, crawl_log[-3000:]
     assert len(publishes) >= 3 and all(p.returncode == 0 for p in publishes), [p.stderr for p in publishes]

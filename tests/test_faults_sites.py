@@ -41,8 +41,10 @@ from .support.fault_sites import (
 from .support.loopback_sites import Site, source_entry
 
 TIMEOUT = 4  # download_timeout for this crawl: a hanging site costs two of these (one retry); SLOW is far below
-SETTINGS = (f"politeness:\n  download_delay: 0\n  autothrottle_start_delay: 0.01\n  retry_times: 1\n"
-            f"  download_timeout: {TIMEOUT}\ncrawl_time_limit: 60\n")
+SETTINGS = (
+    f"politeness:\n  download_delay: 0\n  autothrottle_start_delay: 0.01\n  retry_times: 1\n"
+    f"  download_timeout: {TIMEOUT}\ncrawl_time_limit: 60\n"
+)
 
 
 @dataclass
@@ -111,13 +113,22 @@ def expectations(sites: dict[str, Site | FaultSite]) -> dict[str, Expect]:
         "loi-may-chu": Expect(set(), {"/tin-tuc/": "HTTP 500"}, "failed"),
         "qua-tai": Expect(titles("qua-tai", 1, 2, 3)),
         "vong-danh-sach": Expect(set(), {"/tin-tuc/": "redirect loop"}, "failed"),
-        "vong-bai-viet": Expect(titles("vong-bai-viet", 2), {
-            "/tin-tuc/bai-1.html": "redirect loop", "/tin-tuc/bai-3.html": "redirect loop",
-            "/tin-tuc/bai-4.html": "max redirections reached (more than 5 redirects)"}),
-        "trang-khong-lo": Expect(titles("trang-khong-lo", 3), {"/tin-tuc/bai-1.html": big,
-                                                                "/tin-tuc/bai-2.html": big}),
-        "nhi-phan": Expect(titles("nhi-phan", 3), {"/tin-tuc/bai-1.html": "not a text page (image/png)",
-                                                    "/tin-tuc/bai-2.html": "binary content, not a text page"}),
+        "vong-bai-viet": Expect(
+            titles("vong-bai-viet", 2),
+            {
+                "/tin-tuc/bai-1.html": "redirect loop",
+                "/tin-tuc/bai-3.html": "redirect loop",
+                "/tin-tuc/bai-4.html": "max redirections reached (more than 5 redirects)",
+            },
+        ),
+        "trang-khong-lo": Expect(titles("trang-khong-lo", 3), {"/tin-tuc/bai-1.html": big, "/tin-tuc/bai-2.html": big}),
+        "nhi-phan": Expect(
+            titles("nhi-phan", 3),
+            {
+                "/tin-tuc/bai-1.html": "not a text page (image/png)",
+                "/tin-tuc/bai-2.html": "binary content, not a text page",
+            },
+        ),
         "sai-bang-ma": Expect(titles("sai-bang-ma", 1, 2, 3, 4)),
         "thieu-bang-ma": Expect(titles("thieu-bang-ma", 1, 2, 3)),
         "loi-phong-chu": Expect(titles("loi-phong-chu", 1, 2)),
@@ -154,8 +165,9 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
         (root / "config").mkdir()
         (root / "config" / "settings.yaml").write_text(SETTINGS, encoding="utf-8")
         config = root / "config" / "sources.yaml"
-        config.write_text("version: 1\nsources:\n" + "".join(source_entry(n, b) for n, b in bases.items()),
-                          encoding="utf-8")
+        config.write_text(
+            "version: 1\nsources:\n" + "".join(source_entry(n, b) for n, b in bases.items()), encoding="utf-8"
+        )
         settings = load_settings(config, root / "data")
         started = monotonic()
         code = crawl_in_child(settings, list(bases), timeout=120)  # every source, in one child process
@@ -165,8 +177,19 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
         assert status.returncode == 0, status.stderr[-2000:]
         healths = {s["slug"]: s for s in json.loads(status.stdout)["sources"]}
         publish = cli(settings, "publish")
-        yield Crawled(settings, sites, bases, expectations(sites), code, seconds, articles, runs, errors, healths,
-                      publish.returncode)
+        yield Crawled(
+            settings,
+            sites,
+            bases,
+            expectations(sites),
+            code,
+            seconds,
+            articles,
+            runs,
+            errors,
+            healths,
+            publish.returncode,
+        )
 
 
 def check_contained(crawled: Crawled, slug: str) -> None:
@@ -191,10 +214,22 @@ def check_contained(crawled: Crawled, slug: str) -> None:
 
 
 # --- the whole crawl --------------------------------------------------------------------------------------------
-@pytest.mark.reliability("site-refused", "site-hangs", "site-slow", "site-500", "site-429-retry-after",
-                         "site-redirect-loop", "site-huge-page", "site-binary", "site-wrong-charset",
-                         "site-missing-charset", "site-mojibake", "site-malformed-html", "site-empty-body",
-                         "site-robots-disallow-all")
+@pytest.mark.reliability(
+    "site-refused",
+    "site-hangs",
+    "site-slow",
+    "site-500",
+    "site-429-retry-after",
+    "site-redirect-loop",
+    "site-huge-page",
+    "site-binary",
+    "site-wrong-charset",
+    "site-missing-charset",
+    "site-mojibake",
+    "site-malformed-html",
+    "site-empty-body",
+    "site-robots-disallow-all",
+)
 def test_one_crawl_over_every_bad_site_finishes_and_keeps_the_good_one_whole(crawled: Crawled) -> None:
     assert crawled.exit_code == 0
     assert crawled.seconds < 40, crawled.seconds  # bounded by the hanging site's two timeouts, not the time limit
@@ -205,11 +240,20 @@ def test_one_crawl_over_every_bad_site_finishes_and_keeps_the_good_one_whole(cra
     good = crawled.stored(GOOD)
     assert all(row.published_at is not None and len(row.body_text) > 200 for row in good.values())
     assert {s for s, h in crawled.status.items() if h["last_run"]["outcome"] == "failed"} == {
-        slug for slug, e in crawled.expect.items() if e.outcome == "failed"}
+        slug for slug, e in crawled.expect.items() if e.outcome == "failed"
+    }
 
 
-@pytest.mark.reliability("site-binary", "site-wrong-charset", "site-missing-charset", "site-mojibake",
-                         "site-malformed-html", "site-empty-body", "site-huge-page", "site-redirect-loop")
+@pytest.mark.reliability(
+    "site-binary",
+    "site-wrong-charset",
+    "site-missing-charset",
+    "site-mojibake",
+    "site-malformed-html",
+    "site-empty-body",
+    "site-huge-page",
+    "site-redirect-loop",
+)
 def test_nothing_bogus_is_stored(crawled: Crawled) -> None:
     expected = {(slug, t) for slug, e in crawled.expect.items() for t in e.stored}
     assert {(row.source_slug, row.title) for row in crawled.articles} == expected
@@ -221,10 +265,22 @@ def test_nothing_bogus_is_stored(crawled: Crawled) -> None:
         assert len(row.body_text) > 150, row.url
 
 
-@pytest.mark.reliability("site-refused", "site-hangs", "site-slow", "site-500", "site-429-retry-after",
-                         "site-redirect-loop", "site-huge-page", "site-binary", "site-wrong-charset",
-                         "site-missing-charset", "site-mojibake", "site-malformed-html", "site-empty-body",
-                         "site-robots-disallow-all")
+@pytest.mark.reliability(
+    "site-refused",
+    "site-hangs",
+    "site-slow",
+    "site-500",
+    "site-429-retry-after",
+    "site-redirect-loop",
+    "site-huge-page",
+    "site-binary",
+    "site-wrong-charset",
+    "site-missing-charset",
+    "site-mojibake",
+    "site-malformed-html",
+    "site-empty-body",
+    "site-robots-disallow-all",
+)
 def test_feeds_published_after_the_crawl_are_valid(crawled: Crawled) -> None:
     assert crawled.publish_code == 0
     feeds = crawled.settings.public / "feeds"
@@ -289,8 +345,13 @@ def test_redirect_loops_are_stopped_at_the_first_repeat(crawled: Crawled) -> Non
     assert hits.count("/tin-tuc/bai-1.html") == 1 and hits.count("/bai-viet/1") == 1
     assert sum(h.startswith("/chuoi/") for h in hits) == 5  # the endless chain: REDIRECT_MAX_TIMES hops
     loop = crawled.errors_of("vong-bai-viet")["/tin-tuc/bai-1.html"]
-    assert loop.endswith("/tin-tuc/bai-1.html → " + crawled.bases["vong-bai-viet"] + "/bai-viet/1 → "
-                         + crawled.bases["vong-bai-viet"] + "/tin-tuc/bai-1.html")
+    assert loop.endswith(
+        "/tin-tuc/bai-1.html → "
+        + crawled.bases["vong-bai-viet"]
+        + "/bai-viet/1 → "
+        + crawled.bases["vong-bai-viet"]
+        + "/tin-tuc/bai-1.html"
+    )
 
 
 @pytest.mark.reliability("site-huge-page")
@@ -355,8 +416,7 @@ def test_robots_txt_disallowing_everything_is_obeyed_and_recorded(crawled: Crawl
 
 
 @pytest.mark.reliability("site-refused", "site-500", "site-redirect-loop", "site-robots-disallow-all")
-def test_sources_that_keep_failing_are_judged_broken_and_the_good_one_is_not(crawled: Crawled,
-                                                                             tmp_path: Path) -> None:
+def test_sources_that_keep_failing_are_judged_broken_and_the_good_one_is_not(crawled: Crawled, tmp_path: Path) -> None:
     # Two more polls of the whole-site failures, in a copy of the data (the other tests read the original).
     data = tmp_path / "data"
     shutil.copytree(crawled.settings.data, data)

@@ -23,8 +23,10 @@ from .support.feedworld import ARTICLES, World, make_world
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$")
-RFC822 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-                    r"\d{4} \d{2}:\d{2}:\d{2} \+0700$")
+RFC822 = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"\d{4} \d{2}:\d{2}:\d{2} \+0700$"
+)
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -41,8 +43,10 @@ def feed_files(world: World, ext: str) -> list[Path]:
 
 
 def expected_paths(world: World) -> set[str]:
-    kinds = {f"kinds/{k}" for k in ("tong_ket", "so_ket", "trien_khai", "dai_hoi", "hoi_nghi_can_bo", "hoi_nghi_bch",
-                                     "other_meeting")}
+    kinds = {
+        f"kinds/{k}"
+        for k in ("tong_ket", "so_ket", "trien_khai", "dai_hoi", "hoi_nghi_can_bo", "hoi_nghi_bch", "other_meeting")
+    }
     return {"all", "meetings", *kinds, *(f"sources/{s.slug}" for s in world.sources)}
 
 
@@ -201,8 +205,9 @@ def test_opml_lists_every_feed(world: World) -> None:
 # --- the renderers on their own: safe whatever their callers cleaned -------------------------------------------
 DIRTY = "Hội\x00 nghị\x0b tổng\x1f kết\u202e năm\u2066 2025\ud800\ufffe của Công đoàn\u200f tỉnh\u061c Mẫu"
 CLEAN = "Hội nghị tổng kết năm 2025 của Công đoàn tỉnh Mẫu"
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
-                       "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def strings(value: object) -> list[str]:
@@ -218,15 +223,30 @@ def dirty_item(link: str) -> FeedItem:
     """An entry straight from hostile values, with no cleaning by feed.publish.entries."""
     when = datetime(2026, 3, 2, 8, 0, tzinfo=VN_TZ)
     details = ItemDetails(
-        title=DIRTY, summary=f"Tóm tắt <script>alert(1)</script> {DIRTY}", author="Trần\x0c Thị\u202a Bình",
-        source_name="Báo\x01 Mẫu", categories=[Category("sources", "bao-mau", "Báo\x02 Mẫu\u200e")],
+        title=DIRTY,
+        summary=f"Tóm tắt <script>alert(1)</script> {DIRTY}",
+        author="Trần\x0c Thị\u202a Bình",
+        source_name="Báo\x01 Mẫu",
+        categories=[Category("sources", "bao-mau", "Báo\x02 Mẫu\u200e")],
         also_at=[("Bản sao", "javascript:alert(1)"), ("Bản\x03 chính", "https://bao.mau.example.vn/bai-1.html")],
-        other_sources=["khac"], meeting=Meeting(), meeting_json="null",
+        other_sources=["khac"],
+        meeting=Meeting(),
+        meeting_json="null",
         content=lambda: f"<p>{DIRTY}</p>\x1b<p>đoạn hai\ud83d</p>",
     )
-    return FeedItem(guid="urn:unionfeed:ab\x00cd", link=link, published=when, updated=when, article_id="abcd",
-                    cluster_id="abcd", source_slug="bao-mau", is_report=False, kind=None, signature="s",
-                    make_details=lambda: details)
+    return FeedItem(
+        guid="urn:unionfeed:ab\x00cd",
+        link=link,
+        published=when,
+        updated=when,
+        article_id="abcd",
+        cluster_id="abcd",
+        source_slug="bao-mau",
+        is_report=False,
+        kind=None,
+        signature="s",
+        make_details=lambda: details,
+    )
 
 
 @pytest.mark.reliability("text-xml-illegal", "text-rtl-marks", "feed-html-sanitised")
@@ -235,8 +255,15 @@ def test_renderers_are_safe_on_their_own(fmt: str) -> None:
     items = [dirty_item("https://bao.mau.example.vn/bai-1.html"), dirty_item("javascript:alert('link')")]
     items[1].guid = "urn:unionfeed:ef"
     site = FeedSite("http://127.0.0.1:9/", "http://127.0.0.1:9/hub\x0b", "0.1\u202e")
-    spec = FeedSpec("all", "unionfeed — Tin\x1f công đoàn\u2067", "Mọi bài\x7f viết", items, "http://127.0.0.1:9/",
-                    60, datetime(2026, 3, 2, tzinfo=VN_TZ))
+    spec = FeedSpec(
+        "all",
+        "unionfeed — Tin\x1f công đoàn\u2067",
+        "Mọi bài\x7f viết",
+        items,
+        "http://127.0.0.1:9/",
+        60,
+        datetime(2026, 3, 2, tzinfo=VN_TZ),
+    )
     document = RENDERERS[fmt](spec, site)
     data = document.encode("utf-8")  # no lone surrogate survives to make this fail
     assert FORBIDDEN.search(document) is None
@@ -244,8 +271,9 @@ def test_renderers_are_safe_on_their_own(fmt: str) -> None:
         doc = json.loads(document)
         assert not [s for s in strings(doc) if FORBIDDEN.search(s)], "json.dumps would only have escaped them"
         assert [i["title"] for i in doc["items"]] == [CLEAN, CLEAN] and doc["items"][1]["url"] == ""
-        assert doc["items"][0]["_unionfeed"]["also_at"] == [{"name": "Bản chính",
-                                                             "url": "https://bao.mau.example.vn/bai-1.html"}]
+        assert doc["items"][0]["_unionfeed"]["also_at"] == [
+            {"name": "Bản chính", "url": "https://bao.mau.example.vn/bai-1.html"}
+        ]
         return
     etree.fromstring(data, etree.XMLParser(recover=False))
     parsed = feedparser.parse(data)

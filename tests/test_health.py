@@ -32,17 +32,38 @@ SLUG = "ldld-mau"
 def stats(kind: str, extracted: int = 0, dated: int | None = None) -> dict[str, Any]:
     """A run's stats as the pipeline and middlewares record them."""
     dated = extracted if dated is None else dated
-    base: dict[str, Any] = {"extracted": extracted, "field_title": extracted, "field_date": dated,
-                            "field_body": extracted}
+    base: dict[str, Any] = {
+        "extracted": extracted,
+        "field_title": extracted,
+        "field_date": dated,
+        "field_body": extracted,
+    }
     if kind == "ok":
-        return {**base, "found": 10, "unionfeed/discovery_ok": 1, "downloader/request_count": 2 + extracted,
-                "downloader/response_status_count/200": 2 + extracted}
+        return {
+            **base,
+            "found": 10,
+            "unionfeed/discovery_ok": 1,
+            "downloader/request_count": 2 + extracted,
+            "downloader/response_status_count/200": 2 + extracted,
+        }
     if kind == "unchanged":
-        return {**base, "found": 0, "unionfeed/discovery_ok": 2, "unionfeed/not_modified": 2,
-                "downloader/request_count": 2, "downloader/response_status_count/304": 2}
+        return {
+            **base,
+            "found": 0,
+            "unionfeed/discovery_ok": 2,
+            "unionfeed/not_modified": 2,
+            "downloader/request_count": 2,
+            "downloader/response_status_count/304": 2,
+        }
     if kind == "failed":
-        return {**base, "found": 0, "unionfeed/discovery_failed": 1, "downloader/request_count": 3,
-                "downloader/response_status_count/500": 2, "downloader/response_status_count/200": 1}
+        return {
+            **base,
+            "found": 0,
+            "unionfeed/discovery_failed": 1,
+            "downloader/request_count": 3,
+            "downloader/response_status_count/500": 2,
+            "downloader/response_status_count/200": 1,
+        }
     assert kind == "empty"
     return {**base, "found": 0, "unionfeed/discovery_ok": 1, "downloader/response_status_count/200": 2}
 
@@ -54,13 +75,27 @@ class History:
         self.store, self.slug, self.at = store, slug, NOW - timedelta(days=2)
         self.articles = 0
 
-    def run(self, kind: str, *, reason: str = "finished", extracted: int = 0, dated: int | None = None,
-            finished: bool = True) -> None:
+    def run(
+        self,
+        kind: str,
+        *,
+        reason: str = "finished",
+        extracted: int = 0,
+        dated: int | None = None,
+        finished: bool = True,
+    ) -> None:
         self.at += timedelta(hours=1)
         run_id = self.store.start_run(self.slug)
         if finished:
-            self.store.finish_run(run_id, pages=2, new=extracted, updated=0, errors=int(kind == "failed"),
-                                  finish_reason=reason, stats=stats(kind, extracted, dated))
+            self.store.finish_run(
+                run_id,
+                pages=2,
+                new=extracted,
+                updated=0,
+                errors=int(kind == "failed"),
+                finish_reason=reason,
+                stats=stats(kind, extracted, dated),
+            )
         with self.store.session() as s:
             row = s.get(CrawlRun, run_id)
             row.started_at = self.at
@@ -74,15 +109,23 @@ class History:
         """Articles published `age` before NOW."""
         for age in ages:
             self.articles += 1
-            article = Extracted(url=f"https://ldld.example.vn/tin/{self.slug}-{self.articles}.html",
-                                title=f"Tin công đoàn số {self.articles}", body_text="Nội dung " * 30,
-                                published_at=NOW - age)
+            article = Extracted(
+                url=f"https://ldld.example.vn/tin/{self.slug}-{self.articles}.html",
+                title=f"Tin công đoàn số {self.articles}",
+                body_text="Nội dung " * 30,
+                published_at=NOW - age,
+            )
             self.store.upsert(self.slug, article, fetched_at=NOW - age)
 
 
 def source(slug: str = SLUG) -> Source:
-    entry = {"slug": slug, "name": "Liên đoàn Lao động mẫu", "kind": "labour_federation",
-             "homepage": "https://ldld.example.vn/", "discovery": {"feeds": ["https://ldld.example.vn/rss"]}}
+    entry = {
+        "slug": slug,
+        "name": "Liên đoàn Lao động mẫu",
+        "kind": "labour_federation",
+        "homepage": "https://ldld.example.vn/",
+        "discovery": {"feeds": ["https://ldld.example.vn/rss"]},
+    }
     return parse_sources({"sources": [entry]})[0]
 
 
@@ -224,8 +267,10 @@ def test_breaking_and_recovering_are_announced_once_each(tmp_path: Path, store: 
         refresh_health(store, settings, [source()], now=NOW + timedelta(hours=1))
     feed = feedparser.parse(str(tmp_path / "public" / "feeds" / "health.atom"))
     assert not feed.bozo
-    assert [e.title for e in feed.entries] == ["Nguồn tin hoạt động trở lại: Liên đoàn Lao động mẫu",
-                                               "Nguồn tin bị lỗi: Liên đoàn Lao động mẫu"]
+    assert [e.title for e in feed.entries] == [
+        "Nguồn tin hoạt động trở lại: Liên đoàn Lao động mẫu",
+        "Nguồn tin bị lỗi: Liên đoàn Lao động mẫu",
+    ]
     assert len({e.id for e in feed.entries}) == 2
     assert "HTTP 500" in feed.entries[1].content[0].value
     status = json.loads((tmp_path / "public" / "status.json").read_text(encoding="utf-8"))

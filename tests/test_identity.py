@@ -21,17 +21,19 @@ from feed.store.api import Store
 
 PUBLISHED = datetime.fromisoformat("2026-01-12T09:30:00+07:00")
 NOW = datetime.fromisoformat("2026-01-12T12:00:00+07:00")
-BODY = "\n".join((
-    "Sáng 10/1, Công đoàn Viên chức tỉnh Hà Nam tổ chức Hội nghị tổng kết hoạt động công đoàn năm 2025, triển "
-    "khai nhiệm vụ năm 2026. Dự hội nghị có đồng chí Phạm Quang Vinh, Phó Chủ tịch Liên đoàn Lao động tỉnh.",
-    "Năm 2025, Công đoàn Viên chức tỉnh đã chỉ đạo 61 công đoàn cơ sở tổ chức hội nghị cán bộ, công chức, "
-    "viên chức đúng quy định; kết nạp 318 đoàn viên mới; trao 46 Mái ấm Công đoàn cho đoàn viên khó khăn.",
-    "Phong trào thi đua Giỏi việc nước, đảm việc nhà được hưởng ứng rộng rãi với 2.140 nữ đoàn viên tham gia; "
-    "có 27 sáng kiến được công nhận cấp tỉnh, làm lợi hàng trăm triệu đồng cho các cơ quan, đơn vị.",
-    "Phát biểu tại hội nghị, đồng chí Phạm Quang Vinh đề nghị Công đoàn Viên chức tỉnh tiếp tục đổi mới nội "
-    "dung hoạt động, chăm lo tốt hơn đời sống của đoàn viên và chuẩn bị tốt đại hội công đoàn cơ sở.",
-    "Dịp này, Công đoàn Viên chức tỉnh tặng Bằng khen cho 15 tập thể và 32 cá nhân có thành tích xuất sắc.",
-))
+BODY = "\n".join(
+    (
+        "Sáng 10/1, Công đoàn Viên chức tỉnh Hà Nam tổ chức Hội nghị tổng kết hoạt động công đoàn năm 2025, triển "
+        "khai nhiệm vụ năm 2026. Dự hội nghị có đồng chí Phạm Quang Vinh, Phó Chủ tịch Liên đoàn Lao động tỉnh.",
+        "Năm 2025, Công đoàn Viên chức tỉnh đã chỉ đạo 61 công đoàn cơ sở tổ chức hội nghị cán bộ, công chức, "
+        "viên chức đúng quy định; kết nạp 318 đoàn viên mới; trao 46 Mái ấm Công đoàn cho đoàn viên khó khăn.",
+        "Phong trào thi đua Giỏi việc nước, đảm việc nhà được hưởng ứng rộng rãi với 2.140 nữ đoàn viên tham gia; "
+        "có 27 sáng kiến được công nhận cấp tỉnh, làm lợi hàng trăm triệu đồng cho các cơ quan, đơn vị.",
+        "Phát biểu tại hội nghị, đồng chí Phạm Quang Vinh đề nghị Công đoàn Viên chức tỉnh tiếp tục đổi mới nội "
+        "dung hoạt động, chăm lo tốt hơn đời sống của đoàn viên và chuẩn bị tốt đại hội công đoàn cơ sở.",
+        "Dịp này, Công đoàn Viên chức tỉnh tặng Bằng khen cho 15 tập thể và 32 cá nhân có thành tích xuất sắc.",
+    )
+)
 NEW_PARAGRAPH = (
     "Cũng tại hội nghị, các đại biểu đã thảo luận sôi nổi về giải pháp phát triển đoàn viên trong khối trường "
     "học ngoài công lập, nơi tỉ lệ người lao động chưa tham gia công đoàn còn cao so với bình quân chung toàn "
@@ -47,11 +49,25 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def crawl(store: Store, url: str, body: str = BODY, *, slug: str = "cdvc-hanam", title: str | None = None,
-          published: datetime = PUBLISHED, credit: str | None = None, at: datetime | None = None) -> str:
+def crawl(
+    store: Store,
+    url: str,
+    body: str = BODY,
+    *,
+    slug: str = "cdvc-hanam",
+    title: str | None = None,
+    published: datetime = PUBLISHED,
+    credit: str | None = None,
+    at: datetime | None = None,
+) -> str:
     """What the pipeline does with one fetched page: upsert, then cluster when new or changed."""
-    art = Extracted(url=url, title=title or "Hội nghị tổng kết công đoàn năm 2025", body_text=body,
-                    published_at=published, syndicated_from=credit)
+    art = Extracted(
+        url=url,
+        title=title or "Hội nghị tổng kết công đoàn năm 2025",
+        body_text=body,
+        published_at=published,
+        syndicated_from=credit,
+    )
     result = store.upsert(slug, art, fetched_at=at)
     if result.status != "unchanged":
         assign_cluster(store, result.article_id)
@@ -90,8 +106,11 @@ def test_scheme_change(store: Store) -> None:
 def test_slug_edit_keeps_the_story(store: Store) -> None:
     crawl(store, URL)
     before = only(publish(store))
-    moved = crawl(store, URL.replace("hoi-nghi-tong-ket-nam-2025", "cong-doan-vien-chuc-tong-ket-nam-2025"),
-                  at=datetime.fromisoformat("2026-01-12T15:00:00+07:00"))
+    moved = crawl(
+        store,
+        URL.replace("hoi-nghi-tong-ket-nam-2025", "cong-doan-vien-chuc-tong-ket-nam-2025"),
+        at=datetime.fromisoformat("2026-01-12T15:00:00+07:00"),
+    )
     assert store.count() == 2
     after = publish(store, NOW + timedelta(hours=4))
     assert only(after) == before
@@ -128,8 +147,14 @@ def test_canonical_member_changes_after_publication(store: Store) -> None:
     # credited by the copy, becomes canonical. The story keeps the guid, link and time it was first shown with.
     copy_url = "https://baohanam.vn/cong-doan/hoi-nghi-tong-ket-cong-doan-vien-chuc-5531.html"
     copy_body = "(BHN) - " + BODY.replace("Sáng 10/1", "Sáng ngày 10/1") + "\n(Theo cdvc.hanam.gov.vn)"
-    copy = crawl(store, copy_url, copy_body, slug="baohanam", published=PUBLISHED + timedelta(hours=5),
-                 credit="cdvc.hanam.gov.vn")
+    copy = crawl(
+        store,
+        copy_url,
+        copy_body,
+        slug="baohanam",
+        published=PUBLISHED + timedelta(hours=5),
+        credit="cdvc.hanam.gov.vn",
+    )
     before = only(publish(store))
     assert before.guid == f"urn:unionfeed:{copy}" and before.link == copy_url
 
@@ -200,8 +225,10 @@ def test_a_large_publish_costs_a_few_lookups_per_chunk(store: Store) -> None:
 
     for i in range(1100):
         body = f"Công đoàn cơ sở số {i} tổ chức hội nghị người lao động năm 2026 với {i * 3 + 7} đại biểu."
-        store.upsert("many", Extracted(url=f"https://many.vn/tin/{i}.html", title=f"Tin {i}", body_text=body,
-                                       published_at=PUBLISHED))
+        store.upsert(
+            "many",
+            Extracted(url=f"https://many.vn/tin/{i}.html", title=f"Tin {i}", body_text=body, published_at=PUBLISHED),
+        )
     rows = store.articles()
     statements: list[str] = []
     event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))

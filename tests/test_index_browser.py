@@ -32,9 +32,20 @@ pytestmark = pytest.mark.browser
 def _needs_chromium() -> None:
     if CHROMIUM is None:
         missing("chromium is not installed")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1280,1800")
+
+
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,1800",
+)
 TIMEOUT = 20.0
 
 
@@ -47,9 +58,20 @@ class DevTools:
         # bash puts the pipe ends on fds 3 and 4, where Chromium expects them.
         script = f'exec "$0" "$@" 3<&{to_child} 4>&{from_child}'
         self.proc = subprocess.Popen(
-            ["bash", "-c", script, str(CHROMIUM), *FLAGS, "--remote-debugging-pipe",
-             f"--user-data-dir={profile}", "about:blank"],
-            pass_fds=(to_child, from_child), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "bash",
+                "-c",
+                script,
+                str(CHROMIUM),
+                *FLAGS,
+                "--remote-debugging-pipe",
+                f"--user-data-dir={profile}",
+                "about:blank",
+            ],
+            pass_fds=(to_child, from_child),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_child)
         os.close(from_child)
         self._buffer = b""
@@ -116,10 +138,16 @@ class DevTools:
         """Console messages, uncaught errors, error log entries and failed requests seen so far."""
         kinds = {"Runtime.consoleAPICalled", "Runtime.exceptionThrown", "Network.loadingFailed"}
         found = [e for e in self.events if e.get("method") in kinds]
-        found += [e for e in self.events if e.get("method") == "Log.entryAdded"
-                  and e["params"]["entry"]["level"] in ("error", "warning")]
-        found += [e for e in self.events if e.get("method") == "Network.responseReceived"
-                  and e["params"]["response"]["status"] >= 400]
+        found += [
+            e
+            for e in self.events
+            if e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] in ("error", "warning")
+        ]
+        found += [
+            e
+            for e in self.events
+            if e.get("method") == "Network.responseReceived" and e["params"]["response"]["status"] >= 400
+        ]
         return found
 
     def close(self) -> None:
@@ -159,12 +187,15 @@ VISIBLE = "Array.from(document.querySelectorAll('#bang-hoi-nghi tbody tr[data-ki
 
 
 def choose(browser: DevTools, select_id: str, value: str) -> None:
-    browser.js(f"(() => {{ const s = document.getElementById('{select_id}'); s.value = '{value}';"
-               "s.dispatchEvent(new Event('change', {bubbles: true})); })()")
+    browser.js(
+        f"(() => {{ const s = document.getElementById('{select_id}'); s.value = '{value}';"
+        "s.dispatchEvent(new Event('change', {bubbles: true})); })()"
+    )
 
 
-def test_page_renders_in_vietnamese_without_complaints(site: tuple[str, World], browser: DevTools,
-                                                       tmp_path: Path) -> None:
+def test_page_renders_in_vietnamese_without_complaints(
+    site: tuple[str, World], browser: DevTools, tmp_path: Path
+) -> None:
     base, _ = site
     browser.open(base)
     assert browser.js("document.documentElement.lang") == "vi"
@@ -172,8 +203,10 @@ def test_page_renders_in_vietnamese_without_complaints(site: tuple[str, World], 
     assert browser.js(VISIBLE) == 5
     assert browser.js("document.getElementById('filters').hidden") is False
     assert browser.js("document.getElementById('so-bai').textContent") == "5 / 5 bài"
-    row = browser.js("Array.from(document.querySelectorAll('#bang-hoi-nghi tbody tr')).map(r => r.innerText)"
-                     ".find(t => t.includes('tổng kết năm 2025'))")
+    row = browser.js(
+        "Array.from(document.querySelectorAll('#bang-hoi-nghi tbody tr')).map(r => r.innerText)"
+        ".find(t => t.includes('tổng kết năm 2025'))"
+    )
     assert "Hội nghị tổng kết" in row and "Liên đoàn Lao động tỉnh Mẫu" in row and "10/01/2026" in row
     assert "Hội trường tỉnh Mẫu" in row
     states = browser.js("Array.from(document.querySelectorAll('#nguon-tin tbody tr')).map(r => r.innerText)")
@@ -221,8 +254,13 @@ def test_every_link_on_the_page_resolves(site: tuple[str, World], browser: DevTo
 def test_command_line_screenshot(site: tuple[str, World], tmp_path: Path) -> None:
     base, _ = site
     shot = tmp_path / "shot.png"
-    subprocess.run([str(CHROMIUM), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", base],
-                   capture_output=True, timeout=60, check=True, stdin=subprocess.DEVNULL)
+    subprocess.run(
+        [str(CHROMIUM), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", base],
+        capture_output=True,
+        timeout=60,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
     assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 20_000
 
 

@@ -36,11 +36,31 @@ class Reader:
     base: str
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "HOME": str(self.home), "XDG_CONFIG_HOME": str(self.home / "config"),
-               "XDG_DATA_HOME": str(self.home / "data"), "TERM": "dumb"}
-        return subprocess.run(["newsboat", "-u", str(self.home / "urls"), "-C", str(self.home / "config.txt"),
-                               "-c", str(self.home / "cache.db"), *args], capture_output=True, text=True,
-                              timeout=60, env=env, stdin=subprocess.DEVNULL, check=True)
+        env = {
+            **os.environ,
+            "HOME": str(self.home),
+            "XDG_CONFIG_HOME": str(self.home / "config"),
+            "XDG_DATA_HOME": str(self.home / "data"),
+            "TERM": "dumb",
+        }
+        return subprocess.run(
+            [
+                "newsboat",
+                "-u",
+                str(self.home / "urls"),
+                "-C",
+                str(self.home / "config.txt"),
+                "-c",
+                str(self.home / "cache.db"),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            check=True,
+        )
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.home / "cache.db") as db:
@@ -103,16 +123,23 @@ def test_newsboat_keeps_titles_times_and_links(reader: Reader, name: str) -> Non
 
 
 def test_newsboat_sees_one_new_item_and_no_old_one_again(reader: Reader) -> None:
-    (reader.home / "urls").write_text(f"{reader.base}feeds/all.atom\n{reader.base}feeds/meetings.rss\n",
-                                      encoding="utf-8")
+    (reader.home / "urls").write_text(
+        f"{reader.base}feeds/all.atom\n{reader.base}feeds/meetings.rss\n", encoding="utf-8"
+    )
     assert reader.run("-x", "reload", "print-unread").stdout.strip() == "7 unread articles"
     before: dict[str, int] = dict(reader.query("SELECT guid, pubDate FROM rss_item"))
     reader.query("UPDATE rss_item SET unread = 0")
     publish(reader.world.store, reader.world.settings, reader.world.sources)  # nothing new: nothing re-announced
     assert reader.run("-x", "reload", "print-unread").stdout.strip() == "0 unread articles"
-    fresh = Art("moi", "ldld-mau", "Hội nghị cán bộ, công chức năm 2026 của Công đoàn tỉnh Mẫu",
-                "Sáng 22/7, Công đoàn tỉnh Mẫu tổ chức hội nghị cán bộ, công chức năm 2026.",
-                datetime(2026, 7, 22, 8, 0, tzinfo=VN), "hoi_nghi_can_bo", "Công đoàn tỉnh Mẫu")
+    fresh = Art(
+        "moi",
+        "ldld-mau",
+        "Hội nghị cán bộ, công chức năm 2026 của Công đoàn tỉnh Mẫu",
+        "Sáng 22/7, Công đoàn tỉnh Mẫu tổ chức hội nghị cán bộ, công chức năm 2026.",
+        datetime(2026, 7, 22, 8, 0, tzinfo=VN),
+        "hoi_nghi_can_bo",
+        "Công đoàn tỉnh Mẫu",
+    )
     add_article(reader.world.store, fresh, datetime(2026, 7, 22, 9, 0, tzinfo=VN))
     publish(reader.world.store, reader.world.settings, reader.world.sources)
     assert reader.run("-x", "reload", "print-unread").stdout.strip() == "1 unread articles"

@@ -76,10 +76,17 @@ def test_unchanged_source_costs_its_discovery_requests_answered_304(world: World
     assert world.crawl() == 0
     # robots.txt and the listing, both asked conditionally and both answered 304; no article fetched.
     assert [(h.path, h.status, h.conditional) for h in world.site.hits] == [
-        ("/robots.txt", 304, True), ("/tin-tuc/", 304, True)]
+        ("/robots.txt", 304, True),
+        ("/tin-tuc/", 304, True),
+    ]
     run = world.last_run()
     assert (run.requests, run.statuses, run.not_modified, run.found, run.outcome) == (
-        2, {"304": 2}, 1, 0, "unchanged")  # not_modified counts discovery pages only
+        2,
+        {"304": 2},
+        1,
+        0,
+        "unchanged",
+    )  # not_modified counts discovery pages only
 
 
 def test_new_articles_fetch_only_themselves(world: World) -> None:
@@ -225,7 +232,8 @@ def test_an_article_the_store_refuses_is_fetched_again_next_poll(world: World) -
         with store.engine.begin() as connection:
             connection.exec_driver_sql(
                 "CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.url LIKE '%/bai-3.html' "
-                "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+                "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+            )
     finally:
         store.close()
     assert world.crawl() == 4  # STORE_FAILED_EXIT

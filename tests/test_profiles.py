@@ -21,8 +21,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "profiles"
 
 
 def regen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("regen_profile_fixtures", ROOT / "scripts" /
-                                                  "regen_profile_fixtures.py")
+    spec = importlib.util.spec_from_file_location(
+        "regen_profile_fixtures", ROOT / "scripts" / "regen_profile_fixtures.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules["regen_profile_fixtures"] = module
@@ -31,8 +32,9 @@ def regen() -> ModuleType:
 
 
 def cases() -> list[tuple[str, Path]]:
-    return [(profile, page) for profile in sorted(load_profiles())
-            for page in sorted((FIXTURES / profile).glob("*.html"))]
+    return [
+        (profile, page) for profile in sorted(load_profiles()) for page in sorted((FIXTURES / profile).glob("*.html"))
+    ]
 
 
 def test_every_profile_has_a_fixture() -> None:

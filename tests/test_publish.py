@@ -46,8 +46,11 @@ def check_every_json_file(public: Path) -> int:
 
 
 def tree(public: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.relative_to(public).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in public.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(public).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in public.rglob("*")
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -63,8 +66,16 @@ def test_layout_and_schema_of_every_snapshot(world: World) -> None:
     assert all(p.is_file() for p in written)
     names = {p.relative_to(public).as_posix() for p in written}
     today = datetime.now(UTC).astimezone(VN).strftime("%Y-%m-%d")
-    assert {"index.html", "feeds.opml", "snapshots/latest.json", f"snapshots/{today}.json", "snapshots/schema.json",
-            "snapshots/manifest.json", "snapshots/changes/index.json", "feeds/all.atom"} <= names
+    assert {
+        "index.html",
+        "feeds.opml",
+        "snapshots/latest.json",
+        f"snapshots/{today}.json",
+        "snapshots/schema.json",
+        "snapshots/manifest.json",
+        "snapshots/changes/index.json",
+        "feeds/all.atom",
+    } <= names
     assert check_every_json_file(public) == 4
     latest = json.loads((public / "snapshots" / "latest.json").read_text(encoding="utf-8"))
     assert latest["count"] == len(latest["articles"]) == len(ARTICLES)
@@ -101,14 +112,24 @@ def test_changes_since_a_cursor(world: World) -> None:
     public = world.settings.public
     publish(world.store, world.settings, world.sources)
     first = json.loads((public / "snapshots" / "latest.json").read_text(encoding="utf-8"))["cursor"]
-    new_art = Art("moi", "ldld-mau", "Hội nghị triển khai nhiệm vụ năm 2026 của Công đoàn tỉnh Mẫu",
-                  "Sáng 5/2, Công đoàn tỉnh Mẫu triển khai nhiệm vụ năm 2026 tới 300 cán bộ.",
-                  datetime(2026, 7, 18, 9, 0, tzinfo=VN), "trien_khai", "Công đoàn tỉnh Mẫu")
+    new_art = Art(
+        "moi",
+        "ldld-mau",
+        "Hội nghị triển khai nhiệm vụ năm 2026 của Công đoàn tỉnh Mẫu",
+        "Sáng 5/2, Công đoàn tỉnh Mẫu triển khai nhiệm vụ năm 2026 tới 300 cán bộ.",
+        datetime(2026, 7, 18, 9, 0, tzinfo=VN),
+        "trien_khai",
+        "Công đoàn tỉnh Mẫu",
+    )
     fetched = datetime(2026, 7, 18, 10, 0, tzinfo=VN)
     new_id = add_article(world.store, new_art, fetched)
     edited = next(a for a in ARTICLES if a.key == "dai-hoi")
-    longer = Extracted(url=article_url(edited), title=edited.title, published_at=edited.published,
-                       body_text=edited.body + "\n\nĐại hội bế mạc chiều 21/5.")
+    longer = Extracted(
+        url=article_url(edited),
+        title=edited.title,
+        published_at=edited.published,
+        body_text=edited.body + "\n\nĐại hội bế mạc chiều 21/5.",
+    )
     edited_id = world.store.upsert(edited.source, longer, fetched_at=fetched).article_id
     world.store.save_meeting(edited_id, Meeting(is_report=True, score=0.9, kind="dai_hoi"))
     with world.store.session() as s:  # dedup split the syndicated copy off into a story of its own
@@ -122,10 +143,18 @@ def test_changes_since_a_cursor(world: World) -> None:
     assert second > first
     change = json.loads((public / index["changes"][0]["path"]).read_text(encoding="utf-8"))
     assert [a["id"] for a in change["new"]] == [new_id]
-    assert {a["id"] for a in change["updated"]} == {world.ids["dai-hoi"], world.ids["so-ket-ban-sao"],
-                                                   world.ids["so-ket"]}  # the origin lost its duplicate
-    assert change["removed_from_cluster"] == [{"id": world.ids["so-ket-ban-sao"], "cluster_id": world.ids["so-ket"],
-                                               "now_cluster_id": world.ids["so-ket-ban-sao"]}]
+    assert {a["id"] for a in change["updated"]} == {
+        world.ids["dai-hoi"],
+        world.ids["so-ket-ban-sao"],
+        world.ids["so-ket"],
+    }  # the origin lost its duplicate
+    assert change["removed_from_cluster"] == [
+        {
+            "id": world.ids["so-ket-ban-sao"],
+            "cluster_id": world.ids["so-ket"],
+            "now_cluster_id": world.ids["so-ket-ban-sao"],
+        }
+    ]
     assert change["deleted"] == []
     merged = json.loads(changes_since(public, first))
     assert merged["cursor"] == second and merged["counts"] == change["counts"]
@@ -137,8 +166,13 @@ def test_deleted_article_and_merge_of_two_runs(world: World) -> None:
     public = world.settings.public
     publish(world.store, world.settings, world.sources)
     first = json.loads((public / "snapshots" / "latest.json").read_text(encoding="utf-8"))["cursor"]
-    new_art = Art("xoa", "bao-mau", "Bài sẽ bị gỡ", "Nội dung ngắn của một bài sẽ bị gỡ khỏi trang.",
-                  datetime(2026, 7, 19, 9, 0, tzinfo=VN))
+    new_art = Art(
+        "xoa",
+        "bao-mau",
+        "Bài sẽ bị gỡ",
+        "Nội dung ngắn của một bài sẽ bị gỡ khỏi trang.",
+        datetime(2026, 7, 19, 9, 0, tzinfo=VN),
+    )
     new_id = add_article(world.store, new_art, datetime(2026, 7, 19, 10, 0, tzinfo=VN))
     publish(world.store, world.settings, world.sources)
     with world.store.session() as s:
@@ -163,11 +197,23 @@ def test_retention_removes_old_dated_snapshots_and_change_files(world: World) ->
     stale = "snapshots/changes/20200101T000000.000000Z.json"
     (public / stale).parent.mkdir(parents=True, exist_ok=True)
     (public / stale).write_text("{}", encoding="utf-8")
-    state["changes"].insert(0, {"since": None, "cursor": "20200101T000000.000000Z", "path": stale,
-                                "counts": {"new": 0, "updated": 0, "removed_from_cluster": 0, "deleted": 0}})
+    state["changes"].insert(
+        0,
+        {
+            "since": None,
+            "cursor": "20200101T000000.000000Z",
+            "path": stale,
+            "counts": {"new": 0, "updated": 0, "removed_from_cluster": 0, "deleted": 0},
+        },
+    )
     state_file.write_text(json.dumps(state), encoding="utf-8")
-    add_article(world.store, Art("them", "bao-mau", "Bài mới thêm", "Nội dung bài mới thêm vào kho.",
-                                 datetime(2026, 7, 19, 9, 0, tzinfo=VN)), datetime(2026, 7, 19, 10, 0, tzinfo=VN))
+    add_article(
+        world.store,
+        Art(
+            "them", "bao-mau", "Bài mới thêm", "Nội dung bài mới thêm vào kho.", datetime(2026, 7, 19, 9, 0, tzinfo=VN)
+        ),
+        datetime(2026, 7, 19, 10, 0, tzinfo=VN),
+    )
     publish(world.store, replace(world.settings, snapshot_retention_days=7), world.sources)
     assert not old.exists() and not (public / stale).exists() and recent.exists()
     index = json.loads((public / "snapshots" / "changes" / "index.json").read_text(encoding="utf-8"))
@@ -222,9 +268,13 @@ class Hub(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
-        self.pings.append({**parse_qs(self.rfile.read(length).decode()),
-                           "content-type": [self.headers.get("Content-Type", "")],
-                           "user-agent": [self.headers.get("User-Agent", "")]})
+        self.pings.append(
+            {
+                **parse_qs(self.rfile.read(length).decode()),
+                "content-type": [self.headers.get("Content-Type", "")],
+                "user-agent": [self.headers.get("User-Agent", "")],
+            }
+        )
         self.send_response(204)
         self.end_headers()
 
@@ -242,12 +292,14 @@ def hub() -> Iterator[tuple[str, list[dict[str, list[str]]]]]:
     server.server_close()
 
 
-def test_websub_declared_and_pinged_for_changed_feeds(tmp_path: Path,
-                                                      hub: tuple[str, list[dict[str, list[str]]]]) -> None:
+def test_websub_declared_and_pinged_for_changed_feeds(
+    tmp_path: Path, hub: tuple[str, list[dict[str, list[str]]]]
+) -> None:
     url, pings = hub
     world = make_world(tmp_path, hub=url)
-    world.settings = replace(world.settings, politeness=replace(world.settings.politeness,
-                                                                contact_url="https://ops.example.vn/lien-he"))
+    world.settings = replace(
+        world.settings, politeness=replace(world.settings.politeness, contact_url="https://ops.example.vn/lien-he")
+    )
     announce(world.settings, publish(world.store, world.settings, world.sources).changed)
     public = world.settings.public
     assert f'<link rel="hub" href="{url}"/>' in (public / "feeds" / "all.atom").read_text(encoding="utf-8")
@@ -261,13 +313,22 @@ def test_websub_declared_and_pinged_for_changed_feeds(tmp_path: Path,
     pings.clear()
     announce(world.settings, publish(world.store, world.settings, world.sources).changed)
     assert pings == []  # nothing changed, nobody is bothered
-    add_article(world.store, Art("ping", "cd-nganh-mau", "Tin mới của công đoàn ngành",
-                                 "Công đoàn ngành Mẫu trao học bổng cho con đoàn viên.",
-                                 datetime(2026, 7, 20, 9, 0, tzinfo=VN)), datetime(2026, 7, 20, 10, 0, tzinfo=VN))
+    add_article(
+        world.store,
+        Art(
+            "ping",
+            "cd-nganh-mau",
+            "Tin mới của công đoàn ngành",
+            "Công đoàn ngành Mẫu trao học bổng cho con đoàn viên.",
+            datetime(2026, 7, 20, 9, 0, tzinfo=VN),
+        ),
+        datetime(2026, 7, 20, 10, 0, tzinfo=VN),
+    )
     announce(world.settings, publish(world.store, world.settings, world.sources).changed)
     base = world.settings.site_url
-    assert {p["hub.url"][0] for p in pings} == {f"{base}feeds/{n}.{e}" for n in ("all", "sources/cd-nganh-mau")
-                                                 for e in ("atom", "rss", "json")}
+    assert {p["hub.url"][0] for p in pings} == {
+        f"{base}feeds/{n}.{e}" for n in ("all", "sources/cd-nganh-mau") for e in ("atom", "rss", "json")
+    }
     world.store.close()
 
 
@@ -298,14 +359,27 @@ def test_cli_publish_check(tmp_path: Path) -> None:
 
 def test_incremental_publish_equals_a_fresh_one(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     publish(world.store, world.settings, world.sources)
-    meeting = Art("gia-tang", "ldld-mau", "Hội nghị Ban Chấp hành Liên đoàn Lao động tỉnh Mẫu lần thứ 7",
-                  "Chiều 24/7, Ban Chấp hành Liên đoàn Lao động tỉnh Mẫu họp phiên thứ 7.",
-                  datetime(2026, 7, 24, 15, 0, tzinfo=VN), "hoi_nghi_bch", "Liên đoàn Lao động tỉnh Mẫu")
+    meeting = Art(
+        "gia-tang",
+        "ldld-mau",
+        "Hội nghị Ban Chấp hành Liên đoàn Lao động tỉnh Mẫu lần thứ 7",
+        "Chiều 24/7, Ban Chấp hành Liên đoàn Lao động tỉnh Mẫu họp phiên thứ 7.",
+        datetime(2026, 7, 24, 15, 0, tzinfo=VN),
+        "hoi_nghi_bch",
+        "Liên đoàn Lao động tỉnh Mẫu",
+    )
     add_article(world.store, meeting, datetime(2026, 7, 24, 16, 0, tzinfo=VN))
     edited = next(a for a in ARTICLES if a.key == "bch")
-    edited_id = world.store.upsert(edited.source, Extracted(url=article_url(edited), title=edited.title + " (cập nhật)",
-                                                            published_at=edited.published, body_text=edited.body),
-                                   fetched_at=datetime.now(UTC)).article_id
+    edited_id = world.store.upsert(
+        edited.source,
+        Extracted(
+            url=article_url(edited),
+            title=edited.title + " (cập nhật)",
+            published_at=edited.published,
+            body_text=edited.body,
+        ),
+        fetched_at=datetime.now(UTC),
+    ).article_id
     world.store.save_meeting(edited_id, Meeting(is_report=True, score=0.9, kind="hoi_nghi_bch"))
     reused: list[int] = []
     original = publish_module.reuse_entries

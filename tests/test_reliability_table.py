@@ -30,7 +30,8 @@ def test_nothing_is_lost_unless_the_catalogue_says_what() -> None:
 
 def test_document_is_generated_from_the_catalogue() -> None:
     assert DOC.read_text(encoding="utf-8") == render(), (
-        "docs/reliability.md is stale: run `python -m tests.support.reliability_table --write`")
+        "docs/reliability.md is stale: run `python -m tests.support.reliability_table --write`"
+    )
 
 
 def test_marks_are_found_in_decorators_params_and_module_marks(tmp_path: Path) -> None:
@@ -45,8 +46,12 @@ def test_marks_are_found_in_decorators_params_and_module_marks(tmp_path: Path) -
         encoding="utf-8",
     )
     found = marked_tests(tmp_path)
-    assert found == {"a": ["test_x.py::test_one"], "b": ["test_x.py::test_one"], "c": ["test_x.py::test_two"],
-                     "m": ["test_x.py::test_one", "test_x.py::test_two"]}
+    assert found == {
+        "a": ["test_x.py::test_one"],
+        "b": ["test_x.py::test_one"],
+        "c": ["test_x.py::test_two"],
+        "m": ["test_x.py::test_one", "test_x.py::test_two"],
+    }
 
 
 def test_a_case_without_a_test_shows_in_the_table_and_bad_catalogues_are_refused(tmp_path: Path) -> None:

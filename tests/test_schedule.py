@@ -40,8 +40,13 @@ from feed.store.api import CrawlRun, Store
 from .support.loopback_sites import Site, serve, source_entry, write_config
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-BASE = {"slug": "a", "name": "A", "kind": "other", "homepage": "https://a.vn/",
-        "discovery": {"feeds": ["https://a.vn/rss"]}}
+BASE = {
+    "slug": "a",
+    "name": "A",
+    "kind": "other",
+    "homepage": "https://a.vn/",
+    "discovery": {"feeds": ["https://a.vn/rss"]},
+}
 
 
 def source(**changes: object) -> Source:
@@ -52,9 +57,14 @@ def source(**changes: object) -> Source:
 def test_cron_field_is_optional_and_validated() -> None:
     assert source().cron is None
     assert source(cron="0 7,12,17 * * 1-5").cron == "0 7,12,17 * * 1-5"
-    for bad, message in (("* * * * *", "more often than every 5 minutes"), ("*/2 8 * * *", "more often"),
-                         ("61 * * * *", "not a crontab line"), ("0 7 * *", "not a crontab line"),
-                         ("0 0 31 2 *", "never fires"), ("0 7 * * 8", "not a crontab line")):
+    for bad, message in (
+        ("* * * * *", "more often than every 5 minutes"),
+        ("*/2 8 * * *", "more often"),
+        ("61 * * * *", "not a crontab line"),
+        ("0 7 * *", "not a crontab line"),
+        ("0 0 31 2 *", "never fires"),
+        ("0 7 * * 8", "not a crontab line"),
+    ):
         with pytest.raises(ConfigError, match=f"sources.yaml: source #1 \\(a\\): field cron: .*{message}"):
             source(cron=bad)
 
@@ -84,8 +94,12 @@ def test_jitter_never_accumulates() -> None:
 
 def test_each_source_gets_one_job_with_grace_matched_to_its_period(tmp_path: Path) -> None:
     settings = Settings(data=tmp_path)
-    sources = [source(slug="hourly", interval=60), source(slug="daily", interval=1440),
-               source(slug="weekdays", cron="0 7 * * 1-5"), source(slug="off", enabled=False)]
+    sources = [
+        source(slug="hourly", interval=60),
+        source(slug="daily", interval=1440),
+        source(slug="weekdays", cron="0 7 * * 1-5"),
+        source(slug="off", enabled=False),
+    ]
     scheduler = build_scheduler(settings, sources, Runner(settings, sources))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"hourly", "daily", "weekdays"}
@@ -101,8 +115,12 @@ def test_after_a_restart_overdue_sources_run_soon_and_spread_out(tmp_path: Path)
     store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
     now = datetime.now(UTC)
     sources = [source(slug=f"s{i}", interval=60) for i in range(6)]
-    finished = {"s0": timedelta(hours=5), "s1": timedelta(hours=2), "s2": timedelta(minutes=61),
-                "s3": timedelta(minutes=20)}  # s4 and s5 never ran
+    finished = {
+        "s0": timedelta(hours=5),
+        "s1": timedelta(hours=2),
+        "s2": timedelta(minutes=61),
+        "s3": timedelta(minutes=20),
+    }  # s4 and s5 never ran
     for slug, ago in finished.items():
         run = store.start_run(slug)
         store.finish_run(run, pages=1, new=0, updated=0, errors=0, finish_reason="finished", stats={})
@@ -134,8 +152,9 @@ def test_sweep_finishes_a_killed_publish_and_spares_a_live_one(tmp_path: Path) -
     staged, orphan = feed.with_name(".all.atom.k1.publish.tmp"), feed.with_name(".meetings.atom.k2.publish.tmp")
     staged.write_text("mới")
     orphan.write_text("một nửa")
-    (tmp_path / JOURNAL).write_text(json.dumps({"steps": [["rename", "feeds/.all.atom.k1.publish.tmp",
-                                                            "feeds/all.atom"]]}))
+    (tmp_path / JOURNAL).write_text(
+        json.dumps({"steps": [["rename", "feeds/.all.atom.k1.publish.tmp", "feeds/all.atom"]]})
+    )
     with publish_lock(tmp_path):  # a publisher at work: its files are not touched, however old
         assert sweep_temporary_files(tmp_path, max_age=0) == 0
         assert staged.exists() and orphan.exists() and (tmp_path / JOURNAL).exists()
@@ -149,8 +168,10 @@ def test_sweep_finishes_a_killed_publish_and_spares_a_live_one(tmp_path: Path) -
 @pytest.fixture
 def sites(tmp_path: Path) -> Iterator[tuple[list[Site], Settings, list[Source]]]:
     now = datetime.now(UTC)
-    sites = [Site("lien-doan-x", articles=6, start=now - timedelta(days=2), gap=timedelta(hours=6)),
-             Site("lien-doan-y", articles=4, start=now - timedelta(days=1), gap=timedelta(hours=5))]
+    sites = [
+        Site("lien-doan-x", articles=6, start=now - timedelta(days=2), gap=timedelta(hours=6)),
+        Site("lien-doan-y", articles=4, start=now - timedelta(days=1), gap=timedelta(hours=5)),
+    ]
     with serve(sites) as bases:
         config = write_config(tmp_path / "config", [source_entry(s.name, bases[s.name]) for s in sites])
         settings = load_settings(config, tmp_path / "data")
@@ -207,8 +228,15 @@ def record_a_run(settings: Settings, slugs: list[str], **_: object) -> int:
     store = Store(settings.db_url)
     try:
         for slug in slugs:
-            store.finish_run(store.start_run(slug), pages=1, new=0, updated=0, errors=0, finish_reason="finished",
-                             stats={"response_received_count": 1})
+            store.finish_run(
+                store.start_run(slug),
+                pages=1,
+                new=0,
+                updated=0,
+                errors=0,
+                finish_reason="finished",
+                stats={"response_received_count": 1},
+            )
     finally:
         store.close()
     return 0
@@ -230,8 +258,22 @@ def test_sigterm_stops_a_running_crawl_and_leaves_complete_files(tmp_path: Path)
         env = {**os.environ, "UNIONFEED_LOG_FORMAT": "json"}
         with log_path.open("w") as log:
             child = subprocess.Popen(
-                [sys.executable, "-m", "feed.app.cli", "--config", str(config), "--data", str(tmp_path / "data"), "run",
-                 "--stop-grace", "10"], stdout=log, stderr=subprocess.STDOUT, env=env)
+                [
+                    sys.executable,
+                    "-m",
+                    "feed.app.cli",
+                    "--config",
+                    str(config),
+                    "--data",
+                    str(tmp_path / "data"),
+                    "run",
+                    "--stop-grace",
+                    "10",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
             try:
                 deadline = time.monotonic() + 60
                 while not any(e.get("event") == "crawl_started" for e in read_events(log_path)):
@@ -269,7 +311,7 @@ def dockerfile_instruction(name: str) -> list[str]:
     lines = [line.strip() for line in text.splitlines() if line.strip().startswith(name + " ")]
     body = lines[-1].removeprefix(name).strip()
     if name == "HEALTHCHECK":
-        body = body[body.index("CMD") + 3:].strip()
+        body = body[body.index("CMD") + 3 :].strip()
     return list(json.loads(body))
 
 
@@ -287,16 +329,23 @@ def test_entrypoint_serves_healthz_and_the_healthcheck_passes(tmp_path: Path) ->
     assert entrypoint == ["unionfeed"] and command[:2] == ["run", "--serve"]
     port = free_port()
     command = [str(port) if arg == "8080" else "127.0.0.1" if arg == "0.0.0.0" else arg for arg in command]
-    check = [sys.executable if healthcheck[0] == "python" else healthcheck[0],
-             *(arg.replace(":8080/", f":{port}/") for arg in healthcheck[1:])]
+    check = [
+        sys.executable if healthcheck[0] == "python" else healthcheck[0],
+        *(arg.replace(":8080/", f":{port}/") for arg in healthcheck[1:]),
+    ]
     now = datetime.now(UTC)
     with serve([Site("hop-dong", articles=3, start=now - timedelta(days=1))]) as bases:
         write_config(tmp_path / "config", [source_entry("hop-dong", bases["hop-dong"])])
         # The image runs in a folder whose config/ and data/ are the volumes; here: tmp_path.
         env = {**os.environ, "UNIONFEED_LOG_FORMAT": "json"}
         assert subprocess.run(check, env=env, capture_output=True, timeout=30).returncode != 0  # nothing up yet
-        child = subprocess.Popen([sys.executable, "-m", "feed.app.cli", *command], env=env, cwd=tmp_path,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "feed.app.cli", *command],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 60
             while subprocess.run(check, env=env, capture_output=True, timeout=30).returncode != 0:
@@ -314,17 +363,22 @@ def test_entrypoint_serves_healthz_and_the_healthcheck_passes(tmp_path: Path) ->
 def test_dockerfile_copies_what_exists_and_dockerignore_lets_it_through() -> None:
     root = Path(__file__).resolve().parents[1]
     text = (root / "Dockerfile").read_text(encoding="utf-8")
-    sources = [part for line in text.splitlines() if line.startswith("COPY ") and "--from=" not in line
-               for part in line.split()[1:-1]]
+    sources = [
+        part
+        for line in text.splitlines()
+        if line.startswith("COPY ") and "--from=" not in line
+        for part in line.split()[1:-1]
+    ]
     assert {"pyproject.toml", "README.md", "src/", "scrapers/", "config/"} <= set(sources)
-    allowed = {line[1:].rstrip("/") for line in (root / ".dockerignore").read_text().splitlines()
-               if line.startswith("!")}
+    allowed = {
+        line[1:].rstrip("/") for line in (root / ".dockerignore").read_text().splitlines() if line.startswith("!")
+    }
     for source in sources:
         assert (root / source).exists(), source
         assert source.rstrip("/") in allowed, f"{source} is excluded by .dockerignore"
     # The dependency layer's one-liner reads exactly the project's dependencies.
     line = next(line for line in text.splitlines() if "tomllib" in line)
-    script = line[line.index('"') + 1:line.rindex('"')]  # as the shell passes it (\\n reaches Python)
+    script = line[line.index('"') + 1 : line.rindex('"')]  # as the shell passes it (\\n reaches Python)
     listed = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
     import tomllib
 

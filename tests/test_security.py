@@ -39,44 +39,55 @@ XSS_BODY = (
     "báo cán bộ ghi nguyên văn &lt;script&gt;alert('xss-text')&lt;/script&gt; và &lt;img src=x onerror=alert(2)&gt; "
     "để nhận biết thư điện tử giả mạo.</p>"
     "<script>alert('xss-script')</script><style>p{display:none}</style>"
-    "<iframe src=\"javascript:alert('xss-iframe')\"></iframe><object data=\"data:text/html;base64,PHNjcmlwdD4=\">"
+    '<iframe src="javascript:alert(\'xss-iframe\')"></iframe><object data="data:text/html;base64,PHNjcmlwdD4=">'
     "</object><p onclick=\"alert('xss-onclick')\">Báo cáo ghi nhận công đoàn các cấp đã chăm lo Tết cho hơn 15.000 "
-    "đoàn viên <img src=\"x\" onerror=\"alert('xss-img')\"> có hoàn cảnh khó khăn.</p>"
+    'đoàn viên <img src="x" onerror="alert(\'xss-img\')"> có hoàn cảnh khó khăn.</p>'
     "<p><a href=\"javascript:alert('xss-a')\">Xem thêm</a> <a href=\"JaVaScRiPt:alert('xss-b')\">chi tiết</a> "
     "<a href=\"&#106;avascript:alert('xss-c')\">văn bản</a> <a href=\" java&#x09;script:alert('xss-d')\">phụ lục"
-    "</a> <a href=\"data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;\">tệp</a> <a href=\"vbscript:msgbox(1)\">"
-    "vb</a> <img src=\"javascript:alert('xss-src')\"> <img src=\"data:image/svg+xml,&lt;svg onload=alert(1)&gt;\">"
-    "</p><svg onload=\"alert('xss-svg')\"><circle r=\"1\"/></svg>"
+    '</a> <a href="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;">tệp</a> <a href="vbscript:msgbox(1)">'
+    'vb</a> <img src="javascript:alert(\'xss-src\')"> <img src="data:image/svg+xml,&lt;svg onload=alert(1)&gt;">'
+    '</p><svg onload="alert(\'xss-svg\')"><circle r="1"/></svg>'
     "<p>Hội nghị biểu quyết thông qua chương trình công tác năm 2026 với chỉ tiêu phát triển 5.000 đoàn viên mới.</p>"
-    "<form action=\"javascript:alert('xss-form')\"><input onfocus=\"alert(1)\"></form>"
+    '<form action="javascript:alert(\'xss-form\')"><input onfocus="alert(1)"></form>'
     "<embed src=\"javascript:alert('xss-embed')\"><math><mtext><table><mglyph><style><img src=x onerror=alert(3)>"
 )
-DIRTY_TITLE = ("Hội\x01 nghị\x0b sơ\x1f kết\u202e 6 tháng\u200f đầu năm\u2066 2026\u2069 của Công đoàn\x08 ngành\ufffe "
-               "Giáo dục\uffff tỉnh\x0c Mẫu\x7f")
+DIRTY_TITLE = (
+    "Hội\x01 nghị\x0b sơ\x1f kết\u202e 6 tháng\u200f đầu năm\u2066 2026\u2069 của Công đoàn\x08 ngành\ufffe "
+    "Giáo dục\uffff tỉnh\x0c Mẫu\x7f"
+)
 CLEAN_TITLE = "Hội nghị sơ kết 6 tháng đầu năm 2026 của Công đoàn ngành Giáo dục tỉnh Mẫu"
 DIRTY_AUTHOR, CLEAN_AUTHOR = "Trần\x0e Thị\u202a Bình\u202c\u200e\u061c", "Trần Thị Bình"
 # A few stray controls in a page of ordinary length, as copy-paste from office documents leaves them.
-DIRTY_BODY = ("<p>Sáng 10/7, Công đoàn\x02 ngành Giáo dục tỉnh Mẫu tổ chức\u202b hội nghị sơ kết công tác công đoàn 6 "
-              "tháng đầu năm 2026.</p><p>Hội nghị đánh giá công đoàn\x1e ngành đã tổ chức\u2067 42 lớp tập huấn\u2068 "
-              "pháp luật\x03 lao động cho\x00 đoàn viên ở các trường học trên địa bàn tỉnh.</p><p>Trong 6 tháng cuối "
-              "năm, công đoàn ngành tiếp tục\x0b chăm lo đời sống\ufffe giáo viên và người lao động hợp đồng.</p>"
-              + "".join(f"<p>Công đoàn trường số {n} đã tổ chức sinh hoạt chuyên đề về quyền lợi của nhà giáo, "
-                        "lắng nghe ý kiến đoàn viên và đề xuất với ban giám hiệu các giải pháp cải thiện điều kiện "
-                        "làm việc.</p>"
-                        for n in range(1, 16)))
-PLAIN_BODY = ("<p>Sáng 5/3, công đoàn cơ sở Công ty May Mẫu tổ chức hội nghị người lao động năm 2026, thông qua "
-              "thỏa ước lao động tập thể mới với nhiều điều khoản có lợi hơn cho công nhân.</p><p>Tại hội nghị, người "
-              "lao động đề xuất tăng tiền ăn ca và hỗ trợ nhà trọ; ban giám đốc đã tiếp thu và trả lời trực tiếp.</p>")
-ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff"
-                     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+DIRTY_BODY = (
+    "<p>Sáng 10/7, Công đoàn\x02 ngành Giáo dục tỉnh Mẫu tổ chức\u202b hội nghị sơ kết công tác công đoàn 6 "
+    "tháng đầu năm 2026.</p><p>Hội nghị đánh giá công đoàn\x1e ngành đã tổ chức\u2067 42 lớp tập huấn\u2068 "
+    "pháp luật\x03 lao động cho\x00 đoàn viên ở các trường học trên địa bàn tỉnh.</p><p>Trong 6 tháng cuối "
+    "năm, công đoàn ngành tiếp tục\x0b chăm lo đời sống\ufffe giáo viên và người lao động hợp đồng.</p>"
+    + "".join(
+        f"<p>Công đoàn trường số {n} đã tổ chức sinh hoạt chuyên đề về quyền lợi của nhà giáo, "
+        "lắng nghe ý kiến đoàn viên và đề xuất với ban giám hiệu các giải pháp cải thiện điều kiện "
+        "làm việc.</p>"
+        for n in range(1, 16)
+    )
+)
+PLAIN_BODY = (
+    "<p>Sáng 5/3, công đoàn cơ sở Công ty May Mẫu tổ chức hội nghị người lao động năm 2026, thông qua "
+    "thỏa ước lao động tập thể mới với nhiều điều khoản có lợi hơn cho công nhân.</p><p>Tại hội nghị, người "
+    "lao động đề xuất tăng tiền ăn ca và hỗ trợ nhà trọ; ban giám đốc đã tiếp thu và trả lời trực tiếp.</p>"
+)
+ILLEGAL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def article_page(title: str, author: str, body: str) -> str:
-    return (f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title>'
-            '<meta property="article:published_time" content="2026-03-02T08:00:00+07:00">'
-            '<meta property="og:image" content="javascript:alert(\'xss-og\')"><script>document.cookie</script></head>'
-            f'<body><article><h1 onmouseover="alert(1)">{title}</h1><div class="date">08:00, 02/03/2026</div>'
-            f'<div class="author">{author}</div><div class="content">{body}</div></article></body></html>')
+    return (
+        f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title>'
+        '<meta property="article:published_time" content="2026-03-02T08:00:00+07:00">'
+        '<meta property="og:image" content="javascript:alert(\'xss-og\')"><script>document.cookie</script></head>'
+        f'<body><article><h1 onmouseover="alert(1)">{title}</h1><div class="date">08:00, 02/03/2026</div>'
+        f'<div class="author">{author}</div><div class="content">{body}</div></article></body></html>'
+    )
 
 
 @dataclass
@@ -117,27 +128,65 @@ class Hostile:
 def hostile_pages(site: Hostile) -> dict[str, tuple[int, dict[str, str], str]]:
     m = site.marker
     shell = SHELL.format(m=m)
-    links = ["/tin-tuc/bai-1.html", "/tin-tuc/bai-2.html", "/tin-tuc/bai-3.html", site.shell_path,
-             "/tin-tuc/bai-5.html", "ftp://127.0.0.1/tin-tuc/bai-6.html", f"file://{site.secret}/bai-6.html",
-             "javascript:alert(1)//bai-6.html", "data:text/html,<a href=/tin-tuc/bai-6.html>x</a>",
-             "JAVASCRIPT:void(0)/tin-tuc/bai-6.html"]
+    links = [
+        "/tin-tuc/bai-1.html",
+        "/tin-tuc/bai-2.html",
+        "/tin-tuc/bai-3.html",
+        site.shell_path,
+        "/tin-tuc/bai-5.html",
+        "ftp://127.0.0.1/tin-tuc/bai-6.html",
+        f"file://{site.secret}/bai-6.html",
+        "javascript:alert(1)//bai-6.html",
+        "data:text/html,<a href=/tin-tuc/bai-6.html>x</a>",
+        "JAVASCRIPT:void(0)/tin-tuc/bai-6.html",
+    ]
     listing = "".join(f'<li><a class="title" href="{html.escape(u)}">{n}</a></li>' for n, u in enumerate(links))
-    sitemap_index = "".join(f"<sitemap><loc>{html.escape(u)}</loc></sitemap>" for u in (
-        f"file://{site.secret}/sitemap.xml", "data:text/xml," + quote(urlset(f"{site.base}/tin-tuc/bai-10.html"))))
+    sitemap_index = "".join(
+        f"<sitemap><loc>{html.escape(u)}</loc></sitemap>"
+        for u in (
+            f"file://{site.secret}/sitemap.xml",
+            "data:text/xml," + quote(urlset(f"{site.base}/tin-tuc/bai-10.html")),
+        )
+    )
     ok, page = {"Content-Type": "text/html; charset=utf-8"}, article_page
     return {
         "/robots.txt": (200, {"Content-Type": "text/plain"}, "User-agent: *\nDisallow: /quan-tri/\n"),
-        "/tin-tuc/": (200, ok, f'<!doctype html><html><body><ul class="news-list">{listing}</ul>'
-                      f'<a class="next" href="file://{site.secret}/listing.html">Trang sau</a></body></html>'),
-        "/sitemap.xml": (200, {"Content-Type": "application/xml"}, '<?xml version="1.0"?><sitemapindex xmlns='
-                         f'"http://www.sitemaps.org/schemas/sitemap/0.9">{sitemap_index}</sitemapindex>'),
-        "/tin-tuc/bai-1.html": (200, ok, page("Hội nghị tổng kết công tác công đoàn năm 2025 của tỉnh Mẫu",
-                                              "Nguyễn Văn An", XSS_BODY)),
+        "/tin-tuc/": (
+            200,
+            ok,
+            f'<!doctype html><html><body><ul class="news-list">{listing}</ul>'
+            f'<a class="next" href="file://{site.secret}/listing.html">Trang sau</a></body></html>',
+        ),
+        "/sitemap.xml": (
+            200,
+            {"Content-Type": "application/xml"},
+            '<?xml version="1.0"?><sitemapindex xmlns='
+            f'"http://www.sitemaps.org/schemas/sitemap/0.9">{sitemap_index}</sitemapindex>',
+        ),
+        "/tin-tuc/bai-1.html": (
+            200,
+            ok,
+            page("Hội nghị tổng kết công tác công đoàn năm 2025 của tỉnh Mẫu", "Nguyễn Văn An", XSS_BODY),
+        ),
         "/tin-tuc/bai-2.html": (200, ok, page(DIRTY_TITLE, DIRTY_AUTHOR, DIRTY_BODY)),
-        "/tin-tuc/bai-3.html": (200, ok, page(html.escape(site.shell_title), html.escape(f"Lê Văn Dũng {shell}"),
-                                              PLAIN_BODY + f"<p>{html.escape(shell)}</p>")),
-        unquote(site.shell_path): (200, ok, page("Công đoàn cơ sở tổ chức hội nghị người lao động năm 2026",
-                                                 "Phạm Văn Cường", PLAIN_BODY.replace("5/3", "6/3"))),
+        "/tin-tuc/bai-3.html": (
+            200,
+            ok,
+            page(
+                html.escape(site.shell_title),
+                html.escape(f"Lê Văn Dũng {shell}"),
+                PLAIN_BODY + f"<p>{html.escape(shell)}</p>",
+            ),
+        ),
+        unquote(site.shell_path): (
+            200,
+            ok,
+            page(
+                "Công đoàn cơ sở tổ chức hội nghị người lao động năm 2026",
+                "Phạm Văn Cường",
+                PLAIN_BODY.replace("5/3", "6/3"),
+            ),
+        ),
         "/tin-tuc/bai-5.html": (302, {"Location": f"file://{site.secret}/bai-5.html"}, ""),
     }
 
@@ -151,20 +200,24 @@ def plant_secrets(site: Hostile) -> None:
     """Pages outside the site that only file: URLs lead to (a listing, a sitemap, two articles)."""
     secret = site.secret
     secret.mkdir(parents=True)
-    (secret / "listing.html").write_text(f'<ul class="news-list"><li><a class="title" href="{site.base}/tin-tuc/'
-                                         f'bai-8.html">{SECRET}</a></li></ul>', encoding="utf-8")
+    (secret / "listing.html").write_text(
+        f'<ul class="news-list"><li><a class="title" href="{site.base}/tin-tuc/bai-8.html">{SECRET}</a></li></ul>',
+        encoding="utf-8",
+    )
     (secret / "sitemap.xml").write_text(urlset(f"{site.base}/tin-tuc/bai-9.html"), encoding="utf-8")
     for name in ("bai-5.html", "bai-6.html"):
-        (secret / name).write_text(article_page(f"Trang bí mật {SECRET}", "X", f"<p>{SECRET} " * 60 + "</p>"),
-                                   encoding="utf-8")
+        (secret / name).write_text(
+            article_page(f"Trang bí mật {SECRET}", "X", f"<p>{SECRET} " * 60 + "</p>"), encoding="utf-8"
+        )
 
 
 def serve_pages(site: Hostile) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             site.hits.append(self.path)
-            status, headers, text = hostile_pages(site).get(unquote(urlsplit(self.path).path),
-                                                            (404, {"Content-Type": "text/plain"}, "không có"))
+            status, headers, text = hostile_pages(site).get(
+                unquote(urlsplit(self.path).path), (404, {"Content-Type": "text/plain"}, "không có")
+            )
             body = text.encode("utf-8")
             self.send_response(status)
             for key, value in headers.items():
@@ -187,7 +240,8 @@ def write_sources(site: Hostile) -> None:
     site.config.mkdir(parents=True)
     (site.config / "settings.yaml").write_text(FAST_SETTINGS, encoding="utf-8")
     name = json.dumps(f"Công đoàn mẫu {SHELL.format(m=m)}", ensure_ascii=False)
-    (site.config / "sources.yaml").write_text(f"""version: 1
+    (site.config / "sources.yaml").write_text(
+        f"""version: 1
 sources:
   - slug: hiem-doc
     name: {name}
@@ -206,7 +260,9 @@ sources:
       author: 'div.author'
       body: 'div.content'
       remove: ['p[title="$(touch {m})"]', 'div[data-x="; touch {m} `touch {m}`"]']
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -214,9 +270,17 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
     """The hostile site crawled and published once, by the `unionfeed` command in child processes."""
     root = tmp_path_factory.mktemp("security")
     marker = root / "MARKER"
-    site = Hostile(root, root / "data", root / "data" / "config", "", marker, root / "outside", [],
-                   f"Công đoàn tỉnh Mẫu {SHELL.format(m=marker)} tổng kết năm",
-                   f"/tin-tuc/bai-4-$(touch%20{marker});touch%20{marker};`touch%20{marker}`.html")
+    site = Hostile(
+        root,
+        root / "data",
+        root / "data" / "config",
+        "",
+        marker,
+        root / "outside",
+        [],
+        f"Công đoàn tỉnh Mẫu {SHELL.format(m=marker)} tổng kết năm",
+        f"/tin-tuc/bai-4-$(touch%20{marker});touch%20{marker};`touch%20{marker}`.html",
+    )
     server = serve_pages(site)
     try:
         site.base = f"http://127.0.0.1:{server.server_address[1]}"
@@ -233,14 +297,34 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
 
 
 # --- config and discovered URLs: http(s) only ------------------------------------------------------------------
-GOOD_ENTRY = {"slug": "ldld-mau", "name": "Liên đoàn Lao động tỉnh Mẫu", "kind": "union_portal",
-              "homepage": "https://ldld.mau.example.vn/", "discovery": {"listings": [{"url": "https://ldld.mau.example.vn/tin/"}]}}
-BAD_URLS = ["file:///etc/passwd", "ftp://ldld.mau.example.vn/tin/", "javascript:alert(1)", "data:text/html,<b>x</b>",
-            "gopher://ldld.mau.example.vn/", "JavaScript:alert(1)", "//ldld.mau.example.vn/tin/", "/tin/", " http://x.vn/",
-            "http:/ldld.mau.example.vn/", "https://", "https://ldld.mau.example.vn/tin/\n",
-            "https://ldld\x00.mau.example.vn/"]
-FIELDS = {"homepage": "field homepage", "feeds": "field discovery.feeds", "sitemaps": "field discovery.sitemaps",
-          "listing": "field discovery.listings.0.url"}
+GOOD_ENTRY = {
+    "slug": "ldld-mau",
+    "name": "Liên đoàn Lao động tỉnh Mẫu",
+    "kind": "union_portal",
+    "homepage": "https://ldld.mau.example.vn/",
+    "discovery": {"listings": [{"url": "https://ldld.mau.example.vn/tin/"}]},
+}
+BAD_URLS = [
+    "file:///etc/passwd",
+    "ftp://ldld.mau.example.vn/tin/",
+    "javascript:alert(1)",
+    "data:text/html,<b>x</b>",
+    "gopher://ldld.mau.example.vn/",
+    "JavaScript:alert(1)",
+    "//ldld.mau.example.vn/tin/",
+    "/tin/",
+    " http://x.vn/",
+    "http:/ldld.mau.example.vn/",
+    "https://",
+    "https://ldld.mau.example.vn/tin/\n",
+    "https://ldld\x00.mau.example.vn/",
+]
+FIELDS = {
+    "homepage": "field homepage",
+    "feeds": "field discovery.feeds",
+    "sitemaps": "field discovery.sitemaps",
+    "listing": "field discovery.listings.0.url",
+}
 
 
 def entry_with(where: str, url: str) -> dict[str, object]:
@@ -273,15 +357,32 @@ def test_spider_follows_only_http_links_on_its_site() -> None:
     from feed.config.sources import parse_sources
     from unionfeed_scrapers.spiders.generic import GenericSpider
 
-    source = parse_sources({"sources": [GOOD_ENTRY | {"discovery": {"article_pattern": r"/tin/\d+\.html$", "listings":
-                                                                    [{"url": "https://ldld.mau.example.vn/tin/"}]}}]})[0]
+    source = parse_sources(
+        {
+            "sources": [
+                GOOD_ENTRY
+                | {
+                    "discovery": {
+                        "article_pattern": r"/tin/\d+\.html$",
+                        "listings": [{"url": "https://ldld.mau.example.vn/tin/"}],
+                    }
+                }
+            ]
+        }
+    )[0]
     spider = GenericSpider(source=source)
     assert spider.is_article_url("https://ldld.mau.example.vn/tin/12.html")
     assert spider.is_article_url("http://ldld.mau.example.vn/tin/12.html")
-    for url in ("file:///ldld.mau.example.vn/tin/12.html", "file://ldld.mau.example.vn/tin/12.html",
-                "ftp://ldld.mau.example.vn/tin/12.html", "javascript:alert(1)//ldld.mau.example.vn/tin/12.html",
-                "data:text/html,ldld.mau.example.vn/tin/12.html", "gopher://ldld.mau.example.vn/tin/12.html",
-                "s3://ldld.mau.example.vn/tin/12.html", "https://ke-gia-mao.example.com/tin/12.html"):
+    for url in (
+        "file:///ldld.mau.example.vn/tin/12.html",
+        "file://ldld.mau.example.vn/tin/12.html",
+        "ftp://ldld.mau.example.vn/tin/12.html",
+        "javascript:alert(1)//ldld.mau.example.vn/tin/12.html",
+        "data:text/html,ldld.mau.example.vn/tin/12.html",
+        "gopher://ldld.mau.example.vn/tin/12.html",
+        "s3://ldld.mau.example.vn/tin/12.html",
+        "https://ke-gia-mao.example.com/tin/12.html",
+    ):
         assert not spider.is_article_url(url), url
     assert not spider.is_article_url("http://[::1")  # unparsable: refused, not raised
 
@@ -309,8 +410,11 @@ def test_crawl_fetched_only_http_pages_and_no_redirect_to_file(hostile: Hostile)
 
 def test_discovery_never_reads_file_or_data_urls(hostile: Hostile) -> None:
     followed = [h for h in hostile.hits if re.search(r"bai-(8|9|10)\.html", h)]
-    captured = [p for p in (hostile.data / "captures").rglob("*.json") if '"url": "file:' in p.read_text("utf-8")
-                or '"url": "data:' in p.read_text("utf-8")]
+    captured = [
+        p
+        for p in (hostile.data / "captures").rglob("*.json")
+        if '"url": "file:' in p.read_text("utf-8") or '"url": "data:' in p.read_text("utf-8")
+    ]
     assert not followed and not captured, (followed, captured)
 
 
@@ -321,8 +425,19 @@ def test_snapshot_image_urls_are_http(hostile: Hostile) -> None:
 
 
 # --- no shell ----------------------------------------------------------------------------------------------------
-BANNED_CALLS = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput", "eval", "exec",
-                "builtins.eval", "builtins.exec", "asyncio.create_subprocess_shell", "pty.spawn", "commands.getoutput"}
+BANNED_CALLS = {
+    "os.system",
+    "os.popen",
+    "subprocess.getoutput",
+    "subprocess.getstatusoutput",
+    "eval",
+    "exec",
+    "builtins.eval",
+    "builtins.exec",
+    "asyncio.create_subprocess_shell",
+    "pty.spawn",
+    "commands.getoutput",
+}
 
 
 def _dotted(node: ast.expr) -> str:
@@ -338,10 +453,16 @@ def shell_uses(source: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import | ast.ImportFrom):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [
-                f"{node.module}.{a.name}" for a in node.names]
-            found += [f"{node.lineno}: import {n}" for n in names if n.split(".")[0] in ("commands", "popen2")
-                      or n in BANNED_CALLS or re.match(r"os\.(exec|spawn)", n)]
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [f"{node.module}.{a.name}" for a in node.names]
+            )
+            found += [
+                f"{node.lineno}: import {n}"
+                for n in names
+                if n.split(".")[0] in ("commands", "popen2") or n in BANNED_CALLS or re.match(r"os\.(exec|spawn)", n)
+            ]
         if isinstance(node, ast.Call):
             name = _dotted(node.func)
             if name in BANNED_CALLS or re.match(r"os\.(exec|spawn|posix_spawn)", name):
@@ -354,9 +475,11 @@ def shell_uses(source: str) -> list[str]:
 
 @pytest.mark.reliability("no-shell")
 def test_no_shell_and_no_eval_in_the_product() -> None:
-    planted = ("import os, subprocess, commands\nfrom os import system\nos.system('x')\nos.popen('x')\n"
-               "subprocess.run('x', shell=True)\nsubprocess.Popen(['x'], shell=flag)\nos.execvp('x', [])\n"
-               "eval(text)\nexec(code)\nsubprocess.getoutput('x')\nsubprocess.run(['ls'], shell=False)\n")
+    planted = (
+        "import os, subprocess, commands\nfrom os import system\nos.system('x')\nos.popen('x')\n"
+        "subprocess.run('x', shell=True)\nsubprocess.Popen(['x'], shell=flag)\nos.execvp('x', [])\n"
+        "eval(text)\nexec(code)\nsubprocess.getoutput('x')\nsubprocess.run(['ls'], shell=False)\n"
+    )
     assert len(shell_uses(planted)) == 10, shell_uses(planted)  # the scan sees what it is looking for
     modules = sorted([*(ROOT / "src").rglob("*.py"), *(ROOT / "scrapers").rglob("*.py")])
     assert len(modules) > 30
@@ -383,8 +506,23 @@ def test_shell_text_in_config_and_pages_stays_text(hostile: Hostile) -> None:
 
 
 # --- what readers receive -------------------------------------------------------------------------------------
-FORBIDDEN_TAGS = {"script", "style", "iframe", "object", "embed", "svg", "math", "form", "input", "base", "meta",
-                  "link", "frame", "frameset", "applet"}
+FORBIDDEN_TAGS = {
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "form",
+    "input",
+    "base",
+    "meta",
+    "link",
+    "frame",
+    "frameset",
+    "applet",
+}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "background", "poster", "xlink:href", "srcset"}
 BAD_SCHEME = re.compile(r"^(javascript|vbscript|data|file):", re.I)
 
@@ -399,8 +537,11 @@ class HtmlCheck:
 
     def read(self, where: str, markup: str, *, page: bool = False) -> lxml.html.HtmlElement:
         self.fields += 1
-        root = lxml.html.document_fromstring(markup) if page else lxml.html.fragment_fromstring(
-            markup, create_parent="div")
+        root = (
+            lxml.html.document_fromstring(markup)
+            if page
+            else lxml.html.fragment_fromstring(markup, create_parent="div")
+        )
         for element in root.iter():
             if not isinstance(element.tag, str):
                 continue  # comments, processing instructions
@@ -436,8 +577,9 @@ def test_readers_get_no_script_handlers_or_javascript_links(hostile: Hostile) ->
     for path in outputs(feeds, ".rss"):
         for item in etree.parse(str(path)).getroot().iter("item"):
             check.read(f"{path.name} description", item.findtext("description") or "")
-            check.read(f"{path.name} content:encoded",
-                       item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded") or "")
+            check.read(
+                f"{path.name} content:encoded", item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded") or ""
+            )
     for path in outputs(feeds, ".json"):
         for item in json.loads(path.read_text("utf-8"))["items"]:
             check.read(f"{path.name} content_html", item["content_html"])
@@ -459,8 +601,10 @@ def test_readers_get_no_script_handlers_or_javascript_links(hostile: Hostile) ->
     assert "<script>alert('xss-text')</script>" in visible and "<script>alert('xss-text')</script>" in shown["summary"]
     rss = etree.parse(str(feeds / "sources" / "hiem-doc.rss")).getroot()
     description = next(i.findtext("description") for i in rss.iter("item") if i.findtext("link").endswith("bai-1.html"))
-    assert "<script>alert('xss-text')</script>" in lxml.html.fragment_fromstring(
-        description, create_parent="div").text_content()
+    assert (
+        "<script>alert('xss-text')</script>"
+        in lxml.html.fragment_fromstring(description, create_parent="div").text_content()
+    )
     assert "Báo cáo ghi nhận công đoàn các cấp đã chăm lo Tết" in visible, "the text around the markup is kept"
 
 

@@ -52,8 +52,9 @@ def server(tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
     srv.server_close()
 
 
-def request(host: str, port: int, method: str, path: str, headers: dict[str, str] | None = None
-            ) -> tuple[int, dict[str, str], bytes]:
+def request(
+    host: str, port: int, method: str, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection(host, port, timeout=10)
     conn.request(method, path, headers=headers or {})
     response = conn.getresponse()
@@ -105,8 +106,9 @@ def test_head_has_headers_and_no_body(server: tuple[str, int, Path]) -> None:
 
 
 @pytest.mark.reliability("server-methods")
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "PROPFIND",
-                                    "BREW", "get"])
+@pytest.mark.parametrize(
+    "method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "BREW", "get"]
+)
 def test_only_get_and_head(server: tuple[str, int, Path], method: str) -> None:
     host, port, public = server
     before = sorted((p, p.stat().st_mtime_ns) for p in public.rglob("*"))
@@ -118,11 +120,25 @@ def test_only_get_and_head(server: tuple[str, int, Path], method: str) -> None:
 
 
 @pytest.mark.reliability("server-traversal", "server-no-listing")
-@pytest.mark.parametrize("path", ["/../unionfeed.sqlite", "/%2e%2e/unionfeed.sqlite", "/feeds/", "/feeds",
-                                  "/feeds/.meetings.atom.123.tmp", "/feeds/..%2f..%2fetc/passwd", "/nope.atom",
-                                  "/feeds/..%5c..%5cunionfeed.sqlite", "/%252e%252e/unionfeed.sqlite",
-                                  "/index.html%00.sqlite", "//unionfeed.sqlite", "/unionfeed.sqlite",
-                                  "/feeds/" + "a" * 300 + ".atom", "/" + "feeds/" * 300 + "x.atom"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../unionfeed.sqlite",
+        "/%2e%2e/unionfeed.sqlite",
+        "/feeds/",
+        "/feeds",
+        "/feeds/.meetings.atom.123.tmp",
+        "/feeds/..%2f..%2fetc/passwd",
+        "/nope.atom",
+        "/feeds/..%5c..%5cunionfeed.sqlite",
+        "/%252e%252e/unionfeed.sqlite",
+        "/index.html%00.sqlite",
+        "//unionfeed.sqlite",
+        "/unionfeed.sqlite",
+        "/feeds/" + "a" * 300 + ".atom",
+        "/" + "feeds/" * 300 + "x.atom",
+    ],
+)
 def test_no_traversal_listing_or_hidden_files(server: tuple[str, int, Path], path: str) -> None:
     host, port, _ = server
     status, _, body = request(host, port, "GET", path)
@@ -133,8 +149,16 @@ def test_no_traversal_listing_or_hidden_files(server: tuple[str, int, Path], pat
 def test_only_what_publish_writes_is_served(server: tuple[str, int, Path]) -> None:
     host, port, public = server
     # What an operator might leave in the folder: a store copy, its journal, a config, a log, captures.
-    planted = ["feeds/backup.sqlite", "feeds/unionfeed.sqlite-wal", "feeds/sources.yaml", "feeds/crawl.log",
-               "captures/ldld/last/article-1.json", "config/settings.json", "notes.html", "feeds/meetings.atom.gz"]
+    planted = [
+        "feeds/backup.sqlite",
+        "feeds/unionfeed.sqlite-wal",
+        "feeds/sources.yaml",
+        "feeds/crawl.log",
+        "captures/ldld/last/article-1.json",
+        "config/settings.json",
+        "notes.html",
+        "feeds/meetings.atom.gz",
+    ]
     for name in planted:
         (public / name).parent.mkdir(parents=True, exist_ok=True)
         (public / name).write_text("secret", encoding="utf-8")
@@ -205,20 +229,35 @@ def test_changes_since_through_the_server(published: tuple[str, int, World]) -> 
     assert request(host, port, "GET", "/snapshots/changes.json")[0] == 400
     assert request(host, port, "GET", "/snapshots/changes.json?since=yesterday")[0] == 400
     status, headers, body = request(host, port, "GET", f"/snapshots/changes.json?since={cursor}")
-    assert status == 200 and json.loads(body)["counts"] == {"new": 0, "updated": 0, "removed_from_cluster": 0,
-                                                            "deleted": 0}
+    assert status == 200 and json.loads(body)["counts"] == {
+        "new": 0,
+        "updated": 0,
+        "removed_from_cluster": 0,
+        "deleted": 0,
+    }
     assert headers["cache-control"] == "no-cache"
-    add_article(world.store, Art("moi", "bao-mau", "Công đoàn trao 50 mái ấm cho đoàn viên",
-                                 "Công đoàn tỉnh Mẫu trao 50 mái ấm công đoàn cho đoàn viên khó khăn về nhà ở.",
-                                 datetime(2026, 7, 21, 9, 0, tzinfo=VN)), datetime(2026, 7, 21, 10, 0, tzinfo=VN))
+    add_article(
+        world.store,
+        Art(
+            "moi",
+            "bao-mau",
+            "Công đoàn trao 50 mái ấm cho đoàn viên",
+            "Công đoàn tỉnh Mẫu trao 50 mái ấm công đoàn cho đoàn viên khó khăn về nhà ở.",
+            datetime(2026, 7, 21, 9, 0, tzinfo=VN),
+        ),
+        datetime(2026, 7, 21, 10, 0, tzinfo=VN),
+    )
     publish(world.store, world.settings, world.sources)
-    status, headers, body = request(host, port, "GET", f"/snapshots/changes.json?since={cursor}",
-                                    {"Accept-Encoding": "gzip"})
+    status, headers, body = request(
+        host, port, "GET", f"/snapshots/changes.json?since={cursor}", {"Accept-Encoding": "gzip"}
+    )
     changes = json.loads(gzip.decompress(body))
     assert status == 200 and [a["title"] for a in changes["new"]] == ["Công đoàn trao 50 mái ấm cho đoàn viên"]
     assert changes["cursor"] > cursor
-    assert request(host, port, "GET", f"/snapshots/changes.json?since={cursor}",
-                   {"If-None-Match": headers["etag"]})[0] == 304
+    assert (
+        request(host, port, "GET", f"/snapshots/changes.json?since={cursor}", {"If-None-Match": headers["etag"]})[0]
+        == 304
+    )
     status, _, body = request(host, port, "GET", "/snapshots/changes.json?since=20200101T000000.000000Z")
     assert status == 410 and json.loads(body)["reload"] == "/snapshots/latest.json"
     assert request(host, port, "GET", "/snapshots/changes.json?since=29990101T000000.000000Z")[0] == 400
@@ -250,19 +289,47 @@ def test_curl_sees_a_good_feed_host(published: tuple[str, int, World]) -> None:
     program("curl")
     host, port, _ = published
     url = f"http://{host}:{port}/feeds/meetings.atom"
-    head = subprocess.run(["curl", "-sS", "--compressed", "-D", "-", "-o", "/dev/null", url], capture_output=True,
-                          text=True, timeout=20, check=True).stdout.lower()
+    head = subprocess.run(
+        ["curl", "-sS", "--compressed", "-D", "-", "-o", "/dev/null", url],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    ).stdout.lower()
     assert "200 ok" in head and "content-encoding: gzip" in head and "etag:" in head and "last-modified:" in head
     etag = next(line.split(":", 1)[1].strip() for line in head.splitlines() if line.startswith("etag:"))
-    code = subprocess.run(["curl", "-sS", "--compressed", "-o", "/dev/null", "-w", "%{http_code}", "-H",
-                           f"If-None-Match: {etag}", url], capture_output=True, text=True, timeout=20, check=True)
+    code = subprocess.run(
+        ["curl", "-sS", "--compressed", "-o", "/dev/null", "-w", "%{http_code}", "-H", f"If-None-Match: {etag}", url],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    )
     assert code.stdout == "304"
-    listing = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--path-as-is",
-                              f"http://{host}:{port}/feeds/../../feeds.sqlite"], capture_output=True, text=True,
-                             timeout=20, check=True)
+    listing = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--path-as-is",
+            f"http://{host}:{port}/feeds/../../feeds.sqlite",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    )
     assert listing.stdout == "404"
-    post = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", url],
-                          capture_output=True, text=True, timeout=20, check=True)
+    post = subprocess.run(
+        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", url],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    )
     assert post.stdout == "405"
 
 
@@ -284,9 +351,17 @@ def test_docs_consumer_example(published: tuple[str, int, World], tmp_path: Path
 
     first = namespace["pull"](db)
     assert local() == site() and len(local()) == 8
-    add_article(world.store, Art("them", "cd-nganh-mau", "Công đoàn ngành Mẫu ký thỏa ước lao động tập thể",
-                                 "Công đoàn ngành Mẫu và doanh nghiệp ký thỏa ước lao động tập thể mới.",
-                                 datetime(2026, 7, 23, 9, 0, tzinfo=VN)), datetime(2026, 7, 23, 10, 0, tzinfo=VN))
+    add_article(
+        world.store,
+        Art(
+            "them",
+            "cd-nganh-mau",
+            "Công đoàn ngành Mẫu ký thỏa ước lao động tập thể",
+            "Công đoàn ngành Mẫu và doanh nghiệp ký thỏa ước lao động tập thể mới.",
+            datetime(2026, 7, 23, 9, 0, tzinfo=VN),
+        ),
+        datetime(2026, 7, 23, 10, 0, tzinfo=VN),
+    )
     with world.store.session() as s:
         s.delete(s.get(ArticleRow, world.ids["khong-ngay"]))
     publish(world.store, world.settings, world.sources)
@@ -316,8 +391,13 @@ class Layout:
 
 def start_serve(args: tuple[str, ...], env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
     """`unionfeed serve --port 0` in a child process; its first line says where it listens."""
-    proc = subprocess.Popen([sys.executable, "-m", "feed.app.cli", *args, "serve", "--host", "127.0.0.1", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, **env})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feed.app.cli", *args, "serve", "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **env},
+    )
     assert proc.stdout is not None
     found = re.search(r"http://127\.0\.0\.1:(\d+)/", proc.stdout.readline())
     if found is None:
@@ -329,11 +409,17 @@ def start_serve(args: tuple[str, ...], env: dict[str, str]) -> tuple[subprocess.
 def plant_private(data: Path) -> None:
     """What sits in a data folder besides public/: captures, broken-page notes, logs, secrets; and symlinks inside
     public/ that point out of it."""
-    files = {"captures/ldld-mau/last/article-0a1b2c.json": f'{{"url": "{SECRET}", "captured_at": "2026-07-16"}}',
-             "captures/ldld-mau/discovery/discovery-3d4e.json": f'{{"captured_at": "{SECRET}"}}',
-             "broken/bao-mau/20260716-090000/broken.json": f'{{"captured_at": "{SECRET}"}}',
-             "unionfeed.log": SECRET, ".env": SECRET, "secret.txt": SECRET, "secret.json": SECRET,
-             "secret.atom": SECRET, "../outside.json": SECRET}
+    files = {
+        "captures/ldld-mau/last/article-0a1b2c.json": f'{{"url": "{SECRET}", "captured_at": "2026-07-16"}}',
+        "captures/ldld-mau/discovery/discovery-3d4e.json": f'{{"captured_at": "{SECRET}"}}',
+        "broken/bao-mau/20260716-090000/broken.json": f'{{"captured_at": "{SECRET}"}}',
+        "unionfeed.log": SECRET,
+        ".env": SECRET,
+        "secret.txt": SECRET,
+        "secret.json": SECRET,
+        "secret.atom": SECRET,
+        "../outside.json": SECRET,
+    }
     for name, text in files.items():
         (data / name).parent.mkdir(parents=True, exist_ok=True)
         (data / name).write_text(text, encoding="utf-8")
@@ -356,8 +442,10 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
         done = run_cli(*args, "publish", env=env, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
     plant_private(data)
-    (beside, beside_port), (inside, inside_port) = start_serve(args, {}), start_serve(
-        args, {"UNIONFEED_PUBLIC_DIR": str(data)})
+    (beside, beside_port), (inside, inside_port) = (
+        start_serve(args, {}),
+        start_serve(args, {"UNIONFEED_PUBLIC_DIR": str(data)}),
+    )
     yield Layout(data, beside_port, inside_port)
     for proc in (beside, inside):
         proc.terminate()
@@ -369,28 +457,47 @@ def raw(port: int, target: str | bytes, method: str = "GET", body: bytes = b"") 
     target = target.encode("latin-1") if isinstance(target, str) else target
     length = f"Content-Length: {len(body)}\r\n".encode() if body else b""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(method.encode() + b" " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + length
-                     + b"Connection: close\r\n\r\n" + body)
+        conn.sendall(
+            method.encode()
+            + b" "
+            + target
+            + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + length
+            + b"Connection: close\r\n\r\n"
+            + body
+        )
         answer = b"".join(iter(lambda: conn.recv(65536), b""))
     if not answer:
         return 0, {}, b""  # the server dropped the connection without an answer
     head, _, content = answer.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    return int(lines[0].split()[1]), {k.strip().lower(): v.strip() for k, _, v in
-                                      (line.partition(":") for line in lines[1:])}, content
+    return (
+        int(lines[0].split()[1]),
+        {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])},
+        content,
+    )
 
 
 def leaked(body: bytes) -> list[str]:
     """What of the private material an answer carries."""
-    needles = {SECRET: SECRET.encode(), "store": b"SQLite format 3", "passwd": b"root:x:0:0",
-               "sources.yaml": b"discovery:", "settings.yaml": b"politeness"}
+    needles = {
+        SECRET: SECRET.encode(),
+        "store": b"SQLite format 3",
+        "passwd": b"root:x:0:0",
+        "sources.yaml": b"discovery:",
+        "settings.yaml": b"politeness",
+    }
     return [name for name, needle in needles.items() if needle in body]
 
 
 def tree_state(folder: Path) -> dict[str, tuple[int, str]]:
-    return {p.relative_to(folder).as_posix(): (p.lstat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest()
-                                               if p.is_file() and not p.is_symlink() else "")
-            for p in sorted(folder.rglob("*"))}
+    return {
+        p.relative_to(folder).as_posix(): (
+            p.lstat().st_mtime_ns,
+            hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() and not p.is_symlink() else "",
+        )
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 @pytest.mark.reliability("server-methods")
@@ -399,8 +506,10 @@ def test_refused_methods_change_nothing_on_disk(layout: Layout) -> None:
     for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND", "MKCOL", "BREW", "get"):
         for target in ("/feeds/all.atom", "/feeds/new.atom", "/index.html", "/"):
             status, headers, body = raw(layout.beside, target, method, b"<feed>ghi de</feed>")
-            assert (status, headers["allow"], headers["connection"], body) == (405, "GET, HEAD", "close", b""), \
-                (method, target)
+            assert (status, headers["allow"], headers["connection"], body) == (405, "GET, HEAD", "close", b""), (
+                method,
+                target,
+            )
     status, headers, _ = raw(layout.beside, "127.0.0.1:22", "CONNECT")
     assert status == 405 and headers["allow"] == "GET, HEAD"
     assert tree_state(layout.data) == before, "a refused request changed the data folder"
@@ -409,16 +518,40 @@ def test_refused_methods_change_nothing_on_disk(layout: Layout) -> None:
 
 
 TRAVERSALS = [
-    "/../unionfeed.sqlite", "/../../outside.json", "/feeds/../../unionfeed.sqlite", "/feeds/../../secret.json",
-    "/%2e%2e/unionfeed.sqlite", "/%2E%2E/%2E%2E/etc/passwd", "/feeds/%2e%2e/%2e%2e/secret.json",
-    "/..%2funionfeed.sqlite", "/feeds/..%2f..%2fsecret.json", "/%2f..%2fsecret.json", "/feeds%2f..%2f..%2fsecret.atom",
-    "/..\\unionfeed.sqlite", "/feeds\\..\\..\\secret.json", "/feeds/%5c..%5c..%5csecret.json",
-    "/%252e%252e/unionfeed.sqlite", "/feeds/%252e%252e%252f%252e%252e%252fsecret.json",
-    "/%c0%ae%c0%ae/secret.json", "/feeds/%e0%80%ae%e0%80%ae/secret.json",
-    "//etc/passwd", "/%2Fetc%2Fpasswd", "/etc/passwd", "http://127.0.0.1/../secret.json", "file:///etc/passwd",
-    "/feeds/all.atom%00.sqlite", "/index.html%00", "/feeds/leak.atom", "/feeds/passwd.rss", "/snapshots/up/secret.json",
-    "/snapshots/up/unionfeed.sqlite", "/snapshots/up/config/sources.yaml", "/snapshots/up/../secret.json",
-    "/" + "a/" * 3000 + "x.atom", "/feeds/" + "a" * 300 + ".atom", "/%2e%2e/" * 400 + "etc/passwd",
+    "/../unionfeed.sqlite",
+    "/../../outside.json",
+    "/feeds/../../unionfeed.sqlite",
+    "/feeds/../../secret.json",
+    "/%2e%2e/unionfeed.sqlite",
+    "/%2E%2E/%2E%2E/etc/passwd",
+    "/feeds/%2e%2e/%2e%2e/secret.json",
+    "/..%2funionfeed.sqlite",
+    "/feeds/..%2f..%2fsecret.json",
+    "/%2f..%2fsecret.json",
+    "/feeds%2f..%2f..%2fsecret.atom",
+    "/..\\unionfeed.sqlite",
+    "/feeds\\..\\..\\secret.json",
+    "/feeds/%5c..%5c..%5csecret.json",
+    "/%252e%252e/unionfeed.sqlite",
+    "/feeds/%252e%252e%252f%252e%252e%252fsecret.json",
+    "/%c0%ae%c0%ae/secret.json",
+    "/feeds/%e0%80%ae%e0%80%ae/secret.json",
+    "//etc/passwd",
+    "/%2Fetc%2Fpasswd",
+    "/etc/passwd",
+    "http://127.0.0.1/../secret.json",
+    "file:///etc/passwd",
+    "/feeds/all.atom%00.sqlite",
+    "/index.html%00",
+    "/feeds/leak.atom",
+    "/feeds/passwd.rss",
+    "/snapshots/up/secret.json",
+    "/snapshots/up/unionfeed.sqlite",
+    "/snapshots/up/config/sources.yaml",
+    "/snapshots/up/../secret.json",
+    "/" + "a/" * 3000 + "x.atom",
+    "/feeds/" + "a" * 300 + ".atom",
+    "/%2e%2e/" * 400 + "etc/passwd",
 ]
 
 
@@ -436,8 +569,19 @@ def test_no_path_leaves_the_published_folder(layout: Layout, where: str) -> None
 @pytest.mark.reliability("server-no-listing")
 def test_no_folder_is_listed(layout: Layout) -> None:
     assert raw(layout.beside, "/")[2] == (layout.public / "index.html").read_bytes(), "/ is the index page"
-    for target in ("/feeds/", "/feeds", "/feeds/sources/", "/feeds/kinds", "/snapshots/", "/snapshots",
-                   "/snapshots/changes/", "/feeds//", "/./", "/feeds/./", "/index.html/"):
+    for target in (
+        "/feeds/",
+        "/feeds",
+        "/feeds/sources/",
+        "/feeds/kinds",
+        "/snapshots/",
+        "/snapshots",
+        "/snapshots/changes/",
+        "/feeds//",
+        "/./",
+        "/feeds/./",
+        "/index.html/",
+    ):
         for port in (layout.beside, layout.inside):
             assert raw(port, target)[:3:2] == (404, b"not found\n"), target
     for target in ("/captures/", "/captures/ldld-mau/last/", "/config/", "/public/"):
@@ -461,8 +605,14 @@ def test_store_config_captures_and_logs_stay_private(layout: Layout) -> None:
         assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == 8
         assert {"unionfeed.sqlite-wal", "unionfeed.sqlite-shm"} <= {p.name for p in data.iterdir()}
         private = private_files(data)
-        assert {"unionfeed.sqlite", "unionfeed.sqlite-wal", "config/sources.yaml", "snapshots/.state.json",
-                "public/.publish-state.json", "captures/ldld-mau/last/article-0a1b2c.html.gz"} <= set(private)
+        assert {
+            "unionfeed.sqlite",
+            "unionfeed.sqlite-wal",
+            "config/sources.yaml",
+            "snapshots/.state.json",
+            "public/.publish-state.json",
+            "captures/ldld-mau/last/article-0a1b2c.html.gz",
+        } <= set(private)
         assert len(private) >= 18, private
         for port, prefixes in ((layout.beside, ("", "public/", "../")), (layout.inside, ("", "public/", "feeds/../"))):
             for name in private:

@@ -32,19 +32,22 @@ def test_unknown_setting_is_an_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.reliability("config-bad-settings")
-@pytest.mark.parametrize(("text", "names"), [
-    ("feed_limit: 50\nfeed_limt: 20\n", ":2: feed_limt: unknown settings: ['feed_limt']"),
-    ("politeness:\n  retry_time: 3\n", ":2: politeness.retry_time: unknown settings"),
-    ("feed_limit: '200'\n", ":1: feed_limit: expected a whole number, got '200'"),
-    ("feed_limit: 12.5\n", ":1: feed_limit: expected a whole number, got 12.5"),
-    ("crawl_time_limit: 0\n", ":1: crawl_time_limit: must be at least 1, got 0"),
-    ("politeness:\n  obey_robots: 'không'\n", ":2: politeness.obey_robots: expected true or false"),
-    ("politeness:\n  download_delay: -0.5\n", ":2: politeness.download_delay: must be at least 0"),
-    ("site_url: file:///etc/\n", ":1: site_url: expected an http(s) URL"),
-    ("data:\n", ":1: data: expected a value, got nothing"),
-    ("- feed_limit\n", ": expected a mapping of settings (name: value), got list"),
-    ("feed_limit: 50\n  politeness: {\n", ":2: not valid YAML: mapping values are not allowed here (line 2)"),
-])
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("feed_limit: 50\nfeed_limt: 20\n", ":2: feed_limt: unknown settings: ['feed_limt']"),
+        ("politeness:\n  retry_time: 3\n", ":2: politeness.retry_time: unknown settings"),
+        ("feed_limit: '200'\n", ":1: feed_limit: expected a whole number, got '200'"),
+        ("feed_limit: 12.5\n", ":1: feed_limit: expected a whole number, got 12.5"),
+        ("crawl_time_limit: 0\n", ":1: crawl_time_limit: must be at least 1, got 0"),
+        ("politeness:\n  obey_robots: 'không'\n", ":2: politeness.obey_robots: expected true or false"),
+        ("politeness:\n  download_delay: -0.5\n", ":2: politeness.download_delay: must be at least 0"),
+        ("site_url: file:///etc/\n", ":1: site_url: expected an http(s) URL"),
+        ("data:\n", ":1: data: expected a value, got nothing"),
+        ("- feed_limit\n", ": expected a mapping of settings (name: value), got list"),
+        ("feed_limit: 50\n  politeness: {\n", ":2: not valid YAML: mapping values are not allowed here (line 2)"),
+    ],
+)
 def test_a_broken_settings_file_names_file_line_and_key(tmp_path: Path, text: str, names: str) -> None:
     (tmp_path / "settings.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as err:
@@ -54,7 +57,8 @@ def test_a_broken_settings_file_names_file_line_and_key(tmp_path: Path, text: st
 
 def test_values_of_the_right_kind_are_taken_as_their_type(tmp_path: Path) -> None:
     (tmp_path / "settings.yaml").write_text(
-        "feed_limit: 20.0\npublic_dir: /srv/feeds\nwebsub_hub:\npoliteness:\n  download_delay: 2\n", encoding="utf-8")
+        "feed_limit: 20.0\npublic_dir: /srv/feeds\nwebsub_hub:\npoliteness:\n  download_delay: 2\n", encoding="utf-8"
+    )
     settings = load_settings(tmp_path / "sources.yaml")
     assert settings.feed_limit == 20 and isinstance(settings.feed_limit, int)
     assert settings.public == Path("/srv/feeds") and settings.websub_hub is None

@@ -71,8 +71,11 @@ def test_good_entry_with_defaults(tmp_path: Path) -> None:
         ({"slug": "Bad Slug"}, "slug", "lower-case"),
         ({"discovery": {}}, "discovery", "at least one"),
         ({"discovery": {"feeds": ["file:///etc/passwd"]}}, "discovery.feeds", "http(s)"),
-        ({"discovery": {"feeds": ["https://a.vn/rss"], "article_pattern": "(["}}, "discovery.article_pattern",
-         "regular"),
+        (
+            {"discovery": {"feeds": ["https://a.vn/rss"], "article_pattern": "(["}},
+            "discovery.article_pattern",
+            "regular",
+        ),
         ({"discovery": {"listings": [{"url": "https://a.vn/", "links": "a[[["}]}}, "discovery.listings.0.links", "CSS"),
         ({"discovery": {"listings": [{"url": "https://a.vn/", "max_pages": 0}]}}, "discovery.listings.0.max_pages", ""),
         ({"selectors": {"body": ".x", "heading": "h1"}}, "selectors.heading", "Extra inputs"),
@@ -132,11 +135,17 @@ def test_profiles_are_valid() -> None:
 
 # --- the lenient reading used by commands that do work: a broken entry costs only itself ----------------------
 
+
 def entry_text(slug: str, **changes: str) -> str:
     """One entry as an operator writes it (block style, two-space list indent), with lines replaced by key."""
-    lines = {"slug": f"slug: {slug}", "name": f"name: 'Liên đoàn Lao động {slug}'", "kind": "kind: labour_federation",
-             "homepage": f"homepage: https://{slug}.example.vn/", "discovery": "discovery:",
-             "feeds": f"  feeds: ['https://{slug}.example.vn/rss']"}
+    lines = {
+        "slug": f"slug: {slug}",
+        "name": f"name: 'Liên đoàn Lao động {slug}'",
+        "kind": "kind: labour_federation",
+        "homepage": f"homepage: https://{slug}.example.vn/",
+        "discovery": "discovery:",
+        "feeds": f"  feeds: ['https://{slug}.example.vn/rss']",
+    }
     lines.update(changes)
     body = [lines[k] for k in ("slug", "name", "kind", "homepage", "discovery", "feeds")]
     return "".join(("  - " if i == 0 else "    ") + line + "\n" for i, line in enumerate(body))
@@ -150,8 +159,13 @@ def write_text(tmp_path: Path, *entries: str, head: str = "version: 1\n") -> Pat
 
 @pytest.mark.reliability("config-malformed-line")
 def test_a_yaml_mistake_in_one_entry_loses_only_that_entry(tmp_path: Path) -> None:
-    path = write_text(tmp_path, entry_text("a"), entry_text("b", name="name: 'Liên đoàn b"),
-                      entry_text("c", kind="   kind: labour_federation"), entry_text("d"))
+    path = write_text(
+        tmp_path,
+        entry_text("a"),
+        entry_text("b", name="name: 'Liên đoàn b"),
+        entry_text("c", kind="   kind: labour_federation"),
+        entry_text("d"),
+    )
     sources, problems = read_sources(path)
     assert [s.slug for s in sources] == ["a", "d"]
     assert [(p.entry, p.slug) for p in problems] == [(2, "b"), (3, "c")]
@@ -171,8 +185,13 @@ def test_a_yaml_mistake_outside_the_list_leaves_nothing_usable(tmp_path: Path) -
 
 @pytest.mark.reliability("config-duplicate-slug")
 def test_a_slug_belongs_to_its_first_entry_even_a_broken_one(tmp_path: Path) -> None:
-    path = write_text(tmp_path, entry_text("a", homepage="homepage: ftp://a.example.vn/"), entry_text("a"),
-                      entry_text("b"), entry_text("b"))
+    path = write_text(
+        tmp_path,
+        entry_text("a", homepage="homepage: ftp://a.example.vn/"),
+        entry_text("a"),
+        entry_text("b"),
+        entry_text("b"),
+    )
     sources, problems = read_sources(path)
     assert [s.slug for s in sources] == ["b"]
     assert [str(p).split(": ", 1)[1] for p in problems] == [
@@ -185,13 +204,20 @@ def test_a_slug_belongs_to_its_first_entry_even_a_broken_one(tmp_path: Path) -> 
 
 @pytest.mark.reliability("config-bad-field", "config-unknown-profile")
 def test_every_problem_of_an_entry_is_named_with_its_line(tmp_path: Path) -> None:
-    bad = entry_text("x", kind="kind: blog\n    profile: khong_co\n    interval: 1",
-                     feeds="  feeds: ['https://x.example.vn/rss']\n      article_pattern: '(['")
+    bad = entry_text(
+        "x",
+        kind="kind: blog\n    profile: khong_co\n    interval: 1",
+        feeds="  feeds: ['https://x.example.vn/rss']\n      article_pattern: '(['",
+    )
     path = write_text(tmp_path, entry_text("a"), bad)
     sources, problems = read_sources(path)
     assert [s.slug for s in sources] == ["a"]
-    assert {(p.field, p.line) for p in problems} == {("kind", 12), ("interval", 14), ("profile", 13),
-                                                     ("discovery.article_pattern", 18)}
+    assert {(p.field, p.line) for p in problems} == {
+        ("kind", 12),
+        ("interval", 14),
+        ("profile", 13),
+        ("discovery.article_pattern", 18),
+    }
 
 
 def test_a_key_written_twice_skips_its_entry(tmp_path: Path) -> None:
@@ -209,8 +235,10 @@ def test_unknown_top_level_key_is_reported_and_bad_defaults_stop_everything(tmp_
 
 
 def test_unreadable_files_give_one_problem(tmp_path: Path) -> None:
-    assert read_sources(tmp_path / "absent.yaml") == ([], [ConfigProblem(str(tmp_path / "absent.yaml"),
-                                                                          "file not found")])
+    assert read_sources(tmp_path / "absent.yaml") == (
+        [],
+        [ConfigProblem(str(tmp_path / "absent.yaml"), "file not found")],
+    )
     (tmp_path / "latin.yaml").write_bytes("sources: []\n# Li\xean \n".encode("latin-1"))
     sources, problems = read_sources(tmp_path / "latin.yaml")
     assert sources == [] and "cannot be read" in str(problems[0])

@@ -16,9 +16,13 @@ BODY = "Công đoàn tỉnh tổ chức hội nghị tổng kết năm 2025 vớ
 
 
 def article(url: str, body: str = BODY, **kw: object) -> Extracted:
-    return Extracted(url=url, title=str(kw.pop("title", "Hội nghị tổng kết")), body_text=body,
-                     published_at=kw.pop("published_at", datetime.fromisoformat("2026-01-10T08:00:00+07:00")),
-                     **kw)  # type: ignore[arg-type]
+    return Extracted(
+        url=url,
+        title=str(kw.pop("title", "Hội nghị tổng kết")),
+        body_text=body,
+        published_at=kw.pop("published_at", datetime.fromisoformat("2026-01-10T08:00:00+07:00")),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -131,8 +135,16 @@ def test_opening_a_store_creates_every_table_whatever_was_imported(tmp_path: Pat
     store = Store(f"sqlite:///{tmp_path / 'all.sqlite'}")
     try:
         assert set(Base.metadata.tables) <= set(inspect(store.engine).get_table_names())
-        assert {"articles", "crawl_runs", "page_errors", "http_validators", "health_events", "feed_identities",
-                "dedup_docs", "dedup_bands"} <= set(Base.metadata.tables)
+        assert {
+            "articles",
+            "crawl_runs",
+            "page_errors",
+            "http_validators",
+            "health_events",
+            "feed_identities",
+            "dedup_docs",
+            "dedup_bands",
+        } <= set(Base.metadata.tables)
     finally:
         store.close()
 
@@ -144,7 +156,9 @@ def test_a_verdict_is_saved_after_the_article(store: Store) -> None:
     store.save_meeting(first.article_id, Meeting(is_report=True, kind="tong_ket"))
     store.save_meetings({second.article_id: Meeting(is_report=True, kind="dai_hoi"), "no-such-id": Meeting()})
     assert {(r.id, r.meeting_kind) for r in store.articles(meetings_only=True)} == {
-        (first.article_id, "tong_ket"), (second.article_id, "dai_hoi")}
+        (first.article_id, "tong_ket"),
+        (second.article_id, "dai_hoi"),
+    }
     store.save_meeting(first.article_id, Meeting())
     (row,) = store.articles(meetings_only=True)
     assert row.id == second.article_id and store.get(first.article_id).meeting_kind is None  # type: ignore[union-attr]
@@ -167,6 +181,5 @@ def test_http_validators_are_kept_per_source_and_discovery_setup(store: Store) -
 
     store.save_validators("a", "f1", {"https://a.vn/rss": Validators('"e1"', None)})
     store.save_validators("a", "f1", {"https://a.vn/rss": Validators('"e2"', "Mon, 01 Jun 2026 00:00:00 GMT")})
-    assert store.load_validators("a", "f1") == {
-        "https://a.vn/rss": Validators('"e2"', "Mon, 01 Jun 2026 00:00:00 GMT")}
+    assert store.load_validators("a", "f1") == {"https://a.vn/rss": Validators('"e2"', "Mon, 01 Jun 2026 00:00:00 GMT")}
     assert store.load_validators("a", "f2") == {} and store.load_validators("b", "f1") == {}

@@ -71,15 +71,30 @@ def test_nfd_and_nfc_slugs_agree() -> None:
 
 # Groups of URLs naming the same article: every edition shares one identity key and one article id.
 SAME_ARTICLE = [
-    ("http://hcma.vn/tin-tuc/hoi-nghi-123.html", "https://hcma.vn/tin-tuc/hoi-nghi-123.html",
-     "https://www.hcma.vn/tin-tuc/hoi-nghi-123.html/", "https://m.hcma.vn/tin-tuc/hoi-nghi-123.html",
-     "https://hcma.vn/tin-tuc/hoi-nghi-123.html?utm_source=zalo&zarsrc=30#top"),
-    ("https://laodong.vn/cong-doan/hoi-nghi-123.ldo", "https://amp.laodong.vn/cong-doan/hoi-nghi-123.ldo",
-     "https://laodong.vn/cong-doan/hoi-nghi-123.ldo?amp=1", "https://laodong.vn/amp/cong-doan/hoi-nghi-123.ldo"),
-    ("https://baonamdinh.vn/tin/hoi-nghi-ban-chap-hanh.html", "https://baonamdinh.vn/tin/hoi-nghi-ban-chap-hanh.amp.html",
-     "https://baonamdinh.vn/tin/hoi-nghi-ban-chap-hanh.html/amp", "http://wap.baonamdinh.vn/tin/hoi-nghi-ban-chap-hanh.html"),
-    ("https://congdoan.vn/a?id=5&cat=2", "https://congdoan.vn/a?cat=2&id=5&outputType=amp",
-     "https://www.congdoan.vn/a?id=5&cat=2&fbclid=x"),
+    (
+        "http://hcma.vn/tin-tuc/hoi-nghi-123.html",
+        "https://hcma.vn/tin-tuc/hoi-nghi-123.html",
+        "https://www.hcma.vn/tin-tuc/hoi-nghi-123.html/",
+        "https://m.hcma.vn/tin-tuc/hoi-nghi-123.html",
+        "https://hcma.vn/tin-tuc/hoi-nghi-123.html?utm_source=zalo&zarsrc=30#top",
+    ),
+    (
+        "https://laodong.vn/cong-doan/hoi-nghi-123.ldo",
+        "https://amp.laodong.vn/cong-doan/hoi-nghi-123.ldo",
+        "https://laodong.vn/cong-doan/hoi-nghi-123.ldo?amp=1",
+        "https://laodong.vn/amp/cong-doan/hoi-nghi-123.ldo",
+    ),
+    (
+        "https://baonamdinh.vn/tin/hoi-nghi-ban-chap-hanh.html",
+        "https://baonamdinh.vn/tin/hoi-nghi-ban-chap-hanh.amp.html",
+        "https://baonamdinh.vn/tin/hoi-nghi-ban-chap-hanh.html/amp",
+        "http://wap.baonamdinh.vn/tin/hoi-nghi-ban-chap-hanh.html",
+    ),
+    (
+        "https://congdoan.vn/a?id=5&cat=2",
+        "https://congdoan.vn/a?cat=2&id=5&outputType=amp",
+        "https://www.congdoan.vn/a?id=5&cat=2&fbclid=x",
+    ),
 ]
 
 
@@ -143,20 +158,32 @@ def test_same_site() -> None:
 PAGE = "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html?utm_source=fb"
 # (declared rel=canonical / og:url in that order, the URL the page is filed under)
 DECLARED = [
-    (("https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html",),
-     "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html"),
-    (("/tin-tuc/hoi-nghi-tong-ket-2024-123.html",), "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html"),
-    (("http://www.ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html",),
-     "http://www.ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html"),
+    (
+        ("https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html",),
+        "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html",
+    ),
+    (
+        ("/tin-tuc/hoi-nghi-tong-ket-2024-123.html",),
+        "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html",
+    ),
+    (
+        ("http://www.ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html",),
+        "http://www.ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html",
+    ),
     # the home page or the section as canonical: a CMS default, not this article
     (("https://ldld.namdinh.gov.vn/",), "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html"),
     (("https://ldld.namdinh.gov.vn/tin-tuc",), "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html"),
     # another outlet named as canonical: the copy stays its own record
-    (("https://laodong.vn/cong-doan/hoi-nghi.ldo",), "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html"),
+    (
+        ("https://laodong.vn/cong-doan/hoi-nghi.ldo",),
+        "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html",
+    ),
     (("javascript:void(0)",), "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html"),
     # a bad rel=canonical falls through to og:url
-    (("https://ldld.namdinh.gov.vn/", "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123"),
-     "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123"),
+    (
+        ("https://ldld.namdinh.gov.vn/", "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123"),
+        "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123",
+    ),
     ((None, ""), "https://ldld.namdinh.gov.vn/tin-tuc/hoi-nghi-tong-ket-2024-123.html"),
 ]
 
@@ -180,26 +207,63 @@ def test_amp_page_names_its_main_edition() -> None:
 
 # --- properties: any text, any URL shape (IDNA, IPv6, percent-escapes, Vietnamese slugs in NFC and NFD) ------
 
-_VIET_WORDS = ["hội-nghị", "tổng-kết", "công-đoàn", "Đại-hội", "người-lao-động", "thuỷ", "thủy", "hoà", "hòa",
-               "tin-tức"]
+_VIET_WORDS = [
+    "hội-nghị",
+    "tổng-kết",
+    "công-đoàn",
+    "Đại-hội",
+    "người-lao-động",
+    "thuỷ",
+    "thủy",
+    "hoà",
+    "hòa",
+    "tin-tức",
+]
 _LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
 _HOSTS = st.one_of(
     st.builds(".".join, st.lists(_LABEL, min_size=1, max_size=3)).map(lambda h: h + ".vn"),
-    st.sampled_from(["HỘI.vn", "công-đoàn.vn", "www.ldld.vn.", "m.hcma.vn", "xn--hi-79s.vn", "127.0.0.1", "[::1]",
-                     "[2001:DB8::1]", "[fe80::1%25eth0]", "[::1", "", "a..b", "-a.vn", "ß.vn", "Ⅸ.vn"]),
+    st.sampled_from(
+        [
+            "HỘI.vn",
+            "công-đoàn.vn",
+            "www.ldld.vn.",
+            "m.hcma.vn",
+            "xn--hi-79s.vn",
+            "127.0.0.1",
+            "[::1]",
+            "[2001:DB8::1]",
+            "[fe80::1%25eth0]",
+            "[::1",
+            "",
+            "a..b",
+            "-a.vn",
+            "ß.vn",
+            "Ⅸ.vn",
+        ]
+    ),
 )
 _PORTS = st.one_of(st.just(""), st.integers(0, 70000).map(lambda p: f":{p}"), st.sampled_from([":", ":abc", ":-1"]))
 _ESCAPES = st.binary(min_size=1, max_size=4).map(lambda b: "".join(f"%{x:02x}" for x in b))
 _ODD_SEGMENTS = st.sampled_from([".", "..", "", "a b", "%", "~x"])
 _SEGMENTS = st.one_of(st.sampled_from(_VIET_WORDS), _LABEL, _ESCAPES, _ODD_SEGMENTS)
 _PATHS = st.lists(_SEGMENTS, max_size=5).map(lambda parts: "/" + "/".join(parts))
-_QUERIES = st.lists(st.tuples(st.sampled_from(["id", "utm_source", "fbclid", "amp", "q", "Page"]),
-                              st.one_of(st.sampled_from(_VIET_WORDS), _LABEL, _ESCAPES)), max_size=3)
+_QUERIES = st.lists(
+    st.tuples(
+        st.sampled_from(["id", "utm_source", "fbclid", "amp", "q", "Page"]),
+        st.one_of(st.sampled_from(_VIET_WORDS), _LABEL, _ESCAPES),
+    ),
+    max_size=3,
+)
 _URLS = st.builds(
     lambda scheme, host, port, path, query, fragment: (
-        f"{scheme}{host}{port}{path}" + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else "") + fragment),
-    st.sampled_from(["http://", "https://", "HTTPS://", "//", "", "ftp://", "javascript:"]), _HOSTS, _PORTS, _PATHS,
-    _QUERIES, st.sampled_from(["", "#binh-luan", "#"]),
+        f"{scheme}{host}{port}{path}" + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else "") + fragment
+    ),
+    st.sampled_from(["http://", "https://", "HTTPS://", "//", "", "ftp://", "javascript:"]),
+    _HOSTS,
+    _PORTS,
+    _PATHS,
+    _QUERIES,
+    st.sampled_from(["", "#binh-luan", "#"]),
 )
 _ANY = st.one_of(_URLS, st.text(max_size=80))
 
@@ -229,8 +293,11 @@ def test_unicode_form_of_a_url_never_changes_its_identity(url: str, form: str) -
 
 @pytest.mark.reliability("property-urls")
 @settings(max_examples=200, deadline=None)
-@given(_URLS, st.sampled_from(["utm_source=zalo", "fbclid=IwAR0", "gidzl=x1", "zarsrc=30"]),
-       st.sampled_from(["", "#top", "#binh-luan"]))
+@given(
+    _URLS,
+    st.sampled_from(["utm_source=zalo", "fbclid=IwAR0", "gidzl=x1", "zarsrc=30"]),
+    st.sampled_from(["", "#top", "#binh-luan"]),
+)
 def test_tracking_parameters_and_fragments_never_change_the_article(url: str, tracking: str, fragment: str) -> None:
     base = url.split("#", 1)[0]
     if not base.startswith(("http://", "https://")) or "[" in base or _ports_are_odd(base):

@@ -39,8 +39,14 @@ def save_capture(folder: Path, response: Response, kind: str, reason: str) -> Pa
     tmp = page.with_suffix(".tmp")
     tmp.write_bytes(gzip.compress(response.body, mtime=0))
     tmp.replace(page)
-    meta = {"url": response.url, "status": response.status, "kind": kind, "reason": reason,
-            "captured_at": now_utc().isoformat(), "content_type": header(response, "Content-Type")}
+    meta = {
+        "url": response.url,
+        "status": response.status,
+        "kind": kind,
+        "reason": reason,
+        "captured_at": now_utc().isoformat(),
+        "content_type": header(response, "Content-Type"),
+    }
     (folder / f"{stem}.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     return page
 
@@ -50,8 +56,11 @@ def missing_fields(item: dict[str, Any]) -> list[str]:
     article = item.get("article")
     if article is None:
         return ["title", "date", "body"]
-    return [name for name, value in (("title", article.title), ("date", article.published_at),
-                                     ("body", article.body_text)) if not value]
+    return [
+        name
+        for name, value in (("title", article.title), ("date", article.published_at), ("body", article.body_text))
+        if not value
+    ]
 
 
 class CaptureMiddleware:
@@ -105,14 +114,16 @@ class CaptureMiddleware:
             reason = output.get("error") or "missing " + ", ".join(missing)
             save_capture(self.folder / "last", response, "article", str(reason))
 
-    def process_spider_output(self, response: Response | None, result: Iterable[Any],
-                              spider: Any = None) -> Iterator[Any]:
+    def process_spider_output(
+        self, response: Response | None, result: Iterable[Any], spider: Any = None
+    ) -> Iterator[Any]:
         for output in result:
             self._check(response, output)
             yield output
 
-    async def process_spider_output_async(self, response: Response | None, result: AsyncIterator[Any],
-                                          spider: Any = None) -> AsyncIterator[Any]:
+    async def process_spider_output_async(
+        self, response: Response | None, result: AsyncIterator[Any], spider: Any = None
+    ) -> AsyncIterator[Any]:
         async for output in result:
             self._check(response, output)
             yield output

@@ -56,8 +56,11 @@ class ConditionalRequestMiddleware:
         source = getattr(spider, "source", None)
         # --refetch asks for everything again, so nothing may be skipped on a 304; without a database
         # configured for the crawl (plain `scrapy crawl`) nothing is remembered.
-        self.enabled = (bool(self.crawler.settings.get("UNIONFEED_DB_URL")) and source is not None
-                        and not getattr(spider, "refetch", False))
+        self.enabled = (
+            bool(self.crawler.settings.get("UNIONFEED_DB_URL"))
+            and source is not None
+            and not getattr(spider, "refetch", False)
+        )
         if not self.enabled or source is None:
             return
         self.slug, self.fingerprint = source.slug, source_fingerprint(spider)
@@ -115,8 +118,11 @@ class ConditionalRequestMiddleware:
             self.crawler.stats.inc_value("unionfeed/not_modified")  # a discovery page: nothing new behind it
             return response
         if response.status == 200:
-            found = Validators(header(response, "ETag"), header(response, "Last-Modified"),
-                               response.body if is_robots(request) else None)
+            found = Validators(
+                header(response, "ETag"),
+                header(response, "Last-Modified"),
+                response.body if is_robots(request) else None,
+            )
             if found.etag or found.last_modified:
                 if is_robots(request) and self.store is not None:
                     # robots.txt is replayed from its saved body, so it is safe to remember at once.

@@ -29,14 +29,16 @@ class DiscoveryTrailMiddleware:
         trail = (*response.meta.get(VIA, ()), response.request.url if response.request else response.url)
         output.meta.setdefault(VIA, trail)
 
-    def process_spider_output(self, response: Response | None, result: Iterable[Any],
-                              spider: Any = None) -> Iterator[Any]:
+    def process_spider_output(
+        self, response: Response | None, result: Iterable[Any], spider: Any = None
+    ) -> Iterator[Any]:
         for output in result:
             self._mark(response, output)
             yield output
 
-    async def process_spider_output_async(self, response: Response | None, result: AsyncIterator[Any],
-                                          spider: Any = None) -> AsyncIterator[Any]:
+    async def process_spider_output_async(
+        self, response: Response | None, result: AsyncIterator[Any], spider: Any = None
+    ) -> AsyncIterator[Any]:
         async for output in result:
             self._mark(response, output)
             yield output

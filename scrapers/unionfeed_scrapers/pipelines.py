@@ -64,8 +64,9 @@ class StorePipeline:
             self.store.record_error(slug, item["url"], item.get("error") or "unknown error", self.run_id)
             self.crawler.stats.inc_value("unionfeed/page_errors")
             return item
-        result = ingest(self.store, slug, article, registry=self.crawler.spider.registry,
-                        fetched_at=item.get("fetched_at"))
+        result = ingest(
+            self.store, slug, article, registry=self.crawler.spider.registry, fetched_at=item.get("fetched_at")
+        )
         self.counts[result.status] += 1
         self.counts["meetings"] += int(result.meeting is not None and result.meeting.is_report)
         self.crawler.stats.inc_value(f"unionfeed/articles_{result.status}")
@@ -98,6 +99,9 @@ class StorePipeline:
             updated=self.counts["updated"],
             errors=self.counts["errors"],
             finish_reason=str(reason),
-            stats={**{k: v for k, v in stats.items() if isinstance(v, int | float | str)}, **self.counts,
-                   **self.health_figures(spider)},
+            stats={
+                **{k: v for k, v in stats.items() if isinstance(v, int | float | str)},
+                **self.counts,
+                **self.health_figures(spider),
+            },
         )

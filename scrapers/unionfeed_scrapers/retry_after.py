@@ -71,8 +71,9 @@ class RetryAfterMiddleware:
             self._close("retry_after")
             request.meta["dont_retry"] = True
             return response
-        retry = get_retry_request(request, spider=self.crawler.spider, reason=f"{response.status} Retry-After",
-                                  max_retry_times=self.retries)
+        retry = get_retry_request(
+            request, spider=self.crawler.spider, reason=f"{response.status} Retry-After", max_retry_times=self.retries
+        )
         if retry is None:
             request.meta["dont_retry"] = True
             return response

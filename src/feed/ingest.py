@@ -32,8 +32,14 @@ def classify_article(article: Extracted) -> Meeting:
     return classify(article.title, article.body_text, published_at=article.published_at, lead=article.lead)
 
 
-def ingest(store: Store, source_slug: str, article: Extracted, *, registry: Sequence[Source] = (),
-           fetched_at: datetime | None = None) -> Ingested:
+def ingest(
+    store: Store,
+    source_slug: str,
+    article: Extracted,
+    *,
+    registry: Sequence[Source] = (),
+    fetched_at: datetime | None = None,
+) -> Ingested:
     """Store one extracted article, then classify and cluster it when it is new or changed.
 
     `registry` is every configured source: dedup resolves credits by outlet name ("Theo Báo Lao Động").
@@ -57,8 +63,14 @@ class Reclassified:
     no_longer_reports: int = 0
 
 
-def reclassify(store: Store, *, since: datetime | None = None, slugs: Iterable[str] = (),
-               progress: Callable[[int, int], None] | None = None, batch: int = 500) -> Reclassified:
+def reclassify(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    slugs: Iterable[str] = (),
+    progress: Callable[[int, int], None] | None = None,
+    batch: int = 500,
+) -> Reclassified:
     """Classify stored articles again and keep the verdicts that changed.
 
     Nothing else about an article changes (text, hash, times), so the next publish moves items into or out
@@ -67,11 +79,16 @@ def reclassify(store: Store, *, since: datetime | None = None, slugs: Iterable[s
     figures = Reclassified()
     ids = store.article_ids(since=since, slugs=list(slugs))
     for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
+        chunk = ids[start : start + batch]
         verdicts: dict[str, Meeting] = {}
         for stored in store.articles_by_id(chunk):
-            article = Extracted(url=stored.url, title=stored.title, published_at=stored.published_at,
-                                lead=stored.lead, body_text=stored.body_text or "")
+            article = Extracted(
+                url=stored.url,
+                title=stored.title,
+                published_at=stored.published_at,
+                lead=stored.lead,
+                body_text=stored.body_text or "",
+            )
             meeting = classify_article(article)
             figures.read += 1
             if meeting.to_json() == (stored.meeting or {}):

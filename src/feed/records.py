@@ -90,10 +90,7 @@ class Meeting:
         if not data:
             return cls()
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        known["officials"] = [
-            o if isinstance(o, Official) else Official(**o)
-            for o in known.get("officials") or []
-        ]
+        known["officials"] = [o if isinstance(o, Official) else Official(**o) for o in known.get("officials") or []]
         for key in ("figures", "cues"):
             known[key] = list(known.get(key) or [])
         return cls(**known)

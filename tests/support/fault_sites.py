@@ -32,17 +32,22 @@ MB = 1024 * 1024
 HUGE_BYTES = 50 * MB
 CHUNK = 64 * 1024
 TONES = {"\u0301", "\u0300", "\u0309", "\u0303", "\u0323"}
-OPENINGS = ("Sáng {day}, Ban Chấp hành Công đoàn {org} tổ chức {event}, có {count} đại biểu là chủ tịch công đoàn "
-            "cơ sở và cán bộ công đoàn chuyên trách tham dự.",
-            "Ngày {day}, tại hội trường trụ sở, Công đoàn {org} đã long trọng tổ chức {event} với sự tham gia "
-            "của {count} đoàn viên tiêu biểu.")
-MIDDLES = ("Báo cáo tại hội nghị nêu rõ, trong năm qua công đoàn đã phối hợp với chuyên môn chăm lo đời sống, "
-           "bảo vệ quyền và lợi ích hợp pháp của người lao động, giới thiệu nhiều đoàn viên ưu tú cho Đảng xem xét.",
-           "Các ý kiến thảo luận tập trung vào việc nâng cao chất lượng thương lượng tập thể, kiểm tra việc thực "
-           "hiện chế độ nghỉ ngơi và bữa ăn giữa ca cho công nhân tại các doanh nghiệp ngoài nhà nước.")
-CLOSINGS = ("Dịp này, {count} tập thể và cá nhân có thành tích xuất sắc được nhận bằng khen của Liên đoàn Lao "
-            "động tỉnh.",
-            "Kết thúc hội nghị, các đại biểu thống nhất thông qua chương trình công tác trọng tâm của năm tới.")
+OPENINGS = (
+    "Sáng {day}, Ban Chấp hành Công đoàn {org} tổ chức {event}, có {count} đại biểu là chủ tịch công đoàn "
+    "cơ sở và cán bộ công đoàn chuyên trách tham dự.",
+    "Ngày {day}, tại hội trường trụ sở, Công đoàn {org} đã long trọng tổ chức {event} với sự tham gia "
+    "của {count} đoàn viên tiêu biểu.",
+)
+MIDDLES = (
+    "Báo cáo tại hội nghị nêu rõ, trong năm qua công đoàn đã phối hợp với chuyên môn chăm lo đời sống, "
+    "bảo vệ quyền và lợi ích hợp pháp của người lao động, giới thiệu nhiều đoàn viên ưu tú cho Đảng xem xét.",
+    "Các ý kiến thảo luận tập trung vào việc nâng cao chất lượng thương lượng tập thể, kiểm tra việc thực "
+    "hiện chế độ nghỉ ngơi và bữa ăn giữa ca cho công nhân tại các doanh nghiệp ngoài nhà nước.",
+)
+CLOSINGS = (
+    "Dịp này, {count} tập thể và cá nhân có thành tích xuất sắc được nhận bằng khen của Liên đoàn Lao động tỉnh.",
+    "Kết thúc hội nghị, các đại biểu thống nhất thông qua chương trình công tác trọng tâm của năm tới.",
+)
 
 
 @dataclass
@@ -71,8 +76,15 @@ class Article:
 class FaultSite:
     """A listing of a few articles; each article (or the listing, or every page) may misbehave."""
 
-    def __init__(self, name: str, articles: list[Article], *, every: Reply | None = None,
-                 listing: Reply | None = None, extra: dict[str, Route] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        articles: list[Article],
+        *,
+        every: Reply | None = None,
+        listing: Reply | None = None,
+        extra: dict[str, Route] | None = None,
+    ) -> None:
         self.name = name
         self.articles = {a.number: a for a in articles}
         self.every = every  # answers every path but robots.txt
@@ -91,8 +103,9 @@ class FaultSite:
             return Reply(headers={"Content-Type": "text/plain"}, body=b"User-agent: *\nDisallow: /quan-tri/\n")
         if self.every is not None:
             return self.every
-        route = self.extra.get(path) or next((r for p, r in self.extra.items() if p.endswith("/")
-                                             and path.startswith(p) and p != path), None)
+        route = self.extra.get(path) or next(
+            (r for p, r in self.extra.items() if p.endswith("/") and path.startswith(p) and p != path), None
+        )
         if route is not None:
             return route(path) if callable(route) else route
         if path == "/tin-tuc/":
@@ -104,8 +117,13 @@ class FaultSite:
         return article.reply or html_reply(article_page(article.title, article.number, place=self.name))
 
 
-TOPICS = ("tổng kết công tác năm", "sơ kết sáu tháng đầu năm", "tập huấn nghiệp vụ cho cán bộ mới",
-          "trao mái ấm công đoàn", "tổ chức hội thi an toàn lao động")
+TOPICS = (
+    "tổng kết công tác năm",
+    "sơ kết sáu tháng đầu năm",
+    "tập huấn nghiệp vụ cho cán bộ mới",
+    "trao mái ấm công đoàn",
+    "tổ chức hội thi an toàn lao động",
+)
 
 
 def headline(place: str, number: int) -> str:
@@ -131,24 +149,33 @@ class TitledSite(Site):
 def article_page(title: str, number: int, *, place: str = "huyện mẫu", charset: str | None = "utf-8") -> str:
     """An article page in the style of a provincial union portal (the meta charset only when asked)."""
     when = datetime(2026, 2, 2, 8, 30, tzinfo=VN) + timedelta(days=number)
-    values = {"day": f"{when:%d/%m/%Y}", "org": f"ngành Giáo dục {place}", "count": 40 + number,
-              "event": "hội nghị tổng kết công tác công đoàn năm 2025"}
+    values = {
+        "day": f"{when:%d/%m/%Y}",
+        "org": f"ngành Giáo dục {place}",
+        "count": 40 + number,
+        "event": "hội nghị tổng kết công tác công đoàn năm 2025",
+    }
     paragraphs = [OPENINGS[number % 2].format(**values), MIDDLES[number % 2], CLOSINGS[number % 2].format(**values)]
     head = f'<meta charset="{charset}">' if charset else ""
     head += f'<meta property="article:published_time" content="{when.isoformat()}">'
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    return (f'<!doctype html><html lang="vi"><head>{head}<title>{html.escape(title)}</title></head><body>'
-            f'<nav><a href="/">Trang chủ</a> <a href="/tin-tuc/">Tin tức</a></nav>'
-            f'<article><h1>{html.escape(title)}</h1><div class="date">{when:%H:%M, %d/%m/%Y}</div>'
-            f'<div class="content">{body}</div></article><footer><p>Cổng thông tin công đoàn mẫu</p></footer>'
-            f"</body></html>")
+    return (
+        f'<!doctype html><html lang="vi"><head>{head}<title>{html.escape(title)}</title></head><body>'
+        f'<nav><a href="/">Trang chủ</a> <a href="/tin-tuc/">Tin tức</a></nav>'
+        f'<article><h1>{html.escape(title)}</h1><div class="date">{when:%H:%M, %d/%m/%Y}</div>'
+        f'<div class="content">{body}</div></article><footer><p>Cổng thông tin công đoàn mẫu</p></footer>'
+        f"</body></html>"
+    )
 
 
 def listing_page(name: str, articles: Iterable[Article]) -> str:
-    items = "".join(f'<li><a class="title" href="/tin-tuc/bai-{a.number}.html">{html.escape(a.title)}</a></li>'
-                    for a in articles)
-    return (f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{name} — Tin tức</title></head>'
-            f'<body><ul class="news-list">{items}</ul></body></html>')
+    items = "".join(
+        f'<li><a class="title" href="/tin-tuc/bai-{a.number}.html">{html.escape(a.title)}</a></li>' for a in articles
+    )
+    return (
+        f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{name} — Tin tức</title></head>'
+        f'<body><ul class="news-list">{items}</ul></body></html>'
+    )
 
 
 def html_reply(text: str, content_type: str = "text/html; charset=utf-8", encoding: str = "utf-8") -> Reply:
@@ -315,6 +342,7 @@ def loopback_sites() -> list[Site]:
 
 def fault_sites() -> list[FaultSite]:
     """Sites whose pages misbehave one by one (a good article beside the bad ones where it shows the contrast)."""
+
     def title(place: str, number: int) -> str:
         return headline(place, number)
 
@@ -324,49 +352,101 @@ def fault_sites() -> list[FaultSite]:
     moji = ("xã Tân Phước", "xã Hòa Bình")
     return [
         FaultSite("treo-may", [Article(1, title("huyện Treo", 1))], every=Reply(hang=True)),
-        FaultSite("vong-danh-sach", [Article(1, title("huyện Vòng", 1))], listing=redirect("/chuyen-muc/"),
-                  extra={"/chuyen-muc/": redirect("/tin-tuc/")}),
-        FaultSite("vong-bai-viet", [
-            Article(1, title("xã Vòng", 1), redirect("/bai-viet/1")),  # A -> B -> A
-            Article(2, title("xã Vòng", 2)),
-            Article(3, title("xã Vòng", 3), redirect("/tin-tuc/bai-3.html?lan=1", 301)),  # A -> A' -> A'
-            Article(4, title("xã Vòng", 4), redirect("/chuoi/1")),  # no loop, just no end
-        ], extra={"/bai-viet/1": redirect("/tin-tuc/bai-1.html"), "/chuoi/": endless_chain}),
-        FaultSite("trang-khong-lo", [
-            Article(1, title("thị xã Lớn", 1), Reply(headers={"Content-Type": HTML}, stream=huge_chunks,
-                                                     length=HUGE_BYTES)),
-            Article(2, title("thị xã Lớn", 2), Reply(headers={"Content-Type": HTML}, stream=huge_chunks)),
-            Article(3, title("thị xã Lớn", 3)),
-        ]),
-        FaultSite("nhi-phan", [
-            Article(1, title("huyện Ảnh", 1), Reply(headers={"Content-Type": "image/png"}, body=png_bytes())),
-            Article(2, title("huyện Ảnh", 2), Reply(headers={"Content-Type": HTML}, body=random_bytes(20_000, 3))),
-            Article(3, title("huyện Ảnh", 3)),
-        ]),
-        FaultSite("sai-bang-ma", [
-            Article(1, title("huyện Mã", 1), html_reply(page("huyện Mã", 1, charset=None),
-                                                        "text/html; charset=iso-8859-1")),
-            Article(2, title("huyện Mã", 2), html_reply(page("huyện Mã", 2, charset=None),
-                                                        "text/html; charset=windows-1252")),
-            Article(3, title("huyện Mã", 3), Reply(headers={"Content-Type": "text/html; charset=windows-1258"},
-                                                   body=to_cp1258(page("huyện Mã", 3, charset="windows-1258")))),
-            Article(4, title("huyện Mã", 4), Reply(headers={"Content-Type": HTML},  # the header lies, the meta not
-                                                   body=to_cp1258(page("huyện Mã", 4, charset="windows-1258")))),
-        ]),
-        FaultSite("thieu-bang-ma", [
-            Article(1, title("huyện Thiếu", 1), html_reply(page("huyện Thiếu", 1, charset=None), "text/html")),
-            Article(2, title("huyện Thiếu", 2), Reply(body=page("huyện Thiếu", 2, charset=None).encode())),
-            Article(3, title("huyện Thiếu", 3), Reply(headers={"Content-Type": "text/html"},
-                                                      body=to_cp1258(page("huyện Thiếu", 3, charset=None)))),
-        ]),
-        FaultSite("loi-phong-chu", [
-            Article(1, title(moji[0], 1), html_reply(double_encoded(page(moji[0], 1)))),
-            Article(2, title(moji[1], 2), html_reply(double_encoded(page(moji[1], 2), "latin-1"))),
-        ]),
-        FaultSite("html-hong", [Article(1, title("huyện Hỏng", 1),
-                                        html_reply(malformed_page(title("huyện Hỏng", 1), "huyện Hỏng")))]),
-        FaultSite("than-rong", [
-            Article(1, title("huyện Rỗng", 1), Reply(headers={"Content-Type": HTML})),
-            Article(2, title("huyện Rỗng", 2)),
-        ]),
+        FaultSite(
+            "vong-danh-sach",
+            [Article(1, title("huyện Vòng", 1))],
+            listing=redirect("/chuyen-muc/"),
+            extra={"/chuyen-muc/": redirect("/tin-tuc/")},
+        ),
+        FaultSite(
+            "vong-bai-viet",
+            [
+                Article(1, title("xã Vòng", 1), redirect("/bai-viet/1")),  # A -> B -> A
+                Article(2, title("xã Vòng", 2)),
+                Article(3, title("xã Vòng", 3), redirect("/tin-tuc/bai-3.html?lan=1", 301)),  # A -> A' -> A'
+                Article(4, title("xã Vòng", 4), redirect("/chuoi/1")),  # no loop, just no end
+            ],
+            extra={"/bai-viet/1": redirect("/tin-tuc/bai-1.html"), "/chuoi/": endless_chain},
+        ),
+        FaultSite(
+            "trang-khong-lo",
+            [
+                Article(
+                    1,
+                    title("thị xã Lớn", 1),
+                    Reply(headers={"Content-Type": HTML}, stream=huge_chunks, length=HUGE_BYTES),
+                ),
+                Article(2, title("thị xã Lớn", 2), Reply(headers={"Content-Type": HTML}, stream=huge_chunks)),
+                Article(3, title("thị xã Lớn", 3)),
+            ],
+        ),
+        FaultSite(
+            "nhi-phan",
+            [
+                Article(1, title("huyện Ảnh", 1), Reply(headers={"Content-Type": "image/png"}, body=png_bytes())),
+                Article(2, title("huyện Ảnh", 2), Reply(headers={"Content-Type": HTML}, body=random_bytes(20_000, 3))),
+                Article(3, title("huyện Ảnh", 3)),
+            ],
+        ),
+        FaultSite(
+            "sai-bang-ma",
+            [
+                Article(
+                    1,
+                    title("huyện Mã", 1),
+                    html_reply(page("huyện Mã", 1, charset=None), "text/html; charset=iso-8859-1"),
+                ),
+                Article(
+                    2,
+                    title("huyện Mã", 2),
+                    html_reply(page("huyện Mã", 2, charset=None), "text/html; charset=windows-1252"),
+                ),
+                Article(
+                    3,
+                    title("huyện Mã", 3),
+                    Reply(
+                        headers={"Content-Type": "text/html; charset=windows-1258"},
+                        body=to_cp1258(page("huyện Mã", 3, charset="windows-1258")),
+                    ),
+                ),
+                Article(
+                    4,
+                    title("huyện Mã", 4),
+                    Reply(
+                        headers={"Content-Type": HTML},  # the header lies, the meta not
+                        body=to_cp1258(page("huyện Mã", 4, charset="windows-1258")),
+                    ),
+                ),
+            ],
+        ),
+        FaultSite(
+            "thieu-bang-ma",
+            [
+                Article(1, title("huyện Thiếu", 1), html_reply(page("huyện Thiếu", 1, charset=None), "text/html")),
+                Article(2, title("huyện Thiếu", 2), Reply(body=page("huyện Thiếu", 2, charset=None).encode())),
+                Article(
+                    3,
+                    title("huyện Thiếu", 3),
+                    Reply(headers={"Content-Type": "text/html"}, body=to_cp1258(page("huyện Thiếu", 3, charset=None))),
+                ),
+            ],
+        ),
+        FaultSite(
+            "loi-phong-chu",
+            [
+                Article(1, title(moji[0], 1), html_reply(double_encoded(page(moji[0], 1)))),
+                Article(2, title(moji[1], 2), html_reply(double_encoded(page(moji[1], 2), "latin-1"))),
+            ],
+        ),
+        FaultSite(
+            "html-hong",
+            [Article(1, title("huyện Hỏng", 1), html_reply(malformed_page(title("huyện Hỏng", 1), "huyện Hỏng")))],
+        ),
+        FaultSite(
+            "than-rong",
+            [
+                Article(1, title("huyện Rỗng", 1), Reply(headers={"Content-Type": HTML})),
+                Article(2, title("huyện Rỗng", 2)),
+            ],
+        ),
     ]

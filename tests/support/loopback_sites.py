@@ -24,8 +24,14 @@ from urllib.parse import parse_qs, urlsplit
 VN = timezone(timedelta(hours=7))
 PER_PAGE = 5
 PLACES = ("Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Huế", "Nghệ An", "Thanh Hoá", "Quảng Ninh")
-TOPICS = ("chăm lo Tết cho đoàn viên", "tập huấn an toàn vệ sinh lao động", "đối thoại với người lao động",
-          "thăm hỏi công nhân khó khăn", "phát triển đoàn viên mới", "thi đua lao động sáng tạo")
+TOPICS = (
+    "chăm lo Tết cho đoàn viên",
+    "tập huấn an toàn vệ sinh lao động",
+    "đối thoại với người lao động",
+    "thăm hỏi công nhân khó khăn",
+    "phát triển đoàn viên mới",
+    "thi đua lao động sáng tạo",
+)
 
 
 @dataclass
@@ -69,10 +75,11 @@ class Site:
     # --- pages --------------------------------------------------------------------------------------
     def listing(self, page: int) -> str:
         newest = list(range(self.articles, 0, -1))
-        chosen = newest[(page - 1) * PER_PAGE: page * PER_PAGE]
+        chosen = newest[(page - 1) * PER_PAGE : page * PER_PAGE]
         if self.mode == "redesign":
-            items = "".join(f'<div class="card"><span data-href="/bai-viet/{n}">{self.title(n)}</span></div>'
-                            for n in chosen)
+            items = "".join(
+                f'<div class="card"><span data-href="/bai-viet/{n}">{self.title(n)}</span></div>' for n in chosen
+            )
             return page_html(f"{self.name} — Tin tức", f'<section class="cards">{items}</section>')
         items = "".join(f'<li><a class="title" href="/tin-tuc/bai-{n}.html">{self.title(n)}</a></li>' for n in chosen)
         more = ""
@@ -94,12 +101,15 @@ class Site:
             f"tâm tư của người lao động và kịp thời phản ánh kiến nghị của họ tới người sử dụng lao động.</p>"
             f"<p>Dịp này, {number + 10} đoàn viên có hoàn cảnh khó khăn được nhận quà hỗ trợ.</p>"
         )
-        dated = "" if self.mode == "undated" else (
-            f'<meta property="article:published_time" content="{when.isoformat()}">'
+        dated = (
+            "" if self.mode == "undated" else (f'<meta property="article:published_time" content="{when.isoformat()}">')
         )
         shown = "" if self.mode == "undated" else f'<div class="date">{when:%H:%M, %d/%m/%Y}</div>'
-        return page_html(self.title(number), f'<article><h1>{self.title(number)}</h1>{shown}'
-                         f'<div class="content">{body}</div></article>', head=dated)
+        return page_html(
+            self.title(number),
+            f'<article><h1>{self.title(number)}</h1>{shown}<div class="content">{body}</div></article>',
+            head=dated,
+        )
 
     def rss(self) -> str:
         items = "".join(
@@ -107,8 +117,10 @@ class Site:
             f"<pubDate>{format_datetime(self.published(n))}</pubDate></item>"
             for n in range(self.articles, max(0, self.articles - 10), -1)
         )
-        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{self.name}</title>'
-                f"<link>{{base}}/</link><description>Tin tức</description>{items}</channel></rss>")
+        return (
+            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{self.name}</title>'
+            f"<link>{{base}}/</link><description>Tin tức</description>{items}</channel></rss>"
+        )
 
     # --- answering ----------------------------------------------------------------------------------
     def answer(self, path_qs: str, headers: dict[str, str], base: str) -> tuple[int, dict[str, str], bytes]:
@@ -123,13 +135,15 @@ class Site:
             self.hits.append(Hit(path_qs, status, conditional))
         return status, out, body
 
-    def _answer(self, path: str, query: dict[str, list[str]], headers: dict[str, str],
-                base: str) -> tuple[int, dict[str, str], bytes]:
+    def _answer(
+        self, path: str, query: dict[str, list[str]], headers: dict[str, str], base: str
+    ) -> tuple[int, dict[str, str], bytes]:
         if path != "/robots.txt" and self.throttle > 0:
             self.throttle -= 1
             return 429, {"Retry-After": self.retry_after, "Content-Type": "text/plain"}, b"slow down\n"
         failing = path.startswith("/tin-tuc/bai-") and path.removeprefix("/tin-tuc/bai-").removesuffix(".html") in {
-            str(n) for n in self.failing}
+            str(n) for n in self.failing
+        }
         if (self.mode == "error" and path != "/robots.txt") or failing:
             return 500, {"Content-Type": "text/html; charset=utf-8"}, b"<h1>Internal Server Error</h1>"
         found = self._page(path, query, base)
@@ -174,8 +188,10 @@ def not_modified(headers: dict[str, str], etag: str, modified: datetime) -> bool
 
 
 def page_html(title: str, body: str, head: str = "") -> str:
-    return (f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"{head}</head><body>{body}<footer><p>Cổng thông tin công đoàn mẫu</p></footer></body></html>")
+    return (
+        f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"{head}</head><body>{body}<footer><p>Cổng thông tin công đoàn mẫu</p></footer></body></html>"
+    )
 
 
 def handler_for(site: Site) -> type[BaseHTTPRequestHandler]:

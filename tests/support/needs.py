@@ -26,8 +26,9 @@ def in_ci() -> bool:
 def missing(reason: str) -> NoReturn:
     """Skip the test, or fail it under CI, because `reason` is not here."""
     if in_ci():
-        pytest.fail(f"{reason} (CI=true: a need that is missing under CI fails the test instead of skipping it)",
-                    pytrace=False)
+        pytest.fail(
+            f"{reason} (CI=true: a need that is missing under CI fails the test instead of skipping it)", pytrace=False
+        )
     pytest.skip(reason)
 
 

@@ -38,13 +38,15 @@ FIELDS = "id, canonical_url, url, title, body_text, published_at, content_hash, 
 
 
 # --- running and killing `unionfeed` ------------------------------------------------------------------------
-def start(args: list[str], log: Path, *, prefix: list[str] = CLI, env: dict[str, str] | None = None
-          ) -> subprocess.Popen[bytes]:
+def start(
+    args: list[str], log: Path, *, prefix: list[str] = CLI, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """`unionfeed ARGS` in its own process group (Scrapy's and multiprocessing's children die with it)."""
     handle = log.open("ab")  # a file, not a pipe: a crawl logs every item and would block on a full pipe
     try:
-        return subprocess.Popen([*prefix, *args], stdout=handle, stderr=handle, start_new_session=True,
-                                env={**os.environ, **(env or {})})
+        return subprocess.Popen(
+            [*prefix, *args], stdout=handle, stderr=handle, start_new_session=True, env={**os.environ, **(env or {})}
+        )
     finally:
         handle.close()
 
@@ -110,9 +112,25 @@ def assert_store_sound(db: Path, before: dict[str, tuple[object, ...]]) -> dict[
 
 
 # --- a store of invented articles for the publishing faults ----------------------------------------------------
-PHRASES = ("Công đoàn cơ sở", "người lao động", "đoàn viên", "hội nghị", "chăm lo", "việc làm", "thu nhập",
-           "phong trào thi đua", "doanh nghiệp", "thỏa ước lao động tập thể", "an toàn vệ sinh lao động",
-           "Ban Chấp hành", "năm 2026", "khu công nghiệp", "nhà trọ công nhân", "quà Tết", "bữa ăn ca")
+PHRASES = (
+    "Công đoàn cơ sở",
+    "người lao động",
+    "đoàn viên",
+    "hội nghị",
+    "chăm lo",
+    "việc làm",
+    "thu nhập",
+    "phong trào thi đua",
+    "doanh nghiệp",
+    "thỏa ước lao động tập thể",
+    "an toàn vệ sinh lao động",
+    "Ban Chấp hành",
+    "năm 2026",
+    "khu công nghiệp",
+    "nhà trọ công nhân",
+    "quà Tết",
+    "bữa ăn ca",
+)
 SOURCE_COUNT = 6
 
 
@@ -145,9 +163,13 @@ class Published:
             for _ in range(count):
                 number, self.next_number = self.next_number, self.next_number + 1
                 body = "\n\n".join(" ".join(sentence(self.rng) for _ in range(3)) for _ in range(3))
-                art = Extracted(url=f"http://127.0.0.1:9/nguon-{source}/bai-{number}.html", body_text=body,
-                                title=f"{sentence(self.rng)[:70]} (bài {number})", lead=sentence(self.rng),
-                                published_at=datetime(2026, 7, 20, tzinfo=UTC) + timedelta(minutes=number))
+                art = Extracted(
+                    url=f"http://127.0.0.1:9/nguon-{source}/bai-{number}.html",
+                    body_text=body,
+                    title=f"{sentence(self.rng)[:70]} (bài {number})",
+                    lead=sentence(self.rng),
+                    published_at=datetime(2026, 7, 20, tzinfo=UTC) + timedelta(minutes=number),
+                )
                 store.upsert(f"nguon-{source}", art)
         finally:
             store.close()
@@ -163,11 +185,26 @@ def build_store(db: Path, count: int, rng: random.Random) -> None:
         kind = MEETING_KINDS[n % len(MEETING_KINDS)] if n % 3 == 0 else None
         meeting = Meeting(is_report=kind is not None, score=0.9 if kind else 0.1, kind=kind)
         url, at = f"http://127.0.0.1:9/nguon-{n % SOURCE_COUNT}/bai-{n}.html", first + timedelta(hours=n)
-        rows.append(ArticleRow(id=article_id(url), canonical_url=url, url=url, source_slug=f"nguon-{n % SOURCE_COUNT}",
-                               title=f"{sentence(rng)[:70]} ({n})", lead=sentence(rng), body_text=bodies[n % 30],
-                               published_at=at, fetched_at=at, first_seen_at=at, changed_at=at,
-                               content_hash=hashes[n % 30], meeting=meeting.to_json(), image_urls=[],
-                               is_meeting_report=meeting.is_report, meeting_kind=kind))
+        rows.append(
+            ArticleRow(
+                id=article_id(url),
+                canonical_url=url,
+                url=url,
+                source_slug=f"nguon-{n % SOURCE_COUNT}",
+                title=f"{sentence(rng)[:70]} ({n})",
+                lead=sentence(rng),
+                body_text=bodies[n % 30],
+                published_at=at,
+                fetched_at=at,
+                first_seen_at=at,
+                changed_at=at,
+                content_hash=hashes[n % 30],
+                meeting=meeting.to_json(),
+                image_urls=[],
+                is_meeting_report=meeting.is_report,
+                meeting_kind=kind,
+            )
+        )
     store = Store(f"sqlite:///{db}")
     with store.session() as s:
         s.add_all(rows)
@@ -177,10 +214,12 @@ def build_store(db: Path, count: int, rng: random.Random) -> None:
 def make_published(root: Path, count: int, public: Path | None = None) -> Published:
     config = root / "config" / "sources.yaml"
     config.parent.mkdir(parents=True)
-    entries = "".join(f"  - slug: nguon-{n}\n    name: 'Liên đoàn Lao động mẫu số {n}'\n    kind: labour_federation\n"
-                      f"    homepage: http://127.0.0.1:9/nguon-{n}/\n"
-                      f"    discovery:\n      feeds: ['http://127.0.0.1:9/nguon-{n}/rss.xml']\n"
-                      for n in range(SOURCE_COUNT))
+    entries = "".join(
+        f"  - slug: nguon-{n}\n    name: 'Liên đoàn Lao động mẫu số {n}'\n    kind: labour_federation\n"
+        f"    homepage: http://127.0.0.1:9/nguon-{n}/\n"
+        f"    discovery:\n      feeds: ['http://127.0.0.1:9/nguon-{n}/rss.xml']\n"
+        for n in range(SOURCE_COUNT)
+    )
     config.write_text(f"version: 1\nsources:\n{entries}", encoding="utf-8")
     settings = "feed_limit: 20\n" + (f"public_dir: {public}\n" if public else "")
     (config.parent / "settings.yaml").write_text(settings, encoding="utf-8")
@@ -195,8 +234,11 @@ def make_published(root: Path, count: int, public: Path | None = None) -> Publis
 # --- what a published folder must always be ---------------------------------------------------------------------
 def visible(public: Path) -> dict[str, bytes]:
     """Every file a reader can fetch (the server hides dotfiles: the lock, journal, state, staged files)."""
-    return {p.relative_to(public).as_posix(): p.read_bytes() for p in public.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(public).parts)}
+    return {
+        p.relative_to(public).as_posix(): p.read_bytes()
+        for p in public.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(public).parts)
+    }
 
 
 VALID: set[str] = set()  # snapshot article records already validated, as canonical JSON
@@ -321,8 +363,16 @@ def kill_points(log: Path) -> list[str | float]:
     steps = max(int(s) for _, _, s, _, _ in lines)
     work = float(lines[-1][3]) - float(lines[0][3])  # from taking the lock to the last rename
     assert writes >= 10 and steps >= 10, (writes, steps)
-    return [f"write:{writes // 3}", f"write:{writes * 3 // 4}", "step:0", "step:1",
-            f"step:{steps // 2}", "manifest", work * 0.3, work * 0.6]
+    return [
+        f"write:{writes // 3}",
+        f"write:{writes * 3 // 4}",
+        "step:0",
+        "step:1",
+        f"step:{steps // 2}",
+        "manifest",
+        work * 0.3,
+        work * 0.6,
+    ]
 
 
 def wait_until_locked(process: subprocess.Popen[bytes], lock: Path) -> None:
@@ -336,8 +386,6 @@ def wait_until_locked(process: subprocess.Popen[bytes], lock: Path) -> None:
             pass
         assert process.poll() is None, "the publish ended before it took its lock"
         time.sleep(0.005)
-
-
 
 
 # --- 3. a full disk while publishing ----------------------------------------------------------------------------
@@ -380,15 +428,17 @@ class Disk:
 @contextmanager
 def small_disk(mount_point: Path, size: str) -> Iterator[Disk]:
     mount_point.mkdir(parents=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
-                             capture_output=True, check=False).returncode == 0
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
     try:
         yield Disk(mount_point, mounted)
     finally:
         if mounted:
             subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
 
 
 # --- 4. a crawl and publishes at the same time ------------------------------------------------------------------

@@ -65,8 +65,13 @@ def _mark_ids(node: ast.AST) -> list[str]:
     """Case ids of every `….mark.reliability("a", "b")` call inside node."""
     ids: list[str] = []
     for call in ast.walk(node):
-        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "reliability"
-                and isinstance(call.func.value, ast.Attribute) and call.func.value.attr == "mark"):
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "reliability"
+            and isinstance(call.func.value, ast.Attribute)
+            and call.func.value.attr == "mark"
+        ):
             ids.extend(a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
     return ids
 
@@ -78,8 +83,9 @@ def marked_tests(folder: Path = ROOT / "tests") -> dict[str, list[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         module_ids: list[str] = []
         for statement in tree.body:
-            if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark"
-                                                         for t in statement.targets):
+            if isinstance(statement, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "pytestmark" for t in statement.targets
+            ):
                 module_ids.extend(_mark_ids(statement))
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
@@ -104,7 +110,7 @@ def render(areas: list[Area] | None = None, tests: dict[str, list[str]] | None =
         "Every fault below is caused on purpose by a test that runs in CI (`python -m pytest -q`): real processes",
         "killed with SIGKILL, a real full file system, real HTTP servers on 127.0.0.1 that misbehave, real SQLite",
         "files checked afterwards. The *Tests* column names the tests that cause the fault and assert the state",
-        "afterwards; \"Lost\" is what a user would miss.",
+        'afterwards; "Lost" is what a user would miss.',
         "",
         "This file is generated: edit the catalogue in `tests/reliability/*.yaml`, then run",
         "`python -m tests.support.reliability_table --write`. `tests/test_reliability_table.py` fails when a case",
@@ -120,8 +126,10 @@ def render(areas: list[Area] | None = None, tests: dict[str, list[str]] | None =
         lines += ["| Fault | What was done | What the product did | Lost | Tests |", "|---|---|---|---|---|"]
         for case in area.cases:
             proof = "<br>".join(f"`{t}`" for t in tests.get(case.id, [])) or "**none**"
-            lines.append(f"| **{_cell(case.fault)}** <br>`{case.id}` | {_cell(case.done)} | {_cell(case.did)} "
-                         f"| {_cell(case.lost)} | {proof} |")
+            lines.append(
+                f"| **{_cell(case.fault)}** <br>`{case.id}` | {_cell(case.done)} | {_cell(case.did)} "
+                f"| {_cell(case.lost)} | {proof} |"
+            )
         lines.append("")
     return "\n".join(lines)
 

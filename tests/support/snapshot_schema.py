@@ -12,6 +12,16 @@ SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "src/feed/publish/sna
 
 def validator(definition: str | None = None) -> jsonschema.Draft202012Validator:
     """A validator for the snapshot root, or for one of its $defs."""
-    schema = SCHEMA if definition is None else {**SCHEMA, "$ref": f"#/$defs/{definition}", "required": [],
-                                                 "properties": {}, "additionalProperties": True, "type": "object"}
+    schema = (
+        SCHEMA
+        if definition is None
+        else {
+            **SCHEMA,
+            "$ref": f"#/$defs/{definition}",
+            "required": [],
+            "properties": {},
+            "additionalProperties": True,
+            "type": "object",
+        }
+    )
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())

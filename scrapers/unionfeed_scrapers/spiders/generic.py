@@ -34,8 +34,14 @@ TEXT_TYPES = ("text/", "application/xhtml+xml", "application/xml")
 class GenericSpider(scrapy.Spider):
     name = "generic"
 
-    def __init__(self, source: Source | str | None = None, config: str | None = None,
-                 refetch: bool | str = False, registry: tuple[Source, ...] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: Source | str | None = None,
+        config: str | None = None,
+        refetch: bool | str = False,
+        registry: tuple[Source, ...] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if source is None:
             raise ValueError("GenericSpider needs -a source=SLUG")
@@ -53,9 +59,11 @@ class GenericSpider(scrapy.Spider):
         # After a run that did not finish (killed, stopped, out of time) the articles stored so far may sit
         # above a gap of older ones never fetched: page through every listing page, not just the new ones.
         self.resuming = False
-        self.allowed_hosts = {host_of(source.homepage)} | {
-            host_of(u) for u in (*source.discovery.feeds, *source.discovery.sitemaps)
-        } | {host_of(listing.url) for listing in source.discovery.listings}
+        self.allowed_hosts = (
+            {host_of(source.homepage)}
+            | {host_of(u) for u in (*source.discovery.feeds, *source.discovery.sitemaps)}
+            | {host_of(listing.url) for listing in source.discovery.listings}
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> GenericSpider:
@@ -74,14 +82,22 @@ class GenericSpider(scrapy.Spider):
     def start_requests(self) -> Iterator[scrapy.Request]:
         discovery = self.source.discovery
         for url in discovery.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed, errback=self.on_error, dont_filter=True,
-                                 meta=discovery_meta())
+            yield scrapy.Request(
+                url, callback=self.parse_feed, errback=self.on_error, dont_filter=True, meta=discovery_meta()
+            )
         for url in discovery.sitemaps:
-            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error, dont_filter=True,
-                                 meta=discovery_meta())
+            yield scrapy.Request(
+                url, callback=self.parse_sitemap, errback=self.on_error, dont_filter=True, meta=discovery_meta()
+            )
         for index, listing in enumerate(discovery.listings):
-            yield scrapy.Request(listing.url, callback=self.parse_listing, errback=self.on_error, dont_filter=True,
-                                 cb_kwargs={"listing_index": index, "page": 1}, meta=discovery_meta())
+            yield scrapy.Request(
+                listing.url,
+                callback=self.parse_listing,
+                errback=self.on_error,
+                dont_filter=True,
+                cb_kwargs={"listing_index": index, "page": 1},
+                meta=discovery_meta(),
+            )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         if response.status == 304:  # unchanged since the last poll: nothing new behind it
@@ -110,8 +126,9 @@ class GenericSpider(scrapy.Spider):
             if sitemap.type == "sitemapindex":
                 child = web_url(response.url, loc)
                 if child:
-                    yield scrapy.Request(child, callback=self.parse_sitemap, errback=self.on_error,
-                                         meta=discovery_meta())
+                    yield scrapy.Request(
+                        child, callback=self.parse_sitemap, errback=self.on_error, meta=discovery_meta()
+                    )
             else:
                 yield from self.follow_article(response, loc)
 
@@ -138,9 +155,13 @@ class GenericSpider(scrapy.Spider):
             next_url = web_url(response.url, response.css(next_query).xpath("descendant-or-self::a/@href").get())
             # The next page stays on the source's own hosts and on http(s): never file:, data: or elsewhere.
             if next_url and host_of(next_url) in self.allowed_hosts:
-                yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.on_error,
-                                     cb_kwargs={"listing_index": listing_index, "page": page + 1},
-                                     meta=discovery_meta())
+                yield scrapy.Request(
+                    next_url,
+                    callback=self.parse_listing,
+                    errback=self.on_error,
+                    cb_kwargs={"listing_index": listing_index, "page": page + 1},
+                    meta=discovery_meta(),
+                )
 
     def is_article_url(self, url: str) -> bool:
         """Same site (by host) and, when the source gives one, matching its article pattern."""
@@ -176,18 +197,32 @@ class GenericSpider(scrapy.Spider):
             yield {"source": self.source.slug, "url": response.url, "error": f"not a text page ({media_type or '?'})"}
             return
         # The raw bytes and the header's charset: extract checks a declared charset against the bytes.
-        article = extract(response.body, response.url, selectors=self.selectors, fetched_at=fetched_at,
-                          encoding=http_content_type_encoding(content_type))
-        yield {"source": self.source.slug, "url": response.url, "article": article, "fetched_at": fetched_at,
-               "error": article.error}
+        article = extract(
+            response.body,
+            response.url,
+            selectors=self.selectors,
+            fetched_at=fetched_at,
+            encoding=http_content_type_encoding(content_type),
+        )
+        yield {
+            "source": self.source.slug,
+            "url": response.url,
+            "article": article,
+            "fetched_at": fetched_at,
+            "error": article.error,
+        }
 
     def on_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request = getattr(failure, "request", None)
         # After redirects, the URL the spider asked for (the article link) names the page; the message the rest.
         url = (request.meta.get("redirect_urls") or [request.url])[0] if request is not None else "?"
         message = self.describe(failure)
-        if request is not None and request.meta.get(DISCOVERY) and failure.check(IgnoreRequest) \
-                and not failure.check(HttpError):
+        if (
+            request is not None
+            and request.meta.get(DISCOVERY)
+            and failure.check(IgnoreRequest)
+            and not failure.check(HttpError)
+        ):
             # Robots.txt or a redirect loop keeping us from a listing or feed fails the source, like a 5xx.
             self.crawler.stats.inc_value("unionfeed/discovery_failed")
         self.logger.warning("failed %s: %s", url, message)

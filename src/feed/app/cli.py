@@ -133,8 +133,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     console = Console(stderr=True)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO, console=console)
     sources, problems = _usable_sources(settings, logged=True)
-    status = run_scheduler(settings, sources, serve=args.serve, host=args.host, port=args.port,
-                           stop_grace=args.stop_grace, console=console)
+    status = run_scheduler(
+        settings, sources, serve=args.serve, host=args.host, port=args.port, stop_grace=args.stop_grace, console=console
+    )
     return status or _done(problems)
 
 
@@ -158,12 +159,26 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     table = Table("slug", "name", "kind", "province", "discovery", "every", "on", "verified")
     for s in select(sources, args.slugs) if args.slugs else sources:
         d = s.discovery
-        discovery = ", ".join(x for x in (
-            f"{len(d.feeds)} feed" if d.feeds else "", f"{len(d.sitemaps)} sitemap" if d.sitemaps else "",
-            f"{len(d.listings)} listing" if d.listings else "") if x)
+        discovery = ", ".join(
+            x
+            for x in (
+                f"{len(d.feeds)} feed" if d.feeds else "",
+                f"{len(d.sitemaps)} sitemap" if d.sitemaps else "",
+                f"{len(d.listings)} listing" if d.listings else "",
+            )
+            if x
+        )
         verified = "/".join(k for k in ("urls", "markup") if getattr(s.verified, k)) or "no"
-        table.add_row(s.slug, s.name, s.kind.value, s.province or "", discovery, f"{s.interval}m",
-                      "yes" if s.enabled else "no", verified)
+        table.add_row(
+            s.slug,
+            s.name,
+            s.kind.value,
+            s.province or "",
+            discovery,
+            f"{s.interval}m",
+            "yes" if s.enabled else "no",
+            verified,
+        )
     console().print(table)
     return 0
 
@@ -195,8 +210,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=200)
     console.print(status_table(healths))
     broken = [h.slug for h in healths if h.broken]
-    print(f"{total} articles stored; {len(broken)} of {len(healths)} sources broken"
-          + (f": {', '.join(broken)}" if broken else ""))
+    print(
+        f"{total} articles stored; {len(broken)} of {len(healths)} sources broken"
+        + (f": {', '.join(broken)}" if broken else "")
+    )
     if problems:
         print(f"{len(problems)} config problem(s): those entries are not crawled until mended")
         for problem in problems:
@@ -293,9 +310,11 @@ def cmd_reclassify(args: argparse.Namespace, settings: Settings) -> int:
             figures = reclassify(store, since=args.since, slugs=args.slugs, progress=advance)
     finally:
         store.close()
-    print(f"reclassified {figures.read} stored articles: {figures.changed} changed verdict "
-          f"({figures.now_reports} now meeting reports, {figures.no_longer_reports} no longer); "
-          "run `unionfeed publish` (the scheduler does after its next crawl) to update the feeds")
+    print(
+        f"reclassified {figures.read} stored articles: {figures.changed} changed verdict "
+        f"({figures.now_reports} now meeting reports, {figures.no_longer_reports} no longer); "
+        "run `unionfeed publish` (the scheduler does after its next crawl) to update the feeds"
+    )
     return 0
 
 
@@ -308,10 +327,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", default=argparse.SUPPRESS,
-                        help="sources file (default config/sources.yaml; env UNIONFEED_CONFIG)")
-    common.add_argument("--data", default=argparse.SUPPRESS,
-                        help="folder for the store and published files (default data/; env UNIONFEED_DATA)")
+    common.add_argument(
+        "--config", default=argparse.SUPPRESS, help="sources file (default config/sources.yaml; env UNIONFEED_CONFIG)"
+    )
+    common.add_argument(
+        "--data",
+        default=argparse.SUPPRESS,
+        help="folder for the store and published files (default data/; env UNIONFEED_DATA)",
+    )
     parser = argparse.ArgumentParser(prog="unionfeed", description=__doc__, parents=[common], epilog=EXIT_CODES)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -333,8 +356,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=8080)
         if name == "run":
             p.add_argument("--serve", action="store_true", help="also serve the published folder")
-            p.add_argument("--stop-grace", type=float, default=8.0, metavar="SECONDS",
-                           help="on SIGTERM, how long a running crawl may take to stop before it is killed")
+            p.add_argument(
+                "--stop-grace",
+                type=float,
+                default=8.0,
+                metavar="SECONDS",
+                help="on SIGTERM, how long a running crawl may take to stop before it is killed",
+            )
     p = add("sources", cmd_sources, "list or check the configured sources")
     p.add_argument("action", choices=["list", "check"])
     p.add_argument("slugs", nargs="*")

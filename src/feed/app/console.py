@@ -24,18 +24,40 @@ def status_table(healths: list[SourceHealth]) -> Any:
 
     from feed.lang.dates import VN_TZ
 
-    table = Table("source", "state", "why", "last run", "outcome", "req", "304", "found", "new", "upd", "err",
-                  "title/date/body", "newest article", title="unionfeed sources")
+    table = Table(
+        "source",
+        "state",
+        "why",
+        "last run",
+        "outcome",
+        "req",
+        "304",
+        "found",
+        "new",
+        "upd",
+        "err",
+        "title/date/body",
+        "newest article",
+        title="unionfeed sources",
+    )
     for h in healths:
         run = h.last_run
         when = run.finished_at or run.started_at if run else None
         coverage = "/".join(f"{h.coverage[f]:.0%}" for f in ("title", "date", "body")) if h.coverage else "—"
         style = STATE_STYLES.get(h.state, "")
         table.add_row(
-            h.slug, f"[{style}]{h.state}[/]" if style else h.state, "; ".join(r.text for r in h.reasons) or "",
-            f"{when.astimezone(VN_TZ):%Y-%m-%d %H:%M}" if when else "never", run.outcome if run else "",
-            *(str(x) for x in ((run.requests, run.not_modified, run.found, run.new, run.updated, run.errors)
-                               if run else ("",) * 6)),
-            coverage, f"{h.newest_article_at.astimezone(VN_TZ):%Y-%m-%d}" if h.newest_article_at else "—",
+            h.slug,
+            f"[{style}]{h.state}[/]" if style else h.state,
+            "; ".join(r.text for r in h.reasons) or "",
+            f"{when.astimezone(VN_TZ):%Y-%m-%d %H:%M}" if when else "never",
+            run.outcome if run else "",
+            *(
+                str(x)
+                for x in (
+                    (run.requests, run.not_modified, run.found, run.new, run.updated, run.errors) if run else ("",) * 6
+                )
+            ),
+            coverage,
+            f"{h.newest_article_at.astimezone(VN_TZ):%Y-%m-%d}" if h.newest_article_at else "—",
         )
     return table

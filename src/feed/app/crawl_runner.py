@@ -23,10 +23,20 @@ from feed.config.sources import Source
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ["scrapy.crawler", "unionfeed_scrapers.spiders.generic", "unionfeed_scrapers.pipelines",
-           "unionfeed_scrapers.conditional_get", "unionfeed_scrapers.retry_after", "unionfeed_scrapers.captures",
-           "unionfeed_scrapers.discovery_trail", "unionfeed_scrapers.redirect_loops", "feed.app.crawl_runner",
-           "feed.publish.publisher", "feed.app.logs", "feed.app.crawl_warmup"]
+PRELOAD = [
+    "scrapy.crawler",
+    "unionfeed_scrapers.spiders.generic",
+    "unionfeed_scrapers.pipelines",
+    "unionfeed_scrapers.conditional_get",
+    "unionfeed_scrapers.retry_after",
+    "unionfeed_scrapers.captures",
+    "unionfeed_scrapers.discovery_trail",
+    "unionfeed_scrapers.redirect_loops",
+    "feed.app.crawl_runner",
+    "feed.publish.publisher",
+    "feed.app.logs",
+    "feed.app.crawl_warmup",
+]
 STORE_FAILED_EXIT = 4  # exit status of a crawl in which the store refused some articles
 STOP_GRACE = 8.0  # seconds a stopped child gets to close cleanly before it is killed
 _context: ForkServerContext | None = None
@@ -69,8 +79,12 @@ def scrapy_settings(settings: Settings, options: CrawlOptions = CrawlOptions()) 
     return result
 
 
-def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = CrawlOptions(),
-          registry: list[Source] | None = None) -> list[str]:
+def crawl(
+    settings: Settings,
+    sources: list[Source],
+    options: CrawlOptions = CrawlOptions(),
+    registry: list[Source] | None = None,
+) -> list[str]:
     """Crawl the given sources concurrently in this process (the Twisted reactor can run only once per process).
 
     Returns the slugs of the sources some of whose fetched articles the store refused (empty when all went in).
@@ -95,11 +109,17 @@ def crawl(settings: Settings, sources: list[Source], options: CrawlOptions = Cra
         crawlers[source.slug] = crawler
         process.crawl(crawler, source=source, refetch=options.refetch, registry=tuple(registry or sources))
     process.start()
-    failed = [slug for slug, crawler in crawlers.items()
-              if crawler.stats is not None and crawler.stats.get_value(STORE_FAILED)]
+    failed = [
+        slug
+        for slug, crawler in crawlers.items()
+        if crawler.stats is not None and crawler.stats.get_value(STORE_FAILED)
+    ]
     if failed:
-        log.error("the store refused articles of %s: they are fetched again next time", ", ".join(failed),
-                  extra={"event": "store_failed", "sources": failed})
+        log.error(
+            "the store refused articles of %s: they are fetched again next time",
+            ", ".join(failed),
+            extra={"event": "store_failed", "sources": failed},
+        )
     return failed
 
 
@@ -154,8 +174,12 @@ def _crawl_child(settings: Settings, slugs: list[str], options: CrawlOptions, en
     choice = choose(registry, slugs)
     chosen, missing = choice.sources, choice.missing
     if missing:
-        log.error("not crawled: %s (no usable entry in %s)", ", ".join(missing), settings.config,
-                  extra={"event": "crawl_skipped", "sources": missing})
+        log.error(
+            "not crawled: %s (no usable entry in %s)",
+            ", ".join(missing),
+            settings.config,
+            extra={"event": "crawl_skipped", "sources": missing},
+        )
         status = max(status, SKIPPED_ENTRIES_EXIT) if chosen else 2
     if chosen and crawl(settings, chosen, options, registry=registry):
         status = STORE_FAILED_EXIT
@@ -184,9 +208,17 @@ def _publish_child(settings: Settings) -> None:
     sys.exit(status)
 
 
-def run_child(target: Callable[..., None], args: tuple[Any, ...], *, name: str, timeout: float,
-              stop: threading.Event | None = None, stop_signal: int = signal.SIGTERM,
-              grace: float = STOP_GRACE, patience: float = 0.0) -> int:
+def run_child(
+    target: Callable[..., None],
+    args: tuple[Any, ...],
+    *,
+    name: str,
+    timeout: float,
+    stop: threading.Event | None = None,
+    stop_signal: int = signal.SIGTERM,
+    grace: float = STOP_GRACE,
+    patience: float = 0.0,
+) -> int:
     """Run target(*args) in a forked child; returns its exit status (negative: killed by that signal).
 
     Past `timeout`, or `patience` seconds after `stop` is set, the child gets `stop_signal` and `grace` seconds
@@ -224,25 +256,52 @@ def _signal(pid: int | None, signum: int) -> None:
         pass
 
 
-def crawl_in_child(settings: Settings, slugs: list[str], *, timeout: int | None = None, refetch: bool = False,
-                   env: dict[str, str] | None = None, stop: threading.Event | None = None,
-                   grace: float = STOP_GRACE, log_level: str = "WARNING") -> int:
+def crawl_in_child(
+    settings: Settings,
+    slugs: list[str],
+    *,
+    timeout: int | None = None,
+    refetch: bool = False,
+    env: dict[str, str] | None = None,
+    stop: threading.Event | None = None,
+    grace: float = STOP_GRACE,
+    log_level: str = "WARNING",
+) -> int:
     """Crawl these slugs in a forked child with a time limit, so memory is returned after each crawl.
 
     The child is asked to stop (SIGTERM: Scrapy closes the spider and records the run) when it runs past
     the time limit or when `stop` is set, and killed `grace` seconds later; returns its exit status.
     """
     options = CrawlOptions(refetch=refetch, log_level=log_level)
-    return run_child(_crawl_child, (settings, list(slugs), options, dict(env or {})),
-                     name=f"crawl[{','.join(slugs)}]", timeout=timeout or settings.crawl_time_limit + 60,
-                     stop=stop, grace=grace)
+    return run_child(
+        _crawl_child,
+        (settings, list(slugs), options, dict(env or {})),
+        name=f"crawl[{','.join(slugs)}]",
+        timeout=timeout or settings.crawl_time_limit + 60,
+        stop=stop,
+        grace=grace,
+    )
 
 
-def publish_in_child(settings: Settings, *, timeout: float = 900, stop: threading.Event | None = None,
-                     patience: float = 5.0, grace: float = 3.0) -> int:
+def publish_in_child(
+    settings: Settings,
+    *,
+    timeout: float = 900,
+    stop: threading.Event | None = None,
+    patience: float = 5.0,
+    grace: float = 3.0,
+) -> int:
     """Publish in a forked child; once stopped it may finish for `patience` seconds, then gets SIGINT.
 
     Interrupted before its commit point, a publish leaves the published files as they were (its staged files
     are cleared by the next publish); after it, the journal it leaves is finished by the next publish."""
-    return run_child(_publish_child, (settings,), name="publish", timeout=timeout, stop=stop,
-                     stop_signal=signal.SIGINT, grace=grace, patience=patience)
+    return run_child(
+        _publish_child,
+        (settings,),
+        name="publish",
+        timeout=timeout,
+        stop=stop,
+        stop_signal=signal.SIGINT,
+        grace=grace,
+        patience=patience,
+    )

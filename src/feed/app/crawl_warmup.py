@@ -14,9 +14,11 @@ def warm_up() -> None:
         from feed.classify.classifier import classify
         from feed.extract.article import extract
 
-        page = ("<html><head><title>Hội nghị tổng kết công đoàn</title></head><body><article><h1>Hội nghị tổng kết"
-                "</h1><p>Sáng 5/1/2026, Công đoàn cơ sở tổ chức hội nghị tổng kết công tác năm với đông đảo đoàn viên "
-                "tham dự và thảo luận nhiệm vụ năm mới.</p></article></body></html>")
+        page = (
+            "<html><head><title>Hội nghị tổng kết công đoàn</title></head><body><article><h1>Hội nghị tổng kết"
+            "</h1><p>Sáng 5/1/2026, Công đoàn cơ sở tổ chức hội nghị tổng kết công tác năm với đông đảo đoàn viên "
+            "tham dự và thảo luận nhiệm vụ năm mới.</p></article></body></html>"
+        )
         article = extract(page, "http://127.0.0.1/tin/1.html")
         classify(article.title, article.body_text, published_at=article.published_at, lead=article.lead)
     except Exception:  # the forkserver must start even if warming fails

@@ -21,8 +21,12 @@ from feed.config.sources import load_sources
 DEMO_SITES = ("ldld-demo", "baotinh-demo", "cdnganh-demo")
 
 
-TEXT_TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml; charset=utf-8",
-              ".rss": "application/rss+xml; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
+TEXT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".rss": "application/rss+xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
@@ -91,10 +95,18 @@ def write_sources(template: Path, bases: dict[str, str], target: Path) -> Path:
 
 def demo_settings(settings: Settings, out: Path, sources_file: Path) -> Settings:
     """The operator's settings, pointed at the demo folder, with no delays (our own sites on loopback)."""
-    fast = replace(settings.politeness, download_delay=0.0, autothrottle_start_delay=0.01, retry_times=1,
-                   download_timeout=10)
-    return replace(settings, config=sources_file, data=out, database_url=None, public_dir=None, politeness=fast,
-                   crawl_time_limit=120)
+    fast = replace(
+        settings.politeness, download_delay=0.0, autothrottle_start_delay=0.01, retry_times=1, download_timeout=10
+    )
+    return replace(
+        settings,
+        config=sources_file,
+        data=out,
+        database_url=None,
+        public_dir=None,
+        politeness=fast,
+        crawl_time_limit=120,
+    )
 
 
 def run_demo(out: Path, settings: Settings) -> int:
@@ -127,22 +139,42 @@ def run_demo(out: Path, settings: Settings) -> int:
         articles = store.articles()
     finally:
         store.close()
-    table = Table("source", "pages fetched", "articles", "meeting reports", "in a cluster", "page errors",
-                  title="unionfeed demo: crawl → extract → store → classify → publish")
+    table = Table(
+        "source",
+        "pages fetched",
+        "articles",
+        "meeting reports",
+        "in a cluster",
+        "page errors",
+        title="unionfeed demo: crawl → extract → store → classify → publish",
+    )
     for source in sources:
         mine = [a for a in articles if a.source_slug == source.slug]
         run = runs.get(source.slug)
-        table.add_row(source.slug, str(run.pages if run else 0), str(len(mine)),
-                      str(sum(a.is_meeting_report for a in mine)),
-                      str(sum(1 for a in mine if not a.is_canonical)), str(run.errors if run else 0))
+        table.add_row(
+            source.slug,
+            str(run.pages if run else 0),
+            str(len(mine)),
+            str(sum(a.is_meeting_report for a in mine)),
+            str(sum(1 for a in mine if not a.is_canonical)),
+            str(run.errors if run else 0),
+        )
     console.print(table)
     console.print("Meeting reports found:")
     for article in [a for a in articles if a.is_meeting_report and a.is_canonical]:
         console.print(f"  {escape(f'[{article.meeting_kind}]')} {escape(article.title or '')}")
     console.print(f"Published {len(written)} files under {demo.public}:")
-    for name in ("feeds/meetings.atom", "feeds/meetings.rss", "feeds/meetings.json", "feeds/all.atom",
-                 "feeds/all.rss", "snapshots/latest.json", "index.html"):
+    for name in (
+        "feeds/meetings.atom",
+        "feeds/meetings.rss",
+        "feeds/meetings.json",
+        "feeds/all.atom",
+        "feeds/all.rss",
+        "snapshots/latest.json",
+        "index.html",
+    ):
         console.print(f"  {demo.public / name}")
-    console.print(f"Done in {time.monotonic() - started:.1f} s. Serve them with: "
-                  f"unionfeed --data {out} serve --port 8080")
+    console.print(
+        f"Done in {time.monotonic() - started:.1f} s. Serve them with: unionfeed --data {out} serve --port 8080"
+    )
     return 0 if articles else 1

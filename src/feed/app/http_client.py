@@ -14,9 +14,16 @@ from feed.config.settings import Politeness
 MAX_BYTES = 10 * 1024 * 1024
 
 
-def request(url: str, politeness: Politeness, *, data: bytes | None = None, method: str | None = None,
-            headers: Mapping[str, str] | None = None, timeout: float | None = None,
-            max_bytes: int = MAX_BYTES) -> bytes:
+def request(
+    url: str,
+    politeness: Politeness,
+    *,
+    data: bytes | None = None,
+    method: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> bytes:
     """The body of a 2xx answer (read up to max_bytes); urllib's HTTPError/URLError/OSError otherwise."""
     sent = {"User-Agent": politeness.user_agent, **(headers or {})}
     outgoing = urllib.request.Request(url, data=data, method=method, headers=sent)

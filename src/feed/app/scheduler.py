@@ -93,8 +93,9 @@ def source_trigger(source: Source, period: timedelta, start: datetime) -> BaseTr
     """A source's trigger: its crontab line, or a grid of its period starting at `start`."""
     if source.cron:
         return cron_trigger(source.cron, jitter=jitter_for(period) or None)
-    return GridInterval(seconds=period.total_seconds(), start_date=start, timezone=VN_ZONE,
-                        jitter=jitter_for(period) or None)
+    return GridInterval(
+        seconds=period.total_seconds(), start_date=start, timezone=VN_ZONE, jitter=jitter_for(period) or None
+    )
 
 
 def next_due(source: Source, store: Store, period: timedelta, now: datetime) -> datetime:
@@ -112,8 +113,9 @@ def next_due(source: Source, store: Store, period: timedelta, now: datetime) -> 
     return due
 
 
-def first_run_times(sources: list[Source], store: Store, now: datetime,
-                    period_for: PeriodFor = poll_period) -> dict[str, datetime]:
+def first_run_times(
+    sources: list[Source], store: Store, now: datetime, period_for: PeriodFor = poll_period
+) -> dict[str, datetime]:
     """When each enabled source first runs after start-up: on time, or (overdue) soon and spread out."""
     due = {s.slug: next_due(s, store, period_for(s), now) for s in sources if s.enabled}
     overdue = sorted((when, slug) for slug, when in due.items() if when <= now)
@@ -133,9 +135,16 @@ class Runner:
     sources found something meanwhile, in its own child, never holding up a crawl worker.
     """
 
-    def __init__(self, settings: Settings, sources: list[Source], *, stop_grace: float = STOP_GRACE,
-                 publish_gap: float = PUBLISH_GAP, crawl: Callable[..., int] = crawl_in_child,
-                 publish: Callable[..., int] = publish_in_child) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sources: list[Source],
+        *,
+        stop_grace: float = STOP_GRACE,
+        publish_gap: float = PUBLISH_GAP,
+        crawl: Callable[..., int] = crawl_in_child,
+        publish: Callable[..., int] = publish_in_child,
+    ) -> None:
         settings.data.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.sources = sources
@@ -191,8 +200,10 @@ class Runner:
             return False
         with self._lock:
             self.counts["deferred"] += 1
-        log.info("poll skipped: the site asked us to wait", extra={"event": "crawl_deferred", "source": slug,
-                                                                   "until": until.isoformat()})
+        log.info(
+            "poll skipped: the site asked us to wait",
+            extra={"event": "crawl_deferred", "source": slug, "until": until.isoformat()},
+        )
         return True
 
     def _log_finished(self, slug: str, status: int, seconds: float) -> dict[str, Any] | None:
@@ -201,10 +212,20 @@ class Runner:
             log.warning("crawl left no run record", extra={"event": "crawl_failed", "source": slug, "exit": status})
             return None
         run = run_figures(runs[0], now_utc(), self.settings.crawl_time_limit)
-        fields = {"event": "crawl_finished", "source": slug, "exit": status, "seconds": round(seconds, 2),
-                  "reason": run.finish_reason, "outcome": run.outcome, "requests": run.requests,
-                  "not_modified": run.not_modified, "found": run.found, "new": run.new, "updated": run.updated,
-                  "errors": run.errors}
+        fields = {
+            "event": "crawl_finished",
+            "source": slug,
+            "exit": status,
+            "seconds": round(seconds, 2),
+            "reason": run.finish_reason,
+            "outcome": run.outcome,
+            "requests": run.requests,
+            "not_modified": run.not_modified,
+            "found": run.found,
+            "new": run.new,
+            "updated": run.updated,
+            "errors": run.errors,
+        }
         level = logging.INFO if status == 0 and run.outcome not in ("failed", "empty") else logging.WARNING
         log.log(level, "crawl finished", extra=fields)
         return fields
@@ -227,8 +248,14 @@ class Runner:
         with self.health_lock:
             full = slug is None or time() - self.last_full_health > HEALTH_FULL_EVERY.total_seconds()
             try:
-                created = refresh_health(self.store, self.settings, self.sources, next_runs=self.next_runs(),
-                                         cache=self.health, only=None if full else {slug} if slug else None)
+                created = refresh_health(
+                    self.store,
+                    self.settings,
+                    self.sources,
+                    next_runs=self.next_runs(),
+                    cache=self.health,
+                    only=None if full else {slug} if slug else None,
+                )
             except Exception:
                 log.exception("writing health failed; the previous files stay in place")
                 return 0
@@ -273,8 +300,9 @@ class Runner:
             self.counts["published"] += 1
             sweep_temporary_files(self.settings.public, max_age=600)
         level = logging.INFO if status == 0 else logging.WARNING
-        log.log(level, "published", extra={"event": "published", "exit": status,
-                                           "seconds": round(monotonic() - started, 2)})
+        log.log(
+            level, "published", extra={"event": "published", "exit": status, "seconds": round(monotonic() - started, 2)}
+        )
 
     def on_event(self, event: JobExecutionEvent | JobSubmissionEvent) -> None:
         """Remember when polls were due; count those APScheduler could not run (late past grace, or overlapping)."""
@@ -285,8 +313,11 @@ class Runner:
         key = "missed" if event.code == EVENT_JOB_MISSED else "overlapping"
         with self._lock:
             self.counts[key] += 1
-        log.warning("poll %s", "missed" if key == "missed" else "skipped: previous still running",
-                    extra={"event": f"poll_{key}", "source": event.job_id})
+        log.warning(
+            "poll %s",
+            "missed" if key == "missed" else "skipped: previous still running",
+            extra={"event": f"poll_{key}", "source": event.job_id},
+        )
 
     def summary(self) -> str:
         """One line for the terminal: what is running and what comes next."""
@@ -301,11 +332,16 @@ class Runner:
         return " · ".join(parts)
 
 
-def build_scheduler(settings: Settings, sources: list[Source], runner: Runner, *,
-                    period_for: PeriodFor = poll_period, now: datetime | None = None) -> BackgroundScheduler:
+def build_scheduler(
+    settings: Settings,
+    sources: list[Source],
+    runner: Runner,
+    *,
+    period_for: PeriodFor = poll_period,
+    now: datetime | None = None,
+) -> BackgroundScheduler:
     """A scheduler with one job per enabled source (`period_for` lets tests and the bench compress time)."""
-    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(MAX_PARALLEL_CRAWLS)},
-                                    timezone=VN_ZONE)
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(MAX_PARALLEL_CRAWLS)}, timezone=VN_ZONE)
     now = now or now_utc()
     store = Store(settings.db_url)
     try:
@@ -316,13 +352,17 @@ def build_scheduler(settings: Settings, sources: list[Source], runner: Runner, *
         period = period_for(source)
         start = starts[source.slug]
         runner.jobs[source.slug] = scheduler.add_job(
-            runner.run_source, source_trigger(source, period, start), args=[source.slug], id=source.slug,
+            runner.run_source,
+            source_trigger(source, period, start),
+            args=[source.slug],
+            id=source.slug,
             name=source.name,
             # The first poll is set explicitly: an overdue source runs soon, then keeps its own times.
             next_run_time=start,
             # A poll late by less than a whole period still runs; later than that the next one is due anyway.
             misfire_grace_time=max(1, int(period.total_seconds())),
-            coalesce=True, max_instances=1,
+            coalesce=True,
+            max_instances=1,
         )
     scheduler.add_listener(runner.on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
     return scheduler
@@ -353,8 +393,16 @@ def sweep_temporary_files(folder: Path, max_age: float = TEMP_MAX_AGE) -> int:
     return removed
 
 
-def run_scheduler(settings: Settings, sources: list[Source], *, serve: bool = False, host: str = "127.0.0.1",
-                  port: int = 8080, stop_grace: float = STOP_GRACE, console: Any = None) -> int:
+def run_scheduler(
+    settings: Settings,
+    sources: list[Source],
+    *,
+    serve: bool = False,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    stop_grace: float = STOP_GRACE,
+    console: Any = None,
+) -> int:
     """Run until SIGTERM/SIGINT: schedule every enabled source, publish once at start, optionally serve.
 
     On a signal nothing new starts; a running crawl is asked to stop and killed after `stop_grace` seconds
@@ -377,15 +425,23 @@ def run_scheduler(settings: Settings, sources: list[Source], *, serve: bool = Fa
             from feed.serve.server import serve_in_thread
 
             server = serve_in_thread(settings.public, host, port)
-            log.info("serving", extra={"event": "serving", "root": str(settings.public),
-                                       "url": f"http://{host}:{server.server_address[1]}/"})
+            log.info(
+                "serving",
+                extra={
+                    "event": "serving",
+                    "root": str(settings.public),
+                    "url": f"http://{host}:{server.server_address[1]}/",
+                },
+            )
         runner.write_health()
         runner.publish()
         runner.start_publisher()
         scheduler = build_scheduler(settings, sources, runner)
         scheduler.start()
-        log.info("scheduler started", extra={"event": "started", "sources": len(scheduler.get_jobs()),
-                                             "public": str(settings.public)})
+        log.info(
+            "scheduler started",
+            extra={"event": "started", "sources": len(scheduler.get_jobs()), "public": str(settings.public)},
+        )
         wait_until(done, runner, console)
         # Nothing new starts; running crawls get stop_grace seconds and a publish a few (run_child enforces it).
         scheduler.shutdown(wait=False)

@@ -115,8 +115,10 @@ def discover(source: Source, fetch: Fetcher, report: Report) -> None:
         found.extend(links)
     report.articles = _article_urls(source, found)
     if found and not report.articles:
-        report.problems.append(f"{len(set(found))} links found but none is an article URL of this site "
-                               f"(article_pattern {source.discovery.article_pattern!r})")
+        report.problems.append(
+            f"{len(set(found))} links found but none is an article URL of this site "
+            f"(article_pattern {source.discovery.article_pattern!r})"
+        )
     elif not found:
         report.problems.append("no article URLs found")
 
@@ -161,8 +163,13 @@ def sample(source: Source, fetch: Fetcher, report: Report, count: int) -> None:
         art = extract(data, url, selectors=rules)
         report.sampled += 1
         report.methods[art.method] = report.methods.get(art.method, 0) + 1
-        values = {"title": art.title, "published": art.published_at, "author": art.author, "lead": art.lead,
-                  "body": art.body_text if len(art.body_text) >= MIN_BODY_CHARS else None}
+        values = {
+            "title": art.title,
+            "published": art.published_at,
+            "author": art.author,
+            "lead": art.lead,
+            "body": art.body_text if len(art.body_text) >= MIN_BODY_CHARS else None,
+        }
         for name, value in values.items():
             report.coverage[name] += value is not None
             missing[name] += value is None
@@ -170,8 +177,10 @@ def sample(source: Source, fetch: Fetcher, report: Report, count: int) -> None:
         if report.sampled and missing[name]:
             report.problems.append(f"{name} missing on {missing[name]}/{report.sampled} sampled articles")
     if rules.body and report.sampled and report.methods.get("selectors", 0) < report.sampled:
-        report.problems.append(f"body selector {rules.body!r} matched on {report.methods.get('selectors', 0)}/"
-                               f"{report.sampled}; the rest fell back to other paths")
+        report.problems.append(
+            f"body selector {rules.body!r} matched on {report.methods.get('selectors', 0)}/"
+            f"{report.sampled}; the rest fell back to other paths"
+        )
 
 
 def check_source(source: Source, fetch: Fetcher, count: int = SAMPLE) -> Report:
@@ -192,8 +201,9 @@ def print_reports(reports: list[Report]) -> None:
         cover = [f"{r.coverage[f]}/{r.sampled}" if r.sampled else "-" for f in FIELDS]
         path = ", ".join(f"{m} {n}" for m, n in sorted(r.methods.items())) or "-"
         status = "ok" if r.ok else "; ".join(r.problems)
-        table.add_row(r.slug, f"{r.discovery_ok}/{r.discovery_total}", str(len(r.articles)), str(r.sampled), *cover,
-                      path, status)
+        table.add_row(
+            r.slug, f"{r.discovery_ok}/{r.discovery_total}", str(len(r.articles)), str(r.sampled), *cover, path, status
+        )
     Console(width=200).print(table)
 
 

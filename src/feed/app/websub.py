@@ -23,8 +23,15 @@ PARALLEL_PINGS = 4
 def ping_one(hub: str, url: str, timeout: float = PING_TIMEOUT, user_agent: str | None = None) -> int | str:
     """POST hub.mode=publish for one topic URL; returns the HTTP status or the error's text."""
     body = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": url}).encode("ascii")
-    request = urllib.request.Request(hub, data=body, method="POST", headers={
-        "Content-Type": "application/x-www-form-urlencoded", "User-Agent": user_agent or Politeness().user_agent})
+    request = urllib.request.Request(
+        hub,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": user_agent or Politeness().user_agent,
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return int(response.status)
@@ -34,8 +41,9 @@ def ping_one(hub: str, url: str, timeout: float = PING_TIMEOUT, user_agent: str 
         return f"{type(exc).__name__}: {exc}"
 
 
-def ping_hub(hub: str, urls: list[str], timeout: float = PING_TIMEOUT,
-             user_agent: str | None = None) -> dict[str, int | str]:
+def ping_hub(
+    hub: str, urls: list[str], timeout: float = PING_TIMEOUT, user_agent: str | None = None
+) -> dict[str, int | str]:
     """Ping the hub for every changed feed (one request a topic, as every hub accepts); never raises."""
     if not urls:
         return {}
@@ -43,8 +51,13 @@ def ping_hub(hub: str, urls: list[str], timeout: float = PING_TIMEOUT,
         results = dict(zip(urls, pool.map(lambda u: ping_one(hub, u, timeout, user_agent), urls), strict=True))
     failed = {u: r for u, r in results.items() if not (isinstance(r, int) and 200 <= r < 300)}
     if failed:
-        log.warning("WebSub hub %s refused or missed %d of %d pings: %s", hub, len(failed), len(urls),
-                    sorted(failed.items())[:3])
+        log.warning(
+            "WebSub hub %s refused or missed %d of %d pings: %s",
+            hub,
+            len(failed),
+            len(urls),
+            sorted(failed.items())[:3],
+        )
     return results
 
 

@@ -23,6 +23,7 @@ _SENTENCE_END = re.compile(r"[.!?;:]\s|\n")
 
 # --- the vocabulary --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Cue:
     stage: str
@@ -74,22 +75,32 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
         for stage, entries in data["report"].items()
         for e in entries
     ]
-    kinds = tuple(KindRule(r["kind"], *(tuple(map(pat, r.get(k, ()))) for k in ("phrase", "sentence", "unless")))
-                  for r in data["kinds"])
+    kinds = tuple(
+        KindRule(r["kind"], *(tuple(map(pat, r.get(k, ()))) for k in ("phrase", "sentence", "unless")))
+        for r in data["kinds"]
+    )
     words = {k: v for k, v in data["primary"].items() if k.endswith(("_before", "_after"))}
     # "..._before" patterns must end where the meeting word starts; the word start is checked by _finds.
-    primary = {k: re.compile((pat(v).loose or pat(v).search).pattern + (r"\W*\Z" if k.endswith("_before") else ""))
-               for k, v in words.items()}
+    primary = {
+        k: re.compile((pat(v).loose or pat(v).search).pattern + (r"\W*\Z" if k.endswith("_before") else ""))
+        for k, v in words.items()
+    }
     meeting, verbs = pat("$MEETING"), pat(data["primary"]["verb_mention"])
     leaves = [leaf for p in (*(c.pattern for c in cues), meeting, verbs) for leaf in p.leaves()]
     facts = compile_facts(data["facts"], pat)
     neutral = tuple(map(pat, data.get("neutral", ())))
     return Vocabulary(
-        cues=tuple(cues), kinds=kinds, threshold=float(data["threshold"]),
-        lead_min_words=int(data["lead"]["min_words"]), lead_max_chars=int(data["lead"]["max_chars"]),
-        neutral=neutral, mentions=(meeting, verbs),
+        cues=tuple(cues),
+        kinds=kinds,
+        threshold=float(data["threshold"]),
+        lead_min_words=int(data["lead"]["min_words"]),
+        lead_max_chars=int(data["lead"]["max_chars"]),
+        neutral=neutral,
+        mentions=(meeting, verbs),
         ceremonial=pat(data["primary"]["ceremonial"]),
-        primary=primary, facts=facts, scanner=Scanner(leaves),
+        primary=primary,
+        facts=facts,
+        scanner=Scanner(leaves),
         facts_scanner=Scanner([leaf for p in finders(facts) for leaf in cast(Pattern, p).leaves()]),
         neutral_scanner=Scanner([leaf for p in neutral for leaf in p.leaves()]),
     )
@@ -104,6 +115,7 @@ def vocabulary() -> Vocabulary:
 
 # --- mentions of meetings and the primary one --------------------------------------------------------------
 
+
 @dataclass
 class Mention:
     """A meeting word in the text and the phrase it heads."""
@@ -117,8 +129,16 @@ class Mention:
     ceremonial: bool = False  # "hội nghị tuyên dương", "hội nghị kỷ niệm": a ceremony named as a meeting
 
 
-_RANK = {("lead", 2): 0, ("title", 2): 1, ("lead", 1): 2, ("title", 1): 3, ("title", 0): 3, ("body", 2): 4,
-         ("body", 1): 5, ("lead", 0): 6}
+_RANK = {
+    ("lead", 2): 0,
+    ("title", 2): 1,
+    ("lead", 1): 2,
+    ("title", 1): 3,
+    ("title", 0): 3,
+    ("body", 2): 4,
+    ("body", 1): 5,
+    ("lead", 0): 6,
+}
 
 
 def _rank(m: Mention) -> tuple[int, int]:
@@ -176,9 +196,17 @@ def _mentions(doc: Folded, voc: Vocabulary, lead: tuple[int, int, int]) -> list[
     for start, end, floor in hits:
         s_start, s_end = _sentence_bounds(doc.text, start)
         strength = max(floor, _strength(doc.text, start, end, (s_start, s_end), voc))
-        found.append(Mention(_zone(start, lead), start, doc.text[start : min(s_end, start + 240)],
-                             doc.text[s_start:s_end], strength, (s_start, s_end),
-                             bool(voc.ceremonial.at.match(doc.text, start))))
+        found.append(
+            Mention(
+                _zone(start, lead),
+                start,
+                doc.text[start : min(s_end, start + 240)],
+                doc.text[s_start:s_end],
+                strength,
+                (s_start, s_end),
+                bool(voc.ceremonial.at.match(doc.text, start)),
+            )
+        )
     return found
 
 
@@ -291,22 +319,35 @@ def _names_a_meeting(doc: Folded, voc: Vocabulary) -> bool:
     return any(p.spans(doc) for p in voc.mentions)
 
 
-def analyse(title: str | None, text: str, *, published_at: datetime | None = None,
-            lead: str | None = None) -> tuple[Meeting, dict[str, Any]]:
+def analyse(
+    title: str | None, text: str, *, published_at: datetime | None = None, lead: str | None = None
+) -> tuple[Meeting, dict[str, Any]]:
     """Classify and explain: the Meeting, plus the cues that fired (stage -> cue -> weight) and the kind rule."""
     voc = vocabulary()
     doc, body_at = _prepare(title, text or "", lead, voc)
     if not _names_a_meeting(doc, voc):  # no meeting word at all: nothing else can make it a report
-        return Meeting(cues=["no meeting word"]), {"report": {}, "score": 0.0, "threshold": voc.threshold,
-                                                    "note": "no meeting word ($MEETING) in title or text"}
+        return Meeting(cues=["no meeting word"]), {
+            "report": {},
+            "score": 0.0,
+            "threshold": voc.threshold,
+            "note": "no meeting word ($MEETING) in title or text",
+        }
     lead_span = _lead_span(doc.text, body_at, voc.lead_min_words, voc.lead_max_chars)
     score, fired = _score(doc, lead_span, voc)
     explain: dict[str, Any] = {
         "report": {stage: {cue: w for cue, (w, _) in cues.items()} for stage, cues in fired.items()},
         "matched": {cue: words for cues in fired.values() for cue, (_, words) in cues.items()},
-        "score": score, "threshold": voc.threshold}
-    meeting = Meeting(score=score, cues=[f"{stage} {w:+g}: «{' '.join(words.split())[:80]}»"
-                                         for stage, cues in fired.items() for _, (w, words) in cues.items()])
+        "score": score,
+        "threshold": voc.threshold,
+    }
+    meeting = Meeting(
+        score=score,
+        cues=[
+            f"{stage} {w:+g}: «{' '.join(words.split())[:80]}»"
+            for stage, cues in fired.items()
+            for _, (w, words) in cues.items()
+        ],
+    )
     if score < voc.threshold:
         return meeting, explain
     mentions = _mentions(doc, voc, lead_span)
@@ -326,13 +367,27 @@ def analyse(title: str | None, text: str, *, published_at: datetime | None = Non
     return meeting, explain
 
 
-def _fill_facts(meeting: Meeting, doc: Folded, mentions: list[Mention], primary: Mention,
-                lead_span: tuple[int, int, int], voc: Vocabulary, published_at: datetime | None) -> None:
+def _fill_facts(
+    meeting: Meeting,
+    doc: Folded,
+    mentions: list[Mention],
+    primary: Mention,
+    lead_span: tuple[int, int, int],
+    voc: Vocabulary,
+    published_at: datetime | None,
+) -> None:
     said = primary if primary.zone != "title" else next((m for m in mentions if m.zone != "title" and m.strength), None)
-    report = Report(doc=doc, body_at=lead_span[2], sentence=said.sentence_span if said else None,
-                    meeting_at=said.start if said else None, phrase=_span_of(primary),
-                    title_phrases=[_span_of(m) for m in mentions if m.zone == "title"], lead=lead_span[:2],
-                    kind=meeting.kind or "", meetings=[m.start for m in mentions])
+    report = Report(
+        doc=doc,
+        body_at=lead_span[2],
+        sentence=said.sentence_span if said else None,
+        meeting_at=said.start if said else None,
+        phrase=_span_of(primary),
+        title_phrases=[_span_of(m) for m in mentions if m.zone == "title"],
+        lead=lead_span[:2],
+        kind=meeting.kind or "",
+        meetings=[m.start for m in mentions],
+    )
     voc.facts_scanner.scan(doc)
     facts = read_facts(report, voc.facts, published_at)
     if facts.period is None:  # "Hội nghị tổng kết có ...": another mention of the same meeting names the period
@@ -351,8 +406,7 @@ def _orig_of(doc: Folded, m: Mention) -> str:
     return doc.orig[doc.to_orig(m.start) : doc.to_orig(m.start + len(m.phrase))]
 
 
-def classify(title: str | None, text: str, *, published_at: datetime | None = None,
-             lead: str | None = None) -> Meeting:
+def classify(title: str | None, text: str, *, published_at: datetime | None = None, lead: str | None = None) -> Meeting:
     """Decide whether an article reports a held meeting, which kind, and read its facts."""
     return analyse(title, text, published_at=published_at, lead=lead)[0]
 
@@ -377,8 +431,12 @@ def classify_record(record: dict, *, explain: bool = False) -> dict:
     out = dict(record)
     title, text, lead = (record.get(k) for k in ("title", "text", "lead"))
     text = text or record.get("body_text") or ""
-    meeting, why = analyse(_text_or_none(title), nfc(str(text)), published_at=_published(record.get("published_at")),
-                           lead=_text_or_none(lead))
+    meeting, why = analyse(
+        _text_or_none(title),
+        nfc(str(text)),
+        published_at=_published(record.get("published_at")),
+        lead=_text_or_none(lead),
+    )
     out["meeting"] = meeting.to_json()
     if explain:
         out["explain"] = why

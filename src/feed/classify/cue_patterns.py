@@ -27,6 +27,7 @@ _FOLD_CACHE: dict[str, str] = {}
 
 # --- folded text -----------------------------------------------------------------------------------------
 
+
 def _fold_word(word: str) -> str:
     folded = fold(word)
     if len(_FOLD_CACHE) < 200_000:
@@ -42,8 +43,11 @@ class Folded:
         parts = _SPLIT.split(text)
         self._owords = parts[1::2]
         cached = list(map(_FOLD_CACHE.get, self._owords))
-        folded = cast(list[str], cached) if None not in cached else [
-            f or _fold_word(w) for f, w in zip(cached, self._owords, strict=True)]
+        folded = (
+            cast(list[str], cached)
+            if None not in cached
+            else [f or _fold_word(w) for f, w in zip(cached, self._owords, strict=True)]
+        )
         parts[1::2] = folded
         self._parts = parts
         self.fwords = folded  # the folded words; blanked ones become ""
@@ -120,6 +124,7 @@ class Folded:
 
 
 # --- cue patterns ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Pattern:
@@ -250,7 +255,7 @@ def _compile_seq(src: str, macros: dict[str, str]) -> tuple[str, Heads, list[fro
                 heads = None if any(a[1] is None for a in alts) else frozenset().union(*(a[1] or () for a in alts))
                 items.append((f"(?:{rx})", "req" if tok[0] == "{" else "opt", heads))
         elif parts := _WORD.findall(word := fold(tok)):  # punctuation alone is a separator, matched by _SEP
-            word = word.strip("()\"“”,")
+            word = word.strip('()"“”,')
             items.append((re.escape(word), "req", frozenset([(parts[0], parts[1] if len(parts) > 1 else "")])))
     needs: list[frozenset[str]] = []
     for _, mode, heads in items:
@@ -309,9 +314,17 @@ def compile_pattern(src: str, macros: dict[str, str]) -> Pattern:
         cut = tokens.index("**")
         halves = (compile_pattern(" ".join(tokens[:cut]), macros), compile_pattern(" ".join(tokens[cut + 1 :]), macros))
     loose = re.compile(f"(?:{rx})(?!\\w)") if head == r"(?<!\w)" else None
-    return Pattern(src, re.compile(f"{head}(?:{rx})(?!\\w)"), re.compile(f"(?:{rx})(?!\\w)"), heads,
-                   frozenset(h[0] for h in heads or ()), frozenset(h[0] for h in heads or () if h[1] is None),
-                   tuple(needs), halves, loose)
+    return Pattern(
+        src,
+        re.compile(f"{head}(?:{rx})(?!\\w)"),
+        re.compile(f"(?:{rx})(?!\\w)"),
+        heads,
+        frozenset(h[0] for h in heads or ()),
+        frozenset(h[0] for h in heads or () if h[1] is None),
+        tuple(needs),
+        halves,
+        loose,
+    )
 
 
 class Scanner:

@@ -92,8 +92,9 @@ def _reason(why: dict[str, Any], top: int = 3) -> str:
     flat = [(stage, cue, w) for stage, cues in why["report"].items() for cue, w in cues.items()]
     ranked = sorted(flat, key=lambda f: -abs(f[2]))[:top]
     words = why.get("matched", {})
-    return "; ".join(f"{stage} {w:+g} «{_short(' '.join(words.get(cue, cue).split()))}»"
-                     for stage, cue, w in ranked) or why.get("note", "no cue fired")
+    return "; ".join(
+        f"{stage} {w:+g} «{_short(' '.join(words.get(cue, cue).split()))}»" for stage, cue, w in ranked
+    ) or why.get("note", "no cue fired")
 
 
 def _short(cue: str) -> str:
@@ -164,8 +165,11 @@ def _norm(text: str | None) -> str:
 
 def _count_facts(counter: Counter[str], row: dict[str, Any], got: dict[str, Any]) -> None:
     """Agreement of org / period / held_on_text with the labels (loose: one contains the other)."""
-    pairs = {"org": (row.get("org"), got.get("org")), "period": (row.get("period"), got.get("period")),
-             "held_on": (row.get("held_on"), got.get("held_on_text"))}
+    pairs = {
+        "org": (row.get("org"), got.get("org")),
+        "period": (row.get("period"), got.get("period")),
+        "held_on": (row.get("held_on"), got.get("held_on_text")),
+    }
     for name, (want, have) in pairs.items():
         if not want:
             continue

@@ -36,9 +36,19 @@ _PERIOD_FORMS = (
 )
 _PERIODS = {name: re.compile(rx, re.I) for name, rx in _PERIOD_FORMS}
 _LOWER_PERIODS = [(name, re.compile(rx)) for name, rx in _PERIOD_FORMS]
-_PERIOD_KEYS = {"term": "nhiệm k", "months": "tháng", "quarter": "quý", "semester": "học k", "phase": "đợt",
-                "school_year": "năm học", "years": "năm", "year": "năm", "month": "tháng", "bare_term": "(",
-                "school_year_en": "school year"}
+_PERIOD_KEYS = {
+    "term": "nhiệm k",
+    "months": "tháng",
+    "quarter": "quý",
+    "semester": "học k",
+    "phase": "đợt",
+    "school_year": "năm học",
+    "years": "năm",
+    "year": "năm",
+    "month": "tháng",
+    "bare_term": "(",
+    "school_year_en": "school year",
+}
 _TERM_FIRST = {"dai_hoi", "hoi_nghi_bch"}
 _CLAUSE_END = re.compile(r"[,;.:\n]")
 _FIGURE_END = re.compile(r"[,;.:](?=\s)|[,;.:]$|\n")  # "3.942" and "2,9" stay whole
@@ -192,7 +202,8 @@ def _tidy(value: str | None) -> str | None:
 def _tidied(facts: Facts) -> Facts:
     """Values as written, with whitespace (non-breaking spaces, line breaks) folded to single spaces."""
     facts.org, facts.period, facts.location, facts.held_on_text = map(
-        _tidy, (facts.org, facts.period, facts.location, facts.held_on_text))
+        _tidy, (facts.org, facts.period, facts.location, facts.held_on_text)
+    )
     facts.officials = [Official(name=" ".join(o.name.split()), role=_tidy(o.role)) for o in facts.officials]
     facts.figures = [" ".join(f.split()) for f in facts.figures]
     return facts
@@ -206,7 +217,8 @@ def read_org(report: Report, fv: FactsVocabulary) -> str | None:
     """The organiser: the subject before "tổ chức" in the report sentence, else named in the meeting phrase."""
     spans = (report.phrase, *report.title_phrases)
     return _org_from_subject(report, fv) or next(
-        (org for span in spans if (org := _org_from_phrase(report.doc, span, fv))), None)
+        (org for span in spans if (org := _org_from_phrase(report.doc, span, fv))), None
+    )
 
 
 def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
@@ -214,8 +226,11 @@ def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
         return None
     body, (s, e) = report.doc, report.sentence
     limit = report.meeting_at if report.meeting_at is not None and s <= report.meeting_at < e else e
-    verbs = [m.span() for m in fv.organise.find_all(body.text, s, min(e, limit + 40))
-             if m.start() <= limit and limit - m.end() < 80]
+    verbs = [
+        m.span()
+        for m in fv.organise.find_all(body.text, s, min(e, limit + 40))
+        if m.start() <= limit and limit - m.end() < 80
+    ]
     if not verbs:
         return None
     subject = body.text[s : verbs[-1][0]]
@@ -284,8 +299,12 @@ def read_period(phrases: list[str], kind: str) -> str | None:
         lower = phrase.lower()
         if len(lower) != len(phrase):
             continue
-        found = [(m.start(), order, name) for order, (name, rx) in enumerate(_LOWER_PERIODS)
-                 if _PERIOD_KEYS[name] in lower for m in rx.finditer(lower)]
+        found = [
+            (m.start(), order, name)
+            for order, (name, rx) in enumerate(_LOWER_PERIODS)
+            if _PERIOD_KEYS[name] in lower
+            for m in rx.finditer(lower)
+        ]
         if not found:
             continue
         terms = [f for f in found if f[2] in ("term", "bare_term")]

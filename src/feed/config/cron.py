@@ -50,8 +50,15 @@ def cron_trigger(expr: str, *, timezone: tzinfo | str = VN_ZONE, jitter: int | N
     if len(values) != 5:
         raise ValueError(f"wrong number of fields: got {len(values)}, expected 5")
     minute, hour, day, month, weekday = values
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday_names(weekday),
-                       timezone=timezone, jitter=jitter)
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=weekday_names(weekday),
+        timezone=timezone,
+        jitter=jitter,
+    )
 
 
 def fire_times(trigger: CronTrigger, start: datetime, count: int) -> list[datetime]:

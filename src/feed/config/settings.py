@@ -60,9 +60,16 @@ class Settings:
 
 # Lowest value each number may take; a value below it is a mistake, not a wish (no feed of 0 entries).
 MINIMUMS: dict[str, float] = {
-    "feed_limit": 1, "snapshot_retention_days": 0, "crawl_time_limit": 1, "concurrent_per_domain": 1,
-    "download_delay": 0, "autothrottle_start_delay": 0, "autothrottle_max_delay": 0, "download_timeout": 1,
-    "retry_times": 0, "max_page_bytes": 1024,
+    "feed_limit": 1,
+    "snapshot_retention_days": 0,
+    "crawl_time_limit": 1,
+    "concurrent_per_domain": 1,
+    "download_delay": 0,
+    "autothrottle_start_delay": 0,
+    "autothrottle_max_delay": 0,
+    "download_timeout": 1,
+    "retry_times": 0,
+    "max_page_bytes": 1024,
 }
 URL_SETTINGS = ("site_url", "contact_url", "websub_hub")
 
@@ -162,8 +169,10 @@ def read_settings_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         known = {f.name for f in fields(model)} - {"politeness", "config"}
         unknown = sorted(str(k) for k in written if k not in known)
         if unknown:
-            raise fail(prefix + unknown[0], f"unknown settings: {[prefix + k for k in unknown]} "
-                                            f"(known: {', '.join(sorted(known))})")
+            raise fail(
+                prefix + unknown[0],
+                f"unknown settings: {[prefix + k for k in unknown]} (known: {', '.join(sorted(known))})",
+            )
         for key, value in written.items():
             try:
                 out[prefix][key] = _checked(key, value, getattr(model, key))

@@ -233,8 +233,16 @@ def _validation_problems(path: str, entry: RawEntry, slug: str | None, exc: Vali
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        problems.append(ConfigProblem(path, err["msg"].removeprefix("Value error, "), entry.number, slug,
-                                      ".".join(str(p) for p in loc) or "(entry)", entry.line_of(loc)))
+        problems.append(
+            ConfigProblem(
+                path,
+                err["msg"].removeprefix("Value error, "),
+                entry.number,
+                slug,
+                ".".join(str(p) for p in loc) or "(entry)",
+                entry.line_of(loc),
+            )
+        )
     return problems
 
 
@@ -283,8 +291,9 @@ def check_document(doc: RawDocument, path: Path | str) -> tuple[list[Source], li
     return sources, problems
 
 
-def _check_entry(entry: RawEntry, defaults: dict[str, Any], claimed: dict[str, int],
-                 path: str) -> Source | list[ConfigProblem]:
+def _check_entry(
+    entry: RawEntry, defaults: dict[str, Any], claimed: dict[str, int], path: str
+) -> Source | list[ConfigProblem]:
     slug = entry.slug()
     first = claimed.setdefault(slug, entry.number) if slug else entry.number
 
@@ -303,8 +312,11 @@ def _check_entry(entry: RawEntry, defaults: dict[str, Any], claimed: dict[str, i
     profile = entry.data.get("profile")
     unknown: list[ConfigProblem] = []
     if isinstance(profile, str) and profile not in load_profiles():
-        unknown = problem(f"unknown profile {profile!r} (known: {', '.join(sorted(load_profiles()))})", "profile",
-                          entry.line_of(("profile",)))
+        unknown = problem(
+            f"unknown profile {profile!r} (known: {', '.join(sorted(load_profiles()))})",
+            "profile",
+            entry.line_of(("profile",)),
+        )
     try:
         source = Source.model_validate({**defaults, **entry.data})
     except ValidationError as exc:

@@ -152,6 +152,7 @@ def _repeats(node: yaml.Node | None, offset: int, *, deep: bool = True) -> Itera
 def yaml_note(exc: yaml.YAMLError, offset: int, prefix: str = "not valid YAML") -> Note:
     """The parser's complaint with its lines: where the broken construct starts and where the parser gave up."""
     if isinstance(exc, yaml.MarkedYAMLError):
+
         def at(text: str | None, mark: yaml.Mark | None) -> str:
             return f"{text} (line {mark.line + 1 + offset})" if text and mark else text or ""
 

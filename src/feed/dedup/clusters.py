@@ -23,14 +23,33 @@ from feed.lang.urls import host_of, same_site
 from feed.store.api import ArticleRow, Store
 
 # Words that name the kind of outlet, not which one: "Báo Lao Động" and "Lao Động" credit the same paper.
-OUTLET_WORDS = ("báo điện tử", "cổng thông tin điện tử", "cổng thông tin", "trang thông tin điện tử",
-                "trang thông tin", "trang tin điện tử", "trang tin", "tạp chí", "điện tử", "online", "website",
-                "báo", "tỉnh", "thành phố", "tp")
+OUTLET_WORDS = (
+    "báo điện tử",
+    "cổng thông tin điện tử",
+    "cổng thông tin",
+    "trang thông tin điện tử",
+    "trang thông tin",
+    "trang tin điện tử",
+    "trang tin",
+    "tạp chí",
+    "điện tử",
+    "online",
+    "website",
+    "báo",
+    "tỉnh",
+    "thành phố",
+    "tp",
+)
 # Abbreviations union credits use for the organisations' names.
 ABBREVIATIONS = {
-    "lđlđ": "liên đoàn lao động", "ldld": "liên đoàn lao động", "tlđlđvn": "tổng liên đoàn lao động việt nam",
-    "tlđ": "tổng liên đoàn lao động việt nam", "cđ": "công đoàn", "cđvc": "công đoàn viên chức",
-    "cđn": "công đoàn ngành", "vn": "việt nam",
+    "lđlđ": "liên đoàn lao động",
+    "ldld": "liên đoàn lao động",
+    "tlđlđvn": "tổng liên đoàn lao động việt nam",
+    "tlđ": "tổng liên đoàn lao động việt nam",
+    "cđ": "công đoàn",
+    "cđvc": "công đoàn viên chức",
+    "cđn": "công đoàn ngành",
+    "vn": "việt nam",
 }
 _DOMAIN = re.compile(r"^(?:https?://)?[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:/\S*)?$", re.I)
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
@@ -87,18 +106,19 @@ def choose_canonical(members: list[ArticleRow], names: Mapping[str, str] | None 
     names = names or {}
 
     def credited_by_other(member: ArticleRow) -> bool:
-        return any(o is not member and o.syndicated_from and credits(o.syndicated_from, member, names)
-                   for o in members)
+        return any(o is not member and o.syndicated_from and credits(o.syndicated_from, member, names) for o in members)
 
     def credits_other(member: ArticleRow) -> bool:
         return bool(member.syndicated_from) and any(
-            o is not member and credits(member.syndicated_from or "", o, names) for o in members)
+            o is not member and credits(member.syndicated_from or "", o, names) for o in members
+        )
 
     origins = [m for m in members if credited_by_other(m)]
     roots = [m for m in origins if not credits_other(m)]
     pool = roots or origins or members
-    return min(pool, key=lambda m: (m.published_at is None, _published(m), -len(m.body_text or ""),
-                                    m.first_seen_at, m.id))
+    return min(
+        pool, key=lambda m: (m.published_at is None, _published(m), -len(m.body_text or ""), m.first_seen_at, m.id)
+    )
 
 
 def _cluster_rows(s: Session, cluster_ids: set[str]) -> list[ArticleRow]:
@@ -109,8 +129,9 @@ def _merge(s: Session, row: ArticleRow, matches: list[ArticleRow], names: Mappin
     """Put row, its copies and everything already clustered with any of them into one cluster."""
     involved = [row, *matches]
     cluster_ids = {m.cluster_id for m in involved if m.cluster_id}
-    members = {m.id: m for m in (*_cluster_rows(s, cluster_ids), *involved)} if cluster_ids else {
-        m.id: m for m in involved}
+    members = (
+        {m.id: m for m in (*_cluster_rows(s, cluster_ids), *involved)} if cluster_ids else {m.id: m for m in involved}
+    )
     # The story keeps the id it was first known by: the cluster of its earliest-seen clustered member.
     clustered = [m for m in members.values() if m.cluster_id] or list(members.values())
     founder = min(clustered, key=lambda m: (m.first_seen_at, m.id))

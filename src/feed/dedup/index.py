@@ -91,8 +91,11 @@ class DedupIndex:
         evidence = dict(zip(profiles.ids, profiles.evidence, strict=True))
         # The stored facts settle most candidates without reading a text: another union's report of the same
         # template is refused here. Far above the threshold the estimate settles the Jaccard test as well.
-        agree = [i for i in profiles.ids
-                 if estimates[i] >= PREFILTER_MIN and facts_agree(fp, Evidence.from_bytes(*evidence[i]))]
+        agree = [
+            i
+            for i in profiles.ids
+            if estimates[i] >= PREFILTER_MIN and facts_agree(fp, Evidence.from_bytes(*evidence[i]))
+        ]
         sure = [i for i in agree if estimates[i] >= SURE_MIN]
         doubtful = sorted((i for i in agree if estimates[i] < SURE_MIN), key=lambda i: -estimates[i])[:MAX_VERIFY]
         texts = self.backend.texts(doubtful) if doubtful else {}
@@ -175,12 +178,14 @@ _BY_HASH = select(_DOCS.c.article_id).where(_DOCS.c.text_hash == bindparam("h"))
 _HAS = select(_DOCS.c.text_hash).where(_DOCS.c.article_id == bindparam("a"))
 _BUCKETS = select(_BANDS.c.key, _BANDS.c.article_id).where(_BANDS.c.key.in_(bindparam("keys", expanding=True)))
 _PROFILES = select(_DOCS.c.article_id, _DOCS.c.signature, _DOCS.c.facts, _DOCS.c.claims).where(
-    _DOCS.c.article_id.in_(bindparam("ids", expanding=True)))
+    _DOCS.c.article_id.in_(bindparam("ids", expanding=True))
+)
 _TEXTS = select(_ARTICLES.c.id, _ARTICLES.c.body_text).where(_ARTICLES.c.id.in_(bindparam("ids", expanding=True)))
 _SIGNATURE = select(_DOCS.c.signature).where(_DOCS.c.article_id == bindparam("a"))
 _PUT_DOC, _PUT_BAND = insert(_DOCS), insert(_BANDS)
-_DROP_BANDS = delete(_BANDS).where(_BANDS.c.key.in_(bindparam("keys", expanding=True)),
-                                   _BANDS.c.article_id == bindparam("a"))
+_DROP_BANDS = delete(_BANDS).where(
+    _BANDS.c.key.in_(bindparam("keys", expanding=True)), _BANDS.c.article_id == bindparam("a")
+)
 _DROP_DOC = delete(_DOCS).where(_DOCS.c.article_id == bindparam("a"))
 
 
@@ -215,8 +220,17 @@ class SqlBackend:
 
     def put(self, doc_id: str, fp: Fingerprint, keys: Sequence[int]) -> None:
         facts, claims = fp.evidence.to_bytes()
-        self._run(_PUT_DOC, {"article_id": doc_id, "text_hash": fp.text_hash, "n_words": fp.n_words,
-                             "signature": fp.signature.tobytes(), "facts": facts, "claims": claims})
+        self._run(
+            _PUT_DOC,
+            {
+                "article_id": doc_id,
+                "text_hash": fp.text_hash,
+                "n_words": fp.n_words,
+                "signature": fp.signature.tobytes(),
+                "facts": facts,
+                "claims": claims,
+            },
+        )
         if keys:
             self._run(_PUT_BAND, [{"key": k, "article_id": doc_id} for k in keys])
 

@@ -44,9 +44,21 @@ from feed.lang.urls import pick_canonical, web_url
 from feed.records import Extracted
 
 # Places where a page states its date near the headline, when no selector or metadata does.
-DATE_HINT_SELECTORS = ("[itemprop=datePublished]", "time", "[class*=date]", "[class*=time]", "[class*=Date]",
-                       "[class*=Time]", "[class*=ngay]", "[class*=publish]", "[id*=date]", "[id*=Date]",
-                       "[id*=time]", "[class*=meta]", "[class*=info]")
+DATE_HINT_SELECTORS = (
+    "[itemprop=datePublished]",
+    "time",
+    "[class*=date]",
+    "[class*=time]",
+    "[class*=Date]",
+    "[class*=Time]",
+    "[class*=ngay]",
+    "[class*=publish]",
+    "[id*=date]",
+    "[id*=Date]",
+    "[id*=time]",
+    "[class*=meta]",
+    "[class*=info]",
+)
 MIN_BODY_CHARS = 40  # below this the page has no article text (a photo post's one line still counts)
 LEAD_MAX_CHARS = 600
 TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ")
@@ -131,8 +143,9 @@ def _drop_code(doc: lxml_html.HtmlElement) -> None:
             element.drop_tree()
 
 
-def _select_body(doc: lxml_html.HtmlElement, query: str,
-                 remove: tuple[str, ...]) -> tuple[list[str], list[str], list[str]]:
+def _select_body(
+    doc: lxml_html.HtmlElement, query: str, remove: tuple[str, ...]
+) -> tuple[list[str], list[str], list[str]]:
     """Paragraphs, image URLs and the lines printed just after the body a selector names, chrome removed."""
     nodes = [n.root for n in Selector(root=doc).css(query) if isinstance(n.root, etree._Element)]
     # Of nested matches ("a, b" where b sits inside a) keep the outer one, so no text is read twice.
@@ -173,16 +186,27 @@ def _generic(page: str, url: str) -> dict[str, str | None]:
     import trafilatura  # imported here: the selector and metadata paths never need it
 
     # Without extensive search: it turns a year mentioned in the text ("năm 2026") into 1 January of that year.
-    doc = trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False,
-                                      date_extraction_params={"extensive_search": False, "original_date": True})
+    doc = trafilatura.bare_extraction(
+        page,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
     if doc is None:
         return {}
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
     return {k: data.get(k) for k in ("text", "title", "date", "author", "description")}
 
 
-def extract(page: bytes | str, url: str, *, selectors: Selectors | None = None, fetched_at: datetime | None = None,
-            encoding: str | None = None) -> Extracted:
+def extract(
+    page: bytes | str,
+    url: str,
+    *,
+    selectors: Selectors | None = None,
+    fetched_at: datetime | None = None,
+    encoding: str | None = None,
+) -> Extracted:
     """Read one article page into an Extracted record; problems land in `error`, never as an exception."""
     try:
         return _extract(decode_page(page, encoding), url, selectors or Selectors(), fetched_at)
@@ -230,8 +254,10 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     h1s = headings(doc)
     # A selected headline is taken as written; only page-level titles may carry a site-name tail.
     out.title = selected_title or _clean_title(pick_title(meta, h1s))
-    h1 = next((h for h in h1s if out.title and fold_title(clean_line(h.text_content())) == fold_title(out.title)),
-              h1s[0] if h1s else None)
+    h1 = next(
+        (h for h in h1s if out.title and fold_title(clean_line(h.text_content())) == fold_title(out.title)),
+        h1s[0] if h1s else None,
+    )
     out.published_at = _published(pick(rules.published, attributes=True), meta, h1, doc, fetched_at)
     out.updated_at = parse_vn_datetime(meta["modified"], now=fetched_at) if meta.get("modified") else None
     selector_author = pick(rules.author)
@@ -265,8 +291,15 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     return out
 
 
-def _body(doc: lxml_html.HtmlElement, page: str, url: str, rules: Selectors, meta: dict[str, str],
-          out: Extracted, lead: str | None) -> tuple[list[str], list[str], dict[str, str | None], list[str]]:
+def _body(
+    doc: lxml_html.HtmlElement,
+    page: str,
+    url: str,
+    rules: Selectors,
+    meta: dict[str, str],
+    out: Extracted,
+    lead: str | None,
+) -> tuple[list[str], list[str], dict[str, str | None], list[str]]:
     """The body by the first path that answers: selectors, JSON-LD articleBody, our finder, trafilatura."""
     if rules.body:
         paragraphs, images, after = _select_body(doc, rules.body, rules.remove)
@@ -298,8 +331,13 @@ def _metadata_body(body: str | None) -> list[str] | None:
     return [clean_line(p) for p in text.split("\n") if clean_line(p)]
 
 
-def _published(selected: str | None, meta: dict[str, str], h1: etree._Element | None, doc: lxml_html.HtmlElement,
-               fetched_at: datetime | None) -> datetime | None:
+def _published(
+    selected: str | None,
+    meta: dict[str, str],
+    h1: etree._Element | None,
+    doc: lxml_html.HtmlElement,
+    fetched_at: datetime | None,
+) -> datetime | None:
     """The publication time: a selector's, else the one printed by the headline, else metadata's, else any shown."""
     if selected:
         found = find_vn_datetime(selected, now=fetched_at)
@@ -346,4 +384,3 @@ def _lead_from(description: str | None, title: str | None, paragraphs: list[str]
         first = paragraphs[0]
         return first if len(first) <= LEAD_MAX_CHARS else first[:LEAD_MAX_CHARS].rsplit(" ", 1)[0] + "…"
     return description or None
-

@@ -23,12 +23,46 @@ from feed.extract.page_noise import (
 )
 from feed.lang.text import clean_line
 
-BLOCK_TAGS = frozenset({"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "tr", "section",
-                        "article", "figure", "table", "ul", "ol", "pre", "center", "dd", "dt", "td", "th", "main",
-                        "tbody", "thead", "dl", "header", "footer", "figcaption", "hr"})
+BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "blockquote",
+        "tr",
+        "section",
+        "article",
+        "figure",
+        "table",
+        "ul",
+        "ol",
+        "pre",
+        "center",
+        "dd",
+        "dt",
+        "td",
+        "th",
+        "main",
+        "tbody",
+        "thead",
+        "dl",
+        "header",
+        "footer",
+        "figcaption",
+        "hr",
+    }
+)
 PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "li", "h2", "h3", "h4"})
-CONTAINER_TAGS = frozenset({"div", "article", "section", "td", "main", "body", "span", "font", "center", "form",
-                            "blockquote"})
+CONTAINER_TAGS = frozenset(
+    {"div", "article", "section", "td", "main", "body", "span", "font", "center", "form", "blockquote"}
+)
 MIN_PARAGRAPH = 25  # characters of text before a block counts as prose
 CONFIDENT_CHARS = 250  # a container with less text is trusted only when it also holds the headline
 MAX_CAPTION_WORDS = 40
@@ -210,8 +244,9 @@ def pick_container(root: etree._Element, skip: set[str] | None = None) -> tuple[
     return nodes, held / total if total else 0.0
 
 
-def _with_siblings(top: etree._Element, adjusted: dict[etree._Element, float],
-                   held_by: dict[etree._Element, int]) -> list[etree._Element]:
+def _with_siblings(
+    top: etree._Element, adjusted: dict[etree._Element, float], held_by: dict[etree._Element, int]
+) -> list[etree._Element]:
     """Readability's sibling rule: an article cut into several blocks (around an ad, say) is read whole."""
     parent = top.getparent()
     if parent is None or _tag(top) in ("body", "html"):
@@ -267,8 +302,9 @@ def mark_captions(container: etree._Element) -> set[etree._Element]:
             after_image = True
             continue
         has_block_children = any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
-        if (not has_block_children or CAPTION_HINT.search(_hints(el)) or tag in ("figcaption", "table")) and \
-                _caption_block(el, after_image, alts):
+        if (
+            not has_block_children or CAPTION_HINT.search(_hints(el)) or tag in ("figcaption", "table")
+        ) and _caption_block(el, after_image, alts):
             captions.add(el)
             continue
         if not has_block_children and el.text_content().strip():
@@ -329,8 +365,9 @@ def find_main_text(doc: lxml_html.HtmlElement, *, title: str | None = None, lead
     nodes, share = pick_container(root, skip)
     if not nodes:
         return MainText()
-    holds_title = bool(title) and any(clean_line(h.text_content()) == title
-                                      for node in nodes for h in node.iter("h1", "h2"))
+    holds_title = bool(title) and any(
+        clean_line(h.text_content()) == title for node in nodes for h in node.iter("h1", "h2")
+    )
     paragraphs, images = read_blocks(nodes)
     chars = sum(map(len, paragraphs))
     confident = (chars >= CONFIDENT_CHARS and share >= MIN_PROSE_SHARE) or (holds_title and chars > 0)

@@ -15,19 +15,37 @@ from feed.lang.dates import find_vn_datetime
 from feed.lang.text import clean_line, nfc
 
 ARTICLE_TYPES = {"newsarticle", "article", "blogposting", "reportagenewsarticle", "webpage", "analysisnewsarticle"}
-META_TITLE = ('meta[property="og:title"]::attr(content)', 'meta[name="twitter:title"]::attr(content)',
-              'meta[itemprop="headline"]::attr(content)', 'meta[name="title"]::attr(content)')
-META_DESCRIPTION = ('meta[property="og:description"]::attr(content)', 'meta[name="description"]::attr(content)',
-                    'meta[itemprop="description"]::attr(content)')
-META_PUBLISHED = ('meta[property="article:published_time"]::attr(content)',
-                  'meta[itemprop="datePublished"]::attr(content)', 'meta[name="pubdate"]::attr(content)',
-                  'meta[name="publishdate"]::attr(content)', 'meta[name="article:published_time"]::attr(content)',
-                  'meta[property="og:published_time"]::attr(content)', 'meta[name="dc.date"]::attr(content)',
-                  'time[itemprop="datePublished"]::attr(datetime)')
-META_MODIFIED = ('meta[property="article:modified_time"]::attr(content)',
-                 'meta[itemprop="dateModified"]::attr(content)', 'meta[property="og:updated_time"]::attr(content)')
-META_AUTHOR = ('meta[name="author"]::attr(content)', 'meta[property="article:author"]::attr(content)',
-               'meta[name="dc.creator"]::attr(content)')
+META_TITLE = (
+    'meta[property="og:title"]::attr(content)',
+    'meta[name="twitter:title"]::attr(content)',
+    'meta[itemprop="headline"]::attr(content)',
+    'meta[name="title"]::attr(content)',
+)
+META_DESCRIPTION = (
+    'meta[property="og:description"]::attr(content)',
+    'meta[name="description"]::attr(content)',
+    'meta[itemprop="description"]::attr(content)',
+)
+META_PUBLISHED = (
+    'meta[property="article:published_time"]::attr(content)',
+    'meta[itemprop="datePublished"]::attr(content)',
+    'meta[name="pubdate"]::attr(content)',
+    'meta[name="publishdate"]::attr(content)',
+    'meta[name="article:published_time"]::attr(content)',
+    'meta[property="og:published_time"]::attr(content)',
+    'meta[name="dc.date"]::attr(content)',
+    'time[itemprop="datePublished"]::attr(datetime)',
+)
+META_MODIFIED = (
+    'meta[property="article:modified_time"]::attr(content)',
+    'meta[itemprop="dateModified"]::attr(content)',
+    'meta[property="og:updated_time"]::attr(content)',
+)
+META_AUTHOR = (
+    'meta[name="author"]::attr(content)',
+    'meta[property="article:author"]::attr(content)',
+    'meta[name="dc.creator"]::attr(content)',
+)
 META_URL = ('link[rel="canonical"]::attr(href)', 'meta[property="og:url"]::attr(content)')
 META_IMAGE = ('meta[property="og:image"]::attr(content)', 'meta[name="twitter:image"]::attr(content)')
 # A clock time ("08:04", "8h30") in a date string: a date without one is only the day.
@@ -131,8 +149,9 @@ def read_metadata(sel: Selector) -> dict[str, Any]:
         "image": _first(sel, META_IMAGE),
         "html_title": clean_line(sel.css("title::text").get()) or None,
         "h1": clean_line(" ".join(sel.css("h1 ::text").getall())) or None,
-        "feed_urls": sel.css('link[rel="alternate"][type*="rss"]::attr(href), '
-                             'link[rel="alternate"][type*="atom"]::attr(href)').getall(),
+        "feed_urls": sel.css(
+            'link[rel="alternate"][type*="rss"]::attr(href), link[rel="alternate"][type*="atom"]::attr(href)'
+        ).getall(),
     }
     meta = {k: v for k, v in meta.items() if v}
     for key, value in read_json_ld(sel).items():
@@ -143,6 +162,7 @@ def read_metadata(sel: Selector) -> dict[str, Any]:
 
 
 # --- Fields read off the visible page when no selector names them ----------------------------------------------
+
 
 def headings(doc: etree._Element) -> list[etree._Element]:
     """The page's h1 elements that hold text, in document order."""
@@ -211,8 +231,15 @@ def _lines(el: etree._Element) -> list[str]:
     return [line for line in (clean_line(x) for x in "".join(parts).split("\n")) if line]
 
 
-def find_visible_date(h1: etree._Element | None, doc: etree._Element, queries: tuple[str, ...],
-                      fetched_at: datetime | None, *, depth: int = 4, whole_page: bool = True) -> datetime | None:
+def find_visible_date(
+    h1: etree._Element | None,
+    doc: etree._Element,
+    queries: tuple[str, ...],
+    fetched_at: datetime | None,
+    *,
+    depth: int = 4,
+    whole_page: bool = True,
+) -> datetime | None:
     """A date with a clock time printed near the headline (its block, then wider), else anywhere on the page."""
     node = h1
     for _ in range(depth):

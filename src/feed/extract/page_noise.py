@@ -8,16 +8,51 @@ from typing import Any
 
 # Elements that are never article text, on any site.
 NOISE_SELECTORS = (
-    "script", "style", "noscript", "iframe", "form", "button", "nav", "header", "footer", "aside", "svg",
-    "[class*=share]", "[class*=social]", "[class*=related]", "[class*=relate]", "[class*=comment]",
-    "[class*=banner]", "[class*=advert]", "[class*=quangcao]", "[class*=breadcrumb]", "[class*=tags]",
-    "[class*=tinlienquan]", "[class*=tin-lien-quan]", "[class*=tin-khac]", "[class*=tinkhac]", "[class*=other-news]",
-    "[class*=print]", "[class*=rating]", "[class*=counter]", "[class*=thong-ke]", "[class*=truy-cap]",
-    "[id*=comment]", "[id*=share]", "[id*=related]",
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "form",
+    "button",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "svg",
+    "[class*=share]",
+    "[class*=social]",
+    "[class*=related]",
+    "[class*=relate]",
+    "[class*=comment]",
+    "[class*=banner]",
+    "[class*=advert]",
+    "[class*=quangcao]",
+    "[class*=breadcrumb]",
+    "[class*=tags]",
+    "[class*=tinlienquan]",
+    "[class*=tin-lien-quan]",
+    "[class*=tin-khac]",
+    "[class*=tinkhac]",
+    "[class*=other-news]",
+    "[class*=print]",
+    "[class*=rating]",
+    "[class*=counter]",
+    "[class*=thong-ke]",
+    "[class*=truy-cap]",
+    "[id*=comment]",
+    "[id*=share]",
+    "[id*=related]",
 )
 # Caption containers: kept out of the body (they describe a photo, not the story).
-CAPTION_SELECTORS = ("figcaption", "[class*=caption]", "[class*=image_desc]", "[class*=img-desc]",
-                     "[class*=PhotoCMS_Caption]", "[class*=expNoEdit]", "table.image td.desc")
+CAPTION_SELECTORS = (
+    "figcaption",
+    "[class*=caption]",
+    "[class*=image_desc]",
+    "[class*=img-desc]",
+    "[class*=PhotoCMS_Caption]",
+    "[class*=expNoEdit]",
+    "table.image td.desc",
+)
 
 # Lines that are site chrome when they appear inside an extracted body.
 NOISE_LINES = tuple(
@@ -69,8 +104,9 @@ AUTHOR_PATTERNS = tuple(
 _NAME = r"(?:[^\W\d_][\w.]*(?:\s+|$)){1,5}"
 NAME_LINE = re.compile(rf"^{_NAME}(?:(?:-|–|,|&|và)\s+{_NAME}){{0,3}}(?:\([^()]{{1,80}}\))?\s*\.?$")
 # "Theo Minh Nguyễn/Vcamp.vn", "Theo Sầm Hoa (Vietnamnet/Reuters)": a writer and the outlet the story came from.
-WRITER_CREDIT = re.compile(r"^\(?\s*Theo\s+(?P<name>[^()/]{2,60}?)\s*(?:/\s*|\(\s*)(?P<src>[^()]{2,80}?)\s*\)?\s*\.?$",
-                           re.I)
+WRITER_CREDIT = re.compile(
+    r"^\(?\s*Theo\s+(?P<name>[^()/]{2,60}?)\s*(?:/\s*|\(\s*)(?P<src>[^()]{2,80}?)\s*\)?\s*\.?$", re.I
+)
 MAX_NAME_LINE = 60
 
 
@@ -111,14 +147,43 @@ def looks_like_name_line(line: str) -> bool:
     words = [w for w in re.split(r"[\s,&()–-]+", text) if w and w != "và"]
     # Every word of a name is capitalised ("Ngọc Ánh", "K. Miên"); the regex alone cannot test Vietnamese capitals.
     capitalised = all(w[0].isupper() for w in words if w[0].isalpha())
-    return (2 <= len(text) <= MAX_NAME_LINE and capitalised and bool(NAME_LINE.match(text))
-            and not text.endswith((":", ",")))
+    return (
+        2 <= len(text) <= MAX_NAME_LINE
+        and capitalised
+        and bool(NAME_LINE.match(text))
+        and not text.endswith((":", ","))
+    )
+
 
 # --- Vocabulary for finding the main text without selectors (feed.extract.main_text) -------------------------------
 # Tags that never hold article text.
-NOISE_TAGS = frozenset({"script", "style", "noscript", "iframe", "nav", "header", "footer", "aside", "svg", "select",
-                        "option", "button", "input", "textarea", "object", "embed", "canvas", "template", "link",
-                        "meta", "map", "video", "audio"})
+NOISE_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "iframe",
+        "nav",
+        "header",
+        "footer",
+        "aside",
+        "svg",
+        "select",
+        "option",
+        "button",
+        "input",
+        "textarea",
+        "object",
+        "embed",
+        "canvas",
+        "template",
+        "link",
+        "meta",
+        "map",
+        "video",
+        "audio",
+    }
+)
 # class/id/type words of boxes that are always chrome: share bars, comments, related news, ads, tags, counters.
 NOISE_HINT = re.compile(
     r"comment|binh-?luan|ykien|y-kien|share|social|sociable|related|relate|lienquan|lien-quan|tinkhac|tin-khac|"
@@ -136,23 +201,40 @@ WEAK_NOISE_HINT = re.compile(
     re.I,
 )
 # Names of article-body wrappers: a box so named is never pruned, whatever else its classes say.
-BODY_HINT = re.compile(r"article-?body|articlebody|entry-?content|post-?content|article-?content|story-?body|"
-                       r"main-?content|news-?content|detail-?content|content-?detail|fck_detail|noi-?dung|chi-?tiet|"
-                       r"body-?segment|article-?text|story-?content", re.I)
+BODY_HINT = re.compile(
+    r"article-?body|articlebody|entry-?content|post-?content|article-?content|story-?body|"
+    r"main-?content|news-?content|detail-?content|content-?detail|fck_detail|noi-?dung|chi-?tiet|"
+    r"body-?segment|article-?text|story-?content",
+    re.I,
+)
 # Words in class/id that mark the article body, and words that mark everything else (Readability's weights).
-POSITIVE_HINT = re.compile(r"article|body|content|entry|main|post|text|detail|chitiet|chi-tiet|noidung|noi-dung|"
-                           r"fck|story|news-?content|baiviet", re.I)
-NEGATIVE_HINT = re.compile(r"hidden|\bhid\b|combx|contact|foot|masthead|media|meta|outbrain|promo|scroll|shoutbox|"
-                           r"sponsor|shopping|widget|header|list|box-?news|title", re.I)
+POSITIVE_HINT = re.compile(
+    r"article|body|content|entry|main|post|text|detail|chitiet|chi-tiet|noidung|noi-dung|"
+    r"fck|story|news-?content|baiviet",
+    re.I,
+)
+NEGATIVE_HINT = re.compile(
+    r"hidden|\bhid\b|combx|contact|foot|masthead|media|meta|outbrain|promo|scroll|shoutbox|"
+    r"sponsor|shopping|widget|header|list|box-?news|title",
+    re.I,
+)
 # Picture captions: figcaption and these class/id words ("chú thích ảnh" is Vietnamese for caption).
-CAPTION_HINT = re.compile(r"caption|chu-?thich|chuthich|image_?desc|img-?desc|photo-?desc|expnoedit|\bdesc\b|"
-                          r"imagedescription|image-?caption|hinh-?anh-?mo-?ta", re.I)
+CAPTION_HINT = re.compile(
+    r"caption|chu-?thich|chuthich|image_?desc|img-?desc|photo-?desc|expnoedit|\bdesc\b|"
+    r"imagedescription|image-?caption|hinh-?anh-?mo-?ta",
+    re.I,
+)
 # The standfirst ("sapo") under a headline.
-SAPO_HINT = re.compile(r"sapo|\blead\b|summary|description|chappeau|chapeau|head-?noidung|init_content|\bphead\b|"
-                       r"tomtat|tom-tat|excerpt|standfirst|abstract|\bintro\b|detail-?sapo|article-?sapo|\babs\b",
-                       re.I)
-_CAPTION_STYLE = re.compile(r"text-align:\s*center|font-style:\s*italic|font-size:\s*(?:[0-9]|1[0-1])(?:pt|px)|"
-                            r"color:", re.I)
+SAPO_HINT = re.compile(
+    r"sapo|\blead\b|summary|description|chappeau|chapeau|head-?noidung|init_content|\bphead\b|"
+    r"tomtat|tom-tat|excerpt|standfirst|abstract|\bintro\b|detail-?sapo|article-?sapo|\babs\b",
+    re.I,
+)
+_CAPTION_STYLE = re.compile(
+    r"text-align:\s*center|font-style:\s*italic|font-size:\s*(?:[0-9]|1[0-1])(?:pt|px)|"
+    r"color:",
+    re.I,
+)
 
 
 def looks_like_caption_style(el: Any) -> bool:
@@ -170,8 +252,11 @@ def looks_like_caption_style(el: Any) -> bool:
 
 
 # Publisher names that metadata puts where a byline belongs ("VCCorp.vn", "Công nghệ ChannelVN", "baodantridientu").
-NOT_A_PERSON = re.compile(r"\.(?:vn|com|net|org)\b|corp|channel|online|\bbáo\b|tạp chí|\bnews\b|admin|editor|"
-                          r"\bbbt\b|ban biên tập|\bđiện tử\b|\d", re.I)
+NOT_A_PERSON = re.compile(
+    r"\.(?:vn|com|net|org)\b|corp|channel|online|\bbáo\b|tạp chí|\bnews\b|admin|editor|"
+    r"\bbbt\b|ban biên tập|\bđiện tử\b|\d",
+    re.I,
+)
 
 
 def plausible_person(name: str | None) -> bool:

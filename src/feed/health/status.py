@@ -31,14 +31,19 @@ def promote_capture(data: Path, slug: str, health: SourceHealth, now: datetime) 
     target = data / "broken" / slug / now.astimezone(VN_TZ).strftime("%Y%m%d-%H%M%S")
     shutil.copytree(source, target, dirs_exist_ok=True)
     reasons = [{"code": r.code, "text": r.text} for r in health.reasons]
-    note = {"source": slug, "broken_at": now.isoformat(), "reasons": reasons,
-            "last_run": health.last_run.to_json() if health.last_run else None}
+    note = {
+        "source": slug,
+        "broken_at": now.isoformat(),
+        "reasons": reasons,
+        "last_run": health.last_run.to_json() if health.last_run else None,
+    }
     (target / "broken.json").write_text(json.dumps(note, ensure_ascii=False, indent=1), encoding="utf-8")
     return str(target.relative_to(data))
 
 
-def record_transitions(store: Store, healths: list[SourceHealth], data: Path,
-                       now: datetime | None = None) -> list[HealthEvent]:
+def record_transitions(
+    store: Store, healths: list[SourceHealth], data: Path, now: datetime | None = None
+) -> list[HealthEvent]:
     """Add an event when a source breaks or recovers (a source never seen broken counts as ok)."""
     now = now or now_utc()
     previous = latest_events(store)
@@ -50,9 +55,14 @@ def record_transitions(store: Store, healths: list[SourceHealth], data: Path,
         if health.state == (last.state if last else "ok"):
             continue
         capture = promote_capture(data, health.slug, health, now) if health.broken else None
-        event = HealthEvent(source_slug=health.slug, seq=(last.seq + 1) if last else 1, at=now, state=health.state,
-                            reasons=[{"code": r.code, "text": r.text, "text_vi": r.text_vi} for r in health.reasons],
-                            capture=capture)
+        event = HealthEvent(
+            source_slug=health.slug,
+            seq=(last.seq + 1) if last else 1,
+            at=now,
+            state=health.state,
+            reasons=[{"code": r.code, "text": r.text, "text_vi": r.text_vi} for r in health.reasons],
+            capture=capture,
+        )
         try:
             with store.session() as s:
                 s.add(event)
@@ -60,8 +70,12 @@ def record_transitions(store: Store, healths: list[SourceHealth], data: Path,
             continue  # another process announced this change first
         health.since = now
         created.append(event)
-        log.warning("source %s is now %s: %s", health.slug, health.state,
-                    "; ".join(r.text for r in health.reasons) or "recovered")
+        log.warning(
+            "source %s is now %s: %s",
+            health.slug,
+            health.state,
+            "; ".join(r.text for r in health.reasons) or "recovered",
+        )
     return created
 
 
@@ -70,9 +84,12 @@ def recent_events(store: Store, limit: int = HEALTH_FEED_ENTRIES) -> list[Health
         return list(s.scalars(select(HealthEvent).order_by(HealthEvent.id.desc()).limit(limit)))
 
 
-def status_document(healths: list[SourceHealth], generated_at: datetime,
-                    next_runs: dict[str, datetime] | None = None,
-                    config_problems: list[ConfigProblem] | None = None) -> dict[str, object]:
+def status_document(
+    healths: list[SourceHealth],
+    generated_at: datetime,
+    next_runs: dict[str, datetime] | None = None,
+    config_problems: list[ConfigProblem] | None = None,
+) -> dict[str, object]:
     """status.json: every source's state, reasons and latest figures, and the config entries that were skipped."""
     counts: dict[str, int] = {}
     for health in healths:
@@ -83,15 +100,37 @@ def status_document(healths: list[SourceHealth], generated_at: datetime,
         when = (next_runs or {}).get(health.slug)
         record["next_run"] = when.astimezone(VN_TZ).isoformat() if when else None
         sources.append(record)
-    problems = [{"file": p.path, "line": p.line, "entry": p.entry, "slug": p.slug, "field": p.field,
-                 "message": p.message, "text": str(p)} for p in config_problems or []]
-    return {"schema_version": STATUS_SCHEMA_VERSION, "generated_at": generated_at.astimezone(VN_TZ).isoformat(),
-            "counts": counts, "sources": sources, "config_problems": problems}
+    problems = [
+        {
+            "file": p.path,
+            "line": p.line,
+            "entry": p.entry,
+            "slug": p.slug,
+            "field": p.field,
+            "message": p.message,
+            "text": str(p),
+        }
+        for p in config_problems or []
+    ]
+    return {
+        "schema_version": STATUS_SCHEMA_VERSION,
+        "generated_at": generated_at.astimezone(VN_TZ).isoformat(),
+        "counts": counts,
+        "sources": sources,
+        "config_problems": problems,
+    }
 
 
-def refresh_verdicts(store: Store, sources: list[Source], data: Path, *, now: datetime, time_limit: int,
-                     cache: dict[str, SourceHealth] | None = None, only: set[str] | None = None
-                     ) -> tuple[list[SourceHealth], list[HealthEvent]]:
+def refresh_verdicts(
+    store: Store,
+    sources: list[Source],
+    data: Path,
+    *,
+    now: datetime,
+    time_limit: int,
+    cache: dict[str, SourceHealth] | None = None,
+    only: set[str] | None = None,
+) -> tuple[list[SourceHealth], list[HealthEvent]]:
     """Judge sources and record breakages and recoveries; returns every source's health and the new events.
 
     With a cache, only the sources named in `only` (and those not cached yet) are judged again; the rest

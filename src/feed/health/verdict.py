@@ -69,10 +69,19 @@ class RunFigures:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "started_at": self.started_at.isoformat(), "finished_at": iso(self.finished_at),
-            "finish_reason": self.finish_reason, "outcome": self.outcome, "requests": self.requests,
-            "responses": self.statuses, "not_modified": self.not_modified, "found": self.found, "new": self.new,
-            "updated": self.updated, "errors": self.errors, "extracted": self.extracted, "fields": self.fields,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": iso(self.finished_at),
+            "finish_reason": self.finish_reason,
+            "outcome": self.outcome,
+            "requests": self.requests,
+            "responses": self.statuses,
+            "not_modified": self.not_modified,
+            "found": self.found,
+            "new": self.new,
+            "updated": self.updated,
+            "errors": self.errors,
+            "extracted": self.extracted,
+            "fields": self.fields,
             "retry_after_until": iso(self.retry_after_until),
         }
 
@@ -102,11 +111,17 @@ class SourceHealth:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "slug": self.slug, "name": self.name, "homepage": self.homepage, "state": self.state,
+            "slug": self.slug,
+            "name": self.name,
+            "homepage": self.homepage,
+            "state": self.state,
             "reasons": [{"code": r.code, "text": r.text, "text_vi": r.text_vi} for r in self.reasons],
-            "since": iso(self.since), "last_run": self.last_run.to_json() if self.last_run else None,
-            "last_success_at": iso(self.last_success_at), "failing_runs": self.failing_runs,
-            "coverage": self.coverage, "usual_coverage": self.usual_coverage,
+            "since": iso(self.since),
+            "last_run": self.last_run.to_json() if self.last_run else None,
+            "last_success_at": iso(self.last_success_at),
+            "failing_runs": self.failing_runs,
+            "coverage": self.coverage,
+            "usual_coverage": self.usual_coverage,
             "newest_article_at": iso(self.newest_article_at),
             "usual_gap_hours": round(self.usual_gap.total_seconds() / 3600, 1) if self.usual_gap else None,
             "deferred_until": iso(self.deferred_until),
@@ -131,21 +146,35 @@ def parse_time(value: Any) -> datetime | None:
 def run_figures(run: CrawlRun, now: datetime, time_limit: int) -> RunFigures:
     """Read a run's stats into figures and decide its outcome."""
     stats = run.stats or {}
-    statuses = {k.rsplit("/", 1)[1]: int(v) for k, v in stats.items()
-                if k.startswith("downloader/response_status_count/")}
-    found = int(stats.get("found", run.new + run.updated + int(stats.get("unchanged", 0))
-                          + int(stats.get("unionfeed/skipped_known", 0))))
+    statuses = {
+        k.rsplit("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("downloader/response_status_count/")
+    }
+    found = int(
+        stats.get(
+            "found",
+            run.new + run.updated + int(stats.get("unchanged", 0)) + int(stats.get("unionfeed/skipped_known", 0)),
+        )
+    )
     reason = run.finish_reason or ""
     if run.finished_at is None and reason != ABANDONED:  # Store.start_run marks the runs of dead processes
         running = now - run.started_at < timedelta(seconds=time_limit) + RUNNING_GRACE
         reason = "running" if running else "abandoned"
     figures = dict(
-        run_id=run.id, started_at=run.started_at, finished_at=run.finished_at, finish_reason=reason,
-        requests=int(stats.get("downloader/request_count", 0)), statuses=statuses,
-        not_modified=int(stats.get("unionfeed/not_modified", 0)), found=found, new=run.new, updated=run.updated,
-        errors=run.errors, extracted=int(stats.get("extracted", 0)),
+        run_id=run.id,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        finish_reason=reason,
+        requests=int(stats.get("downloader/request_count", 0)),
+        statuses=statuses,
+        not_modified=int(stats.get("unionfeed/not_modified", 0)),
+        found=found,
+        new=run.new,
+        updated=run.updated,
+        errors=run.errors,
+        extracted=int(stats.get("extracted", 0)),
         fields={name: int(stats.get(f"field_{name}", 0)) for name in FIELDS},
-        retry_after_until=parse_time(stats.get("unionfeed/retry_after_until")), pages=run.pages,
+        retry_after_until=parse_time(stats.get("unionfeed/retry_after_until")),
+        pages=run.pages,
     )
     return RunFigures(outcome=outcome(reason, stats, found), **figures)  # type: ignore[arg-type]
 
@@ -206,9 +235,13 @@ def coverage_reasons(recent: dict[str, float] | None, usual: dict[str, float] | 
     for name in FIELDS:
         if usual[name] - recent[name] >= COVERAGE_DROP and recent[name] < usual[name] * COVERAGE_RATIO:
             en, vi = labels[name]
-            out.append(Reason("coverage", f"{en} found on {recent[name]:.0%} of recent articles (usually "
-                              f"{usual[name]:.0%})", f"chỉ {recent[name]:.0%} bài gần đây có {vi} "
-                              f"(thường là {usual[name]:.0%})"))
+            out.append(
+                Reason(
+                    "coverage",
+                    f"{en} found on {recent[name]:.0%} of recent articles (usually {usual[name]:.0%})",
+                    f"chỉ {recent[name]:.0%} bài gần đây có {vi} (thường là {usual[name]:.0%})",
+                )
+            )
     return out
 
 
@@ -228,8 +261,11 @@ def silence_reason(newest: datetime | None, usual_gap: timedelta | None, now: da
     if quiet <= max(SILENCE_FLOOR, usual_gap * SILENCE_FACTOR):
         return None
     (quiet_en, quiet_vi), (gap_en, gap_vi) = span(quiet), span(usual_gap)
-    return Reason("silent", f"no new article for {quiet_en} (long gaps are usually {gap_en})",
-                  f"không có bài mới trong {quiet_vi} (thường chỉ cách nhau tối đa {gap_vi})")
+    return Reason(
+        "silent",
+        f"no new article for {quiet_en} (long gaps are usually {gap_en})",
+        f"không có bài mới trong {quiet_vi} (thường chỉ cách nhau tối đa {gap_vi})",
+    )
 
 
 def span(value: timedelta) -> tuple[str, str]:
@@ -245,17 +281,24 @@ def streak_reason(streak: list[RunFigures], last_error: str | None = None) -> Re
         return None
     newest = streak[0]
     if newest.outcome == "empty":
-        return Reason("empty", f"the last {len(streak)} runs found no article links",
-                      f"{len(streak)} lần thu thập gần nhất không tìm thấy bài nào")
+        return Reason(
+            "empty",
+            f"the last {len(streak)} runs found no article links",
+            f"{len(streak)} lần thu thập gần nhất không tìm thấy bài nào",
+        )
     codes = ", ".join(f"HTTP {code}" for code in sorted(newest.statuses) if int(code) >= 400) or newest.finish_reason
     # A run that got no HTTP error (refused, timed out, robots.txt, redirect loop) says why in its page errors.
     detail = codes if codes != "finished" else (last_error or "discovery pages could not be fetched")
-    return Reason("failing", f"the last {len(streak)} runs failed ({detail})",
-                  f"{len(streak)} lần thu thập gần nhất bị lỗi ({detail})")
+    return Reason(
+        "failing",
+        f"the last {len(streak)} runs failed ({detail})",
+        f"{len(streak)} lần thu thập gần nhất bị lỗi ({detail})",
+    )
 
 
-def judge(source: Source, runs: list[RunFigures], times: list[datetime], now: datetime,
-          last_error: str | None = None) -> SourceHealth:
+def judge(
+    source: Source, runs: list[RunFigures], times: list[datetime], now: datetime, last_error: str | None = None
+) -> SourceHealth:
     """A source's health from its runs (newest first), its articles' publication times (newest first) and the
     newest page error of its newest run."""
     health = SourceHealth(source.slug, source.name, source.homepage, state="pending")
@@ -281,8 +324,9 @@ def judge(source: Source, runs: list[RunFigures], times: list[datetime], now: da
         health.state = "broken" if reasons else "ok"
     if health.deferred_until:
         until = health.deferred_until.isoformat(timespec="minutes")
-        health.reasons.append(Reason("deferred", f"the site asked us to wait until {until}",
-                                     f"trang yêu cầu tạm dừng đến {until}"))
+        health.reasons.append(
+            Reason("deferred", f"the site asked us to wait until {until}", f"trang yêu cầu tạm dừng đến {until}")
+        )
     return health
 
 
@@ -290,8 +334,12 @@ def judge(source: Source, runs: list[RunFigures], times: list[datetime], now: da
 def publication_times(store: Store, slug: str, limit: int = GAP_SAMPLE) -> list[datetime]:
     """Newest-first publication times (first-seen when undated) of a source's latest articles."""
     when = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
-    query = (select(ArticleRow.published_at, ArticleRow.first_seen_at).where(ArticleRow.source_slug == slug)
-             .order_by(when.desc()).limit(limit))
+    query = (
+        select(ArticleRow.published_at, ArticleRow.first_seen_at)
+        .where(ArticleRow.source_slug == slug)
+        .order_by(when.desc())
+        .limit(limit)
+    )
     with store.session() as s:
         return [published or seen for published, seen in s.execute(query)]
 
@@ -314,8 +362,9 @@ def latest_events(store: Store) -> dict[str, HealthEvent]:
         return {e.source_slug: e for e in s.scalars(select(HealthEvent).where(HealthEvent.id.in_(newest)))}
 
 
-def source_health(store: Store, sources: list[Source], *, now: datetime | None = None,
-                  time_limit: int = 1800) -> list[SourceHealth]:
+def source_health(
+    store: Store, sources: list[Source], *, now: datetime | None = None, time_limit: int = 1800
+) -> list[SourceHealth]:
     """Every source's health, in config order (what status.json, `unionfeed status` and the index page show)."""
     now = now or now_utc()
     events = latest_events(store)
@@ -328,4 +377,3 @@ def source_health(store: Store, sources: list[Source], *, now: datetime | None =
             health.since = event.at
         out.append(health)
     return out
-

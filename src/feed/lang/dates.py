@@ -84,8 +84,9 @@ class _RelativeHit(NamedTuple):
     part: DayPart | None  # "tối qua"
 
 
-def parse_vn_datetime(text: str, *, now: datetime | None = None, default_tz: tzinfo = VN_TZ,
-                      allow_future: bool = False) -> datetime | None:
+def parse_vn_datetime(
+    text: str, *, now: datetime | None = None, default_tz: tzinfo = VN_TZ, allow_future: bool = False
+) -> datetime | None:
     """Parse a date/time as written on a Vietnamese news page; None when no date can be read."""
     if not isinstance(text, str):
         return None
@@ -98,8 +99,7 @@ def parse_vn_datetime(text: str, *, now: datetime | None = None, default_tz: tzi
     return None
 
 
-def find_vn_datetime(text: str, *, now: datetime | None = None,
-                     default_tz: tzinfo = VN_TZ) -> datetime | None:
+def find_vn_datetime(text: str, *, now: datetime | None = None, default_tz: tzinfo = VN_TZ) -> datetime | None:
     """Find the first plausible publication date/time inside a longer string (a byline, a date bar)."""
     if not isinstance(text, str):
         return None
@@ -182,11 +182,17 @@ def _scan_dates(s: str) -> list[_DateHit]:
         if year is None and "tháng" in m[0] and LUNAR_TAIL_RE.match(s, m.end()):
             continue
         strong = year is not None or m.lastgroup != WEAK_DATE_FORM
-        hits.append(_DateHit(
-            m.start() if year else m.start(groups["d"]), m.end(), int(day),
-            int(month) if month.isdigit() else MONTHS[month], int(year) if year else None,
-            year is not None and len(year) == 2, strong,
-        ))
+        hits.append(
+            _DateHit(
+                m.start() if year else m.start(groups["d"]),
+                m.end(),
+                int(day),
+                int(month) if month.isdigit() else MONTHS[month],
+                int(year) if year else None,
+                year is not None and len(year) == 2,
+                strong,
+            )
+        )
     return hits
 
 
@@ -223,7 +229,7 @@ def _read_clock(s: str, m: re.Match[str], groups: dict[str, int]) -> _ClockHit |
 
 def _day_part_before(s: str, pos: int, joiner: str) -> tuple[DayPart | None, int]:
     """The day-part word just before `pos` ("sáng 8:30", "chiều lúc 3:00"), and where it starts."""
-    words = s[max(0, pos - 16):pos].split()
+    words = s[max(0, pos - 16) : pos].split()
     if words and words[-1] == joiner:
         words.pop()
     if not words or words[-1] not in DAY_PARTS:
@@ -306,8 +312,9 @@ def _shift_hour(hour: int, part: DayPart | None) -> int:
     return hour + 12 if hour in part.pm_hours else hour
 
 
-def _read_date(s: str, hit: _DateHit, clocks: list[_ClockHit], now: datetime, tz: tzinfo,
-               allow_future: bool) -> datetime | None:
+def _read_date(
+    s: str, hit: _DateHit, clocks: list[_ClockHit], now: datetime, tz: tzinfo, allow_future: bool
+) -> datetime | None:
     """A date hit with its clock; a missing year is the latest one not in the future."""
     clock = _attach_clock(s, hit.start, hit.end, clocks)
     part, _ = _day_part_before(s, hit.start, "ngày")
@@ -322,8 +329,7 @@ def _read_date(s: str, hit: _DateHit, clocks: list[_ClockHit], now: datetime, tz
     return None
 
 
-def _read_relative(s: str, hit: _RelativeHit, clocks: list[_ClockHit], now: datetime,
-                   tz: tzinfo) -> datetime | None:
+def _read_relative(s: str, hit: _RelativeHit, clocks: list[_ClockHit], now: datetime, tz: tzinfo) -> datetime | None:
     """A relative stamp resolved against `now`; a day word takes its clock, else its day-part's hour."""
     try:
         if hit.ago is not None:

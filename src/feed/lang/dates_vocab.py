@@ -26,13 +26,35 @@ MEETING_AHEAD_GRACE = timedelta(days=7)
 # Weekday words are noise before a date ("Thứ Hai, 14/01/2013"): they are dropped before matching,
 # with the ISO weekday number each one names. Accentless forms appear on older templates.
 WEEKDAYS: dict[str, int] = {
-    "thứ hai": 1, "thứ 2": 1, "t2": 1, "thu hai": 1,
-    "thứ ba": 2, "thứ 3": 2, "t3": 2, "thu ba": 2,
-    "thứ tư": 3, "thứ 4": 3, "t4": 3, "thu tu": 3,
-    "thứ năm": 4, "thứ 5": 4, "t5": 4, "thu nam": 4,
-    "thứ sáu": 5, "thứ 6": 5, "t6": 5, "thu sau": 5,
-    "thứ bảy": 6, "thứ bẩy": 6, "thứ 7": 6, "t7": 6, "thu bay": 6,
-    "chủ nhật": 7, "chủ nhựt": 7, "cn": 7, "chu nhat": 7,
+    "thứ hai": 1,
+    "thứ 2": 1,
+    "t2": 1,
+    "thu hai": 1,
+    "thứ ba": 2,
+    "thứ 3": 2,
+    "t3": 2,
+    "thu ba": 2,
+    "thứ tư": 3,
+    "thứ 4": 3,
+    "t4": 3,
+    "thu tu": 3,
+    "thứ năm": 4,
+    "thứ 5": 4,
+    "t5": 4,
+    "thu nam": 4,
+    "thứ sáu": 5,
+    "thứ 6": 5,
+    "t6": 5,
+    "thu sau": 5,
+    "thứ bảy": 6,
+    "thứ bẩy": 6,
+    "thứ 7": 6,
+    "t7": 6,
+    "thu bay": 6,
+    "chủ nhật": 7,
+    "chủ nhựt": 7,
+    "cn": 7,
+    "chu nhat": 7,
 }
 
 
@@ -52,35 +74,68 @@ _NIGHT = DayPart(range(6, 12), True, 23)  # "10 giờ đêm" is 22:00 but "2 gi�
 
 # Words that mark the part of the day; Vietnamese words may also stand before a clock ("sáng 8:30").
 DAY_PARTS: dict[str, DayPart] = {
-    "sáng": _MORNING, "trưa": _NOON, "chiều": _AFTERNOON, "tối": _EVENING, "đêm": _NIGHT, "khuya": _NIGHT,
+    "sáng": _MORNING,
+    "trưa": _NOON,
+    "chiều": _AFTERNOON,
+    "tối": _EVENING,
+    "đêm": _NIGHT,
+    "khuya": _NIGHT,
 }
 # 12-hour clock markers, only ever written after the clock: English and the Vietnamese SA/CH.
 MERIDIEM_MARKERS: dict[str, DayPart] = {
-    "am": _MORNING, "a.m.": _MORNING, "sa": _MORNING, "pm": _AFTERNOON, "p.m.": _AFTERNOON, "ch": _AFTERNOON,
+    "am": _MORNING,
+    "a.m.": _MORNING,
+    "sa": _MORNING,
+    "pm": _AFTERNOON,
+    "p.m.": _AFTERNOON,
+    "ch": _AFTERNOON,
 }
 
 # Units of "3 giờ trước" (3 hours ago). Months and years are approximate: such coarse stamps only
 # ever order old items, and a calendar month would make "1 tháng trước" depend on the month.
 RELATIVE_UNITS: dict[str, timedelta] = {
-    "giây": timedelta(seconds=1), "giay": timedelta(seconds=1),
-    "phút": timedelta(minutes=1), "phut": timedelta(minutes=1),
-    "giờ": timedelta(hours=1), "gio": timedelta(hours=1), "tiếng": timedelta(hours=1),
-    "ngày": timedelta(days=1), "ngay": timedelta(days=1),
-    "tuần": timedelta(weeks=1), "tuan": timedelta(weeks=1),
-    "tháng": timedelta(days=30), "thang": timedelta(days=30),
-    "năm": timedelta(days=365), "nam": timedelta(days=365),
+    "giây": timedelta(seconds=1),
+    "giay": timedelta(seconds=1),
+    "phút": timedelta(minutes=1),
+    "phut": timedelta(minutes=1),
+    "giờ": timedelta(hours=1),
+    "gio": timedelta(hours=1),
+    "tiếng": timedelta(hours=1),
+    "ngày": timedelta(days=1),
+    "ngay": timedelta(days=1),
+    "tuần": timedelta(weeks=1),
+    "tuan": timedelta(weeks=1),
+    "tháng": timedelta(days=30),
+    "thang": timedelta(days=30),
+    "năm": timedelta(days=365),
+    "nam": timedelta(days=365),
 }
 # Words that end a relative duration ("3 giờ trước"), or start one ("cách đây 3 giờ").
 AGO_WORDS: tuple[str, ...] = ("trước", "truoc")
 AGO_PREFIXES: tuple[str, ...] = ("cách đây", "cach day")
 # Small numbers spelled out in relative stamps ("một giờ trước").
 NUMBER_WORDS: dict[str, int] = {
-    "một": 1, "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "bẩy": 7, "tám": 8, "chín": 9,
+    "một": 1,
+    "hai": 2,
+    "ba": 3,
+    "bốn": 4,
+    "năm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "bẩy": 7,
+    "tám": 8,
+    "chín": 9,
     "mười": 10,
 }
 # Phrases meaning "just now".
 JUST_NOW_PHRASES: tuple[str, ...] = (
-    "vừa xong", "vừa mới đăng", "vừa đăng", "mới đăng", "vài giây trước", "vừa cập nhật", "just now",
+    "vừa xong",
+    "vừa mới đăng",
+    "vừa đăng",
+    "mới đăng",
+    "vài giây trước",
+    "vừa cập nhật",
+    "just now",
 )
 # Day words relative to today: "hôm qua", "sáng nay", "tối qua", "chiều hôm kia".
 RELATIVE_DAY_OFFSETS: dict[str, int] = {"nay": 0, "qua": -1, "kia": -2}
@@ -95,21 +150,53 @@ DATE_PREFIXES: tuple[str, ...] = ("ngày", "hôm", "mùng", "mồng", *DAY_PARTS
 
 # English month names of RFC 822 stamps and English-language templates.
 MONTHS: dict[str, int] = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
-    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
-    "september": 9, "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11,
-    "december": 12, "dec": 12,
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
 }
 # Named zones, in hours east of UTC: RFC 822's, plus Indochina Time.
 ZONE_OFFSETS: dict[str, int] = {
-    "gmt": 0, "utc": 0, "ut": 0, "z": 0, "ict": 7,
-    "est": -5, "edt": -4, "cst": -6, "cdt": -5, "mst": -7, "mdt": -6, "pst": -8, "pdt": -7,
+    "gmt": 0,
+    "utc": 0,
+    "ut": 0,
+    "z": 0,
+    "ict": 7,
+    "est": -5,
+    "edt": -4,
+    "cst": -6,
+    "cdt": -5,
+    "mst": -7,
+    "mdt": -6,
+    "pst": -8,
+    "pdt": -7,
 }
 # Largest UTC offset in use (Kiribati), to reject nonsense like "GMT+30".
 MAX_OFFSET = timedelta(hours=14)
 
 
 # The written forms of dates, built from the words above. Patterns match lower-case NFC text.
+
 
 def alternation(words: Iterable[str]) -> str:
     """Regex alternation of words, longest first so that 'january' wins over 'jan'."""
@@ -124,11 +211,12 @@ class FormUnion:
     """
 
     def __init__(self, digit_led: Sequence[str], word_led: Sequence[str] = ()) -> None:
-        forms = [re.sub(r"[(][?]P([<=])([a-z]+)", rf"(?P\1\2_{i}", form)
-                 for i, form in enumerate([*digit_led, *word_led])]
+        forms = [
+            re.sub(r"[(][?]P([<=])([a-z]+)", rf"(?P\1\2_{i}", form) for i, form in enumerate([*digit_led, *word_led])
+        ]
         branches = [f"(?P<b_{i}>{form})" for i, form in enumerate(forms)]
-        lead = f"(?=[0-9])(?:{'|'.join(branches[:len(digit_led)])})"
-        self.pattern = re.compile("|".join([lead, *branches[len(digit_led):]]))
+        lead = f"(?=[0-9])(?:{'|'.join(branches[: len(digit_led)])})"
+        self.pattern = re.compile("|".join([lead, *branches[len(digit_led) :]]))
         self.groups: dict[str, dict[str, int]] = {f"b_{i}": {} for i in range(len(forms))}
         for name, number in self.pattern.groupindex.items():
             group, form = name.split("_")
@@ -177,12 +265,14 @@ WEAK_DATE_FORM = f"b_{len(_DIGIT_LED_DATES) - 1}"
 LUNAR_TAIL_RE = re.compile(r"\s*(?:năm\s+[^\W\d]|\(?\s*âm lịch)")
 
 # Clocks: "07:06", "05:20:07", "10h30", "10g30", "10h", "10 giờ 10 phút", "10 giờ rưỡi".
-CLOCKS = FormUnion((
-    r"(?<![0-9:+])(?<!gmt-)(?<!utc-)(?P<h>[0-9]{1,2})\s*[:hg]\s*(?P<m>[0-9]{2})"
-    r"(?:\s*:\s*(?P<s>[0-9]{2})(?:[.,](?P<f>[0-9]{1,6}))?)?(?![0-9])",
-    r"(?<![0-9:+])(?P<h>[0-9]{1,2})\s?h(?![^\W_])",
-    r"(?<![0-9])(?P<h>[0-9]{1,2})\s*giờ(?:\s*(?P<m>[0-9]{1,2})(?:\s*phút)?|\s*(?P<half>rưỡi))?(?![0-9])",
-))
+CLOCKS = FormUnion(
+    (
+        r"(?<![0-9:+])(?<!gmt-)(?<!utc-)(?P<h>[0-9]{1,2})\s*[:hg]\s*(?P<m>[0-9]{2})"
+        r"(?:\s*:\s*(?P<s>[0-9]{2})(?:[.,](?P<f>[0-9]{1,6}))?)?(?![0-9])",
+        r"(?<![0-9:+])(?P<h>[0-9]{1,2})\s?h(?![^\W_])",
+        r"(?<![0-9])(?P<h>[0-9]{1,2})\s*giờ(?:\s*(?P<m>[0-9]{1,2})(?:\s*phút)?|\s*(?P<half>rưỡi))?(?![0-9])",
+    )
+)
 # A "3 giờ" that is a duration ("3 giờ trước", "24 giờ qua"), not a time of day.
 DURATION_TAIL_RE = re.compile(r"\s*(?:[0-9]+\s*phút\s*)?(?:trước|truoc|qua|nữa|sau|tới|đồng hồ|liền)(?!\w)")
 MARKERS = DAY_PARTS | MERIDIEM_MARKERS

@@ -40,8 +40,16 @@ def _array(lines: Iterable[str]) -> str:
 def change_document(since: str | None, cursor: str, generated_at: str, changes: dict[str, list[str]]) -> str:
     """A change file's text from its change lists (each entry already JSON text)."""
     counts = {k: len(changes[k]) for k in CHANGE_KINDS}
-    head = json.dumps({"schema_version": SCHEMA_VERSION, "since": since, "cursor": cursor,
-                       "generated_at": generated_at, "counts": counts}, separators=(",", ":"))
+    head = json.dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "since": since,
+            "cursor": cursor,
+            "generated_at": generated_at,
+            "counts": counts,
+        },
+        separators=(",", ":"),
+    )
     parts = [f'"{k}":{_array(changes[k])}' for k in CHANGE_KINDS]
     return head[:-1] + ",\n" + ",\n".join(parts) + "}\n"
 

@@ -50,8 +50,10 @@ class IdentityCache:
         return FeedIdentity(guid, link, datetime.fromisoformat(published), datetime.fromisoformat(updated), cluster)
 
     def put(self, key: str, sig: str, ident: FeedIdentity) -> None:
-        self.entries[key] = [sig, [ident.guid, ident.link, ident.published_at.isoformat(),
-                                   ident.updated_at.isoformat(), ident.cluster_id]]
+        self.entries[key] = [
+            sig,
+            [ident.guid, ident.link, ident.published_at.isoformat(), ident.updated_at.isoformat(), ident.cluster_id],
+        ]
 
 
 @dataclass
@@ -119,8 +121,9 @@ def story_signature(key: str, members: list[PubRow]) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=10).hexdigest()
 
 
-def issue(store: Store, clusters: dict[str, list[PubRow]], keys: list[str], now: datetime,
-          cache: IdentityCache) -> dict[str, FeedIdentity]:
+def issue(
+    store: Store, clusters: dict[str, list[PubRow]], keys: list[str], now: datetime, cache: IdentityCache
+) -> dict[str, FeedIdentity]:
     """Story key -> identity from feed.publish.guids (asked only about stories the cache cannot answer)."""
     out: dict[str, FeedIdentity] = {}
     todo: dict[str, str] = {}
@@ -207,34 +210,57 @@ def item_details(row: PubRow, members: list[PubRow], sources: dict[str, Source])
     if meeting.is_report:
         summary = f"{meeting_summary(meeting)} {summary}".strip()
     return ItemDetails(
-        title=title, summary=xml_safe(summary) or title,
-        author=xml_safe(row.author or "") or source_name, source_name=source_name,
-        categories=categories, also_at=also_at, other_sources=[m.source_slug for m in others], meeting=meeting,
+        title=title,
+        summary=xml_safe(summary) or title,
+        author=xml_safe(row.author or "") or source_name,
+        source_name=source_name,
+        categories=categories,
+        also_at=also_at,
+        other_sources=[m.source_slug for m in others],
+        meeting=meeting,
         meeting_json=json.dumps(_safe_record(meeting_record(row.meeting)), ensure_ascii=False, separators=(",", ":"))
-        if meeting.is_report else "null",
+        if meeting.is_report
+        else "null",
         content=partial(content_html, row, meeting, source_name, also_at),
     )
 
 
-def make_item(row: PubRow, ident: FeedIdentity, members: list[PubRow], sources: dict[str, Source],
-              shared: dict[str, ItemDetails]) -> FeedItem:
+def make_item(
+    row: PubRow, ident: FeedIdentity, members: list[PubRow], sources: dict[str, Source], shared: dict[str, ItemDetails]
+) -> FeedItem:
     """One entry for a row under the given identity; its details are made when a feed is rendered, once per
     row however many feeds show it (`shared`)."""
     updated = max(ident.updated_at, ident.published_at)
     # Everything the entry shows comes from these: the rows' stored values, the outlets' names, the identity.
-    sig = "\x1f".join([*(m.sig for m in members), *(_name(sources, m.source_slug) for m in members), row.sig,
-                       ident.guid, ident.link, str(ident.published_at.timestamp()), str(updated.timestamp())])
+    sig = "\x1f".join(
+        [
+            *(m.sig for m in members),
+            *(_name(sources, m.source_slug) for m in members),
+            row.sig,
+            ident.guid,
+            ident.link,
+            str(ident.published_at.timestamp()),
+            str(updated.timestamp()),
+        ]
+    )
     return FeedItem(
-        guid=ident.guid, link=safe_url(ident.link), published=ident.published_at, updated=updated,
-        article_id=row.id, cluster_id=ident.cluster_id, source_slug=row.source_slug,
-        is_report=row.is_meeting_report, kind=row.meeting_kind,
+        guid=ident.guid,
+        link=safe_url(ident.link),
+        published=ident.published_at,
+        updated=updated,
+        article_id=row.id,
+        cluster_id=ident.cluster_id,
+        source_slug=row.source_slug,
+        is_report=row.is_meeting_report,
+        kind=row.meeting_kind,
         signature=hashlib.blake2b(sig.encode("utf-8"), digest_size=12).hexdigest(),
         make_details=partial(_shared_details, shared, row, members, sources),
     )
 
 
-def _shared_details(shared: dict[str, ItemDetails], row: PubRow, members: list[PubRow],
-                    sources: dict[str, Source]) -> ItemDetails:
+def _shared_details(
+    shared: dict[str, ItemDetails], row: PubRow, members: list[PubRow], sources: dict[str, Source]
+) -> ItemDetails:
     if row.id not in shared:
         shared[row.id] = item_details(row, members, sources)
     return shared[row.id]
@@ -253,8 +279,9 @@ def newest_first(items: Iterable[FeedItem]) -> list[FeedItem]:
 
 def aggregate_keys(clusters: dict[str, list[PubRow]], limit: int) -> list[str]:
     """The stories all, meetings and each kind's feed may show (each keeps its newest `limit`)."""
-    heads = sorted(((representative(m), k) for k, m in clusters.items()), key=lambda h: (h[0].shown_at, h[0].id),
-                   reverse=True)
+    heads = sorted(
+        ((representative(m), k) for k, m in clusters.items()), key=lambda h: (h[0].shown_at, h[0].id), reverse=True
+    )
     reach = int(limit * MARGIN) + 1
     keys = dict.fromkeys(k for _, k in heads[:reach])
     meetings = [(h, k) for h, k in heads if h.is_meeting_report]
@@ -264,8 +291,9 @@ def aggregate_keys(clusters: dict[str, list[PubRow]], limit: int) -> list[str]:
     return list(keys)
 
 
-def build_stories(store: Store, rows: list[PubRow], sources: dict[str, Source], limit: int, now: datetime,
-                  cache: IdentityCache) -> Stories:
+def build_stories(
+    store: Store, rows: list[PubRow], sources: dict[str, Source], limit: int, now: datetime, cache: IdentityCache
+) -> Stories:
     """Entries for the stories aggregate feeds may show and for each source's newest articles."""
     clusters = group_clusters(rows)
     signatures = {r.id: r.sig for r in rows}
@@ -289,13 +317,15 @@ def build_stories(store: Store, rows: list[PubRow], sources: dict[str, Source], 
     return Stories(rows, clusters, signatures, newest_first(stories), lazy)
 
 
-def _own_items(rows: list[PubRow], *, clusters: dict[str, list[PubRow]], sources: dict[str, Source],
-               shared: dict[str, ItemDetails]) -> list[FeedItem]:
+def _own_items(
+    rows: list[PubRow], *, clusters: dict[str, list[PubRow]], sources: dict[str, Source], shared: dict[str, ItemDetails]
+) -> list[FeedItem]:
     """A source's own articles as entries, each under its article id, which never changes."""
     items = []
     for row in rows:
-        own = FeedIdentity(GUID_PREFIX + row.id, row.url, row.shown_at, max(row.changed_at, row.shown_at),
-                            cluster_key(row))
+        own = FeedIdentity(
+            GUID_PREFIX + row.id, row.url, row.shown_at, max(row.changed_at, row.shown_at), cluster_key(row)
+        )
         items.append(make_item(row, own, clusters[cluster_key(row)], sources, shared))
     return items
 
@@ -308,8 +338,11 @@ def _own_signature(rows: list[PubRow], clusters: dict[str, list[PubRow]], source
         members = clusters[cluster_key(row)]
         digest.update(row.sig.encode())
         if len(members) > 1:
-            digest.update("\x1f".join([*(m.sig for m in members), *(_name(sources, m.source_slug) for m in members)])
-                          .encode("utf-8"))
+            digest.update(
+                "\x1f".join([*(m.sig for m in members), *(_name(sources, m.source_slug) for m in members)]).encode(
+                    "utf-8"
+                )
+            )
         else:
             digest.update(_name(sources, row.source_slug).encode("utf-8"))
         digest.update(b"\x1e")

@@ -33,8 +33,9 @@ _json_string = json.encoder.encode_basestring  # C-accelerated, keeps non-ASCII
 # Characters XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE/U+FFFF), DEL, and the bidi
 # controls that can reorder a title in a reader (LRM/RLM, ALM, embeddings and overrides, isolates). Kept here, not
 # only in feed.lang.text, so a feed stays well-formed whatever its callers cleaned.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff"
-                        "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _WEB_URL = re.compile(r"^https?://[^\s/?#]+[^\x00-\x1f\x7f]*\Z", re.IGNORECASE)  # a host, then no controls
 
 
@@ -241,7 +242,7 @@ def _atom_entry(item: FeedItem, site: FeedSite) -> str:
         for c in item.categories
     )
     return (
-        f"<entry>\n<id>{_esc(item.guid)}</id>\n<title type=\"text\">{_esc(item.title)}</title>\n"
+        f'<entry>\n<id>{_esc(item.guid)}</id>\n<title type="text">{_esc(item.title)}</title>\n'
         f'<link rel="alternate" type="text/html" href="{_attr(item.link)}"/>\n'
         f"<published>{rfc3339(item.published)}</published>\n<updated>{rfc3339(item.updated)}</updated>\n"
         f"<author><name>{_esc(item.author)}</name></author>\n{cats}\n"
@@ -256,7 +257,7 @@ def atom_document(spec: FeedSpec, site: FeedSite) -> str:
     hub = f'<link rel="hub" href="{xml_attr(site.hub)}"/>\n' if site.hub else ""
     head = (
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="vi">\n'
-        f"<id>{xml_text(self_url)}</id>\n<title type=\"text\">{xml_text(spec.title)}</title>\n"
+        f'<id>{xml_text(self_url)}</id>\n<title type="text">{xml_text(spec.title)}</title>\n'
         f'<subtitle type="text">{xml_text(spec.description)}</subtitle>\n'
         f"<updated>{rfc3339(feed_updated(spec))}</updated>\n"
         f'<link rel="self" type="application/atom+xml" href="{xml_attr(self_url)}"/>\n'
@@ -333,10 +334,7 @@ def json_feed_document(spec: FeedSpec, site: FeedSite) -> str:
     }
     if site.hub:
         head["hubs"] = [{"type": "WebSub", "url": xml_safe(site.hub)}]
-    items = ",\n".join(
-        _cached(i, "json", lambda i=i: json_feed_item(i))
-        for i in spec.items
-    )
+    items = ",\n".join(_cached(i, "json", lambda i=i: json_feed_item(i)) for i in spec.items)
     text = json.dumps(head, ensure_ascii=False, indent=1)
     return text[:-2] + f',\n "items": [\n{items}\n ]\n}}\n' if items else text[:-2] + ',\n "items": []\n}\n'
 
@@ -360,8 +358,11 @@ def split_entries(fmt: str, document: str) -> list[str]:
 def reuse_entries(items: Sequence[FeedItem], signatures: list[str], fragments: dict[str, list[str]]) -> int:
     """Give items whose signature matches a previous entry that entry's fragments; returns how many."""
     reused = 0
-    by_sig = {fmt: dict(zip(signatures, found, strict=True)) for fmt, found in fragments.items()
-              if len(found) == len(signatures)}
+    by_sig = {
+        fmt: dict(zip(signatures, found, strict=True))
+        for fmt, found in fragments.items()
+        if len(found) == len(signatures)
+    }
     for item in items:
         for fmt, known in by_sig.items():
             fragment = known.get(item.signature)

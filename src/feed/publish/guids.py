@@ -73,8 +73,16 @@ def is_material(old: tuple[bytes, str], new: tuple[bytes, str]) -> bool:
 
 
 # Columns of a member that identity needs; bodies are read only for the canonicals that need judging.
-_MEMBER = (ArticleRow.id, ArticleRow.cluster_id, ArticleRow.is_canonical, ArticleRow.published_at,
-           ArticleRow.first_seen_at, ArticleRow.canonical_url, ArticleRow.url, ArticleRow.content_hash)
+_MEMBER = (
+    ArticleRow.id,
+    ArticleRow.cluster_id,
+    ArticleRow.is_canonical,
+    ArticleRow.published_at,
+    ArticleRow.first_seen_at,
+    ArticleRow.canonical_url,
+    ArticleRow.url,
+    ArticleRow.content_hash,
+)
 CHUNK = 500  # ids per IN (...) look-up, far below any database's parameter limit
 
 
@@ -117,8 +125,11 @@ def _identities(s: Session, members: Mapping[str, Sequence[Any]]) -> dict[str, F
 
 
 def _bodies(s: Session, ids: Sequence[str]) -> dict[str, str]:
-    return {i: body or "" for chunk in _chunks(ids)
-            for i, body in s.execute(select(ArticleRow.id, ArticleRow.body_text).where(ArticleRow.id.in_(chunk)))}
+    return {
+        i: body or ""
+        for chunk in _chunks(ids)
+        for i, body in s.execute(select(ArticleRow.id, ArticleRow.body_text).where(ArticleRow.id.in_(chunk)))
+    }
 
 
 def _canonical(members: Sequence[Any]) -> Any:
@@ -130,9 +141,16 @@ def _issue(key: str, canonical: Any, body: str, now: datetime) -> FeedIdentityRo
     basis, basis_hash = body_basis(body)
     published = canonical.published_at or canonical.first_seen_at
     return FeedIdentityRow(
-        guid=GUID_PREFIX + canonical.id, anchor_id=canonical.id, cluster_id=key,
-        link=canonical.canonical_url or canonical.url, published_at=published, updated_at=published,
-        issued_at=now, seen=f"{canonical.id}:{canonical.content_hash}", basis=basis, basis_hash=basis_hash,
+        guid=GUID_PREFIX + canonical.id,
+        anchor_id=canonical.id,
+        cluster_id=key,
+        link=canonical.canonical_url or canonical.url,
+        published_at=published,
+        updated_at=published,
+        issued_at=now,
+        seen=f"{canonical.id}:{canonical.content_hash}",
+        basis=basis,
+        basis_hash=basis_hash,
     )
 
 
@@ -162,8 +180,11 @@ def issue_identities(store: Store, rows: list[ArticleRow], now: datetime) -> dic
         members = _members(s, stories)
         identities = _identities(s, members)
         canonicals = {key: _canonical(group) for key, group in members.items()}
-        judge = [c.id for key, c in canonicals.items()
-                 if key not in identities or identities[key].seen != f"{c.id}:{c.content_hash}"]
+        judge = [
+            c.id
+            for key, c in canonicals.items()
+            if key not in identities or identities[key].seen != f"{c.id}:{c.content_hash}"
+        ]
         bodies = _bodies(s, judge)
         issued: dict[str, FeedIdentityRow] = {}  # by anchor: stale rows may put one article in two stories
         for key, given in stories.items():

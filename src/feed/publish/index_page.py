@@ -85,8 +85,10 @@ def meeting_row(item: FeedItem) -> str:
 def feed_row(spec: FeedSpec) -> str:
     """One feed with links to its three formats."""
     links = " ".join(f'<a href="feeds/{escape(spec.path)}.{fmt}">{label}</a>' for fmt, label in FEED_FORMATS)
-    return f"<tr><td>{escape(spec.title.removeprefix('unionfeed — '))}</td><td>{len(spec.items)}</td>" \
-           f'<td class="fmt">{links}</td></tr>'
+    return (
+        f"<tr><td>{escape(spec.title.removeprefix('unionfeed — '))}</td><td>{len(spec.items)}</td>"
+        f'<td class="fmt">{links}</td></tr>'
+    )
 
 
 def source_state(source: Source, health: SourceHealth | None, now: datetime) -> str:
@@ -137,22 +139,31 @@ def render_index(ctx: PublishContext) -> str:
         if run is not None and error.run_id == run.run_id:
             errors.setdefault(error.source_slug, error)
     by_slug = {s.slug: s for s in ctx.sources}
-    rows = "\n".join(meeting_row(i) for i in meetings) or \
-        '<tr><td colspan="5">Chưa có bài tường thuật hội nghị nào.</td></tr>'
+    rows = (
+        "\n".join(meeting_row(i) for i in meetings)
+        or '<tr><td colspan="5">Chưa có bài tường thuật hội nghị nào.</td></tr>'
+    )
     last_crawl = max((r.finished_at for r in runs.values() if r.finished_at), default=None)
     status_link = ' · <a href="status.json">status.json</a>' if (ctx.out / "status.json").is_file() else ""
     if (ctx.out / "feeds" / "health.atom").is_file():  # written by feed.publish.status_files after each crawl
         status_link += ' · <a href="feeds/health.atom">kênh tin về tình trạng nguồn (Atom)</a>'
 
     return _template().substitute(
-        n_sources=len(ctx.sources), n_articles=sum(len(m) for m in ctx.stories.clusters.values()),
+        n_sources=len(ctx.sources),
+        n_articles=sum(len(m) for m in ctx.stories.clusters.values()),
         n_meetings=sum(i.is_report for i in ctx.stories.stories),
-        newest=_when(max((i.published for i in ctx.stories.stories), default=None)), last_crawl=_when(last_crawl),
+        newest=_when(max((i.published for i in ctx.stories.stories), default=None)),
+        last_crawl=_when(last_crawl),
         kind_options="\n".join(f'<option value="{k}">{escape(KIND_LABELS[k])}</option>' for k in MEETING_KINDS),
-        source_options="\n".join(f'<option value="{escape(s.slug)}">{escape(s.name)}</option>'
-                                 for s in sorted(by_slug.values(), key=lambda s: s.name)),
-        meeting_rows=rows, feed_rows="\n".join(feed_row(s) for s in ctx.specs), status_link=status_link,
-        source_rows="\n".join(source_row(s, ctx.health.get(s.slug), errors.get(s.slug), ctx.generated_at)
-                              for s in ctx.sources),
+        source_options="\n".join(
+            f'<option value="{escape(s.slug)}">{escape(s.name)}</option>'
+            for s in sorted(by_slug.values(), key=lambda s: s.name)
+        ),
+        meeting_rows=rows,
+        feed_rows="\n".join(feed_row(s) for s in ctx.specs),
+        status_link=status_link,
+        source_rows="\n".join(
+            source_row(s, ctx.health.get(s.slug), errors.get(s.slug), ctx.generated_at) for s in ctx.sources
+        ),
         version=escape(__version__),
     )

@@ -60,37 +60,78 @@ def _max_age(minutes: int) -> int:
     return max(60, min(minutes * 60, MAX_AGE_CEILING))
 
 
-def feed_specs(stories: Stories, sources: list[Source], settings: Settings,
-               empty_since: Callable[[str], datetime]) -> list[FeedSpec]:
+def feed_specs(
+    stories: Stories, sources: list[Source], settings: Settings, empty_since: Callable[[str], datetime]
+) -> list[FeedSpec]:
     """all, meetings, one per kind and one per source; an empty feed's `updated` is when it became empty."""
     base = settings.site_url.rstrip("/") + "/"
     limit = settings.feed_limit
     every = _interval(sources)
     meetings = [i for i in stories.stories if i.is_report]
     specs = [
-        FeedSpec("all", FEED_TITLE, "Mọi bài viết từ các trang công đoàn được theo dõi", stories.stories[:limit],
-                 base, every, empty_since("all")),
-        FeedSpec("meetings", MEETINGS_TITLE, "Tin tường thuật hội nghị, đại hội công đoàn", meetings[:limit],
-                 f"{base}#hoi-nghi", every, empty_since("meetings")),
+        FeedSpec(
+            "all",
+            FEED_TITLE,
+            "Mọi bài viết từ các trang công đoàn được theo dõi",
+            stories.stories[:limit],
+            base,
+            every,
+            empty_since("all"),
+        ),
+        FeedSpec(
+            "meetings",
+            MEETINGS_TITLE,
+            "Tin tường thuật hội nghị, đại hội công đoàn",
+            meetings[:limit],
+            f"{base}#hoi-nghi",
+            every,
+            empty_since("meetings"),
+        ),
     ]
     for kind in MEETING_KINDS:
         items = [i for i in meetings if i.kind == kind][:limit]
-        specs.append(FeedSpec(f"kinds/{kind}", f"unionfeed — {KIND_LABELS[kind]}",
-                              f"Tin tường thuật: {KIND_LABELS[kind]}", items, f"{base}#loai={kind}", every,
-                              empty_since(f"kinds/{kind}")))
+        specs.append(
+            FeedSpec(
+                f"kinds/{kind}",
+                f"unionfeed — {KIND_LABELS[kind]}",
+                f"Tin tường thuật: {KIND_LABELS[kind]}",
+                items,
+                f"{base}#loai={kind}",
+                every,
+                empty_since(f"kinds/{kind}"),
+            )
+        )
     for source in sources:
-        specs.append(FeedSpec(f"sources/{source.slug}", f"unionfeed — {source.name}", f"Bài viết của {source.name}",
-                              stories.by_source.get(source.slug, []), f"{base}#nguon={source.slug}",
-                              source.interval, empty_since(f"sources/{source.slug}"),
-                              getattr(stories.by_source.get(source.slug), "signature", None)))
+        specs.append(
+            FeedSpec(
+                f"sources/{source.slug}",
+                f"unionfeed — {source.name}",
+                f"Bài viết của {source.name}",
+                stories.by_source.get(source.slug, []),
+                f"{base}#nguon={source.slug}",
+                source.interval,
+                empty_since(f"sources/{source.slug}"),
+                getattr(stories.by_source.get(source.slug), "signature", None),
+            )
+        )
     return specs
 
 
 def spec_signature(spec: FeedSpec, site: FeedSite) -> str:
     """Equal signatures render equal bytes, so an unchanged feed need not be rendered again."""
     entries = spec.items_signature or [i.signature for i in spec.items]
-    head = repr((FORMAT_VERSION, spec.title, spec.description, spec.alternate, spec.ttl_minutes,
-                 spec.updated if not spec.items else None, site, entries))
+    head = repr(
+        (
+            FORMAT_VERSION,
+            spec.title,
+            spec.description,
+            spec.alternate,
+            spec.ttl_minutes,
+            spec.updated if not spec.items else None,
+            site,
+            entries,
+        )
+    )
     return hashlib.blake2b(head.encode("utf-8"), digest_size=12).hexdigest()
 
 
@@ -116,8 +157,9 @@ def _reuse_previous_entries(ctx: PublishContext, render: list[FeedSpec], state: 
         reuse_entries(spec.items, signatures, fragments)
 
 
-def feed_outputs(ctx: PublishContext, site: FeedSite, state: dict[str, Any], manifest: dict[str, dict[str, Any]]
-                 ) -> tuple[dict[str, Output], dict[str, str], dict[str, list[str]]]:
+def feed_outputs(
+    ctx: PublishContext, site: FeedSite, state: dict[str, Any], manifest: dict[str, dict[str, Any]]
+) -> tuple[dict[str, Output], dict[str, str], dict[str, list[str]]]:
     """The three files of every feed; a feed with the signature it had last run is kept as it is.
     Returns the outputs, each feed's signature and each feed's entry signatures (for the next run)."""
     outputs: dict[str, Output] = {}
@@ -137,20 +179,31 @@ def feed_outputs(ctx: PublishContext, site: FeedSite, state: dict[str, Any], man
     prefetch_bodies(by_id[i.article_id] for spec in render for i in spec.items if not i._xml)
     for spec in render:
         for fmt in FORMATS:
-            outputs[f"feeds/{spec.path}.{fmt}"] = Output(RENDERERS[fmt](spec, site), len(spec.items),
-                                                          _max_age(spec.ttl_minutes))
+            outputs[f"feeds/{spec.path}.{fmt}"] = Output(
+                RENDERERS[fmt](spec, site), len(spec.items), _max_age(spec.ttl_minutes)
+            )
     previous: dict[str, list[str]] = state.get("items") or {}
     rendered = {spec.path for spec in render}
-    entries = {spec.path: [i.signature for i in spec.items] if spec.path in rendered or spec.path not in previous
-               else previous[spec.path] for spec in ctx.specs}
+    entries = {
+        spec.path: [i.signature for i in spec.items]
+        if spec.path in rendered or spec.path not in previous
+        else previous[spec.path]
+        for spec in ctx.specs
+    }
     return outputs, signatures, entries
 
 
 def snapshot_outputs(ctx: PublishContext) -> tuple[dict[str, Output], Snapshot]:
     """latest.json, today's dated copy, the change file and index; returns them and the snapshot."""
     every = _max_age(_interval(ctx.sources))
-    snapshot = build_snapshot(ctx.stories.rows, {s.slug: s for s in ctx.sources}, ctx.stories.signatures, ctx.out,
-                              ctx.generated_at, ctx.settings.snapshot_retention_days)
+    snapshot = build_snapshot(
+        ctx.stories.rows,
+        {s.slug: s for s in ctx.sources},
+        ctx.stories.signatures,
+        ctx.out,
+        ctx.generated_at,
+        ctx.settings.snapshot_retention_days,
+    )
     change_counts = {c["path"]: sum(c["counts"].values()) for c in snapshot.state.changes}
     outputs: dict[str, Output] = {}
     for path, text in snapshot.files.items():
@@ -160,8 +213,9 @@ def snapshot_outputs(ctx: PublishContext) -> tuple[dict[str, Output], Snapshot]:
             outputs[path] = Output(text, len(snapshot.state.changes), every)
         else:
             outputs[path] = Output(text, snapshot.counts["articles"], every)
-    outputs[dated_path(ctx.generated_at)] = Output(None, snapshot.counts["articles"], every,
-                                                   link_from="snapshots/latest.json")
+    outputs[dated_path(ctx.generated_at)] = Output(
+        None, snapshot.counts["articles"], every, link_from="snapshots/latest.json"
+    )
     schema = resources.files("feed.publish").joinpath("snapshot.schema.json").read_text(encoding="utf-8")
     outputs["snapshots/schema.json"] = Output(schema, None, every)
     return outputs, snapshot
@@ -216,8 +270,10 @@ def _no_room(exc: OSError, out: Path) -> PublishFailed | None:
     if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return None
     what = "the disk is full" if exc.errno != errno.EFBIG else "a file size limit was reached"
-    return PublishFailed(f"publishing to {out} failed, {what}: {exc.strerror} writing {exc.filename or out}; "
-                         "every file published before is unchanged: free some space and publish again")
+    return PublishFailed(
+        f"publishing to {out} failed, {what}: {exc.strerror} writing {exc.filename or out}; "
+        "every file published before is unchanged: free some space and publish again"
+    )
 
 
 def publish(store: Store, settings: Settings, sources: list[Source]) -> Published:
@@ -236,13 +292,15 @@ def _publish(store: Store, settings: Settings, sources: list[Source], out: Path)
     generated_at = now_utc()
     state = _load_json(out / FEED_STATE) or {}
     cache = IdentityCache(state.get("identities") or {})
-    stories = build_stories(store, load_rows(store), {s.slug: s for s in sources}, settings.feed_limit,
-                            generated_at, cache)
+    stories = build_stories(
+        store, load_rows(store), {s.slug: s for s in sources}, settings.feed_limit, generated_at, cache
+    )
     empty: dict[str, str] = state.get("empty") or {}
     health = source_health(store, sources, now=generated_at, time_limit=settings.crawl_time_limit)
     ctx = PublishContext(store, settings, sources, out, generated_at, stories, health={h.slug: h for h in health})
-    ctx.specs = feed_specs(stories, sources, settings,
-                           lambda p: datetime.fromisoformat(empty.setdefault(p, generated_at.isoformat())))
+    ctx.specs = feed_specs(
+        stories, sources, settings, lambda p: datetime.fromisoformat(empty.setdefault(p, generated_at.isoformat()))
+    )
     empty = {s.path: empty[s.path] for s in ctx.specs if not s.items}
     site = FeedSite(settings.site_url.rstrip("/") + "/", settings.websub_hub, __version__)
     original = _load_manifest(out)
@@ -258,13 +316,23 @@ def _publish(store: Store, settings: Settings, sources: list[Source], out: Path)
         outputs["index.html"] = Output(render_index(ctx), sum(i.is_report for i in stories.stories), every)
         entries, steps = stager.settle(outputs)
         previous = dict(original)
-        for path in [*(out / p for p in snapshot.stale), *stale_dated(out, generated_at,
-                                                                      settings.snapshot_retention_days)]:
+        for path in [
+            *(out / p for p in snapshot.stale),
+            *stale_dated(out, generated_at, settings.snapshot_retention_days),
+        ]:
             relative = path.relative_to(out).as_posix()
             steps.append(["delete", relative])
             previous.pop(relative, None)
-        feed_state = json.dumps({"site": _reuse_key(site), "feeds": feed_sigs, "items": entry_sigs,
-                                 "identities": cache.entries, "empty": empty}, separators=(",", ":"))
+        feed_state = json.dumps(
+            {
+                "site": _reuse_key(site),
+                "feeds": feed_sigs,
+                "items": entry_sigs,
+                "identities": cache.entries,
+                "empty": empty,
+            },
+            separators=(",", ":"),
+        )
         for name, text in ((STATE_FILE, snapshot.state.dumps()), (FEED_STATE, feed_state)):
             if not _unchanged(out / name, text):
                 stager.stage_last(name, text)

@@ -20,9 +20,29 @@ from sqlalchemy import select
 
 from feed.store.api import ArticleRow, Store
 
-COLUMNS = ("id", "url", "canonical_url", "source_slug", "title", "lead", "author", "published_at", "updated_at",
-           "fetched_at", "first_seen_at", "changed_at", "language", "image_urls", "syndicated_from", "content_hash",
-           "cluster_id", "is_canonical", "meeting", "is_meeting_report", "meeting_kind")
+COLUMNS = (
+    "id",
+    "url",
+    "canonical_url",
+    "source_slug",
+    "title",
+    "lead",
+    "author",
+    "published_at",
+    "updated_at",
+    "fetched_at",
+    "first_seen_at",
+    "changed_at",
+    "language",
+    "image_urls",
+    "syndicated_from",
+    "content_hash",
+    "cluster_id",
+    "is_canonical",
+    "meeting",
+    "is_meeting_report",
+    "meeting_kind",
+)
 BODY_BATCH = 500
 
 
@@ -39,7 +59,8 @@ class Bodies:
         with self.store.engine.connect() as conn:
             for start in range(0, len(ids), BODY_BATCH):
                 query = select(ArticleRow.id, ArticleRow.body_text).where(
-                    ArticleRow.id.in_(ids[start:start + BODY_BATCH]))
+                    ArticleRow.id.in_(ids[start : start + BODY_BATCH])
+                )
                 for article_id, body in conn.execute(query):
                     missing[article_id]._body = body or ""
         for row in missing.values():
@@ -123,17 +144,56 @@ def _json(value: Any, empty: Any) -> Any:
 
 
 def _row(values: tuple[Any, ...], bodies: Bodies) -> PubRow:
-    (id_, url, canonical_url, source_slug, title, lead, author, published_at, updated_at, fetched_at,
-     first_seen_at, changed_at, language, image_urls, syndicated_from, content_hash, cluster_id, is_canonical,
-     meeting, is_meeting_report, meeting_kind) = values
+    (
+        id_,
+        url,
+        canonical_url,
+        source_slug,
+        title,
+        lead,
+        author,
+        published_at,
+        updated_at,
+        fetched_at,
+        first_seen_at,
+        changed_at,
+        language,
+        image_urls,
+        syndicated_from,
+        content_hash,
+        cluster_id,
+        is_canonical,
+        meeting,
+        is_meeting_report,
+        meeting_kind,
+    ) = values
     # The raw values say everything a feed entry or a record shows; the body is not among them because the
     # store changes it only together with content_hash (see Store.upsert), which is.
     digest = hashlib.blake2b(repr(values).encode("utf-8"), digest_size=10)
     return PubRow(
-        id_, url, canonical_url, source_slug, title, lead, author, _date(published_at), _date(updated_at),
-        _aware(fetched_at), _aware(first_seen_at), _aware(changed_at), language or "vi", _json(image_urls, []),
-        syndicated_from, content_hash, cluster_id, True if is_canonical is None else bool(is_canonical), meeting,
-        bool(is_meeting_report), meeting_kind, digest.hexdigest(), bodies,
+        id_,
+        url,
+        canonical_url,
+        source_slug,
+        title,
+        lead,
+        author,
+        _date(published_at),
+        _date(updated_at),
+        _aware(fetched_at),
+        _aware(first_seen_at),
+        _aware(changed_at),
+        language or "vi",
+        _json(image_urls, []),
+        syndicated_from,
+        content_hash,
+        cluster_id,
+        True if is_canonical is None else bool(is_canonical),
+        meeting,
+        bool(is_meeting_report),
+        meeting_kind,
+        digest.hexdigest(),
+        bodies,
     )
 
 
@@ -150,4 +210,3 @@ def load_rows(store: Store) -> list[PubRow]:
     rows.sort(key=lambda r: r.id)
     rows.sort(key=lambda r: r.shown_at, reverse=True)
     return rows
-

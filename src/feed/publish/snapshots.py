@@ -47,8 +47,10 @@ class SnapshotState:
         return cls(raw.get("cursor"), raw.get("cursor_at"), raw.get("articles") or {}, raw.get("changes") or [])
 
     def dumps(self) -> str:
-        return json.dumps({"cursor": self.cursor, "cursor_at": self.cursor_at, "articles": self.articles,
-                           "changes": self.changes}, separators=(",", ":"))
+        return json.dumps(
+            {"cursor": self.cursor, "cursor_at": self.cursor_at, "articles": self.articles, "changes": self.changes},
+            separators=(",", ":"),
+        )
 
 
 @dataclass
@@ -152,24 +154,30 @@ def _diff(records: list[Record], previous: dict[str, list[str]]) -> dict[str, li
         if before[0] != fingerprint:
             changes["updated"].append(body)
         if before[1] != cluster:
-            changes["removed_from_cluster"].append(json.dumps(
-                {"id": article_id, "cluster_id": before[1], "now_cluster_id": cluster}, separators=(",", ":")))
+            changes["removed_from_cluster"].append(
+                json.dumps(
+                    {"id": article_id, "cluster_id": before[1], "now_cluster_id": cluster}, separators=(",", ":")
+                )
+            )
     for article_id, (_, cluster, *_rest) in previous.items():
         if article_id not in seen:
             changes["deleted"].append(json.dumps({"id": article_id, "cluster_id": cluster}, separators=(",", ":")))
     return changes
 
 
-def _encode_all(rows: list[PubRow], sources: dict[str, Source], signatures: dict[str, str],
-                previous: SnapshotState, out: Path) -> list[Record]:
+def _encode_all(
+    rows: list[PubRow], sources: dict[str, Source], signatures: dict[str, str], previous: SnapshotState, out: Path
+) -> list[Record]:
     """(id, cluster, record JSON, fingerprint, input digest) per row. A row whose inputs did not change keeps
     last run's fingerprint; its JSON is None when nothing changed at all (latest.json stays), else its line
     is taken from the current latest.json instead of being encoded again."""
     clusters: dict[str, list[PubRow]] = {}
     for row in rows:
         clusters.setdefault(row.cluster_id or row.id, []).append(row)
-    inputs = {row.id: record_inputs(signatures[row.id], sources.get(row.source_slug),
-                                    clusters[row.cluster_id or row.id], row) for row in rows}
+    inputs = {
+        row.id: record_inputs(signatures[row.id], sources.get(row.source_slug), clusters[row.cluster_id or row.id], row)
+        for row in rows
+    }
     known = previous.articles
     reusable = {i for i, d in inputs.items() if len(known.get(i, ())) == 3 and known[i][2] == d}
     everything_kept = len(reusable) == len(rows) == len(known) and (out / "snapshots" / "latest.json").is_file()
@@ -186,13 +194,20 @@ def _encode_all(rows: list[PubRow], sources: dict[str, Source], signatures: dict
     return records
 
 
-def build_snapshot(rows: list[PubRow], sources: dict[str, Source], signatures: dict[str, str], out: Path,
-                   now: datetime, retention_days: int) -> Snapshot:
+def build_snapshot(
+    rows: list[PubRow],
+    sources: dict[str, Source],
+    signatures: dict[str, str],
+    out: Path,
+    now: datetime,
+    retention_days: int,
+) -> Snapshot:
     """latest.json, today's dated snapshot and, when anything changed, a change file and a new cursor."""
     previous = SnapshotState.load(out)
     records = _encode_all(rows, sources, signatures, previous, out)
-    state = SnapshotState(previous.cursor, previous.cursor_at, {r[0]: [r[3], r[1], r[4]] for r in records},
-                          list(previous.changes))
+    state = SnapshotState(
+        previous.cursor, previous.cursor_at, {r[0]: [r[3], r[1], r[4]] for r in records}, list(previous.changes)
+    )
     files: dict[str, str | bytes | None] = {}
     changes = _diff(records, previous.articles)
     if state.cursor is None or any(changes.values()):
@@ -200,22 +215,43 @@ def build_snapshot(rows: list[PubRow], sources: dict[str, Source], signatures: d
         if previous.cursor is not None:  # the first state is latest.json itself, not a change
             path = f"snapshots/changes/{state.cursor}.json"
             files[path] = change_document(previous.cursor, state.cursor, state.cursor_at, changes)
-            state.changes.append({"since": previous.cursor, "cursor": state.cursor, "path": path,
-                                  "counts": {k: len(changes[k]) for k in CHANGE_KINDS}})
+            state.changes.append(
+                {
+                    "since": previous.cursor,
+                    "cursor": state.cursor,
+                    "path": path,
+                    "counts": {k: len(changes[k]) for k in CHANGE_KINDS},
+                }
+            )
     assert state.cursor is not None and state.cursor_at is not None
     unchanged = all(r[2] is None for r in records) and state.cursor == previous.cursor
     if unchanged and (out / "snapshots" / "latest.json").is_file():
         files["snapshots/latest.json"] = None  # byte-identical: keep the file, its ETag and Last-Modified
     else:
-        head = json.dumps({"schema_version": SCHEMA_VERSION, "generated_at": state.cursor_at,
-                           "cursor": state.cursor, "count": len(records)}, separators=(",", ":"))
+        head = json.dumps(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "generated_at": state.cursor_at,
+                "cursor": state.cursor,
+                "count": len(records),
+            },
+            separators=(",", ":"),
+        )
         lines = b",\n".join(r[2] if isinstance(r[2], bytes) else (r[2] or "").encode("utf-8") for r in records)
-        files["snapshots/latest.json"] = (head[:-1] + ',"articles":[\n').encode("utf-8") + lines + b"\n]}\n" \
-            if records else (head[:-1] + ',"articles":[]}\n').encode("utf-8")
+        files["snapshots/latest.json"] = (
+            (head[:-1] + ',"articles":[\n').encode("utf-8") + lines + b"\n]}\n"
+            if records
+            else (head[:-1] + ',"articles":[]}\n').encode("utf-8")
+        )
     stale = _expire(state, now, retention_days)
-    files["snapshots/changes/index.json"] = json.dumps(
-        {"schema_version": SCHEMA_VERSION, "cursor": state.cursor, "changes": state.changes},
-        ensure_ascii=False, indent=1) + "\n"
+    files["snapshots/changes/index.json"] = (
+        json.dumps(
+            {"schema_version": SCHEMA_VERSION, "cursor": state.cursor, "changes": state.changes},
+            ensure_ascii=False,
+            indent=1,
+        )
+        + "\n"
+    )
     counts = {"articles": len(records), **{k: len(v) for k, v in changes.items()}}
     return Snapshot(files, counts, state, stale)
 
@@ -245,8 +281,12 @@ def stale_dated(out: Path, now: datetime, retention_days: int) -> list[Path]:
 
 def manifest_document(files: dict[str, dict[str, Any]], cursor: str | None, generated_at: datetime) -> str:
     """snapshots/manifest.json: every published file with its size, sha256, item count and cache lifetime."""
-    doc = {"schema_version": SCHEMA_VERSION, "generated_at": rfc3339(generated_at), "cursor": cursor,
-           "files": [{"path": p, **files[p]} for p in sorted(files)]}
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": rfc3339(generated_at),
+        "cursor": cursor,
+        "files": [{"path": p, **files[p]} for p in sorted(files)],
+    }
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 

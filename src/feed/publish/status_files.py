@@ -46,8 +46,11 @@ def health_feed(events: list[HealthEvent], names: dict[str, str], settings: Sett
         entry.link(href=f"{base}status.json", rel="alternate")
         entry.published(event.at.astimezone(VN_TZ))
         entry.updated(event.at.astimezone(VN_TZ))
-        lines = [r.get("text_vi") or r.get("text", "") for r in event.reasons] if broken else [
-            "Lần thu thập gần nhất đã thành công."]
+        lines = (
+            [r.get("text_vi") or r.get("text", "") for r in event.reasons]
+            if broken
+            else ["Lần thu thập gần nhất đã thành công."]
+        )
         if event.capture:
             lines.append(f"Trang lỗi đã được lưu tại {event.capture} (dữ liệu của unionfeed).")
         entry.content("".join(f"<p>{html.escape(line)}</p>" for line in lines), type="html")
@@ -55,22 +58,33 @@ def health_feed(events: list[HealthEvent], names: dict[str, str], settings: Sett
     return bytes(fg.atom_str(pretty=True))
 
 
-def refresh_health(store: Store, settings: Settings, sources: list[Source], *,
-                   next_runs: dict[str, datetime] | None = None, now: datetime | None = None,
-                   cache: dict[str, SourceHealth] | None = None, only: set[str] | None = None) -> list[HealthEvent]:
+def refresh_health(
+    store: Store,
+    settings: Settings,
+    sources: list[Source],
+    *,
+    next_runs: dict[str, datetime] | None = None,
+    now: datetime | None = None,
+    cache: dict[str, SourceHealth] | None = None,
+    only: set[str] | None = None,
+) -> list[HealthEvent]:
     """Judge sources, record breakages and recoveries, write both files; returns the new events.
 
     With a cache, only the sources named in `only` (and those not cached yet) are judged again; the rest
     keep their cached judgement. Without one, every source is judged.
     """
     now = now or now_utc()
-    healths, created = refresh_verdicts(store, sources, settings.data, now=now,
-                                        time_limit=settings.crawl_time_limit, cache=cache, only=only)
+    healths, created = refresh_verdicts(
+        store, sources, settings.data, now=now, time_limit=settings.crawl_time_limit, cache=cache, only=only
+    )
     out = settings.public
     # A broken entry is not crawled, so no run of it can break: status.json names it instead.
     problems = read_sources(settings.config)[1]
-    write_atomic(out / "status.json",
-                 json.dumps(status_document(healths, now, next_runs, problems), ensure_ascii=False, indent=1))
-    write_atomic(out / "feeds" / "health.atom",
-                 health_feed(recent_events(store), {s.slug: s.name for s in sources}, settings))
+    write_atomic(
+        out / "status.json",
+        json.dumps(status_document(healths, now, next_runs, problems), ensure_ascii=False, indent=1),
+    )
+    write_atomic(
+        out / "feeds" / "health.atom", health_feed(recent_events(store), {s.slug: s.name for s in sources}, settings)
+    )
     return created

@@ -109,8 +109,12 @@ def _link_atomic(source: Path, target: Path) -> None:
 
 def manifest_entry(output: Output, data: bytes) -> dict[str, Any]:
     """What the manifest says of one file."""
-    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "count": output.count,
-            "max_age": output.max_age}
+    return {
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "count": output.count,
+        "max_age": output.max_age,
+    }
 
 
 def _advance_mtime(target: Path, old_second: int | None) -> None:
@@ -165,8 +169,9 @@ def recover(out: Path) -> int:
         return 0
     apply_steps(out, steps)
     journal.unlink()
-    log.warning("finished the renames of an interrupted publish", extra={"event": "publish_recovered",
-                                                                          "steps": len(steps)})
+    log.warning(
+        "finished the renames of an interrupted publish", extra={"event": "publish_recovered", "steps": len(steps)}
+    )
     return len(steps)
 
 
@@ -209,8 +214,12 @@ class Stager:
         data = output.text if isinstance(output.text, bytes) else output.text.encode("utf-8")
         entry = manifest_entry(output, data)
         before = self.previous.get(path)
-        if before and before.get("sha256") == entry["sha256"] and target.is_file() \
-                and target.stat().st_size == len(data):
+        if (
+            before
+            and before.get("sha256") == entry["sha256"]
+            and target.is_file()
+            and target.stat().st_size == len(data)
+        ):
             return entry, None
         return entry, stage_file(target, data, suffix=STAGED_SUFFIX)
 
@@ -252,8 +261,7 @@ class Stager:
         steps = [*steps, *self.last]
         if not steps:  # nothing changed: nothing is written, not even the journal
             return []
-        journal = stage_file(self.out / JOURNAL, json.dumps({"steps": steps}).encode("utf-8"),
-                             suffix=STAGED_SUFFIX)
+        journal = stage_file(self.out / JOURNAL, json.dumps({"steps": steps}).encode("utf-8"), suffix=STAGED_SUFFIX)
         os.replace(journal, self.out / JOURNAL)
         sync_folders([self.out])  # the commit point survives a power cut, not only a killed process
         self.committed = True  # from here on an interruption is rolled forward, never back

@@ -217,8 +217,11 @@ class FeedHandler(BaseHTTPRequestHandler):
         content_type = CONTENT_TYPES.get(target.suffix.lower(), "application/octet-stream")
         if relative.startswith("feeds/") and target.suffix == ".json":
             content_type = JSON_FEED_TYPE
-        headers = {"ETag": etag, "Last-Modified": formatdate(mtime, usegmt=True),
-                   "Cache-Control": cache_control(self.manifest.max_age(relative))}
+        headers = {
+            "ETag": etag,
+            "Last-Modified": formatdate(mtime, usegmt=True),
+            "Cache-Control": cache_control(self.manifest.max_age(relative)),
+        }
         if target.suffix.lower() in COMPRESSIBLE:
             headers["Vary"] = "Accept-Encoding"
         if gzipped:
@@ -231,24 +234,37 @@ class FeedHandler(BaseHTTPRequestHandler):
     def _health(self, *, send_body: bool) -> None:
         self.manifest.refresh()
         ready = (self.root / "index.html").is_file()
-        doc = {"status": "ok" if ready else "empty", "published_at": self.manifest.doc.get("generated_at"),
-               "cursor": self.manifest.doc.get("cursor"), "files": len(self.manifest.files)}
+        doc = {
+            "status": "ok" if ready else "empty",
+            "published_at": self.manifest.doc.get("generated_at"),
+            "cursor": self.manifest.doc.get("cursor"),
+            "files": len(self.manifest.files),
+        }
         self._json(HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE, doc, "no-store", send_body=send_body)
 
     def _changes(self, since: str, *, send_body: bool) -> None:
         if not since:
-            self._json(HTTPStatus.BAD_REQUEST, {"error": "add ?since=CURSOR (the cursor of latest.json or of "
-                                                "your last pull)"}, "no-store", send_body=send_body)
+            self._json(
+                HTTPStatus.BAD_REQUEST,
+                {"error": "add ?since=CURSOR (the cursor of latest.json or of your last pull)"},
+                "no-store",
+                send_body=send_body,
+            )
             return
         try:
             text = changes_since(self.root, since)
         except CursorGone as exc:
-            self._json(HTTPStatus.GONE, {"error": str(exc), "reload": "/snapshots/latest.json"}, "no-store",
-                       send_body=send_body)
+            self._json(
+                HTTPStatus.GONE,
+                {"error": str(exc), "reload": "/snapshots/latest.json"},
+                "no-store",
+                send_body=send_body,
+            )
             return
         except FileNotFoundError:
-            self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "nothing published yet"}, "no-store",
-                       send_body=send_body)
+            self._json(
+                HTTPStatus.SERVICE_UNAVAILABLE, {"error": "nothing published yet"}, "no-store", send_body=send_body
+            )
             return
         except ValueError as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)}, "no-store", send_body=send_body)
@@ -280,15 +296,22 @@ class FeedHandler(BaseHTTPRequestHandler):
         return False
 
     def _plain(self, status: HTTPStatus, text: str, *, send_body: bool) -> None:
-        self._send(status, text.encode("utf-8"), CONTENT_TYPES[".txt"], {"Cache-Control": "no-store"},
-                   send_body=send_body)
+        self._send(
+            status, text.encode("utf-8"), CONTENT_TYPES[".txt"], {"Cache-Control": "no-store"}, send_body=send_body
+        )
 
     def _json(self, status: HTTPStatus, doc: dict[str, Any], cache: str, *, send_body: bool) -> None:
-        self._send(status, json.dumps(doc, ensure_ascii=False).encode("utf-8"), CONTENT_TYPES[".json"],
-                   {"Cache-Control": cache}, send_body=send_body)
+        self._send(
+            status,
+            json.dumps(doc, ensure_ascii=False).encode("utf-8"),
+            CONTENT_TYPES[".json"],
+            {"Cache-Control": cache},
+            send_body=send_body,
+        )
 
-    def _send(self, status: HTTPStatus, body: bytes, content_type: str | None, headers: dict[str, str], *,
-              send_body: bool) -> None:
+    def _send(
+        self, status: HTTPStatus, body: bytes, content_type: str | None, headers: dict[str, str], *, send_body: bool
+    ) -> None:
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
@@ -305,8 +328,11 @@ class FeedHandler(BaseHTTPRequestHandler):
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 8080) -> ThreadingHTTPServer:
     """An HTTP server for the published folder (port 0 picks a free port)."""
     root = Path(root)
-    handler = type("BoundFeedHandler", (FeedHandler,),
-                   {"root": root, "representations": Representations(), "manifest": Manifest(root)})
+    handler = type(
+        "BoundFeedHandler",
+        (FeedHandler,),
+        {"root": root, "representations": Representations(), "manifest": Manifest(root)},
+    )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
@@ -316,8 +342,9 @@ def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0) -> Threa
     """Start a server on a daemon thread; call .shutdown() to stop it."""
     server = make_server(root, host, port)
     # A short poll interval makes shutdown() quick (tests and the scheduler's stop both wait for it).
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="unionfeed-serve",
-                     daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="unionfeed-serve", daemon=True
+    ).start()
     return server
 
 

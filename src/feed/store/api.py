@@ -115,8 +115,12 @@ class Store:
                 row = s.get(ArticleRow, article_id(canonical))  # same article under another scheme/edition
             if row is None:
                 row = ArticleRow(
-                    id=article_id(canonical), canonical_url=canonical, first_seen_at=fetched_at,
-                    changed_at=fetched_at, source_slug=source_slug, content_hash=digest,
+                    id=article_id(canonical),
+                    canonical_url=canonical,
+                    first_seen_at=fetched_at,
+                    changed_at=fetched_at,
+                    source_slug=source_slug,
+                    content_hash=digest,
                 )
                 self._fill(row, art, fetched_at)
                 s.add(row)
@@ -171,8 +175,14 @@ class Store:
         with self.session() as s:
             return set(s.scalars(select(ArticleRow.canonical_url).where(ArticleRow.source_slug == source_slug)))
 
-    def articles(self, *, limit: int | None = None, source_slug: str | None = None,
-                 meetings_only: bool = False, kind: str | None = None) -> list[ArticleRow]:
+    def articles(
+        self,
+        *,
+        limit: int | None = None,
+        source_slug: str | None = None,
+        meetings_only: bool = False,
+        kind: str | None = None,
+    ) -> list[ArticleRow]:
         """Articles newest first (by published time, else first seen)."""
         order = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
         query = select(ArticleRow).order_by(order.desc(), ArticleRow.id)
@@ -231,20 +241,35 @@ class Store:
         """A run with no finish is one whose process died (kill -9, a crash, the machine stopping): it will never
         finish, so it is marked abandoned (health counts it neither way) with the articles it stored first seen.
         Should it still be alive after all (the same source crawled twice at once), its finish overwrites this."""
-        stale = list(s.scalars(select(CrawlRun).where(
-            CrawlRun.source_slug == source_slug, CrawlRun.finished_at.is_(None), CrawlRun.finish_reason.is_(None),
-        ).order_by(CrawlRun.started_at)))
+        stale = list(
+            s.scalars(
+                select(CrawlRun)
+                .where(
+                    CrawlRun.source_slug == source_slug,
+                    CrawlRun.finished_at.is_(None),
+                    CrawlRun.finish_reason.is_(None),
+                )
+                .order_by(CrawlRun.started_at)
+            )
+        )
         ends = [later.started_at for later in stale[1:]] + [now]  # each stored until the next one started
         for run, until in zip(stale, ends, strict=False):
-            stored = s.scalar(select(func.count()).select_from(ArticleRow).where(
-                ArticleRow.source_slug == source_slug, ArticleRow.first_seen_at >= run.started_at,
-                ArticleRow.first_seen_at < until))
+            stored = s.scalar(
+                select(func.count())
+                .select_from(ArticleRow)
+                .where(
+                    ArticleRow.source_slug == source_slug,
+                    ArticleRow.first_seen_at >= run.started_at,
+                    ArticleRow.first_seen_at < until,
+                )
+            )
             run.finish_reason = ABANDONED
             run.new = int(stored or 0)
             run.stats = {**(run.stats or {}), "unionfeed/abandoned_seen_at": now.isoformat()}
 
-    def finish_run(self, run_id: int, *, pages: int, new: int, updated: int, errors: int,
-                   finish_reason: str, stats: dict[str, Any]) -> None:
+    def finish_run(
+        self, run_id: int, *, pages: int, new: int, updated: int, errors: int, finish_reason: str, stats: dict[str, Any]
+    ) -> None:
         with self.session() as s:
             run = s.get(CrawlRun, run_id)
             if run is None:
@@ -282,8 +307,9 @@ class Store:
     # --- HTTP validators (conditional requests of the crawl) ----------------------------------------------
     def load_validators(self, source_slug: str, fingerprint: str) -> dict[str, Validators]:
         """The validators remembered for a source's URLs (those of another discovery setup are ignored)."""
-        query = select(HttpValidator).where(HttpValidator.source_slug == source_slug,
-                                            HttpValidator.fingerprint == fingerprint)
+        query = select(HttpValidator).where(
+            HttpValidator.source_slug == source_slug, HttpValidator.fingerprint == fingerprint
+        )
         with self.session() as s:
             return {row.url: Validators(row.etag, row.last_modified, row.body) for row in s.scalars(query)}
 
