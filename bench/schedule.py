@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the loopback sites live with the tests
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent  # noqa: E402
-from tests.loopback_sites import VN, Site, serve, source_entry, write_config  # noqa: E402
+from tests.support.loopback_sites import VN, Site, serve, source_entry, write_config  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
