@@ -64,7 +64,6 @@ class RunFigures:
     extracted: int
     fields: dict[str, int]
     retry_after_until: datetime | None = None
-    first_error: str | None = None
     pages: int = 0  # pages the run fetched (the index page shows it; status.json does not)
 
     def to_json(self) -> dict[str, Any]:
