@@ -1,4 +1,4 @@
-"""The `unionfeed` command: crawl, publish, run, serve, sources, status, extract, classify, reclassify, demo."""
+"""The `unionfeed` command: crawl, publish, run, serve, sources, status, extract, classify, reclassify, train, demo."""
 
 from __future__ import annotations
 
@@ -275,6 +275,31 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if bad else 0
 
 
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the meeting-report model from the labelled corpus; print what was read and the artifact's hash."""
+    from feed.classify.model import shipped_path
+    from feed.classify.train import TrainingUnavailable, train
+
+    out = Path(args.out) if args.out else shipped_path()
+    try:
+        done = train(Path(args.corpus), out, holdout=Path(args.holdout) if args.holdout else None)
+    except TrainingUnavailable as exc:
+        print(f"unionfeed: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"unionfeed: cannot train: {exc}", file=sys.stderr)
+        return 2
+    corpus = done.corpus
+    print(
+        f"read {corpus.lines} lines of {len(corpus.files)} files in {args.corpus}: {done.items} items"
+        f" ({done.positives} meeting reports); skipped {corpus.malformed} malformed, {corpus.duplicates} duplicate"
+        f" URLs, {corpus.held_out} held-out URLs"
+    )
+    print(f"wrote {done.out} ({done.weights} report weights)")
+    print(f"sha256 {done.sha256}")
+    return 0
+
+
 def _day(text: str) -> datetime:
     """--since: a date (YYYY-MM-DD, midnight in Vietnam) or an ISO time with its offset."""
     from feed.lang.dates import VN_TZ
@@ -376,10 +401,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", action="store_true", help="include body_html")
     p.add_argument("--timeout", type=float, default=30.0)
     p = add("classify", cmd_classify, "classify JSON Lines from stdin")
-    p.add_argument("--explain", action="store_true", help="show which cues fired")
+    p.add_argument(
+        "--explain", action="store_true", help="show the features that weighed most, and the cues that fired"
+    )
     p = add("reclassify", cmd_reclassify, "classify stored articles again, e.g. after the classifier changed")
     p.add_argument("slugs", nargs="*", help="only these sources (all by default)")
     p.add_argument("--since", type=_day, metavar="DATE", help="only articles first seen or published since DATE")
+    p = add("train", cmd_train, "rebuild the meeting-report model from the labelled corpus (needs unionfeed[train])")
+    p.add_argument("--corpus", default="corpus/meetings", help="folder of labelled JSON Lines (default: %(default)s)")
+    p.add_argument("--out", help="where to write the model (default: the packaged meeting_model.json)")
+    p.add_argument("--holdout", metavar="JSONL", help="a labelled test set whose URLs are never trained on")
     p = add("demo", cmd_demo, "run the whole pipeline once against bundled sample sites on loopback")
     p.add_argument("--out", help="the demo's data folder (published files land in OUT/public)")
     return parser

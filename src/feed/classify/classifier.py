@@ -1,8 +1,11 @@
-"""Meeting-report classifier: weighted Vietnamese cues (src/feed/classify/cues.yaml) decide whether an article reports a
-held meeting and which kind; src/feed/classify/facts.py then reads who met, when, where and who attended."""
+"""Meeting-report classifier: the Vietnamese cue grammar (src/feed/classify/cues.yaml) reads an article, a learned
+model (feed.classify.model, over the grammar's cues, n-grams and structure: feed.classify.features) decides whether it
+reports a held meeting, the kind rules or the model its kind; src/feed/classify/facts.py then reads who met, when,
+where and who attended."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +17,8 @@ import yaml
 
 from feed.classify.cue_patterns import Folded, Pattern, Scanner, compile_pattern
 from feed.classify.facts import FactsVocabulary, Report, compile_facts, finders, read_facts, read_period
+from feed.classify.features import BODY_CHARS, Features, Grammar, Layout, featurize
+from feed.classify.model import Model, shipped, sigmoid
 from feed.lang.text import clean, nfc
 from feed.records import Meeting
 
@@ -245,30 +250,42 @@ def _kind_of(primary: Mention, mentions: list[Mention], voc: Vocabulary) -> tupl
 Fired = dict[str, dict[str, tuple[float, str]]]  # stage -> cue pattern -> (weight, the words it matched)
 
 
-def _score(doc: Folded, lead: tuple[int, int, int], voc: Vocabulary) -> tuple[float, Fired]:
-    """The sum of the cues that fired (each counted once, at its best zone) and the cues by stage."""
-    fired: Fired = {}
-    total = 0.0
-    words, found, scanned = doc.words, doc.matches, doc.scanned
+def fired_cues(doc: Folded, voc: Vocabulary) -> list[tuple[Cue, list[tuple[int, int]]]]:
+    """Every cue that fires in the document, with every place it fires (folded spans), in cues.yaml order."""
+    found = []
+    words, matches, scanned = doc.words, doc.matches, doc.scanned
     for cue in voc.cues:
         source = cue.pattern.source
-        if source in scanned and source not in found:  # the scan looked for it and it is not there
+        if source in scanned and source not in matches:  # the scan looked for it and it is not there
             continue
-        for need in cue.pattern.needs:  # the pattern's own pre-test (two-part cues are not scanned whole)
-            if need.isdisjoint(words):
-                break
-        else:
-            best, span = _best_weight(cue, doc, lead)
-            if best:
-                fired.setdefault(cue.stage, {})[source] = (round(best, 2), span)
-                total += best
-    return round(total, 2), fired
+        if any(need.isdisjoint(words) for need in cue.pattern.needs):  # two-part cues are not scanned whole
+            continue
+        spans = cue.pattern.spans(doc)
+        if spans:
+            found.append((cue, spans))
+    return found
 
 
-def _best_weight(cue: Cue, doc: Folded, lead: tuple[int, int, int]) -> tuple[float, str]:
+def _score(doc: Folded, lead: tuple[int, int, int], voc: Vocabulary) -> tuple[float, Fired, list[tuple[str, str]]]:
+    """The sum of the cues that fired (each counted once, at its best zone), the cues by stage, and every
+    (zone, cue name) a cue fired in within the part of the document the model reads."""
+    fired: Fired = {}
+    total = 0.0
+    places: set[tuple[str, str]] = set()
+    limit = lead[2] + BODY_CHARS
+    for cue, spans in fired_cues(doc, voc):
+        places.update((_zone(start, lead), cue.name) for start, _ in spans if start < limit)
+        best, span = _best_weight(cue, spans, doc, lead)
+        if best:
+            fired.setdefault(cue.stage, {})[cue.pattern.source] = (round(best, 2), span)
+            total += best
+    return round(total, 2), fired, sorted(places)
+
+
+def _best_weight(cue: Cue, spans: list[tuple[int, int]], doc: Folded, lead: tuple[int, int, int]) -> tuple[float, str]:
     """The cue's weight where it weighs most (by size) among the places it fires, and the words there."""
     best, where = 0.0, (0, 0)
-    for start, end in cue.pattern.spans(doc):
+    for start, end in spans:
         w = cue.weights[_zone(start, lead)]
         if abs(w) > abs(best):
             best, where = w, (start, end)
@@ -319,52 +336,143 @@ def _names_a_meeting(doc: Folded, voc: Vocabulary) -> bool:
     return any(p.spans(doc) for p in voc.mentions)
 
 
-def analyse(
-    title: str | None, text: str, *, published_at: datetime | None = None, lead: str | None = None
-) -> tuple[Meeting, dict[str, Any]]:
-    """Classify and explain: the Meeting, plus the cues that fired (stage -> cue -> weight) and the kind rule."""
+@dataclass
+class Reading:
+    """What the cue grammar reads off one article, and the model's features (None: no meeting word)."""
+
+    doc: Folded
+    lead_span: tuple[int, int, int]
+    score: float  # the hand-weighted cue score
+    fired: Fired
+    mentions: list[Mention]  # the meeting words, ceremonies left out when another remains
+    primary: Mention | None  # the meeting the page reports
+    ceremonial: bool  # ... and it is a ceremony
+    kind: str  # what the kind rules say of it
+    rule: str
+    named: Mention | None  # the mention the kind was read from
+    features: Features | None
+
+
+def read(title: str | None, text: str, *, lead: str | None = None) -> Reading:
+    """Run the cue grammar over an article and compute the model's features."""
     voc = vocabulary()
     doc, body_at = _prepare(title, text or "", lead, voc)
     if not _names_a_meeting(doc, voc):  # no meeting word at all: nothing else can make it a report
+        return Reading(doc, (body_at, body_at, body_at), 0.0, {}, [], None, False, "", "", None, None)
+    lead_span = _lead_span(doc.text, body_at, voc.lead_min_words, voc.lead_max_chars)
+    score, fired, places = _score(doc, lead_span, voc)
+    mentions = _mentions(doc, voc, lead_span)
+    primary = min(mentions, key=_rank) if mentions else None
+    ceremonial = bool(primary and primary.ceremonial)
+    kind, rule, named = "other_meeting", "", primary
+    if primary is not None:
+        plain = [m for m in mentions if not m.ceremonial]
+        if ceremonial and plain:  # should the page be a report all the same, it reports another meeting
+            primary = min(plain, key=_rank)
+        mentions = plain or mentions
+        kind, rule, named = _kind_of(primary, mentions, voc)
+    grammar = Grammar(
+        cues=frozenset(places),
+        score=score,
+        threshold=voc.threshold,
+        primary=f"{primary.zone}{primary.strength}" if primary else None,
+        ceremonial=ceremonial,
+        rule_kind=kind if primary else None,
+        mentions=len(mentions),
+    )
+    layout = Layout(
+        text=doc.text,
+        words=doc.fwords,
+        starts=doc.word_starts(),
+        body_at=body_at,
+        lead=lead_span[:2],
+        title_given=bool(title and title.strip()),
+    )
+    return Reading(
+        doc, lead_span, score, fired, mentions, primary, ceremonial, kind, rule, named, featurize(layout, grammar)
+    )
+
+
+def analyse(
+    title: str | None,
+    text: str,
+    *,
+    published_at: datetime | None = None,
+    lead: str | None = None,
+    model: Model | None = None,
+    explain: bool = True,
+) -> tuple[Meeting, dict[str, Any]]:
+    """Classify and explain: the Meeting, plus why (the model's top features, the cues that fired, the kind).
+    With explain=False the per-feature contributions are not computed (classify: the crawler's path).
+
+    The learned model (feed.classify.model; the shipped one unless another is given) decides whether the page
+    is a report and, when its artifact says so, the kind; else the kind rules of cues.yaml give the kind.
+    """
+    model = model or shipped()
+    r = read(title, text, lead=lead)
+    if r.features is None or r.primary is None:
         return Meeting(cues=["no meeting word"]), {
             "report": {},
             "score": 0.0,
-            "threshold": voc.threshold,
+            "threshold": model.threshold,
             "note": "no meeting word ($MEETING) in title or text",
         }
-    lead_span = _lead_span(doc.text, body_at, voc.lead_min_words, voc.lead_max_chars)
-    score, fired = _score(doc, lead_span, voc)
-    explain: dict[str, Any] = {
+    doc, fired = r.doc, r.fired
+    parts = model.parts(r.features)
+    probability = sigmoid(model.intercept + math.fsum(parts.values()))
+    top = model.contributions(r.features) if explain else []
+    why: dict[str, Any] = {
         "report": {stage: {cue: w for cue, (w, _) in cues.items()} for stage, cues in fired.items()},
         "matched": {cue: words for cues in fired.values() for cue, (_, words) in cues.items()},
-        "score": score,
-        "threshold": voc.threshold,
+        "score": round(probability, 4),
+        "threshold": model.threshold,
+        "cue_score": r.score,
+        "model": [{"feature": c.feature, "value": round(c.value, 4), "weight": c.weight} for c in top],
+        "families": {family: round(amount, 4) for family, amount in sorted(parts.items())},
     }
     meeting = Meeting(
-        score=score,
+        score=round(probability, 4),
         cues=[
             f"{stage} {w:+g}: «{' '.join(words.split())[:80]}»"
             for stage, cues in fired.items()
             for _, (w, words) in cues.items()
         ],
     )
-    if score < voc.threshold:
-        return meeting, explain
-    mentions = _mentions(doc, voc, lead_span)
-    if not mentions:
-        return meeting, explain
-    primary = min(mentions, key=_rank)
-    if primary.ceremonial:  # the meeting the page reports is a ceremony ("hội nghị tuyên dương")
-        meeting.cues.append(f"veto: the meeting reported is a ceremony («{_orig_of(doc, primary)[:60]}»)")
-        explain["veto"] = "ceremony"
-        return meeting, explain
-    mentions = [m for m in mentions if not m.ceremonial]
-    kind, rule, named = _kind_of(primary, mentions, voc)
-    explain["kind"] = {"kind": kind, "rule": rule, "phrase": _orig_of(doc, named)[:200]}
+    meeting.cues.append(
+        f"model: p {probability:.3f} ({'≥' if probability >= model.threshold else '<'} {model.threshold:g});"
+        f" bias {model.intercept:+.2f}, "
+        + ", ".join(f"{family} {amount:+.2f}" for family, amount in sorted(parts.items(), key=lambda p: -abs(p[1])))
+    )
+    if r.ceremonial:
+        meeting.cues.append(f"ceremony: the meeting reported is a ceremony («{_orig_of(doc, r.primary)[:60]}»)")
+        why["ceremony"] = True
+        if "ceremony" in model.vetoes:
+            meeting.cues.append("veto: a ceremony is not a report")
+            why["veto"] = "ceremony"
+            return meeting, why
+    if probability < model.threshold:
+        return meeting, why
+    kind, how = r.kind, f"rule {r.rule or 'no kind cue'}"
+    learned = model.kind(r.features, rule_fired=bool(r.rule))
+    if learned is not None:
+        kind, how = learned, "model"
+        if explain:
+            why["kind_model"] = [
+                {"feature": c.feature, "value": round(c.value, 4), "weight": c.weight}
+                for c in model.kind_contributions(r.features, learned)
+            ]
+    named = r.named or r.primary
+    why["kind"] = {
+        "kind": kind,
+        "rule": r.rule,
+        "rule_kind": r.kind,
+        "by": how,
+        "phrase": _orig_of(doc, named)[:200],
+    }
     meeting.is_report, meeting.kind = True, kind
-    meeting.cues.append(f"kind: {kind} ({rule or 'no kind cue'})")
-    _fill_facts(meeting, doc, mentions, primary, lead_span, voc, published_at)
-    return meeting, explain
+    meeting.cues.append(f"kind: {kind} ({how})")
+    _fill_facts(meeting, doc, r.mentions, r.primary, r.lead_span, vocabulary(), published_at)
+    return meeting, why
 
 
 def _fill_facts(
@@ -406,9 +514,16 @@ def _orig_of(doc: Folded, m: Mention) -> str:
     return doc.orig[doc.to_orig(m.start) : doc.to_orig(m.start + len(m.phrase))]
 
 
-def classify(title: str | None, text: str, *, published_at: datetime | None = None, lead: str | None = None) -> Meeting:
+def classify(
+    title: str | None,
+    text: str,
+    *,
+    published_at: datetime | None = None,
+    lead: str | None = None,
+    model: Model | None = None,
+) -> Meeting:
     """Decide whether an article reports a held meeting, which kind, and read its facts."""
-    return analyse(title, text, published_at=published_at, lead=lead)[0]
+    return analyse(title, text, published_at=published_at, lead=lead, model=model, explain=False)[0]
 
 
 def _published(value: Any) -> datetime | None:

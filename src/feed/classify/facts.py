@@ -94,6 +94,7 @@ class FactsVocabulary:
     """The compiled `facts:` section of cues.yaml."""
 
     organise: Finder
+    organised_by: Finder
     subject_tail: re.Pattern[str]
     subject_cut: Finder
     subject_skip: re.Pattern[str]
@@ -119,6 +120,7 @@ def compile_facts(data: dict[str, Any], pattern: Callable[[str], Finder]) -> Fac
     """Compile the `facts:` vocabulary with the classifier's pattern compiler."""
     return FactsVocabulary(
         organise=pattern(data["organise"]),
+        organised_by=pattern(data["organised_by"]),
         subject_tail=re.compile(f"(?:{pattern(data['subject_tail']).search.pattern})\\W*\\Z"),
         subject_cut=pattern(data["subject_cut"]),
         subject_skip=re.compile(r"\W*" + pattern(data["subject_skip"]).at.pattern),
@@ -188,11 +190,24 @@ def read_facts(report: Report, fv: FactsVocabulary, published_at: datetime | Non
         facts.held_on_text = text
         year = _YEAR.search(text)
         reference = published_at or (datetime(int(year.group()), 12, 31, tzinfo=VN_TZ) if year else _page_date(report))
-        found = parse_day_month(text, reference=reference) if reference else None
+        found = parse_day_month(_first_day(text), reference=reference) if reference else None
         facts.held_on = found.isoformat() if found else None
     facts.location = read_location(report, fv)
     facts.figures = read_figures(report.doc, report.lead[0], fv)
     return _tidied(facts)
+
+
+_RANGE = re.compile(
+    r"(\d{1,2})\s*(?:[-–]|và|đến|tới|to)\s*(?:ngày\s*)?\d{1,2}(?=\s*(?:[/.]\s*\d|[-–]\s*\d|tháng|,?\s*(?:19|20)\d\d))",
+    re.I,
+)
+_SPACED = re.compile(r"(?<![\d/.])(\d{1,2})\s+[-–]\s+(\d{1,2})(?![\d/])")
+
+
+def _first_day(text: str) -> str:
+    """The first day of a range, and "19 – 4" as "19/4", for the date parser: "ngày 24 - 26/9/2018" is read as
+    24/9/2018, "Ngày 21 và 22 tháng 3 năm 2018" as 21 tháng 3 năm 2018."""
+    return _SPACED.sub(r"\1/\2", _RANGE.sub(r"\1", text))
 
 
 def _tidy(value: str | None) -> str | None:
@@ -214,11 +229,45 @@ def _orig(doc: Doc, start: int, end: int) -> str:
 
 
 def read_org(report: Report, fv: FactsVocabulary) -> str | None:
-    """The organiser: the subject before "tổ chức" in the report sentence, else named in the meeting phrase."""
+    """The organiser: the subject before "tổ chức" in the report sentence, or the body after "do" ("Hội nghị
+    ... do LĐLĐ tỉnh tổ chức"), else the body named in or right after a meeting phrase."""
     spans = (report.phrase, *report.title_phrases)
-    return _org_from_subject(report, fv) or next(
-        (org for span in spans if (org := _org_from_phrase(report.doc, span, fv))), None
+    return (
+        _org_from_subject(report, fv)
+        or _org_from_passive(report, fv)
+        or next((org for span in spans if (org := _org_from_phrase(report.doc, span, fv))), None)
+        # "Đại hội XII Công đoàn Việt Nam diễn ra ...": the body named after another mention of the meeting
+        or next((org for at in report.meetings if (org := _org_from_phrase(report.doc, (at, at), fv))), None)
     )
+
+
+_PASSIVE_STOP = re.compile(r"[.;:!?](?:\s|$)|\n")  # the end of the sentence "do <organiser> tổ chức" must sit in
+_PASSIVE_PIECE_END = re.compile(r"[,;.:\n]")
+
+
+def _org_from_passive(report: Report, fv: FactsVocabulary) -> str | None:
+    """ "Hội nghị tổng kết ... do Liên đoàn Lao động (LĐLĐ) tỉnh tổ chức sáng 2/10": the body between "do" and
+    the verb, in the sentence of the reported meeting word first, then of the other meeting words."""
+    text = report.doc.text
+    starts = [report.meeting_at] if report.meeting_at is not None else []
+    starts += [m for m in report.meetings if m >= report.body_at and m not in starts]
+    for start in starts:
+        stop = _PASSIVE_STOP.search(text, start)
+        end = stop.start() if stop else len(text)
+        for by in fv.organised_by.find_all(text, start, end):
+            verb = fv.organise.find(text, by.end(), min(end, by.end() + 120))
+            if verb is None or _PASSIVE_PIECE_END.search(text, by.end(), verb.start()):
+                continue
+            a, piece = by.end(), text[by.end() : verb.start()]
+            while (tail := fv.subject_tail.search(piece)) and tail.start() > 0:
+                piece = piece[: tail.start()]
+            lead = len(piece) - len(piece.lstrip())
+            org = _orig(report.doc, a, a + len(piece)).strip()
+            if org[:1].isupper() or fv.org_heads.at.match(text, a + lead):
+                found = _as_org(report.doc, a, a + len(piece), fv)
+                if found:
+                    return found
+    return None
 
 
 def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
@@ -241,12 +290,18 @@ def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
     for a, b in reversed(list(pieces)):
         piece = body.text[a:b]
         if fv.subject_stop.match(piece):
-            return None
+            # "Được sự nhất trí của Phòng GD&ĐT ngày 22/10/2021 trường Tiểu học X tổ chức": after the date
+            dates = list(fv.when.find_all(piece))
+            if not dates:
+                return None
+            a += dates[-1].end()
+            piece = body.text[a:b]
         verb = _AUXILIARY.search(piece)  # the subject ends where "đã", "vừa" ... announce its verb
         piece = piece[: verb.start()] if verb else piece
         while (tail := fv.subject_tail.search(piece)) and tail.start() > 0:
             piece = piece[: tail.start()]
         a, b = a + _skip_when(piece, fv), a + len(piece)
+        a += len(body.text[a:b]) - len(body.text[a:b].lstrip())
         org = _orig(body, a, b).strip()
         named = org[:1].isupper() or fv.org_heads.search.match(body.text, a)
         if not org or fv.subject_skip.match(piece) or not named:
@@ -260,20 +315,37 @@ def _as_org(doc: Doc, start: int, end: int, fv: FactsVocabulary) -> str | None:
     org = re.sub(r"^\([^)]*\)\s*", "", _orig(doc, start, end).strip(" ()-–\n"))  # a credit like "(BTV)"
     if not 1 <= len(org.split()) <= 16 or fv.person_titles.find(doc.text, start, end):
         return None  # a person ("ông ..."), not a body
+    if fv.when.at.match(doc.text, start + len(doc.text[start:end]) - len(doc.text[start:end].lstrip())):
+        return None  # a date phrase ("Vào lúc 7h30 ngày 20/12"), not a body
+    if not fv.org_heads.find(doc.text, start, end) and not (org[:1].isupper() and _PROPER.match(org)):
+        return None  # neither a body's head word ("Công đoàn", "Trường", "Sở") nor a proper name
     return org
+
+
+# a proper name without a head word: "Vinacomin", "Hội Thủy sản Việt Nam" - capitalised, and no verb or place only
+_PROPER = re.compile(
+    r"^(?!(?:Phát biểu|Tính đến|Theo|Tại|Trong|Sau|Với|Đến|TP|Thành phố|Hồ Chí Minh|Hà Nội)\b)\w+(?:\s+\S+)+$"
+)
+
+
+_PHRASE_REACH = 100  # "Hội nghị CBVC và người lao động <Bệnh viện X> năm 2024": the body may follow the phrase
 
 
 def _org_from_phrase(doc: Doc, span: tuple[int, int], fv: FactsVocabulary) -> str | None:
     start, end = span
+    clause = _PASSIVE_PIECE_END.search(doc.text, end, end + _PHRASE_REACH)
+    end = clause.start() if clause else min(len(doc.text), end + _PHRASE_REACH)
     person = fv.person_titles.find(doc.text, start, end)  # "Hội nghị có đồng chí X, Bí thư Đảng ủy"
-    head = fv.org_heads.find(doc.text, start + 1, person.start() if person else end)
-    if head is None:
-        return None
-    stops = (fv.org_end.find(doc.text, head.end(), end), _ORG_END.search(doc.text, head.end(), end))
-    ends = [m.start() for m in stops if m]
-    cut = min(ends) if ends else end
-    org = _orig(doc, head.start(), cut).strip()
-    return _as_org(doc, head.start(), cut, fv) if org[:1].isupper() and len(org.split()) >= 2 else None
+    for head in fv.org_heads.find_all(doc.text, start + 1, person.start() if person else end):
+        # a head word inside a common noun ("cán bộ") is not a name: the first head that starts a name wins
+        stops = (fv.org_end.find(doc.text, head.end(), end), _ORG_END.search(doc.text, head.end(), end))
+        ends = [m.start() for m in stops if m]
+        cut = min(ends) if ends else end
+        org = _orig(doc, head.start(), cut).strip()
+        # a head alone ("Công đoàn", "Trường") names no body: a name has a word after its head
+        if org[:1].isupper() and len(org.split()) > len(_orig(doc, head.start(), head.end()).split()):
+            return _as_org(doc, head.start(), cut, fv)
+    return None
 
 
 def _skip_when(piece: str, fv: FactsVocabulary) -> int:
@@ -341,15 +413,31 @@ def _format_period(name: str, m: re.Match[str], phrase: str, kind: str) -> str:
     return re.sub(r"\s+", " ", m.group(0))
 
 
+# On the folded text (tone digits: "tháng" is "thang1", "và" "va2", "đến" "đên1", "ngày" "ngay2").
+_DAY_MONTH = r"\d{1,2}(?!\d)(?:\s*(?:[/.–-]|thang1)\s*\d{1,2}(?!\d))?"
+_YEAR_REST = r"(?:\s*(?:[/.–-]|,?\s*năm)\s*(?:19|20)\d\d(?!\d))"
+_DATE_REST = re.compile(
+    rf"(?:\s*(?:[/.–-]|thang1)\s*\d{{1,2}}(?![\d:h])(?!\s*(?:giơ2|h|g)\b){_YEAR_REST}?"
+    rf"|\s*(?:[-–]|va2|đên1|tơi1)\s*(?:ngay2\s*)?{_DAY_MONTH}{_YEAR_REST}?"
+    rf"|{_YEAR_REST})*"
+)
+_CITED = re.compile(r"sô1\s*\d+\s*/\S*\s*(?:\S+\s*){0,4}\Z")  # "số 4155/HD-SYT.CĐN [của ...]" right before
+
+
 def read_when(report: Report, fv: FactsVocabulary) -> str | None:
     """The words that say when the meeting was held, as written."""
     body = report.doc
     spans = [report.sentence] if report.sentence else []
     spans.append((report.lead[0], min(report.lead[1], report.lead[0] + 500)))
     for s, e in spans:
-        hit = fv.when.find(body.text, s, e)  # leftmost; at one place the most specific form wins
+        # leftmost, skipping the date of a cited document ("Hướng dẫn số 4155/HD ngày 18/12/2023"); at one place
+        # the most specific form wins, then the rest of the date or range is taken ("ngày 24 - 26/9/2018")
+        hits = fv.when.find_all(body.text, s, e)
+        hit = next((h for h in hits if not _CITED.search(body.text, max(0, h.start() - 80), h.start())), None)
         if hit:
-            a, b = body.to_orig(hit.start()), body.to_orig(hit.end())
+            more = _DATE_REST.match(body.text, hit.end())
+            end = more.end() if more and more.end() <= e else hit.end()
+            a, b = body.to_orig(hit.start()), body.to_orig(end)
             text = body.orig[a:b]
             if text.count("(") > text.count(")") and body.orig[b : b + 1] == ")":
                 text += ")"
