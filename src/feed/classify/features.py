@@ -66,17 +66,30 @@ _FOREIGN = frozenset(
 )
 
 
-def _folded_phrases(words: Iterable[str]) -> re.Pattern[str]:
-    alts = sorted({re.escape(fold(w)) for w in words}, key=len, reverse=True)
-    return re.compile(rf"(?<!\w)(?:{'|'.join(alts)})(?!\w)")
+def _folded_phrases(**groups: Iterable[str]) -> re.Pattern[str]:
+    """One regex over folded text with a named group per list of phrases. No leading look-behind (it would
+    cost the engine its fast scan): the caller checks that a match starts a word."""
+    parts = []
+    for name, words in groups.items():
+        alts = sorted({re.escape(fold(w)) for w in words}, key=len, reverse=True)
+        parts.append(f"(?P<{name}>{'|'.join(alts)})")
+    return re.compile(rf"(?:{'|'.join(parts)})(?!\w)")
 
 
 # Structure vocabulary: the meeting is still to come; the page is a plan, guidance or an official letter.
-_FUTURE = _folded_phrases(
-    ["sẽ diễn ra", "sẽ được tổ chức", "sẽ tổ chức", "sắp diễn ra", "sẵn sàng", "chuẩn bị", "dự kiến", "sẽ", "sắp tới"]
-)
-_PLAN = _folded_phrases(
-    ["kế hoạch", "hướng dẫn", "công văn", "thông báo", "quyết định", "dự thảo", "chỉ thị", "thể lệ", "văn bản"]
+_VOCABULARY = _folded_phrases(
+    future=[
+        "sẽ diễn ra",
+        "sẽ được tổ chức",
+        "sẽ tổ chức",
+        "sắp diễn ra",
+        "sẵn sàng",
+        "chuẩn bị",
+        "dự kiến",
+        "sẽ",
+        "sắp tới",
+    ],
+    plan=["kế hoạch", "hướng dẫn", "công văn", "thông báo", "quyết định", "dự thảo", "chỉ thị", "thể lệ", "văn bản"],
 )
 
 
@@ -174,11 +187,12 @@ def structure_features(layout: Layout, grammar: Grammar, out: dict[str, float]) 
     short = [line for line in lines if len(line.split()) <= 20]
     _bins("s|dated_short_lines", sum(1 for line in short if _DATE.search(line)), (2, 3, 5), out)
     _bins("s|short_lines", len([line for line in lines if len(line.split()) <= 6]), (5, 10, 20), out)
-    for name, rx in (("future", _FUTURE), ("plan", _PLAN)):
-        for m in rx.finditer(text):
-            zone = _zone(m.start(), layout)
-            key = f"s|{name}|{zone}"
-            out[key] = min(1.0, out.get(key, 0.0) + 1 / 3)
+    for m in _VOCABULARY.finditer(text):
+        at = m.start()
+        if at and (text[at - 1].isalnum() or text[at - 1] == "_"):
+            continue  # inside a word
+        key = f"s|{m.lastgroup}|{_zone(at, layout)}"
+        out[key] = min(1.0, out.get(key, 0.0) + 1 / 3)
     if not layout.title_given:
         out["s|no_title"] = 1.0
     if layout.lead[0] == layout.lead[1]:
