@@ -210,6 +210,18 @@ def _port(url: str) -> int | None:
     return parts.port if parts else None
 
 
+def origin_of(url: str) -> str:
+    """The host of url with its port when it is not the scheme's default ("127.0.0.1:8001", "baomau.vn"): what a
+    source's trust boundary is made of. Editions (www., m., amp.) and http/https share one origin; "" for no URL."""
+    host = host_of(url)
+    if not host:
+        return ""
+    port = _port(url)
+    if not port:
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def same_site(a: str, b: str) -> bool:
     """True when two URLs or hosts belong to one site: equal hosts (and ports), or one a subdomain of the other."""
     host_a, host_b = host_of(a), host_of(b)
