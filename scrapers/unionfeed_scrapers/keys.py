@@ -11,6 +11,7 @@ DISCOVERY = "unionfeed_discovery"  # meta flag: a feed, sitemap or listing page 
 VIA = "unionfeed_via"  # meta: the discovery URLs a request was found through
 RETRY_AFTER_UNTIL = "unionfeed/retry_after_until"  # stats key the scheduler reads to defer a source
 STORE_FAILED = "unionfeed/store_failed"  # stats key: fetched items the store refused (the run is not whole)
+OFFSITE = "unionfeed/offsite_refused"  # stats key: requests refused by the source boundary (+ "/<kind>" each)
 
 
 def discovery_meta() -> dict[str, Any]:

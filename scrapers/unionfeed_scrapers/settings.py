@@ -45,7 +45,10 @@ ITEM_PIPELINES = {"unionfeed_scrapers.pipelines.StorePipeline": 300}
 # Conditional requests sit after RetryMiddleware (550) on the way back, so they see a request's final outcome;
 # Retry-After handling sits before it, so a 429 is held and retried here rather than retried at once.
 # The redirect-loop check only reads a request's redirect chain; any place before sending would do.
+# The source boundary comes before RobotsTxtMiddleware (100): a request to another host (a redirect, a meta
+# refresh) is refused before that host's robots.txt would be asked.
 DOWNLOADER_MIDDLEWARES = {
+    "unionfeed_scrapers.boundary.BoundaryMiddleware": 80,
     "unionfeed_scrapers.conditional_get.ConditionalRequestMiddleware": 540,
     "unionfeed_scrapers.retry_after.RetryAfterMiddleware": 560,
     "unionfeed_scrapers.redirect_loops.RedirectLoopMiddleware": 590,

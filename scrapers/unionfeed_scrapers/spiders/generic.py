@@ -23,7 +23,8 @@ from w3lib.encoding import http_content_type_encoding
 from feed.config.settings import load_settings
 from feed.config.sources import Source, load_sources, select
 from feed.extract.article import extract
-from feed.lang.urls import canonicalize_url, host_of, web_url
+from feed.lang.urls import canonicalize_url, web_url
+from unionfeed_scrapers.boundary import Boundary, OutsideBoundary
 from unionfeed_scrapers.keys import DISCOVERY, discovery_meta
 from unionfeed_scrapers.store_handle import store_for
 
@@ -59,15 +60,22 @@ class GenericSpider(scrapy.Spider):
         # After a run that did not finish (killed, stopped, out of time) the articles stored so far may sit
         # above a gap of older ones never fetched: page through every listing page, not just the new ones.
         self.resuming = False
-        self.allowed_hosts = (
-            {host_of(source.homepage)}
-            | {host_of(u) for u in (*source.discovery.feeds, *source.discovery.sitemaps)}
-            | {host_of(listing.url) for listing in source.discovery.listings}
+        # The source's trust boundary: no request (link, redirect, meta refresh, sitemap child, next page) leaves
+        # the origins of its homepage and its configured discovery URLs.
+        self.boundary = Boundary(
+            source.slug,
+            [
+                source.homepage,
+                *source.discovery.feeds,
+                *source.discovery.sitemaps,
+                *(listing.url for listing in source.discovery.listings),
+            ],
         )
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> GenericSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.boundary.crawler = crawler
         store = store_for(crawler)
         spider.known = set() if spider.refetch else store.known_urls(spider.source.slug)
         last = store.runs(spider.source.slug, limit=1)
@@ -108,7 +116,7 @@ class GenericSpider(scrapy.Spider):
             self.crawler.stats.inc_value("unionfeed/bad_feed")
             self.logger.warning("feed %s unreadable: %s", response.url, parsed.get("bozo_exception"))
         for link in links:
-            yield from self.follow_article(response, link)
+            yield from self.follow_article(response, link, kind="feed_item")
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         if response.status == 304:
@@ -125,12 +133,12 @@ class GenericSpider(scrapy.Spider):
                 continue
             if sitemap.type == "sitemapindex":
                 child = web_url(response.url, loc)
-                if child:
+                if child and self.boundary.allows(child, "sitemap_child"):
                     yield scrapy.Request(
                         child, callback=self.parse_sitemap, errback=self.on_error, meta=discovery_meta()
                     )
             else:
-                yield from self.follow_article(response, loc)
+                yield from self.follow_article(response, loc, kind="sitemap_entry")
 
     def parse_listing(self, response: Response, listing_index: int, page: int) -> Iterator[scrapy.Request]:
         if response.status == 304:
@@ -141,10 +149,11 @@ class GenericSpider(scrapy.Spider):
         hrefs = response.css(links_query).xpath("descendant-or-self::a/@href").getall()
         skip = ("javascript:", "mailto:", "tel:", "#")
         candidates = [web_url(response.url, h) for h in hrefs if h and not h.startswith(skip)]
-        articles = [u for u in dict.fromkeys(candidates) if u and self.is_article_url(u)]
+        candidates = [u for u in dict.fromkeys(candidates) if u and self.boundary.allows(u, "article_link")]
+        articles = [u for u in candidates if self.is_article_url(u)]
         fresh = [u for u in articles if canonicalize_url(u) not in self.known]
         for url in articles:
-            yield from self.follow_article(response, url)
+            yield from self.follow_article(response, url, kind="article_link")
         self.crawler.stats.inc_value("unionfeed/listing_pages")
         # Stop paging when a page holds only articles we already have: the rest is older still (unless the last
         # run was cut short and may have left older ones unfetched).
@@ -154,7 +163,7 @@ class GenericSpider(scrapy.Spider):
         if next_query and page < listing.max_pages:
             next_url = web_url(response.url, response.css(next_query).xpath("descendant-or-self::a/@href").get())
             # The next page stays on the source's own hosts and on http(s): never file:, data: or elsewhere.
-            if next_url and host_of(next_url) in self.allowed_hosts:
+            if next_url and self.boundary.allows(next_url, "next_page"):
                 yield scrapy.Request(
                     next_url,
                     callback=self.parse_listing,
@@ -164,17 +173,18 @@ class GenericSpider(scrapy.Spider):
                 )
 
     def is_article_url(self, url: str) -> bool:
-        """Same site (by host) and, when the source gives one, matching its article pattern."""
+        """Inside the source's boundary (its hosts), http(s) and, when the source gives one, matching its article
+        pattern."""
         try:
-            if urlsplit(url).scheme not in ("http", "https") or host_of(url) not in self.allowed_hosts:
+            if urlsplit(url).scheme not in ("http", "https") or not self.boundary.inside(url):
                 return False
         except ValueError:  # e.g. "http://[::1" — one bad link must not lose the page it is on
             return False
         return self.pattern.search(url) is not None if self.pattern else True
 
-    def follow_article(self, response: Response, url: str) -> Iterator[scrapy.Request]:
+    def follow_article(self, response: Response, url: str, kind: str = "article_link") -> Iterator[scrapy.Request]:
         joined = web_url(response.url, url)
-        if joined is None or not self.is_article_url(joined):
+        if joined is None or not self.boundary.allows(joined, kind) or not self.is_article_url(joined):
             return
         url, canonical = joined, canonicalize_url(joined)
         if canonical in self.queued:
@@ -214,6 +224,8 @@ class GenericSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request = getattr(failure, "request", None)
+        if failure.check(OutsideBoundary):
+            return  # counted and logged by the boundary: not a page error, not a failed discovery
         # After redirects, the URL the spider asked for (the article link) names the page; the message the rest.
         url = (request.meta.get("redirect_urls") or [request.url])[0] if request is not None else "?"
         message = self.describe(failure)

@@ -65,6 +65,7 @@ class RunFigures:
     fields: dict[str, int]
     retry_after_until: datetime | None = None
     pages: int = 0  # pages the run fetched (the index page shows it; status.json does not)
+    offsite: int = 0  # requests refused by the source's boundary (links, redirects, meta refreshes to other hosts)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -174,6 +175,7 @@ def run_figures(run: CrawlRun, now: datetime, time_limit: int) -> RunFigures:
         fields={name: int(stats.get(f"field_{name}", 0)) for name in FIELDS},
         retry_after_until=parse_time(stats.get("unionfeed/retry_after_until")),
         pages=run.pages,
+        offsite=int(stats.get("unionfeed/offsite_refused", 0)),
     )
     return RunFigures(outcome=outcome(reason, stats, found), **figures)  # type: ignore[arg-type]
 
