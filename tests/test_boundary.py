@@ -1,9 +1,10 @@
-"""A source's trust boundary, tried with real crawls over real HTTP on loopback.
+"""A source's trust boundary and canonical URLs as hints, tried with real crawls over real HTTP on loopback.
 
 Each test serves small sites on 127.0.0.1 (the source's own, and sometimes a second site on another port of it)
 and 127.0.0.2 (another host), crawls a source with the real spider in a forked child as the scheduler does, and
 reads the store and the run's stats. No request may leave the origins of the source's homepage and discovery URLs
-(article links, redirects, meta refreshes, sitemap-index children, feed items, next pages).
+(article links, redirects, meta refreshes, sitemap-index children, feed items, next pages); a page's rel=canonical
+or og:url never lets it overwrite another page's record or another source's article.
 """
 
 from __future__ import annotations
@@ -297,3 +298,96 @@ def test_listing_next_page_on_another_host_is_not_fetched(tmp_path: Path, home: 
     assert list(world.rows("nguon-a")) == [f"{home.base}/tin-tuc/bai-1.html"]
     stats = world.stats("nguon-a")
     assert (stats.get(OFFSITE), stats.get(f"{OFFSITE}/next_page")) == (1, 1)
+
+
+# --- (6) to (8): canonical URLs are hints, never keys --------------------------------------------------------------
+def two_sources_on_one_site(tmp_path: Path, site: Pages) -> World:
+    """Sources A (section /a/) and B (section /b/) on one site: the boundary cannot tell them apart, the store must."""
+    return make_world(tmp_path, entry("nguon-a", site.base, "/a/"), entry("nguon-b", site.base, "/b/"))
+
+
+@pytest.mark.reliability("canonical-hint")
+def test_canonical_naming_another_sources_article_does_not_overwrite_it(
+    tmp_path: Path, home: Pages, elsewhere: Pages
+) -> None:
+    with serve(home, elsewhere):
+        theirs = "Công đoàn ngành Giáo dục tổng kết năm học"
+        home.set("/b/", listing("/b/bai-1.html"))
+        home.set("/b/bai-1.html", article(theirs, 1))
+        world = two_sources_on_one_site(tmp_path, home)
+        world.crawl("nguon-b")
+        before = world.rows("nguon-b")[f"{home.base}/b/bai-1.html"]
+        # A's pages name B's article (rel=canonical) and a page on another host (og:url) as their canonical.
+        home.set("/a/", listing("/a/bai-1.html", "/a/bai-2.html"))
+        canonical = f'<link rel="canonical" href="{home.base}/b/bai-1.html">'
+        home.set("/a/bai-1.html", article("Công đoàn Công ty May Mẫu đối thoại với công nhân", 2, canonical))
+        og_url = f'<meta property="og:url" content="{elsewhere.base}/tin-tuc/bai-9.html">'
+        home.set("/a/bai-2.html", article("Công đoàn cơ sở thăm hỏi công nhân khó khăn", 3, og_url))
+        world.crawl("nguon-a")
+    after = world.rows("nguon-b")[f"{home.base}/b/bai-1.html"]
+    assert (after.id, after.title, after.body_text, after.changed_at) == (
+        before.id,
+        before.title,
+        before.body_text,
+        before.changed_at,
+    )
+    assert after.title == theirs
+    mine = world.rows("nguon-a")
+    assert sorted(mine) == [f"{home.base}/a/bai-1.html", f"{home.base}/a/bai-2.html"]
+    assert mine[f"{home.base}/a/bai-1.html"].title == "Công đoàn Công ty May Mẫu đối thoại với công nhân"
+    assert world.stats("nguon-a").get("unionfeed/canonical_ignored") == 2
+    assert world.figures("nguon-a").canonical_ignored == 2
+    assert elsewhere.hits == []
+
+
+@pytest.mark.reliability("canonical-hint")
+def test_six_pages_with_one_canonical_are_six_articles_and_stay_unchanged(tmp_path: Path, home: Pages) -> None:
+    with serve(home):
+        shared = f'<link rel="canonical" href="{home.base}/tin-tuc/bai-chung.html">'
+        home.set("/tin-tuc/", listing(*(f"/tin-tuc/bai-{n}.html" for n in range(1, 7))))
+        titles = {n: f"Công đoàn cơ sở số {n} tổ chức hội nghị người lao động năm 2026" for n in range(1, 7)}
+        for n, title in titles.items():
+            home.set(f"/tin-tuc/bai-{n}.html", article(title, n, shared))
+        world = make_world(tmp_path, entry("nguon-a", home.base))
+        world.crawl("nguon-a")
+        first = world.rows("nguon-a")
+        assert {url: row.title for url, row in first.items()} == {
+            f"{home.base}/tin-tuc/bai-{n}.html": title for n, title in titles.items()
+        }
+        assert (world.figures("nguon-a").new, world.figures("nguon-a").updated) == (6, 0)
+        world.crawl("nguon-a", refetch=True)  # every page fetched again
+        assert sum(h.startswith("/tin-tuc/bai-") for h in home.hits) == 12
+    again = world.figures("nguon-a")
+    assert (again.new, again.updated, world.stats("nguon-a").get("unchanged")) == (0, 0, 6)
+    second = world.rows("nguon-a")
+    assert {u: (r.id, r.title, r.changed_at) for u, r in second.items()} == {
+        u: (r.id, r.title, r.changed_at) for u, r in first.items()
+    }
+
+
+@pytest.mark.reliability("canonical-hint")
+def test_redirect_into_another_sources_article_does_not_take_it_over(tmp_path: Path, home: Pages) -> None:
+    with serve(home):
+        theirs = "Công đoàn ngành Y tế tổ chức hội nghị cán bộ"
+        home.set("/b/", listing("/b/bai-1.html"))
+        home.set("/b/bai-1.html", article(theirs, 1))
+        world = two_sources_on_one_site(tmp_path, home)
+        world.crawl("nguon-b")
+        before = world.rows("nguon-b")[f"{home.base}/b/bai-1.html"]
+        # B's page changes (B will see it on its own poll); A's article link redirects into it.
+        home.set("/b/bai-1.html", article("Tiêu đề đã bị thay bởi nguồn khác", 5, extra="Nội dung khác hẳn."))
+        home.set("/a/", listing("/a/bai-1.html"))
+        home.redirect("/a/bai-1.html", f"{home.base}/b/bai-1.html")
+        world.crawl("nguon-a")
+    after = world.rows("nguon-b")[f"{home.base}/b/bai-1.html"]
+    assert (after.id, after.title, after.body_text, after.changed_at, after.source_slug) == (
+        before.id,
+        theirs,
+        before.body_text,
+        before.changed_at,
+        "nguon-b",
+    )
+    assert world.rows("nguon-a") == {}
+    run = world.figures("nguon-a")
+    assert (run.new, run.updated) == (0, 0)
+    assert world.stats("nguon-a").get("unionfeed/foreign_refused") == 1

@@ -61,6 +61,52 @@ def test_same_article_over_https_and_mobile_edition_is_one_row(store: Store) -> 
     assert a.article_id == b.article_id and store.count() == 1
 
 
+def test_a_declared_canonical_is_a_hint_never_a_key(store: Store) -> None:
+    shared = "https://a.vn/tin/chung.html"
+    results = [
+        store.upsert("a", article(f"https://a.vn/tin/{n}.html", body=f"{BODY} Bài số {n}.", canonical_url=shared))
+        for n in range(6)
+    ]
+    assert [r.status for r in results] == ["new"] * 6 and store.count() == 6
+    again = [
+        store.upsert("a", article(f"https://a.vn/tin/{n}.html", body=f"{BODY} Bài số {n}.", canonical_url=shared))
+        for n in range(6)
+    ]
+    assert [r.status for r in again] == ["unchanged"] * 6
+    # A page of source b naming a's article as its canonical: filed under its own URL, a's row untouched.
+    theirs = store.upsert(
+        "b", article("https://a.vn/b/7.html", body="Khác hẳn.", canonical_url="https://a.vn/tin/0.html")
+    )
+    assert (theirs.status, theirs.canonical_ignored) == ("new", True)
+    assert store.get(results[0].article_id).body_text == f"{BODY} Bài số 0."  # type: ignore[union-attr]
+
+
+def test_another_sources_article_is_left_alone(store: Store) -> None:
+    mine = store.upsert("a", article("https://a.vn/tin/8.html"))
+    taken = store.upsert("b", article("https://a.vn/tin/8.html", body="Trang đã chuyển hướng, nội dung khác."))
+    edition = store.upsert("b", article("http://m.a.vn/tin/8.html", body="Bản di động, nội dung khác."))
+    assert (taken.status, edition.status) == ("foreign", "foreign")
+    row = store.get(mine.article_id)
+    assert row is not None and (row.source_slug, row.body_text) == ("a", BODY) and store.count() == 1
+
+
+def test_a_row_filed_under_its_declared_canonical_before_is_found_again(store: Store) -> None:
+    """Rows stored when the declared canonical was the key are updated in place, not stored a second time."""
+    from feed.lang.urls import article_id
+    from feed.store.schema import ArticleRow
+
+    page, declared = "https://a.vn/tin/9.html?id=9", "https://a.vn/tin/bai-9.html"
+    old = store.upsert("a", article(declared))
+    with store.session() as s:
+        row = s.get(ArticleRow, old.article_id)
+        assert row is not None
+        row.url = page  # as the old upsert left it: the page's URL, filed under the canonical it declared
+    again = store.upsert("a", article(page, canonical_url=declared))
+    assert (again.status, again.article_id, store.count()) == ("unchanged", article_id(declared), 1)
+    other = store.upsert("a", article("https://a.vn/tin/10.html", body="Bài khác.", canonical_url=declared))
+    assert other.status == "new" and store.count() == 2
+
+
 def test_store_survives_reopening(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.sqlite'}"
     s = Store(url)

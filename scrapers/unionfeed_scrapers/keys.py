@@ -12,6 +12,8 @@ VIA = "unionfeed_via"  # meta: the discovery URLs a request was found through
 RETRY_AFTER_UNTIL = "unionfeed/retry_after_until"  # stats key the scheduler reads to defer a source
 STORE_FAILED = "unionfeed/store_failed"  # stats key: fetched items the store refused (the run is not whole)
 OFFSITE = "unionfeed/offsite_refused"  # stats key: requests refused by the source boundary (+ "/<kind>" each)
+CANONICAL_IGNORED = "unionfeed/canonical_ignored"  # stats key: rel=canonical / og:url on another host or source
+FOREIGN = "unionfeed/foreign_refused"  # stats key: pages whose URL is another source's stored article
 
 
 def discovery_meta() -> dict[str, Any]:

@@ -10,7 +10,7 @@ from scrapy import signals
 
 from feed.ingest import ingest
 from feed.store.api import Store
-from unionfeed_scrapers.keys import STORE_FAILED
+from unionfeed_scrapers.keys import CANONICAL_IGNORED, FOREIGN, STORE_FAILED
 from unionfeed_scrapers.store_handle import store_for
 
 FIELDS = ("title", "date", "body")
@@ -24,7 +24,7 @@ class StorePipeline:
         self.crawler = crawler
         self.store: Store | None = None
         self.run_id: int | None = None
-        self.counts = {"new": 0, "updated": 0, "unchanged": 0, "errors": 0, "meetings": 0}
+        self.counts = {"new": 0, "updated": 0, "unchanged": 0, "foreign": 0, "errors": 0, "meetings": 0}
         # Field coverage of the article pages fetched in this run: how many had a title, a date, a body.
         self.fields = dict.fromkeys(FIELDS, 0)
         self.extracted = 0
@@ -69,6 +69,12 @@ class StorePipeline:
         )
         self.counts[result.status] += 1
         self.counts["meetings"] += int(result.meeting is not None and result.meeting.is_report)
+        if result.canonical_ignored:  # named another source's article as canonical: filed under its own URL
+            self.crawler.stats.inc_value(CANONICAL_IGNORED)
+        if result.status == "foreign":  # its URL is another source's article (a redirect into it): left alone
+            self.crawler.stats.inc_value(FOREIGN)
+            log.warning("%s is another source's article: left alone by %s", item["url"], slug)
+            return item
         self.crawler.stats.inc_value(f"unionfeed/articles_{result.status}")
         return item
 

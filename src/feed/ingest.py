@@ -23,8 +23,9 @@ class Ingested:
     """What became of one page: its stored id, whether it was new, updated or unchanged, and its verdict."""
 
     article_id: str
-    status: str  # "new" | "updated" | "unchanged"
-    meeting: Meeting | None  # None when unchanged: the stored verdict stands
+    status: str  # "new" | "updated" | "unchanged" | "foreign" (another source's article: left alone)
+    meeting: Meeting | None  # None when unchanged or foreign: the stored verdict stands
+    canonical_ignored: bool = False  # the page named another source's article as its canonical
 
 
 def classify_article(article: Extracted) -> Meeting:
@@ -45,12 +46,12 @@ def ingest(
     `registry` is every configured source: dedup resolves credits by outlet name ("Theo Báo Lao Động").
     """
     result: UpsertResult = store.upsert(source_slug, article, fetched_at=fetched_at)
-    if result.status == "unchanged":
-        return Ingested(result.article_id, result.status, None)
+    if result.status in ("unchanged", "foreign"):
+        return Ingested(result.article_id, result.status, None, result.canonical_ignored)
     meeting = classify_article(article)
     store.save_meeting(result.article_id, meeting)
     assign_cluster(store, result.article_id, sources=registry)
-    return Ingested(result.article_id, result.status, meeting)
+    return Ingested(result.article_id, result.status, meeting, result.canonical_ignored)
 
 
 @dataclass

@@ -34,6 +34,8 @@ class Extracted:
     """What the extractor reads off one page; no store or classification state."""
 
     url: str
+    # The URL the page names as its own (rel=canonical, og:url) when trustworthy (feed.lang.urls.pick_canonical):
+    # a hint for dedup and display, never the key a page is stored under (that is its own URL).
     canonical_url: str | None = None
     title: str | None = None
     published_at: datetime | None = None
@@ -47,9 +49,13 @@ class Extracted:
     language: str = "vi"
     method: str = "generic"  # which path answered the body: selectors | metadata | generic
     error: str | None = None
+    # The first http(s) URL the page declares as canonical (rel=canonical, else og:url), as written, trusted or not:
+    # the crawl counts a declaration on another host as ignored. Not part of the record (to_json leaves it out).
+    declared_canonical: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
+        out.pop("declared_canonical", None)
         for key in ("published_at", "updated_at"):
             value = out[key]
             out[key] = value.isoformat() if value else None

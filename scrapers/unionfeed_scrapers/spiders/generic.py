@@ -25,7 +25,7 @@ from feed.config.sources import Source, load_sources, select
 from feed.extract.article import extract
 from feed.lang.urls import canonicalize_url, web_url
 from unionfeed_scrapers.boundary import Boundary, OutsideBoundary
-from unionfeed_scrapers.keys import DISCOVERY, discovery_meta
+from unionfeed_scrapers.keys import CANONICAL_IGNORED, DISCOVERY, discovery_meta
 from unionfeed_scrapers.store_handle import store_for
 
 # Content types an article page may come as; anything else (images, PDFs, archives) is not an article.
@@ -214,6 +214,11 @@ class GenericSpider(scrapy.Spider):
             fetched_at=fetched_at,
             encoding=http_content_type_encoding(content_type),
         )
+        declared = article.declared_canonical
+        if declared and not self.boundary.inside(declared):
+            # A canonical on another host is no key and no link of ours: the page is filed under its own URL.
+            self.crawler.stats.inc_value(CANONICAL_IGNORED)
+            self.logger.info("page %s declares a canonical on another host, ignored: %s", response.url, declared)
         yield {
             "source": self.source.slug,
             "url": response.url,

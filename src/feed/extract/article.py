@@ -231,6 +231,9 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     if url.startswith(("http://", "https://")):
         # A copy that declares its origin's URL as canonical must stay its own record: dedup lists it.
         out.canonical_url = pick_canonical(url, meta.get("canonical"), meta.get("og_url"))
+        out.declared_canonical = next(
+            (u for u in (web_url(url, meta.get("canonical")), web_url(url, meta.get("og_url"))) if u), None
+        )
     elif meta.get("url"):  # a saved file: the page's own declaration is all we know of its address
         out.canonical_url = urljoin(url, meta["url"])
 

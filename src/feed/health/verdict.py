@@ -66,6 +66,7 @@ class RunFigures:
     retry_after_until: datetime | None = None
     pages: int = 0  # pages the run fetched (the index page shows it; status.json does not)
     offsite: int = 0  # requests refused by the source's boundary (links, redirects, meta refreshes to other hosts)
+    canonical_ignored: int = 0  # pages whose canonical named another host or another source's article
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -176,6 +177,7 @@ def run_figures(run: CrawlRun, now: datetime, time_limit: int) -> RunFigures:
         retry_after_until=parse_time(stats.get("unionfeed/retry_after_until")),
         pages=run.pages,
         offsite=int(stats.get("unionfeed/offsite_refused", 0)),
+        canonical_ignored=int(stats.get("unionfeed/canonical_ignored", 0)),
     )
     return RunFigures(outcome=outcome(reason, stats, found), **figures)  # type: ignore[arg-type]
 

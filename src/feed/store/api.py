@@ -1,4 +1,5 @@
-"""The article store: SQLAlchemy over SQLite by default (any SQLAlchemy URL works), upsert by canonical URL."""
+"""The article store: SQLAlchemy over SQLite by default (any SQLAlchemy URL works), upsert by the page's own URL
+(canonical spelling), within its source."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ ABANDONED = "abandoned"  # finish reason of a run whose process died before it c
 @dataclass(frozen=True)
 class UpsertResult:
     article_id: str
-    status: str  # "new" | "updated" | "unchanged"
+    status: str  # "new" | "updated" | "unchanged" | "foreign" (the URL is another source's article: not touched)
+    canonical_ignored: bool = False  # the page's declared canonical is another source's article
 
 
 @dataclass(frozen=True)
@@ -103,20 +105,40 @@ class Store:
 
     # --- articles -------------------------------------------------------------------------------------
     def upsert(self, source_slug: str, art: Extracted, *, fetched_at: datetime | None = None) -> UpsertResult:
-        """Insert or update one article by canonical URL; id and published time never change once set.
+        """Insert or update one article by its own URL (canonical spelling), within its source; id and published
+        time never change once set.
 
-        The classifier's verdict is not part of it: `save_meeting` files it after the article is stored."""
+        The page's declared canonical (rel=canonical, og:url) is a hint, never the key: six pages declaring one
+        canonical are six articles, and a page naming another source's article as canonical cannot overwrite it
+        (`canonical_ignored` says so). A URL that is already another source's article (a redirect into it) is
+        left alone: status "foreign". The classifier's verdict is not part of it: `save_meeting` files it after
+        the article is stored."""
         fetched_at = fetched_at or now_utc()
-        canonical = canonicalize_url(art.canonical_url or art.url)
+        key = canonicalize_url(art.url)
+        hint = canonicalize_url(art.canonical_url) if art.canonical_url else key
         digest = content_hash(art.title, art.body_text)
         with self.session() as s:
-            row = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == canonical))
+            row = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == key))
             if row is None:
-                row = s.get(ArticleRow, article_id(canonical))  # same article under another scheme/edition
+                row = s.get(ArticleRow, article_id(key))  # same article under another scheme/edition
+            if row is None and hint != key:
+                # Stored before articles were keyed by their own URL: under the canonical this very page declared.
+                legacy = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == hint))
+                if legacy is not None and legacy.source_slug == source_slug and legacy.url == art.url:
+                    row = legacy
+            foreign_hint = hint != key and bool(
+                s.scalar(
+                    select(func.count())
+                    .select_from(ArticleRow)
+                    .where(ArticleRow.canonical_url == hint, ArticleRow.source_slug != source_slug)
+                )
+            )
+            if row is not None and row.source_slug != source_slug:
+                return UpsertResult(row.id, "foreign", foreign_hint)
             if row is None:
                 row = ArticleRow(
-                    id=article_id(canonical),
-                    canonical_url=canonical,
+                    id=article_id(key),
+                    canonical_url=key,
                     first_seen_at=fetched_at,
                     changed_at=fetched_at,
                     source_slug=source_slug,
@@ -124,21 +146,21 @@ class Store:
                 )
                 self._fill(row, art, fetched_at)
                 s.add(row)
-                return UpsertResult(row.id, "new")
+                return UpsertResult(row.id, "new", foreign_hint)
             changed = row.content_hash != digest or (row.title or "") != (art.title or "")
             if row.published_at is None and art.published_at is not None:
                 row.published_at = art.published_at
                 changed = True
             row.fetched_at = fetched_at
             if not changed:
-                return UpsertResult(row.id, "unchanged")
+                return UpsertResult(row.id, "unchanged", foreign_hint)
             keep_published = row.published_at
             self._fill(row, art, fetched_at)
             row.published_at = keep_published or art.published_at
             if row.content_hash != digest:
                 row.changed_at = fetched_at
                 row.content_hash = digest
-            return UpsertResult(row.id, "updated")
+            return UpsertResult(row.id, "updated", foreign_hint)
 
     @staticmethod
     def _fill(row: ArticleRow, art: Extracted, fetched_at: datetime) -> None:
