@@ -45,9 +45,12 @@ ITEM_PIPELINES = {"unionfeed_scrapers.pipelines.StorePipeline": 300}
 # Conditional requests sit after RetryMiddleware (550) on the way back, so they see a request's final outcome;
 # Retry-After handling sits before it, so a 429 is held and retried here rather than retried at once.
 # The redirect-loop check only reads a request's redirect chain; any place before sending would do.
+# The cookie gate sits after HttpCompressionMiddleware (590) on the way back, so it reads the decompressed page;
+# a gate it answers goes back to be asked again before the conditional and retry middlewares see it.
 DOWNLOADER_MIDDLEWARES = {
     "unionfeed_scrapers.conditional_get.ConditionalRequestMiddleware": 540,
     "unionfeed_scrapers.retry_after.RetryAfterMiddleware": 560,
+    "unionfeed_scrapers.cookie_gate.CookieGateMiddleware": 580,
     "unionfeed_scrapers.redirect_loops.RedirectLoopMiddleware": 590,
 }
 # Capturing runs before HttpErrorMiddleware (50) so error pages are saved before they are dropped.
