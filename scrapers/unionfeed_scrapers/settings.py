@@ -57,6 +57,7 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     "unionfeed_scrapers.captures.CaptureMiddleware": 45,
     "unionfeed_scrapers.discovery_trail.DiscoveryTrailMiddleware": 600,
+    "unionfeed_scrapers.js_pages.JavaScriptPageMiddleware": 610,
 }
 UNIONFEED_RETRY_AFTER_MAX = 120.0  # seconds a run waits for a site that asked us to slow down
 UNIONFEED_RETRY_AFTER_DEFER_MAX = 24 * 3600.0  # the longest a Retry-After may keep a source from being polled
