@@ -47,16 +47,20 @@ ITEM_PIPELINES = {"unionfeed_scrapers.pipelines.StorePipeline": 300}
 # The redirect-loop check only reads a request's redirect chain; any place before sending would do.
 # The source boundary comes before RobotsTxtMiddleware (100): a request to another host (a redirect, a meta
 # refresh) is refused before that host's robots.txt would be asked.
+# The cookie gate sits after HttpCompressionMiddleware (590) on the way back, so it reads the decompressed page;
+# a gate it answers goes back to be asked again before the conditional and retry middlewares see it.
 DOWNLOADER_MIDDLEWARES = {
     "unionfeed_scrapers.boundary.BoundaryMiddleware": 80,
     "unionfeed_scrapers.conditional_get.ConditionalRequestMiddleware": 540,
     "unionfeed_scrapers.retry_after.RetryAfterMiddleware": 560,
+    "unionfeed_scrapers.cookie_gate.CookieGateMiddleware": 580,
     "unionfeed_scrapers.redirect_loops.RedirectLoopMiddleware": 590,
 }
 # Capturing runs before HttpErrorMiddleware (50) so error pages are saved before they are dropped.
 SPIDER_MIDDLEWARES = {
     "unionfeed_scrapers.captures.CaptureMiddleware": 45,
     "unionfeed_scrapers.discovery_trail.DiscoveryTrailMiddleware": 600,
+    "unionfeed_scrapers.js_pages.JavaScriptPageMiddleware": 610,
 }
 UNIONFEED_RETRY_AFTER_MAX = 120.0  # seconds a run waits for a site that asked us to slow down
 UNIONFEED_RETRY_AFTER_DEFER_MAX = 24 * 3600.0  # the longest a Retry-After may keep a source from being polled

@@ -48,7 +48,7 @@ def status_table(healths: list[SourceHealth]) -> Any:
         table.add_row(
             h.slug,
             f"[{style}]{h.state}[/]" if style else h.state,
-            "; ".join(r.text for r in h.reasons) or "",
+            "; ".join(r.text for r in h.reasons) or (run.cause.text if run and run.cause else ""),
             f"{when.astimezone(VN_TZ):%Y-%m-%d %H:%M}" if when else "never",
             run.outcome if run else "",
             *(

@@ -5,8 +5,10 @@ found/new/updated, field coverage). A source is broken when its last FAIL_RUNS j
 found nothing, when its title/date/body coverage falls well below its own history, or when it has been
 silent far longer than its usual gap between articles. Runs stopped by us (shutdown), whose process died
 (abandoned: marked by the source's next run, or judged so once far past the time limit) or deferred by the
-site (Retry-After) are neutral. Recording breakages and recoveries is feed.health.status; writing status.json and
-feeds/health.atom is feed.publish.status_files.
+site (Retry-After) are neutral. An obstacle a crawl met and named in its stats (a cookie gate that did not lift,
+a discovery page that needs JavaScript; see CAUSES) is the run's cause, and the broken reason of a streak it
+ends: each has its own code and wording, in English and Vietnamese. Recording breakages and recoveries is
+feed.health.status; writing status.json and feeds/health.atom is feed.publish.status_files.
 """
 
 from __future__ import annotations
@@ -40,9 +42,39 @@ RUNNING_GRACE = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class Reason:
-    code: str  # failing | empty | coverage | silent | deferred
+    code: str  # failing | empty | cookie_gate | needs_js | coverage | silent | deferred
     text: str  # for operators (English)
     text_vi: str  # for the index page and the health feed
+
+
+@dataclass(frozen=True)
+class Cause:
+    """An obstacle a crawl met and named (the stats key holding the URL it met it at), in each wording."""
+
+    code: str
+    stat: str  # the run's stats key with the first URL (set by a middleware of unionfeed_scrapers)
+    run_en: str  # one run: "… (URL)"
+    streak_en: str  # "the last N runs …"
+    vi: str  # both, in Vietnamese: "… (URL)" and "N lần thu thập gần nhất …"
+
+
+# In order of precedence: a run stopped by a cookie gate never saw whether its pages needed JavaScript.
+CAUSES = (
+    Cause(
+        "cookie_gate",
+        "unionfeed/cookie_gate_url",
+        "blocked by a cookie gate",
+        "were blocked by a cookie gate",
+        "bị chặn bởi cookie",
+    ),
+    Cause(
+        "needs_js",
+        "unionfeed/needs_js_url",
+        "found no article links: the page needs JavaScript",
+        "found no article links: the page needs JavaScript",
+        "không tìm thấy liên kết bài viết: trang cần JavaScript",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +99,8 @@ class RunFigures:
     pages: int = 0  # pages the run fetched (the index page shows it; status.json does not)
     offsite: int = 0  # requests refused by the source's boundary (links, redirects, meta refreshes to other hosts)
     canonical_ignored: int = 0  # pages whose canonical named another host or another source's article
+    cause: Reason | None = None  # an obstacle the run met and named (cookie gate, needs JavaScript), with its URL
+    cause_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +118,11 @@ class RunFigures:
             "extracted": self.extracted,
             "fields": self.fields,
             "retry_after_until": iso(self.retry_after_until),
+            "cause": (
+                {"code": self.cause.code, "text": self.cause.text, "text_vi": self.cause.text_vi, "url": self.cause_url}
+                if self.cause
+                else None
+            ),
         }
 
 
@@ -179,7 +218,20 @@ def run_figures(run: CrawlRun, now: datetime, time_limit: int) -> RunFigures:
         offsite=int(stats.get("unionfeed/offsite_refused", 0)),
         canonical_ignored=int(stats.get("unionfeed/canonical_ignored", 0)),
     )
+    met = run_cause(stats)
+    if met is not None:
+        figures.update(cause=Reason(met[0].code, f"{met[0].run_en} ({met[1]})", f"{met[0].vi} ({met[1]})"))
+        figures.update(cause_url=met[1])
     return RunFigures(outcome=outcome(reason, stats, found), **figures)  # type: ignore[arg-type]
+
+
+def run_cause(stats: dict[str, Any]) -> tuple[Cause, str] | None:
+    """The obstacle a run named in its stats, and the first URL it met it at."""
+    for cause in CAUSES:
+        url = stats.get(cause.stat)
+        if isinstance(url, str) and url:
+            return cause, url
+    return None
 
 
 def outcome(reason: str, stats: dict[str, Any], found: int) -> str:
@@ -283,11 +335,19 @@ def streak_reason(streak: list[RunFigures], last_error: str | None = None) -> Re
     if len(streak) < FAIL_RUNS:
         return None
     newest = streak[0]
+    met = next((c for c in CAUSES if newest.cause is not None and c.code == newest.cause.code), None)
+    if met is not None:
+        url = newest.cause_url
+        return Reason(
+            met.code,
+            f"the last {len(streak)} runs {met.streak_en} ({url})",
+            f"{len(streak)} lần thu thập gần nhất {met.vi} ({url})",
+        )
     if newest.outcome == "empty":
         return Reason(
             "empty",
             f"the last {len(streak)} runs found no article links",
-            f"{len(streak)} lần thu thập gần nhất không tìm thấy bài nào",
+            f"{len(streak)} lần thu thập gần nhất không tìm thấy liên kết bài viết",
         )
     codes = ", ".join(f"HTTP {code}" for code in sorted(newest.statuses) if int(code) >= 400) or newest.finish_reason
     # A run that got no HTTP error (refused, timed out, robots.txt, redirect loop) says why in its page errors.

@@ -116,6 +116,8 @@ def source_row(source: Source, health: SourceHealth | None, error: PageError | N
     message = ""
     if state == "broken" and health is not None:
         message = escape("; ".join(r.text_vi or r.text for r in health.reasons))
+    if not message and run is not None and run.cause is not None:  # an obstacle named before it breaks the source
+        message = link(run.cause_url or "", escape(run.cause.text_vi))
     if error is not None and not message:
         text = error.error if len(error.error) <= ERROR_CHARS else error.error[:ERROR_CHARS] + "…"
         message = link(error.url, escape(text))
