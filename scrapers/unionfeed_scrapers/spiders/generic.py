@@ -148,8 +148,8 @@ class GenericSpider(scrapy.Spider):
         # .xpath("@href") on the matches: in "a.x, h3 a::attr(href)" the pseudo-element binds only to the last part.
         hrefs = response.css(links_query).xpath("descendant-or-self::a/@href").getall()
         skip = ("javascript:", "mailto:", "tel:", "#")
-        candidates = [web_url(response.url, h) for h in hrefs if h and not h.startswith(skip)]
-        candidates = [u for u in dict.fromkeys(candidates) if u and self.boundary.allows(u, "article_link")]
+        found = [web_url(response.url, h) for h in hrefs if h and not h.startswith(skip)]
+        candidates = [u for u in dict.fromkeys(found) if u is not None and self.boundary.allows(u, "article_link")]
         articles = [u for u in candidates if self.is_article_url(u)]
         fresh = [u for u in articles if canonicalize_url(u) not in self.known]
         for url in articles:
