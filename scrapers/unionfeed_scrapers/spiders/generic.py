@@ -26,6 +26,7 @@ from feed.extract.article import extract
 from feed.lang.urls import canonicalize_url, web_url
 from unionfeed_scrapers.boundary import Boundary, OutsideBoundary
 from unionfeed_scrapers.keys import CANONICAL_IGNORED, DISCOVERY, discovery_meta
+from unionfeed_scrapers.pagination import next_page_candidates
 from unionfeed_scrapers.store_handle import store_for
 
 # Content types an article page may come as; anything else (images, PDFs, archives) is not an article.
@@ -57,6 +58,8 @@ class GenericSpider(scrapy.Spider):
         self.pattern = re.compile(source.discovery.article_pattern) if source.discovery.article_pattern else None
         self.known: set[str] = set()
         self.queued: set[str] = set()
+        # Listing pages read or asked for in this run (canonical URLs): a pager that leads back is not followed.
+        self.visited_listings: set[str] = set()
         # After a run that did not finish (killed, stopped, out of time) the articles stored so far may sit
         # above a gap of older ones never fetched: page through every listing page, not just the new ones.
         self.resuming = False
@@ -98,6 +101,7 @@ class GenericSpider(scrapy.Spider):
                 url, callback=self.parse_sitemap, errback=self.on_error, dont_filter=True, meta=discovery_meta()
             )
         for index, listing in enumerate(discovery.listings):
+            self.visited_listings.add(canonicalize_url(listing.url))
             yield scrapy.Request(
                 listing.url,
                 callback=self.parse_listing,
@@ -160,17 +164,45 @@ class GenericSpider(scrapy.Spider):
         if articles and not fresh and not self.resuming:
             self.crawler.stats.set_value("unionfeed/stopped_at_known", response.url)
             return
-        if next_query and page < listing.max_pages:
-            next_url = web_url(response.url, response.css(next_query).xpath("descendant-or-self::a/@href").get())
+        if page >= listing.max_pages:
+            return
+        self.visited_listings.update(
+            canonicalize_url(u) for u in (*response.meta.get("redirect_urls", ()), response.url)
+        )
+        for next_url, how in self.next_pages(response, next_query, articles, links_query):
+            if canonicalize_url(next_url) in self.visited_listings:
+                continue  # a pager that leads back to a page already read (page 1, or round in a loop)
             # The next page stays on the source's own hosts and on http(s): never file:, data: or elsewhere.
-            if next_url and self.boundary.allows(next_url, "next_page"):
-                yield scrapy.Request(
-                    next_url,
-                    callback=self.parse_listing,
-                    errback=self.on_error,
-                    cb_kwargs={"listing_index": listing_index, "page": page + 1},
-                    meta=discovery_meta(),
-                )
+            if not self.boundary.allows(next_url, "next_page"):
+                continue
+            self.crawler.stats.inc_value(f"unionfeed/next_page/{how}")
+            self.visited_listings.add(canonicalize_url(next_url))
+            yield scrapy.Request(
+                next_url,
+                callback=self.parse_listing,
+                errback=self.on_error,
+                cb_kwargs={"listing_index": listing_index, "page": page + 1},
+                meta=discovery_meta(),
+            )
+            return
+
+    def next_pages(
+        self, response: Response, next_query: str | None, articles: list[str], links_query: str
+    ) -> list[tuple[str, str]]:
+        """The links that may be this listing page's next page, best first, and how each was found: the configured
+        `next:` selector alone when there is one ("rule"), else what the page's pager shows (see `pagination`)."""
+        if next_query:
+            href = response.css(next_query).xpath("descendant-or-self::a/@href").get()
+            next_url = web_url(response.url, href) if href else None
+            return [(next_url, "rule")] if next_url else []
+        # A pager word never leads to an article: to one matching the article pattern, or one the listing's own
+        # link selector picked (unless that selector is every link of the page).
+        picked = set(articles) if links_query.strip() != "a" else set()
+
+        def is_article(url: str) -> bool:
+            return url in picked or (self.pattern is not None and self.is_article_url(url))
+
+        return next_page_candidates(response, is_article)
 
     def is_article_url(self, url: str) -> bool:
         """Inside the source's boundary (its hosts), http(s) and, when the source gives one, matching its article
