@@ -433,3 +433,13 @@ def test_a_page_no_layer_reads_is_still_an_error_when_the_selectors_miss() -> No
     art = extract(page, "https://baomau.vn/tin/loi.html", selectors=STALE, fetched_at=FETCHED)
     assert art.error == "the source's title and body selectors match nothing on this page"
     assert art.selectors_missed == "title, body"
+
+
+def test_when_both_selectors_miss_trafilatura_alone_is_not_trusted() -> None:
+    # A page cut off before its article (the demo's loi-trang-99): trafilatura would read the site's menus.
+    menus = "".join(
+        f"<p><a href='/m{i}'>Mục {i}</a> Tin tức sự kiện chính sách pháp luật văn bản</p>" for i in range(9)
+    )
+    page = f"<html><head><title>Liên đoàn Lao động tỉnh</title></head><body><div class=menu>{menus}</div><img sr"
+    art = extract(page, "https://baomau.vn/tin/loi-trang.html", selectors=STALE, fetched_at=FETCHED)
+    assert art.error == "the source's title and body selectors match nothing on this page"

@@ -295,9 +295,9 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     # (the crawl counts it and health flags selectors that miss on most pages of a run).
     missed = [name for name, miss in (("title", rules.title and not selected_title), ("body", body_missed)) if miss]
     out.selectors_missed = ", ".join(missed) or None
-    if out.error and len(missed) == 2:
-        # Neither the headline nor the body of this site's layout is on the page, and no other layer reads it:
-        # a broken page or a redesign.
+    if len(missed) == 2 and (out.error or out.method == "generic"):
+        # Neither the headline nor the body of this site's layout is on the page, and neither the page's metadata
+        # nor our main-text finder reads it: a broken page (trafilatura would publish its menus) or a redesign.
         out.error = "the source's title and body selectors match nothing on this page"
     return out
 
