@@ -390,3 +390,56 @@ def test_extract_on_random_html_never_crashes_and_keeps_its_promises(
         assert text == strip_xml_illegal(text), text
     for text in (first.body_text, first.lead or "", first.body_html):
         assert SECRET not in text
+
+
+# --- selectors are a hint ------------------------------------------------------------------------------------
+STALE = Selectors(title="h1.tieu-de-cu", published=".ngay-cu", body=".noi-dung-cu")  # an old layout's selectors
+
+
+def test_selectors_that_miss_fall_back_to_metadata_and_mark_the_miss() -> None:
+    url = "https://baomau.vn/cong-doan/x-1234567.html"
+    plain = extract(read("bao_tinh_jsonld.html"), url, fetched_at=FETCHED)
+    art = extract(read("bao_tinh_jsonld.html"), url, selectors=STALE, fetched_at=FETCHED)
+    assert art.error is None and art.selectors_missed == "title, body"
+    assert art.method == plain.method != "selectors"
+    # Every field as the page reads with no selectors at all.
+    for name in ("title", "published_at", "author", "lead", "body_text"):
+        assert getattr(art, name) == getattr(plain, name), name
+    assert plain.selectors_missed is None  # no selectors configured: nothing to miss
+
+
+def test_selectors_that_miss_fall_back_to_the_main_text_finder() -> None:
+    page, url = read("sharepoint_hoc_vien.html"), "https://hocvienmau.vn/tin-tuc/hoi-nghi.html"
+    art = extract(page, url, selectors=STALE, fetched_at=FETCHED)
+    assert art.error is None and art.selectors_missed == "title, body" and art.method != "selectors"
+    assert art.title == extract(page, url, fetched_at=FETCHED).title  # the page's own headline, as with no selectors
+    assert art.title and art.title.startswith("Hội nghị tổng kết công tác công đoàn năm 2025")
+    assert art.published_at == datetime.fromisoformat("2026-01-19T08:15:00+07:00")
+    assert "Sáng ngày 16/01/2026" in art.body_text
+    assert art.to_json()["selectors_missed"] == "title, body"  # `unionfeed extract` shows it
+
+
+def test_a_body_selector_alone_missing_is_marked_and_matching_selectors_are_not() -> None:
+    page, url = read("sharepoint_hoc_vien.html"), "https://hocvienmau.vn/tin-tuc/hoi-nghi.html"
+    half = extract(page, url, selectors=SHAREPOINT.model_copy(update={"body": ".noi-dung-cu"}), fetched_at=FETCHED)
+    assert half.error is None and half.selectors_missed == "body" and half.method != "selectors"
+    assert half.title == "Hội nghị tổng kết công tác công đoàn năm 2025, triển khai nhiệm vụ năm 2026"
+    whole = extract(page, url, selectors=SHAREPOINT, fetched_at=FETCHED)
+    assert whole.error is None and whole.selectors_missed is None and whole.method == "selectors"
+
+
+def test_a_page_no_layer_reads_is_still_an_error_when_the_selectors_miss() -> None:
+    page = "<html><head><title>Lỗi</title></head><body><nav><a href='/'>Trang chủ</a></nav></body></html>"
+    art = extract(page, "https://baomau.vn/tin/loi.html", selectors=STALE, fetched_at=FETCHED)
+    assert art.error == "the source's title and body selectors match nothing on this page"
+    assert art.selectors_missed == "title, body"
+
+
+def test_when_both_selectors_miss_trafilatura_alone_is_not_trusted() -> None:
+    # A page cut off before its article (the demo's loi-trang-99): trafilatura would read the site's menus.
+    menus = "".join(
+        f"<p><a href='/m{i}'>Mục {i}</a> Tin tức sự kiện chính sách pháp luật văn bản</p>" for i in range(9)
+    )
+    page = f"<html><head><title>Liên đoàn Lao động tỉnh</title></head><body><div class=menu>{menus}</div><img sr"
+    art = extract(page, "https://baomau.vn/tin/loi-trang.html", selectors=STALE, fetched_at=FETCHED)
+    assert art.error == "the source's title and body selectors match nothing on this page"

@@ -1,7 +1,8 @@
 """Saving pages that look wrong, so a broken source leaves a test fixture behind.
 
 CaptureMiddleware (spider) keeps the latest body of each discovery page and the pages of this run that
-failed (HTTP errors, articles without title, date or body) under UNIONFEED_CAPTURE_DIR/<slug>.
+failed (HTTP errors, articles without title, date or body, articles the source's selectors missed) under
+UNIONFEED_CAPTURE_DIR/<slug>.
 """
 
 from __future__ import annotations
@@ -110,9 +111,13 @@ class CaptureMiddleware:
         if self.folder is None or response is None or not isinstance(output, dict) or "source" not in output:
             return
         missing = missing_fields(output)
-        if output.get("error") or missing:
-            reason = output.get("error") or "missing " + ", ".join(missing)
-            save_capture(self.folder / "last", response, "article", str(reason))
+        article = output.get("article")
+        missed = getattr(article, "selectors_missed", None)
+        if output.get("error") or missing or missed:
+            reasons = [f"the {missed} selectors missed"] if missed else []
+            reasons.append(output.get("error") or ("missing " + ", ".join(missing) if missing else ""))
+            reason = "; ".join(r for r in reasons if r)
+            save_capture(self.folder / "last", response, "article", reason)
 
     def process_spider_output(
         self, response: Response | None, result: Iterable[Any], spider: Any = None

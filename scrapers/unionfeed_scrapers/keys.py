@@ -13,6 +13,8 @@ RETRY_AFTER_UNTIL = "unionfeed/retry_after_until"  # stats key the scheduler rea
 STORE_FAILED = "unionfeed/store_failed"  # stats key: fetched items the store refused (the run is not whole)
 OFFSITE = "unionfeed/offsite_refused"  # stats key: requests refused by the source boundary (+ "/<kind>" each)
 CANONICAL_IGNORED = "unionfeed/canonical_ignored"  # stats key: rel=canonical / og:url on another host or source
+SELECTORS_MISSED = "unionfeed/selectors_missed"  # stats key: article pages the source's selectors missed
+SELECTORS_MISSED_URL = "unionfeed/selectors_missed_url"  # stats key: the first of them
 FOREIGN = "unionfeed/foreign_refused"  # stats key: pages whose URL is another source's stored article
 
 

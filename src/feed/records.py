@@ -47,8 +47,11 @@ class Extracted:
     image_urls: list[str] = field(default_factory=list)
     syndicated_from: str | None = None
     language: str = "vi"
-    method: str = "generic"  # which path answered the body: selectors | metadata | generic
+    method: str = "generic"  # which path answered the body: selectors | metadata | density | generic
     error: str | None = None
+    # The configured selectors that found nothing on this page ("title", "body" or "title, body"): the page was
+    # read by the metadata or main-text layers instead. Selectors are a hint; a miss flags them as stale.
+    selectors_missed: str | None = None
     # The first http(s) URL the page declares as canonical (rel=canonical, else og:url), as written, trusted or not:
     # the crawl counts a declaration on another host as ignored. Not part of the record (to_json leaves it out).
     declared_canonical: str | None = None

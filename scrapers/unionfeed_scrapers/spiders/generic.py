@@ -25,7 +25,13 @@ from feed.config.sources import Source, load_sources, select
 from feed.extract.article import extract
 from feed.lang.urls import canonicalize_url, web_url
 from unionfeed_scrapers.boundary import Boundary, OutsideBoundary
-from unionfeed_scrapers.keys import CANONICAL_IGNORED, DISCOVERY, discovery_meta
+from unionfeed_scrapers.keys import (
+    CANONICAL_IGNORED,
+    DISCOVERY,
+    SELECTORS_MISSED,
+    SELECTORS_MISSED_URL,
+    discovery_meta,
+)
 from unionfeed_scrapers.pagination import next_page_candidates
 from unionfeed_scrapers.store_handle import store_for
 
@@ -246,6 +252,12 @@ class GenericSpider(scrapy.Spider):
             fetched_at=fetched_at,
             encoding=http_content_type_encoding(content_type),
         )
+        if article.selectors_missed:
+            # Selectors are a hint: the page was read by the layers below them; health flags them when stale.
+            self.crawler.stats.inc_value(SELECTORS_MISSED)
+            if not self.crawler.stats.get_value(SELECTORS_MISSED_URL):
+                self.crawler.stats.set_value(SELECTORS_MISSED_URL, response.url)
+            self.logger.info("the %s selectors missed on %s", article.selectors_missed, response.url)
         declared = article.declared_canonical
         if declared and not self.boundary.inside(declared):
             # A canonical on another host is no key and no link of ours: the page is filed under its own URL.

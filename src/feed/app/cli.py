@@ -214,6 +214,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         f"{total} articles stored; {len(broken)} of {len(healths)} sources broken"
         + (f": {', '.join(broken)}" if broken else "")
     )
+    stale = [h.slug for h in healths if any(f.code == "selectors_stale" for f in h.flags)]
+    if stale:
+        print(f"{len(stale)} source(s) with stale selectors (articles still read): {', '.join(stale)}")
     if problems:
         print(f"{len(problems)} config problem(s): those entries are not crawled until mended")
         for problem in problems:

@@ -45,10 +45,11 @@ def status_table(healths: list[SourceHealth]) -> Any:
         when = run.finished_at or run.started_at if run else None
         coverage = "/".join(f"{h.coverage[f]:.0%}" for f in ("title", "date", "body")) if h.coverage else "—"
         style = STATE_STYLES.get(h.state, "")
+        state = f"[{style}]{h.state}[/]" if style else h.state
         table.add_row(
             h.slug,
-            f"[{style}]{h.state}[/]" if style else h.state,
-            "; ".join(r.text for r in h.reasons) or (run.cause.text if run and run.cause else ""),
+            state + (" [yellow](selectors stale)[/]" if any(f.code == "selectors_stale" for f in h.flags) else ""),
+            "; ".join(r.text for r in (*h.reasons, *h.flags)) or (run.cause.text if run and run.cause else ""),
             f"{when.astimezone(VN_TZ):%Y-%m-%d %H:%M}" if when else "never",
             run.outcome if run else "",
             *(

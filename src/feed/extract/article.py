@@ -1,5 +1,8 @@
 """Read one article page: site selectors, then JSON-LD/OpenGraph/meta, then the main-text finder, then trafilatura.
 
+Selectors are a hint, not a gate: when a source's title or body selectors miss, the other layers read the page and
+`Extracted.selectors_missed` says which selectors missed (a page no layer reads is still an error).
+
 The same function serves the spiders, `unionfeed extract` and the tests. The selector and metadata paths never
 call trafilatura, so a configured source costs a parse and a few queries a page.
 """
@@ -250,10 +253,6 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
         return clean_line(" ".join(texts)) or None
 
     selected_title = pick(rules.title)
-    if rules.title and rules.body and not selected_title and not pick(rules.body):
-        # Neither the headline nor the body of this site's layout is on the page: a broken page or a redesign.
-        # Say so rather than publish the menus a generic extractor would find.
-        return Extracted(url=url, error="the source's title and body selectors match nothing on this page")
     h1s = headings(doc)
     # A selected headline is taken as written; only page-level titles may carry a site-name tail.
     out.title = selected_title or _clean_title(pick_title(meta, h1s))
@@ -267,6 +266,7 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     lead = _selected_lead(sel, rules.lead) or (find_sapo(h1, doc) if not rules.body else None)
 
     paragraphs, images, generic, after = _body(doc, page, url, rules, meta, out, lead)
+    body_missed = bool(rules.body) and out.method != "selectors"
     lead = lead or _lead_from(meta.get("description"), out.title, [])
     tail = split_tail(_drop_heading_lines(paragraphs, out.title, lead))
     if tail.author is None and tail.credit is None:
@@ -291,6 +291,14 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
         out.error = "no title found"
     elif len(out.body_text) < MIN_BODY_CHARS:
         out.error = "no article text found"
+    # Selectors are a hint: when the configured ones miss, the layers below read the page; the miss is recorded
+    # (the crawl counts it and health flags selectors that miss on most pages of a run).
+    missed = [name for name, miss in (("title", rules.title and not selected_title), ("body", body_missed)) if miss]
+    out.selectors_missed = ", ".join(missed) or None
+    if len(missed) == 2 and (out.error or out.method == "generic"):
+        # Neither the headline nor the body of this site's layout is on the page, and neither the page's metadata
+        # nor our main-text finder reads it: a broken page (trafilatura would publish its menus) or a redesign.
+        out.error = "the source's title and body selectors match nothing on this page"
     return out
 
 

@@ -1,5 +1,5 @@
-"""Acting on the health verdict: breakages and recoveries recorded once (with the failing pages kept), and the
-status document. feed.publish.status_files writes status.json and feeds/health.atom from these."""
+"""Acting on the health verdict: breakages, stale selectors and recoveries recorded once (with the failing pages
+kept), and the status document. feed.publish.status_files writes status.json and feeds/health.atom from these."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def promote_capture(data: Path, slug: str, health: SourceHealth, now: datetime) 
         return None
     target = data / "broken" / slug / now.astimezone(VN_TZ).strftime("%Y%m%d-%H%M%S")
     shutil.copytree(source, target, dirs_exist_ok=True)
-    reasons = [{"code": r.code, "text": r.text} for r in health.reasons]
+    reasons = [{"code": r.code, "text": r.text} for r in (*health.reasons, *health.flags)]
     note = {
         "source": slug,
         "broken_at": now.isoformat(),
@@ -44,7 +44,8 @@ def promote_capture(data: Path, slug: str, health: SourceHealth, now: datetime) 
 def record_transitions(
     store: Store, healths: list[SourceHealth], data: Path, now: datetime | None = None
 ) -> list[HealthEvent]:
-    """Add an event when a source breaks or recovers (a source never seen broken counts as ok)."""
+    """Add an event when a source breaks, its selectors go stale, or it recovers (a source never seen broken
+    counts as ok)."""
     now = now or now_utc()
     previous = latest_events(store)
     created: list[HealthEvent] = []
@@ -52,15 +53,16 @@ def record_transitions(
         if health.state not in ("ok", "broken"):
             continue
         last = previous.get(health.slug)
-        if health.state == (last.state if last else "ok"):
+        state = health.event_state  # broken, stale (ok with its selectors flagged) or ok
+        if state == (last.state if last else "ok"):
             continue
-        capture = promote_capture(data, health.slug, health, now) if health.broken else None
+        capture = promote_capture(data, health.slug, health, now) if state != "ok" else None
         event = HealthEvent(
             source_slug=health.slug,
             seq=(last.seq + 1) if last else 1,
             at=now,
-            state=health.state,
-            reasons=[{"code": r.code, "text": r.text, "text_vi": r.text_vi} for r in health.reasons],
+            state=state,
+            reasons=[{"code": r.code, "text": r.text, "text_vi": r.text_vi} for r in (*health.reasons, *health.flags)],
             capture=capture,
         )
         try:
@@ -73,8 +75,8 @@ def record_transitions(
         log.warning(
             "source %s is now %s: %s",
             health.slug,
-            health.state,
-            "; ".join(r.text for r in health.reasons) or "recovered",
+            state,
+            "; ".join(r.text for r in (*health.reasons, *health.flags)) or "recovered",
         )
     return created
 

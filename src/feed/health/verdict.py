@@ -7,7 +7,9 @@ silent far longer than its usual gap between articles. Runs stopped by us (shutd
 (abandoned: marked by the source's next run, or judged so once far past the time limit) or deferred by the
 site (Retry-After) are neutral. An obstacle a crawl met and named in its stats (a cookie gate that did not lift,
 a discovery page that needs JavaScript; see CAUSES) is the run's cause, and the broken reason of a streak it
-ends: each has its own code and wording, in English and Vietnamese. Recording breakages and recoveries is
+ends: each has its own code and wording, in English and Vietnamese. Selectors that missed on most article pages of
+the newest run (the pages were read by the layers below them) raise the selectors_stale flag: a warning that
+keeps the source ok, recorded and announced like a breakage. Recording breakages and recoveries is
 feed.health.status; writing status.json and feeds/health.atom is feed.publish.status_files.
 """
 
@@ -37,12 +39,16 @@ GAPS_NEEDED = 5
 SILENCE_FACTOR = 4.0  # silent when quiet for this many "usual long gaps" (the 90th percentile gap) …
 SILENCE_FLOOR = timedelta(days=3)  # … and never before this: quiet days are normal for small unions
 NEUTRAL_REASONS = {"shutdown", "retry_after", ABANDONED}
+# Selectors are stale when, in the newest judged run that read article pages, they missed on at least half of
+# those pages and on at least STALE_MIN_PAGES of them (the pages were kept: the other layers read them).
+STALE_MIN_PAGES = 2
+STALE_SHARE = 0.5
 RUNNING_GRACE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
 class Reason:
-    code: str  # failing | empty | cookie_gate | needs_js | coverage | silent | deferred
+    code: str  # failing | empty | cookie_gate | needs_js | coverage | silent | deferred | selectors_stale
     text: str  # for operators (English)
     text_vi: str  # for the index page and the health feed
 
@@ -101,6 +107,8 @@ class RunFigures:
     canonical_ignored: int = 0  # pages whose canonical named another host or another source's article
     cause: Reason | None = None  # an obstacle the run met and named (cookie gate, needs JavaScript), with its URL
     cause_url: str | None = None
+    selectors_missed: int = 0  # article pages the source's selectors missed (read by the layers below them)
+    selectors_missed_url: str | None = None  # the first of them
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,6 +126,8 @@ class RunFigures:
             "extracted": self.extracted,
             "fields": self.fields,
             "retry_after_until": iso(self.retry_after_until),
+            "selectors_missed": self.selectors_missed,
+            "selectors_missed_url": self.selectors_missed_url,
             "cause": (
                 {"code": self.cause.code, "text": self.cause.text, "text_vi": self.cause.text_vi, "url": self.cause_url}
                 if self.cause
@@ -144,10 +154,20 @@ class SourceHealth:
     newest_article_at: datetime | None = None
     usual_gap: timedelta | None = None
     deferred_until: datetime | None = None
+    # Warnings that do not break a source: its articles are still read (selectors_stale: the source's selectors
+    # missed on most pages of its newest run; the main-text layers read them).
+    flags: list[Reason] = field(default_factory=list)
 
     @property
     def broken(self) -> bool:
         return self.state == "broken"
+
+    @property
+    def event_state(self) -> str:
+        """What breakage/recovery events record: broken, stale (ok, but flagged) or ok."""
+        if self.broken:
+            return "broken"
+        return "stale" if self.state == "ok" and self.flags else "ok"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -156,6 +176,7 @@ class SourceHealth:
             "homepage": self.homepage,
             "state": self.state,
             "reasons": [{"code": r.code, "text": r.text, "text_vi": r.text_vi} for r in self.reasons],
+            "flags": [{"code": r.code, "text": r.text, "text_vi": r.text_vi} for r in self.flags],
             "since": iso(self.since),
             "last_run": self.last_run.to_json() if self.last_run else None,
             "last_success_at": iso(self.last_success_at),
@@ -217,6 +238,8 @@ def run_figures(run: CrawlRun, now: datetime, time_limit: int) -> RunFigures:
         pages=run.pages,
         offsite=int(stats.get("unionfeed/offsite_refused", 0)),
         canonical_ignored=int(stats.get("unionfeed/canonical_ignored", 0)),
+        selectors_missed=int(stats.get("unionfeed/selectors_missed", 0)),
+        selectors_missed_url=stats.get("unionfeed/selectors_missed_url") or None,
     )
     met = run_cause(stats)
     if met is not None:
@@ -298,6 +321,22 @@ def coverage_reasons(recent: dict[str, float] | None, usual: dict[str, float] | 
                 )
             )
     return out
+
+
+def selectors_flag(runs: list[RunFigures]) -> Reason | None:
+    """selectors_stale when the newest judged run that read article pages saw its selectors miss on most of them."""
+    newest = next((r for r in runs if r.outcome not in ("neutral", "running") and r.extracted), None)
+    if newest is None:
+        return None
+    missed, pages = newest.selectors_missed, newest.extracted
+    if missed < STALE_MIN_PAGES or missed < pages * STALE_SHARE:
+        return None
+    url = newest.selectors_missed_url or "?"
+    return Reason(
+        "selectors_stale",
+        f"selectors stale: the source's selectors missed on {missed} of {pages} article pages of the last run ({url})",
+        f"bộ chọn không còn khớp: {missed}/{pages} trang bài viết của lần thu thập gần nhất ({url})",
+    )
 
 
 def publishing_rhythm(times: list[datetime]) -> timedelta | None:
@@ -385,6 +424,7 @@ def judge(
     health.reasons = reasons
     if health.state != "disabled" and judged:
         health.state = "broken" if reasons else "ok"
+    health.flags = [r for r in (selectors_flag(runs),) if r]
     if health.deferred_until:
         until = health.deferred_until.isoformat(timespec="minutes")
         health.reasons.append(
@@ -436,7 +476,7 @@ def source_health(
         runs = [run_figures(r, now, time_limit) for r in store.runs(source.slug, limit=RUN_WINDOW)]
         health = judge(source, runs, publication_times(store, source.slug), now, last_error(store, runs))
         event = events.get(source.slug)
-        if event is not None and event.state == ("broken" if health.broken else "ok"):
+        if event is not None and event.state == health.event_state:
             health.since = event.at
         out.append(health)
     return out
