@@ -53,6 +53,14 @@ def test_demo_config_loads() -> None:
     assert {s.slug for s in parse_sources(yaml.safe_load(text))} == {"ldld-demo", "baotinh-demo", "cdnganh-demo"}
 
 
+def test_homepage_alone_is_a_source(tmp_path: Path) -> None:
+    entry = {k: v for k, v in GOOD.items() if k != "discovery"}
+    (source,) = load_sources(write(tmp_path, [entry]))
+    assert source.homepage == "https://ldld.example.vn/" and not source.discovery.configured
+    (given,) = load_sources(write(tmp_path, [GOOD]))
+    assert given.discovery.configured
+
+
 def test_good_entry_with_defaults(tmp_path: Path) -> None:
     (source,) = load_sources(write(tmp_path, [GOOD], defaults={"interval": 30}))
     assert source.interval == 30 and source.enabled
@@ -69,7 +77,6 @@ def test_good_entry_with_defaults(tmp_path: Path) -> None:
         ({"interval": 1}, "interval", "greater than or equal"),
         ({"kind": "blog"}, "kind", "labour_federation"),
         ({"slug": "Bad Slug"}, "slug", "lower-case"),
-        ({"discovery": {}}, "discovery", "at least one"),
         ({"discovery": {"feeds": ["file:///etc/passwd"]}}, "discovery.feeds", "http(s)"),
         (
             {"discovery": {"feeds": ["https://a.vn/rss"], "article_pattern": "(["}},

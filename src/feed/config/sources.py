@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from feed.config.yaml_lines import RawDocument, RawEntry, document_from, read_document
 
@@ -148,11 +148,11 @@ class Discovery(Strict):
             _check_http_url(item)
         return value
 
-    @model_validator(mode="after")
-    def _something(self) -> Discovery:
-        if not (self.feeds or self.sitemaps or self.listings):
-            raise ValueError("needs at least one of feeds, sitemaps or listings")
-        return self
+    @property
+    def configured(self) -> bool:
+        """True when the entry names where to look; else the crawl discovers feeds, sitemaps and sections itself
+        from the homepage (a homepage is enough)."""
+        return bool(self.feeds or self.sitemaps or self.listings)
 
 
 class Verified(Strict):
@@ -184,7 +184,7 @@ class Source(Strict):
     province: str | None = None
     homepage: str
     profile: str | None = None
-    discovery: Discovery
+    discovery: Discovery = Discovery()
     selectors: Selectors = Selectors()
     interval: int = Field(default=60, ge=5, le=10080)
     cron: str | None = None  # a crontab line in Vietnam time; when given it replaces interval
