@@ -7,6 +7,11 @@ arrive. A request refused is counted (`unionfeed/offsite_refused` and one key pe
 dropped quietly: the spider's errback records no page error and fails no discovery for it. Scrapy's own
 OffsiteMiddleware does the same for `allowed_domains`; this one is per source, by origin, and runs before
 robots.txt is asked (so no other site's robots.txt is fetched either).
+
+A source whose whole site moved (unionfeed_scrapers.moves) gains the new host *scoped to a path prefix*
+(`add_scope`): tuoitre.vn/nld/… is inside, the rest of tuoitre.vn is not (its robots.txt excepted, so the new host's
+rules are obeyed). A discovery page's permanent redirect to another host is held (`MovedAway`) until the spider
+knows whether the whole site moved; the middleware asks the spider's `moves` about it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
@@ -28,6 +34,11 @@ class OutsideBoundary(IgnoreRequest):
     """A request refused because its URL is not on one of the source's origins."""
 
 
+class MovedAway(OutsideBoundary):
+    """A discovery page's permanent redirect to another host, held (not yet counted as refused) until the spider
+    knows whether the whole site moved there; `unionfeed_scrapers.moves` then follows it or refuses it."""
+
+
 class Boundary:
     """The origins one source owns; counts and logs what it refuses."""
 
@@ -36,11 +47,29 @@ class Boundary:
         self.origins = frozenset(o for o in (origin_of(u) for u in urls) if o)
         self.crawler: Any = None  # the crawl's, once there is one: refusals are counted in its stats
         self.logged: set[str] = set()
+        # Origins the source's site moved to, each with the path prefixes it owns there ("/nld/").
+        self.scopes: dict[str, tuple[str, ...]] = {}
+
+    def add_scope(self, origin: str, prefix: str) -> None:
+        """Own the paths under prefix (a path ending in "/") of another origin: where the source's site moved."""
+        if origin and origin not in self.origins:
+            self.scopes[origin] = tuple(dict.fromkeys((*self.scopes.get(origin, ()), prefix)))
 
     def inside(self, url: str) -> bool:
         try:
-            return origin_of(url) in self.origins
+            origin = origin_of(url)
+            if origin in self.origins:
+                return True
+            prefixes = self.scopes.get(origin)
+            return bool(prefixes) and (urlsplit(url).path or "/").startswith(prefixes)  # type: ignore[arg-type]
         except ValueError:  # a URL no parser accepts is on nobody's site
+            return False
+
+    def scoped_robots(self, url: str) -> bool:
+        """True for the robots.txt of an origin the site moved to (asked before any page there, and obeyed)."""
+        try:
+            return origin_of(url) in self.scopes and urlsplit(url).path == "/robots.txt"
+        except ValueError:
             return False
 
     def allows(self, url: str, kind: str) -> bool:
@@ -51,13 +80,15 @@ class Boundary:
         return False
 
     def refuse(self, url: str, kind: str) -> None:
-        if self.crawler is not None:
-            self.crawler.stats.inc_value(OFFSITE)
-            self.crawler.stats.inc_value(f"{OFFSITE}/{kind}")
         try:
             origin = origin_of(url) or url[:200]
         except ValueError:
             origin = url[:200]
+        if self.crawler is not None:
+            self.crawler.stats.inc_value(OFFSITE)
+            self.crawler.stats.inc_value(f"{OFFSITE}/{kind}")
+            if origin in self.scopes:  # on the host the site moved to, but outside the part that is the source's
+                self.crawler.stats.inc_value(f"{OFFSITE}/outside_move")
         if origin not in self.logged:
             self.logged.add(origin)
             log.warning(
@@ -65,7 +96,7 @@ class Boundary:
                 self.slug,
                 kind,
                 origin,
-                ", ".join(sorted(self.origins)),
+                ", ".join(sorted([*self.origins, *(o + p for o, ps in self.scopes.items() for p in ps)])),
                 extra={"event": "offsite_refused"},
             )
 
@@ -90,9 +121,25 @@ class BoundaryMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Any = None) -> None:
-        boundary: Boundary | None = getattr(spider or self.crawler.spider, "boundary", None)
-        if boundary is None or boundary.inside(request.url):
+        spider = spider or self.crawler.spider
+        boundary: Boundary | None = getattr(spider, "boundary", None)
+        moves = getattr(spider, "moves", None)  # unionfeed_scrapers.moves.MoveWatch
+        if boundary is None:
             return None
+        if boundary.inside(request.url):
+            if moves is not None and request.meta.get("redirect_urls"):
+                moves.followed(request)
+            return None
+        if boundary.scoped_robots(request.url):
+            return None
+        if moves is not None and moves.holds(request):
+            raise MovedAway(f"{request.url}: a discovery page moved permanently to another host")
         kind = request_kind(request)
         boundary.refuse(request.url, kind)
         raise OutsideBoundary(f"{kind} to {request.url} is outside the source's hosts")
+
+    def process_response(self, request: Request, response: Any, spider: Any = None) -> Any:
+        moves = getattr(spider or self.crawler.spider, "moves", None)
+        if moves is not None:
+            moves.answered(request, response)  # a discovery page answered where it was asked (or followed)
+        return response

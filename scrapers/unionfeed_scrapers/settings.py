@@ -49,15 +49,20 @@ ITEM_PIPELINES = {"unionfeed_scrapers.pipelines.StorePipeline": 300}
 # refresh) is refused before that host's robots.txt would be asked.
 # The cookie gate sits after HttpCompressionMiddleware (590) on the way back, so it reads the decompressed page;
 # a gate it answers goes back to be asked again before the conditional and retry middlewares see it.
+# Rendering (render: browser sources only) marks requests after the conditional middleware added its validators,
+# which it takes off again: the browser asks for itself.
 DOWNLOADER_MIDDLEWARES = {
     "unionfeed_scrapers.boundary.BoundaryMiddleware": 80,
     "unionfeed_scrapers.conditional_get.ConditionalRequestMiddleware": 540,
     "unionfeed_scrapers.retry_after.RetryAfterMiddleware": 560,
     "unionfeed_scrapers.cookie_gate.CookieGateMiddleware": 580,
     "unionfeed_scrapers.redirect_loops.RedirectLoopMiddleware": 590,
+    "unionfeed_scrapers.browser.RenderMiddleware": 595,
 }
 # Capturing runs before HttpErrorMiddleware (50) so error pages are saved before they are dropped.
+# A source asking for the browser where it cannot run fails at its start, with the cause (browser.BrowserMissing).
 SPIDER_MIDDLEWARES = {
+    "unionfeed_scrapers.browser.BrowserMissing": 40,
     "unionfeed_scrapers.captures.CaptureMiddleware": 45,
     "unionfeed_scrapers.discovery_trail.DiscoveryTrailMiddleware": 600,
     "unionfeed_scrapers.js_pages.JavaScriptPageMiddleware": 610,

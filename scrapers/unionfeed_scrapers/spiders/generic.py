@@ -32,6 +32,7 @@ from unionfeed_scrapers.keys import (
     SELECTORS_MISSED_URL,
     discovery_meta,
 )
+from unionfeed_scrapers.moves import MoveWatch
 from unionfeed_scrapers.pagination import next_page_candidates
 from unionfeed_scrapers.store_handle import store_for
 
@@ -69,6 +70,7 @@ class GenericSpider(scrapy.Spider):
         # After a run that did not finish (killed, stopped, out of time) the articles stored so far may sit
         # above a gap of older ones never fetched: page through every listing page, not just the new ones.
         self.resuming = False
+        self.moves: MoveWatch | None = None  # set with the crawler (from_crawler)
         # The source's trust boundary: no request (link, redirect, meta refresh, sitemap child, next page) leaves
         # the origins of its homepage and its configured discovery URLs.
         self.boundary = Boundary(
@@ -89,6 +91,8 @@ class GenericSpider(scrapy.Spider):
         spider.known = set() if spider.refetch else store.known_urls(spider.source.slug)
         last = store.runs(spider.source.slug, limit=1)
         spider.resuming = bool(last) and last[0].finish_reason != "finished"
+        # A whole site that moved (homepage and discovery pages 301 to one new host) is followed: see moves.
+        spider.moves = MoveWatch(spider, crawler, store)
         return spider
 
     # --- discovery ------------------------------------------------------------------------------------
@@ -273,6 +277,8 @@ class GenericSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request = getattr(failure, "request", None)
+        if self.moves is not None and self.moves.failed(failure):
+            return  # a discovery page's permanent redirect to another host: held until the whole site is judged
         if failure.check(OutsideBoundary):
             return  # counted and logged by the boundary: not a page error, not a failed discovery
         # After redirects, the URL the spider asked for (the article link) names the page; the message the rest.

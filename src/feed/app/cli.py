@@ -217,6 +217,12 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     stale = [h.slug for h in healths if any(f.code == "selectors_stale" for f in h.flags)]
     if stale:
         print(f"{len(stale)} source(s) with stale selectors (articles still read): {', '.join(stale)}")
+    moved = [h for h in healths if h.last_run is not None and any(f.code == "moved" for f in h.flags)]
+    if moved:  # followed, but the entry should name the new host: the fix is in the flag's text
+        print(
+            f"{len(moved)} source(s) moved (articles still read): "
+            + ", ".join(f"{h.slug} -> {h.last_run.moved_to}" for h in moved if h.last_run is not None)
+        )
     if problems:
         print(f"{len(problems)} config problem(s): those entries are not crawled until mended")
         for problem in problems:

@@ -106,6 +106,8 @@ def crawl(
     crawlers = {}
     for source in sources:
         crawler = process.create_crawler(GenericSpider)
+        # A source rendered by the browser gets settings of its own (the rest never import it).
+        crawler.settings.setdict(browser_settings_for(crawl_settings, source), priority="cmdline")
         crawlers[source.slug] = crawler
         process.crawl(crawler, source=source, refetch=options.refetch, registry=tuple(registry or sources))
     process.start()
@@ -121,6 +123,21 @@ def crawl(
             extra={"event": "store_failed", "sources": failed},
         )
     return failed
+
+
+def browser_settings_for(crawl_settings: Any, source: Source) -> dict[str, Any]:
+    """For a `render: browser` source, the Scrapy settings that add the headless browser, or (when it cannot run
+    here) name why, so its run fails with that one line; nothing for every other source."""
+    if source.render != "browser":
+        return {}
+    from unionfeed_scrapers.browser import EXECUTABLE, MISSING, browser_settings, unavailable
+
+    executable = os.environ.get(EXECUTABLE) or crawl_settings.get(EXECUTABLE) or "/usr/bin/chromium"
+    why = unavailable(executable)
+    if why:
+        log.error("source %s not crawled: %s", source.slug, why, extra={"event": "browser_missing"})
+        return {MISSING: why}
+    return browser_settings(crawl_settings, executable)
 
 
 def _set_log_levels(level: str) -> None:

@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -190,6 +190,9 @@ class Source(Strict):
     cron: str | None = None  # a crontab line in Vietnam time; when given it replaces interval
     enabled: bool = True
     verified: Verified = Verified()
+    # How its listing and article pages are fetched: plain HTTP, or rendered by a headless Chromium for sites that
+    # build their pages with JavaScript (the optional extra `browser`; see unionfeed_scrapers.browser).
+    render: Literal["http", "browser"] = "http"
 
     _homepage = field_validator("homepage")(_check_http_url)
     _cron = field_validator("cron")(_check_cron)

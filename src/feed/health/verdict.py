@@ -7,9 +7,10 @@ silent far longer than its usual gap between articles. Runs stopped by us (shutd
 (abandoned: marked by the source's next run, or judged so once far past the time limit) or deferred by the
 site (Retry-After) are neutral. An obstacle a crawl met and named in its stats (a cookie gate that did not lift,
 a discovery page that needs JavaScript; see CAUSES) is the run's cause, and the broken reason of a streak it
-ends: each has its own code and wording, in English and Vietnamese. Selectors that missed on most article pages of
-the newest run (the pages were read by the layers below them) raise the selectors_stale flag: a warning that
-keeps the source ok, recorded and announced like a breakage. Recording breakages and recoveries is
+ends: each has its own code and wording, in English and Vietnamese. A site that moved whole and was followed
+raises the `moved` flag with the entry's fix (a warning, like stale selectors). Selectors that missed on most
+article pages of the newest run (the pages were read by the layers below them) raise the selectors_stale flag: a
+warning that keeps the source ok, recorded and announced like a breakage. Recording breakages and recoveries is
 feed.health.status; writing status.json and feeds/health.atom is feed.publish.status_files.
 """
 
@@ -48,7 +49,7 @@ RUNNING_GRACE = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class Reason:
-    code: str  # failing | empty | cookie_gate | needs_js | coverage | silent | deferred | selectors_stale
+    code: str  # failing | empty | cookie_gate | needs_js | coverage | silent | deferred | selectors_stale | moved
     text: str  # for operators (English)
     text_vi: str  # for the index page and the health feed
 
@@ -109,6 +110,8 @@ class RunFigures:
     cause_url: str | None = None
     selectors_missed: int = 0  # article pages the source's selectors missed (read by the layers below them)
     selectors_missed_url: str | None = None  # the first of them
+    moved_to: str | None = None  # where the source's whole site moved ("tuoitre.vn/nld/"), followed this run
+    moved_fix: str | None = None  # the entry's fix: its new homepage and discovery URLs
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -128,6 +131,7 @@ class RunFigures:
             "retry_after_until": iso(self.retry_after_until),
             "selectors_missed": self.selectors_missed,
             "selectors_missed_url": self.selectors_missed_url,
+            "moved": {"to": self.moved_to, "fix": self.moved_fix} if self.moved_to else None,
             "cause": (
                 {"code": self.cause.code, "text": self.cause.text, "text_vi": self.cause.text_vi, "url": self.cause_url}
                 if self.cause
@@ -240,6 +244,8 @@ def run_figures(run: CrawlRun, now: datetime, time_limit: int) -> RunFigures:
         canonical_ignored=int(stats.get("unionfeed/canonical_ignored", 0)),
         selectors_missed=int(stats.get("unionfeed/selectors_missed", 0)),
         selectors_missed_url=stats.get("unionfeed/selectors_missed_url") or None,
+        moved_to=stats.get("unionfeed/moved_to") or None,
+        moved_fix=stats.get("unionfeed/moved_fix") or None,
     )
     met = run_cause(stats)
     if met is not None:
@@ -339,6 +345,21 @@ def selectors_flag(runs: list[RunFigures]) -> Reason | None:
     )
 
 
+def moved_flag(runs: list[RunFigures]) -> Reason | None:
+    """moved when the newest judged run reached the source's pages through a whole-site move (see
+    unionfeed_scrapers.moves): the articles are read, but the entry should name the new host."""
+    newest = next((r for r in runs if r.outcome not in ("neutral", "running")), None)
+    if newest is None or not newest.moved_to:
+        return None
+    fix = newest.moved_fix or "?"
+    return Reason(
+        "moved",
+        f"site moved to {newest.moved_to} (permanent redirects, followed); mend the entry in sources.yaml: {fix}",
+        f"trang đã chuyển sang {newest.moved_to} (chuyển hướng vĩnh viễn, vẫn thu thập); sửa cấu hình "
+        f"trong sources.yaml: {fix}",
+    )
+
+
 def publishing_rhythm(times: list[datetime]) -> timedelta | None:
     """The source's usual long gap between articles (90th percentile), from newest-first publication times."""
     gaps = [a - b for a, b in pairwise(times) if a > b]
@@ -424,7 +445,7 @@ def judge(
     health.reasons = reasons
     if health.state != "disabled" and judged:
         health.state = "broken" if reasons else "ok"
-    health.flags = [r for r in (selectors_flag(runs),) if r]
+    health.flags = [r for r in (selectors_flag(runs), moved_flag(runs)) if r]
     if health.deferred_until:
         until = health.deferred_until.isoformat(timespec="minutes")
         health.reasons.append(

@@ -27,6 +27,7 @@ STATES = {
     "ok": "Hoạt động",
     "partial": "Có trang lỗi",
     "stale": "Bộ chọn không còn khớp",
+    "moved": "Trang đã chuyển địa chỉ",
     "broken": "Lỗi: không lấy được bài",
     "failed": "Lỗi: lần thu thập không hoàn tất",
     "overdue": "Quá hạn thu thập",
@@ -108,7 +109,7 @@ def source_state(source: Source, health: SourceHealth | None, now: datetime) -> 
     if run.finished_at is not None and now - run.finished_at > timedelta(minutes=2 * source.interval + 10):
         return "overdue"
     if health is not None and health.flags:  # articles still read, but the source's selectors need mending
-        return "stale"
+        return "moved" if all(f.code == "moved" for f in health.flags) else "stale"  # or its entry (a moved site)
     return "partial" if run.errors else "ok"
 
 
@@ -122,7 +123,7 @@ def source_row(source: Source, health: SourceHealth | None, error: PageError | N
     if not message and health is not None and health.flags:  # the flag's text names the first page they missed
         message = link(
             (run.selectors_missed_url if run else None) or "", escape("; ".join(f.text_vi for f in health.flags))
-        )
+        )  # a moved site's flag has no page to link: it names the new URLs itself
     if not message and run is not None and run.cause is not None:  # an obstacle named before it breaks the source
         message = link(run.cause_url or "", escape(run.cause.text_vi))
     if error is not None and not message:

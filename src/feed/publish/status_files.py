@@ -43,6 +43,8 @@ def health_feed(events: list[HealthEvent], names: dict[str, str], settings: Sett
         entry.id(f"{GUID_PREFIX}health:{event.source_slug}:{event.seq}")
         broken = event.state in ("broken", "stale")
         titles = {"broken": "Nguồn tin bị lỗi", "stale": "Bộ chọn của nguồn tin không còn khớp"}
+        if event.state == "stale" and all(r.get("code") == "moved" for r in event.reasons):
+            titles["stale"] = "Nguồn tin đã chuyển trang"  # a whole-site move followed (the flag holds the fix)
         entry.title(f"{titles.get(event.state, 'Nguồn tin hoạt động trở lại')}: {name}")
         entry.link(href=f"{base}status.json", rel="alternate")
         entry.published(event.at.astimezone(VN_TZ))

@@ -23,7 +23,7 @@ from feed.lang.urls import article_id, canonicalize_url
 from feed.records import Extracted, Meeting
 
 # ArticleRow, CrawlRun and PageError are what the Store hands out, so callers may import them from here too.
-from feed.store.schema import ArticleRow, CrawlRun, HttpValidator, PageError, create_tables
+from feed.store.schema import ArticleRow, CrawlRun, HttpValidator, PageError, SourceMove, create_tables
 
 BUSY_TIMEOUT_MS = 30000  # how long a writer waits for another one before "database is locked"
 ABANDONED = "abandoned"  # finish reason of a run whose process died before it could record its end
@@ -349,6 +349,26 @@ class Store:
                     s.add(row)
                 row.source_slug, row.fingerprint = source_slug, fingerprint
                 row.etag, row.last_modified, row.body, row.saved_at = v.etag, v.last_modified, v.body, now
+
+    # --- sites that moved (unionfeed_scrapers.moves) -------------------------------------------------------
+    def save_move(self, source_slug: str, from_origin: str, to_url: str, homepage: str, keeps_paths: bool) -> None:
+        """Remember (or refresh) that a source's site moved from one origin to a new host's path prefix."""
+        now = now_utc()
+        with self.session() as s:
+            query = select(SourceMove).where(
+                SourceMove.source_slug == source_slug, SourceMove.from_origin == from_origin
+            )
+            row = s.scalars(query).first()
+            if row is None:
+                row = SourceMove(source_slug=source_slug, from_origin=from_origin, found_at=now)
+                s.add(row)
+            row.to_url, row.homepage, row.keeps_paths, row.seen_at = to_url, homepage, keeps_paths, now
+
+    def moves(self, source_slug: str) -> list[SourceMove]:
+        """The moves remembered for a source, oldest first."""
+        query = select(SourceMove).where(SourceMove.source_slug == source_slug).order_by(SourceMove.id)
+        with self.session() as s:
+            return list(s.scalars(query))
 
 
 def _validator_key(url: str) -> str:

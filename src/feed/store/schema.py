@@ -117,6 +117,24 @@ class HttpValidator(Base):
     saved_at: Mapped[datetime] = mapped_column(AwareDateTime)
 
 
+# --- sites that moved (unionfeed_scrapers.moves) -------------------------------------------------------------
+class SourceMove(Base):
+    """A source whose whole site moved permanently (301/308) to another host: the new host, scoped to the path
+    prefix it moved to, is part of the source's boundary in every later run until its entry is mended."""
+
+    __tablename__ = "source_moves"
+    __table_args__ = (UniqueConstraint("source_slug", "from_origin"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_slug: Mapped[str] = mapped_column(String(64), index=True)
+    from_origin: Mapped[str] = mapped_column(String(300))  # the configured host it moved away from
+    to_url: Mapped[str] = mapped_column(String(2048))  # the new host's scope: scheme, origin and path prefix
+    homepage: Mapped[str] = mapped_column(String(2048))  # where the configured homepage now redirects
+    keeps_paths: Mapped[bool] = mapped_column(Boolean, default=True)  # old path P lives at prefix + P
+    found_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    seen_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
 # --- the near-duplicate index (feed.dedup.index) ------------------------------------------------------------
 class DedupDoc(Base):
     """One fingerprinted article: its exact text hash and MinHash signature."""
