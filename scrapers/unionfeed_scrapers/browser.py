@@ -163,7 +163,14 @@ class RenderMiddleware:
             return None  # robots.txt, feeds, sitemaps: plain HTTP
         if self.init is None:
             self.init = page_init(spider.boundary)
-        request.meta.update(playwright=True, playwright_context=CONTEXT, playwright_page_init_callback=self.init)
+        request.meta.update(
+            playwright=True,
+            playwright_context=CONTEXT,
+            playwright_page_init_callback=self.init,
+            # A script-built list arrives after the load event: read the page once its requests have settled
+            # (at most the download timeout, then what is there).
+            playwright_page_goto_kwargs={"wait_until": "networkidle"},
+        )
         # The browser sends its own request: validators for a plain fetch would make a 304 it cannot render.
         for name in (b"If-None-Match", b"If-Modified-Since"):
             request.headers.pop(name, None)
