@@ -14,7 +14,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "feed"
 NETWORK = ("urllib.request", "urllib.error", "http", "socket", "ssl", "smtplib", "scrapy", "twisted", "requests")
-BOXES = ("config", "lang", "extract", "store", "classify", "dedup", "publish", "health", "serve", "app")
+BOXES = ("config", "lang", "extract", "discover", "store", "classify", "dedup", "publish", "health", "serve", "app")
 
 
 def imported_modules(path: Path) -> set[str]:

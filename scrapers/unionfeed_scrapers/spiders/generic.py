@@ -21,10 +21,12 @@ from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
 from feed.config.settings import load_settings
-from feed.config.sources import Source, load_sources, select
+from feed.config.sources import Listing, Source, load_sources, select
+from feed.discover.links import content_links
 from feed.extract.article import extract
 from feed.lang.urls import canonicalize_url, web_url
 from unionfeed_scrapers.boundary import Boundary, OutsideBoundary
+from unionfeed_scrapers.homepage import HomepageDiscovery
 from unionfeed_scrapers.keys import (
     CANONICAL_IGNORED,
     DISCOVERY,
@@ -40,7 +42,7 @@ from unionfeed_scrapers.store_handle import store_for
 TEXT_TYPES = ("text/", "application/xhtml+xml", "application/xml")
 
 
-class GenericSpider(scrapy.Spider):
+class GenericSpider(HomepageDiscovery, scrapy.Spider):
     name = "generic"
 
     def __init__(
@@ -67,6 +69,8 @@ class GenericSpider(scrapy.Spider):
         self.queued: set[str] = set()
         # Listing pages read or asked for in this run (canonical URLs): a pager that leads back is not followed.
         self.visited_listings: set[str] = set()
+        # The listings read: the configured ones, then the sections discovery finds for a homepage-only source.
+        self.listings: list[Listing] = list(source.discovery.listings)
         # After a run that did not finish (killed, stopped, out of time) the articles stored so far may sit
         # above a gap of older ones never fetched: page through every listing page, not just the new ones.
         self.resuming = False
@@ -102,6 +106,9 @@ class GenericSpider(scrapy.Spider):
 
     def start_requests(self) -> Iterator[scrapy.Request]:
         discovery = self.source.discovery
+        if not discovery.configured:  # a homepage is enough: find feeds, sitemaps and sections (homepage.py)
+            yield from self.discovery_start()
+            return
         for url in discovery.feeds:
             yield scrapy.Request(
                 url, callback=self.parse_feed, errback=self.on_error, dont_filter=True, meta=discovery_meta()
@@ -157,10 +164,14 @@ class GenericSpider(scrapy.Spider):
     def parse_listing(self, response: Response, listing_index: int, page: int) -> Iterator[scrapy.Request]:
         if response.status == 304:
             return
-        listing = self.source.discovery.listings[listing_index]
+        listing = self.listings[listing_index]
         links_query, next_query = self.source.listing_rule(listing)
-        # .xpath("@href") on the matches: in "a.x, h3 a::attr(href)" the pseudo-element binds only to the last part.
-        hrefs = response.css(links_query).xpath("descendant-or-self::a/@href").getall()
+        if links_query.strip() == "a" and isinstance(response, scrapy.http.TextResponse):
+            # The catch-all rule: every link outside navigation blocks (menus, header, footer, breadcrumbs).
+            hrefs = content_links(response.text, response.url)
+        else:
+            # .xpath("@href") on the matches: in "a.x, h3 a::attr(href)" the pseudo-element binds only to the last.
+            hrefs = response.css(links_query).xpath("descendant-or-self::a/@href").getall()
         skip = ("javascript:", "mailto:", "tel:", "#")
         found = [web_url(response.url, h) for h in hrefs if h and not h.startswith(skip)]
         candidates = [u for u in dict.fromkeys(found) if u is not None and self.boundary.allows(u, "article_link")]

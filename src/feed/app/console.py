@@ -46,10 +46,13 @@ def status_table(healths: list[SourceHealth]) -> Any:
         coverage = "/".join(f"{h.coverage[f]:.0%}" for f in ("title", "date", "body")) if h.coverage else "—"
         style = STATE_STYLES.get(h.state, "")
         state = f"[{style}]{h.state}[/]" if style else h.state
+        why = "; ".join(r.text for r in (*h.reasons, *h.flags)) or (run.cause.text if run and run.cause else "")
+        if h.discovered:  # a homepage-only source: what discovery found
+            why = "; ".join(filter(None, (why, f"discovered: {h.discovered['text']}")))
         table.add_row(
             h.slug,
             state + (" [yellow](selectors stale)[/]" if any(f.code == "selectors_stale" for f in h.flags) else ""),
-            "; ".join(r.text for r in (*h.reasons, *h.flags)) or (run.cause.text if run and run.cause else ""),
+            why,
             f"{when.astimezone(VN_TZ):%Y-%m-%d %H:%M}" if when else "never",
             run.outcome if run else "",
             *(

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from feed.config.sources import Source
+from feed.discover.found import Summary
 from feed.store.api import ABANDONED, Store, now_utc
 from feed.store.schema import ArticleRow, CrawlRun, HealthEvent, PageError
 
@@ -161,6 +162,8 @@ class SourceHealth:
     # Warnings that do not break a source: its articles are still read (selectors_stale: the source's selectors
     # missed on most pages of its newest run; the main-text layers read them).
     flags: list[Reason] = field(default_factory=list)
+    # A homepage-only source: what discovery found and remembered (text "2 feeds, 1 sitemap, 4 sections", …).
+    discovered: dict[str, Any] | None = None
 
     @property
     def broken(self) -> bool:
@@ -190,6 +193,7 @@ class SourceHealth:
             "newest_article_at": iso(self.newest_article_at),
             "usual_gap_hours": round(self.usual_gap.total_seconds() / 3600, 1) if self.usual_gap else None,
             "deferred_until": iso(self.deferred_until),
+            "discovered": self.discovered,
         }
 
 
@@ -499,5 +503,23 @@ def source_health(
         event = events.get(source.slug)
         if event is not None and event.state == health.event_state:
             health.since = event.at
+        health.discovered = discovered_of(store, source)
         out.append(health)
     return out
+
+
+def discovered_of(store: Store, source: Source) -> dict[str, Any] | None:
+    """What discovery found for a homepage-only source, for status.json and `unionfeed status` (None otherwise)."""
+    if source.discovery.configured:
+        return None
+    row = store.discovered(source.slug)
+    if row is None:
+        return None
+    summary = Summary.from_json(row.found)
+    return {
+        "text": summary.describe(),
+        "found_at": iso(row.found_at),
+        "used_at": iso(row.used_at),
+        "worked": row.worked,
+        **summary.to_json(),
+    }

@@ -23,7 +23,15 @@ from feed.lang.urls import article_id, canonicalize_url
 from feed.records import Extracted, Meeting
 
 # ArticleRow, CrawlRun and PageError are what the Store hands out, so callers may import them from here too.
-from feed.store.schema import ArticleRow, CrawlRun, HttpValidator, PageError, SourceMove, create_tables
+from feed.store.schema import (
+    ArticleRow,
+    CrawlRun,
+    DiscoveredSource,
+    HttpValidator,
+    PageError,
+    SourceMove,
+    create_tables,
+)
 
 BUSY_TIMEOUT_MS = 30000  # how long a writer waits for another one before "database is locked"
 ABANDONED = "abandoned"  # finish reason of a run whose process died before it could record its end
@@ -369,6 +377,35 @@ class Store:
         query = select(SourceMove).where(SourceMove.source_slug == source_slug).order_by(SourceMove.id)
         with self.session() as s:
             return list(s.scalars(query))
+
+    # --- discovery of homepage-only sources ---------------------------------------------------------------
+    def discovered(self, source_slug: str) -> DiscoveredSource | None:
+        """What discovery last found for a source (None when it never ran for it)."""
+        with self.session() as s:
+            return s.get(DiscoveredSource, source_slug)
+
+    def all_discovered(self) -> dict[str, DiscoveredSource]:
+        with self.session() as s:
+            return {row.source_slug: row for row in s.scalars(select(DiscoveredSource))}
+
+    def save_discovered(
+        self, source_slug: str, found: Mapping[str, Any] | None, *, worked: bool, at: datetime | None = None
+    ) -> None:
+        """Remember what discovery found afresh (`found` given), or only whether what was remembered worked in a
+        crawl that used it (`found` None)."""
+        at = at or now_utc()
+        with self.session() as s:
+            row = s.get(DiscoveredSource, source_slug)
+            if found is None:
+                if row is not None:
+                    row.worked, row.used_at = worked, at
+                return
+            if row is None:
+                row = DiscoveredSource(source_slug=source_slug)
+                s.add(row)
+            row.found = json.loads(json.dumps(dict(found), default=str))
+            row.found_at = row.used_at = at
+            row.worked = worked
 
 
 def _validator_key(url: str) -> str:

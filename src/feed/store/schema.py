@@ -135,6 +135,19 @@ class SourceMove(Base):
     seen_at: Mapped[datetime] = mapped_column(AwareDateTime)
 
 
+class DiscoveredSource(Base):
+    """What discovery found for a source given by its homepage alone (feed.discover.found.Summary as JSON), when,
+    and whether it gave article links the last time a crawl used it."""
+
+    __tablename__ = "discovered_sources"
+
+    source_slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    found: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    found_at: Mapped[datetime] = mapped_column(AwareDateTime)  # when it was last discovered afresh
+    used_at: Mapped[datetime] = mapped_column(AwareDateTime)  # when a crawl last used (or found) it
+    worked: Mapped[bool] = mapped_column(Boolean, default=False)  # it gave article links (or a 304) that time
+
+
 # --- the near-duplicate index (feed.dedup.index) ------------------------------------------------------------
 class DedupDoc(Base):
     """One fingerprinted article: its exact text hash and MinHash signature."""
