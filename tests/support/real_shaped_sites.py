@@ -37,12 +37,14 @@ import importlib.util
 import json
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -1147,3 +1149,45 @@ def judge(site: RealSite, decoy: Decoy, rows: list[Any], cause: str | None = Non
 
 def fresh_sites() -> list[RealSite]:
     return [cls() for cls in SITES.values()]
+
+
+# --- one crawl of one site, as the scheduler runs it -------------------------------------------------------------
+@dataclass
+class Crawl:
+    outcome: Outcome
+    exit_code: int
+    seconds: float
+
+
+def crawl_site(site: RealSite, folder: Path, *, timeout: int = 120) -> Crawl:
+    """Serve the site and the decoy, write the operator's entry, crawl it in a forked child (real Scrapy over real
+    HTTP), and judge what was stored and asked. A script-built list read without a browser is also asked for its
+    named cause (`unionfeed status --json`, the Vietnamese wording)."""
+    from feed.app.crawl_runner import crawl_in_child
+    from feed.config.settings import load_settings
+    from feed.store.api import Store
+
+    from .cli import run_cli
+    from .loopback_sites import write_config
+
+    decoy = Decoy()
+    with serve_site(site, decoy):
+        config = write_config(folder / "config", [site.entry()])
+        settings = load_settings(config, folder / "data")
+        started = time.perf_counter()
+        code = crawl_in_child(settings, [site.slug], timeout=timeout)
+        seconds = time.perf_counter() - started
+    store = Store(settings.db_url)
+    try:
+        rows = store.articles(source_slug=site.slug)
+    finally:
+        store.close()
+    cause = None
+    if site.needs_js and not site.browser:
+        status = run_cli("--config", str(config), "--data", str(settings.data), "status", "--json", timeout=120)
+        if status.returncode == 0:
+            found = {s["slug"]: s for s in json.loads(status.stdout)["sources"]}.get(site.slug, {})
+            cause = ((found.get("last_run") or {}).get("cause") or {}).get("text_vi")
+        else:
+            cause = f"unionfeed status failed ({status.returncode}): {status.stderr[-500:]}"
+    return Crawl(judge(site, decoy, rows, cause), code, seconds)
