@@ -18,6 +18,11 @@ SELECTORS_MISSED_URL = "unionfeed/selectors_missed_url"  # stats key: the first 
 FOREIGN = "unionfeed/foreign_refused"  # stats key: pages whose URL is another source's stored article
 
 
+# Meta flag of a homepage-only source's homepage request (unionfeed_scrapers.homepage): its only discovery page,
+# asked unconditionally; a whole-site move is judged on it as on a configured discovery page.
+HOMEPAGE_DISCOVERY = "unionfeed_homepage_discovery"
+
+
 def discovery_meta() -> dict[str, Any]:
     """Meta for a discovery request: asked conditionally, and a 304 reaches the callback."""
     return {DISCOVERY: True, "handle_httpstatus_list": [304]}

@@ -34,7 +34,7 @@ from twisted.python.failure import Failure
 from feed.lang.urls import canonicalize_url, origin_of
 from feed.store.api import Store
 from unionfeed_scrapers.boundary import MovedAway
-from unionfeed_scrapers.keys import DISCOVERY
+from unionfeed_scrapers.keys import DISCOVERY, HOMEPAGE_DISCOVERY
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,8 @@ class MoveWatch:
         self.home_origin = origin_of(source.homepage)
         discovery = source.discovery
         urls = [*discovery.feeds, *discovery.sitemaps, *(listing.url for listing in discovery.listings)]
+        if not discovery.configured:  # a homepage-only source: its homepage is its one discovery page
+            urls = [source.homepage]
         # The discovery pages on the homepage's host, by canonical URL: each answered, moved, or failed.
         self.starts: dict[str, str] = {canonicalize_url(u): "pending" for u in urls if origin_of(u) == self.home_origin}
         self.held: list[tuple[Request, str]] = []  # redirected discovery requests held, and where they went
@@ -140,7 +142,8 @@ class MoveWatch:
     def holds(self, request: Request) -> bool:
         """True when a request outside the boundary is a discovery page's permanent redirect, to be held until the
         whole site is judged (the spider's errback hands it back through `failed`)."""
-        if self.decided or not request.meta.get(DISCOVERY) or not permanent(request):
+        asked_for_discovery = request.meta.get(DISCOVERY) or request.meta.get(HOMEPAGE_DISCOVERY)
+        if self.decided or not asked_for_discovery or not permanent(request):
             return False
         return self.starts.get(canonicalize_url(original_url(request))) == "pending"
 
