@@ -23,6 +23,7 @@ from w3lib.encoding import http_content_type_encoding
 from feed.config.settings import load_settings
 from feed.config.sources import Listing, Source, load_sources, select
 from feed.discover.links import content_links
+from feed.discover.shapes import learn_article_pattern
 from feed.extract.article import extract
 from feed.lang.urls import canonicalize_url, web_url
 from unionfeed_scrapers.boundary import Boundary, OutsideBoundary
@@ -65,6 +66,7 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         self.refetch = refetch in (True, "1", "true", "yes")
         self.selectors = source.effective_selectors()
         self.pattern = re.compile(source.discovery.article_pattern) if source.discovery.article_pattern else None
+        self.learnt_shapes: list[str] = []  # article URL shapes learnt from listings (no configured pattern)
         self.known: set[str] = set()
         self.queued: set[str] = set()
         # Listing pages read or asked for in this run (canonical URLs): a pager that leads back is not followed.
@@ -175,6 +177,8 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         skip = ("javascript:", "mailto:", "tel:", "#")
         found = [web_url(response.url, h) for h in hrefs if h and not h.startswith(skip)]
         candidates = [u for u in dict.fromkeys(found) if u is not None and self.boundary.allows(u, "article_link")]
+        if links_query.strip() == "a" and page == 1:
+            self.learn_shape(candidates)
         articles = [u for u in candidates if self.is_article_url(u)]
         fresh = [u for u in articles if canonicalize_url(u) not in self.known]
         for url in articles:
@@ -206,6 +210,25 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
                 meta=discovery_meta(),
             )
             return
+
+    def learn_shape(self, links: list[str]) -> None:
+        """A listing read with the catch-all rule and no configured article pattern: its articles are the dominant
+        URL family among its content links (`feed.discover.shapes`), so sections, tags, pager and "about" pages are
+        not followed. Shapes learnt on several listings add up; a page without a clear family changes nothing."""
+        if self.source.discovery.article_pattern is not None or not self.source.discovery.configured:
+            return  # a configured pattern wins; a homepage-only source learns in discovery (homepage.py)
+        shape = learn_article_pattern(links)
+        if shape is None or shape.regex in self.learnt_shapes:
+            return
+        self.learnt_shapes.append(shape.regex)
+        self.pattern = re.compile("|".join(f"(?:{regex})" for regex in self.learnt_shapes))
+        self.crawler.stats.set_value("unionfeed/learnt_shape", " | ".join(shape.families))
+        self.logger.info(
+            "articles of %s look like %s (%.0f%% of its links)",
+            self.source.slug,
+            shape.families,
+            100 * shape.confidence,
+        )
 
     def next_pages(
         self, response: Response, next_query: str | None, articles: list[str], links_query: str
