@@ -159,8 +159,9 @@ class RenderMiddleware:
         source = getattr(spider, "source", None)
         if source is None or source.render != "browser" or request.meta.get("playwright"):
             return None
-        if request.callback not in (getattr(spider, "parse_listing", None), getattr(spider, "parse_article", None)):
-            return None  # robots.txt, feeds, sitemaps: plain HTTP
+        rendered = ("parse_listing", "parse_article", "discover_homepage", "discover_section")
+        if request.callback not in [getattr(spider, name, None) for name in rendered]:
+            return None  # robots.txt, feeds, sitemaps, probes: plain HTTP (pages: the homepage, sections, listings)
         if self.init is None:
             self.init = page_init(spider.boundary)
         request.meta.update(

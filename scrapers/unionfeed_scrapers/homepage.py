@@ -49,12 +49,13 @@ from feed.discover.found import (
     looks_like_sitemap,
     probe_urls,
     section_candidates,
+    site_name_of,
     sitemaps_in_robots,
 )
 from feed.discover.links import PageLink, page_links
 from feed.discover.shapes import ANY_ARTICLE, learn_article_pattern
 from feed.lang.urls import canonicalize_url
-from unionfeed_scrapers.keys import discovery_meta
+from unionfeed_scrapers.keys import HOMEPAGE_DISCOVERY, discovery_meta
 from unionfeed_scrapers.store_handle import store_for
 
 REDISCOVER_AFTER = timedelta(days=1)
@@ -108,6 +109,7 @@ class HomepageDiscovery:
             callback=self.discover_homepage,
             errback=self.discover_homepage_failed,
             dont_filter=True,
+            meta={HOMEPAGE_DISCOVERY: True},
         )
 
     def _follow_remembered(self, summary: Summary) -> Iterator[scrapy.Request]:
@@ -165,6 +167,7 @@ class HomepageDiscovery:
         self._home_links = [link for link in page_links(response.text, response.url) if self.boundary.inside(link.url)]
         named = feeds_in_page(response.text, response.url)
         self.found.named_feeds = named
+        self.found.site_name = site_name_of(response.text)
         self._named_feeds = [u for u in named if self.boundary.allows(u, "discovered_feed")]
         robots = probe_urls(response.url, ("/robots.txt",))[0]
         yield scrapy.Request(
@@ -176,7 +179,11 @@ class HomepageDiscovery:
         )
 
     def discover_homepage_failed(self, failure: Failure) -> Iterator[Any]:
-        # The homepage is this source's only discovery page: when it cannot be read, the run failed.
+        # The homepage is this source's only discovery page: when it cannot be read, the run failed (unless the whole
+        # site moved: the redirect is held until the move is judged, then asked again on the new host).
+        moves = getattr(self, "moves", None)
+        if moves is not None and moves.failed(failure):
+            return
         self.crawler.stats.inc_value("unionfeed/discovery_failed")
         yield from self.on_error(failure)
 
@@ -333,8 +340,9 @@ class HomepageDiscovery:
 
     # --- remembering ------------------------------------------------------------------------------------------
     def closed(self, reason: str) -> None:
-        """Save what was found (or whether what was remembered still works) when the crawl finished."""
-        if self.found is None or reason != "finished":
+        """Save what was found (or whether what was remembered still works) when the crawl finished, or was stopped
+        after enough articles (`unionfeed sources add`'s probe: articles come only once discovery has chosen)."""
+        if self.found is None or reason not in ("finished", "closespider_itemcount"):
             return
         stats = self.crawler.stats
         worked = bool(self.queued) or bool(stats.get_value("unionfeed/not_modified"))

@@ -17,6 +17,7 @@ from feed.config.sources import (
     ConfigError,
     ConfigProblem,
     Source,
+    SourceKind,
     choose,
     load_sources,
     read_sources,
@@ -149,11 +150,31 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     """List the configured sources, or check them against the live sites."""
+    if args.action == "add":
+        from feed.app.sources_add import add_source
+
+        if len(args.slugs) != 1:
+            print("sources add: give one homepage URL", file=sys.stderr)
+            return 2
+        return add_source(
+            settings,
+            args.slugs[0],
+            slug=args.slug,
+            kind=args.kind,
+            name=args.name,
+            render=args.render,
+            write=args.write,
+        )
     sources = _sources(settings)
     if args.action == "check":
         from feed.app.sources_check import check_sources
 
-        return check_sources(settings, select(sources, args.slugs))
+        status = check_sources(settings, select(sources, args.slugs))
+        if args.probe:
+            from feed.app.sources_add import probe_sources
+
+            status = max(status, probe_sources(settings, select(sources, args.slugs)))
+        return status
     from rich.table import Table
 
     table = Table("slug", "name", "kind", "province", "discovery", "every", "on", "verified")
@@ -397,9 +418,15 @@ def build_parser() -> argparse.ArgumentParser:
                 metavar="SECONDS",
                 help="on SIGTERM, how long a running crawl may take to stop before it is killed",
             )
-    p = add("sources", cmd_sources, "list or check the configured sources")
-    p.add_argument("action", choices=["list", "check"])
-    p.add_argument("slugs", nargs="*")
+    p = add("sources", cmd_sources, "list or check the configured sources, or propose one from its homepage")
+    p.add_argument("action", choices=["list", "check", "add"])
+    p.add_argument("slugs", nargs="*", metavar="SLUG_OR_URL", help="slugs (all by default); add: one homepage URL")
+    p.add_argument("--probe", action="store_true", help="check: also run a short probe crawl of each source")
+    p.add_argument("--slug", help="add: the new source's slug (default: from the host)")
+    p.add_argument("--kind", choices=[k.value for k in SourceKind], help="add: the source's kind (default: a guess)")
+    p.add_argument("--name", help="add: the source's name (default: the homepage's site name)")
+    p.add_argument("--render", choices=["http", "browser"], default="http", help="add: how pages are fetched")
+    p.add_argument("--write", action="store_true", help="add: append the entry to the sources file")
     p = add("status", cmd_status, "show each source's health and latest crawl")
     p.add_argument("--write", action="store_true", help="also write status.json and feeds/health.atom")
     p.add_argument("--json", action="store_true", help="print status.json's document instead of a table")

@@ -51,6 +51,7 @@ SITEMAP_PROBES = ("/sitemap.xml", "/sitemap_index.xml", "/sitemap-news.xml")
 MAX_NAMED_FEEDS = 3  # feeds named by the homepage that are fetched
 MAX_SITEMAPS = 3  # sitemaps named by robots.txt that are fetched
 MAX_SECTIONS = 6  # section candidates fetched
+SECTION_NAME_WORDS = 5  # a link text this short names a section, not a headline
 MIN_SECTION_ARTICLES = 3  # article links (outside navigation) a page needs to be a listing section
 # Links that are never sections: about, contact, login, search, tags, feeds, sitemaps, files, print and share.
 NOT_SECTIONS = re.compile(
@@ -130,7 +131,8 @@ def section_candidates(
     links: Iterable[PageLink], homepage: str, is_article: Any, limit: int = MAX_SECTIONS
 ) -> list[str]:
     """Same-origin links of the homepage that may be listing sections, best first (union words in the link's text
-    or URL first, then page order), at most `limit`. `is_article(url)` tells an article link."""
+    or URL first, then page order), at most `limit`. `is_article(url)` tells an article link (menu links and links
+    named in a few words are taken whatever their shape)."""
     origin = origin_of(homepage)
     home = canonicalize_url(homepage)
     scored: list[tuple[int, int, str]] = []
@@ -143,7 +145,10 @@ def section_candidates(
         except ValueError:
             continue
         key = canonicalize_url(url)
-        if key in seen or key == home or urlsplit(url).path in ("", "/") or is_article(url):
+        # A menu link, or one named in a few words ("Văn hóa - Xã hội"), is a section even when its slug is long
+        # enough to pass for an article ("/van-hoa-xa-hoi"); a headline-long link that looks like an article is one.
+        named_briefly = link.in_nav or 0 < len(link.text.split()) <= SECTION_NAME_WORDS
+        if key in seen or key == home or urlsplit(url).path in ("", "/") or (is_article(url) and not named_briefly):
             continue
         seen.add(key)
         if NOT_SECTIONS.search(urlsplit(url).path) or NOT_SECTIONS.search(url.split("?", 1)[-1] if "?" in url else ""):
@@ -173,6 +178,7 @@ class Summary:
     families: list[str] = field(default_factory=list)
     named_feeds: list[str] = field(default_factory=list)  # what the homepage named, worked or not
     probes: int = 0  # conventional paths asked
+    site_name: str | None = None  # the homepage's og:site_name, else its <title>
 
     @property
     def empty(self) -> bool:
@@ -202,6 +208,7 @@ class Summary:
             "families": list(self.families),
             "named_feeds": list(self.named_feeds),
             "probes": self.probes,
+            "site_name": self.site_name,
         }
 
     @classmethod
@@ -226,11 +233,29 @@ class Summary:
             families=strings("families"),
             named_feeds=strings("named_feeds"),
             probes=int(data.get("probes") or 0),
+            site_name=str(data["site_name"]) if data.get("site_name") else None,
         )
 
     def learnt(self, shape: LearnedShape | None) -> None:
         if shape is not None:
             self.article_pattern, self.confidence, self.families = shape.regex, shape.confidence, list(shape.families)
+
+
+def site_name_of(text: str | bytes) -> str | None:
+    """The name a homepage gives its site: og:site_name, else <title> (whitespace folded, NFC, at most 200 chars)."""
+    import unicodedata
+
+    tree = parse_html(text)
+    if tree is None:
+        return None
+    for value in (
+        *tree.xpath("//meta[@property='og:site_name' or @name='og:site_name' or @name='application-name']/@content"),
+        *tree.xpath("//title//text()"),
+    ):
+        name = " ".join(str(value).split())
+        if name:
+            return unicodedata.normalize("NFC", name)[:200]
+    return None
 
 
 def summarize(
