@@ -217,6 +217,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     stale = [h.slug for h in healths if any(f.code == "selectors_stale" for f in h.flags)]
     if stale:
         print(f"{len(stale)} source(s) with stale selectors (articles still read): {', '.join(stale)}")
+    for h in healths:  # pages the article judge refused: counted by reason, never stored
+        for flag in (f for f in h.flags if f.code == "not_articles"):
+            print(f"{h.slug}: {flag.text}")
     if problems:
         print(f"{len(problems)} config problem(s): those entries are not crawled until mended")
         for problem in problems:

@@ -48,7 +48,9 @@ def status_table(healths: list[SourceHealth]) -> Any:
         state = f"[{style}]{h.state}[/]" if style else h.state
         table.add_row(
             h.slug,
-            state + (" [yellow](selectors stale)[/]" if any(f.code == "selectors_stale" for f in h.flags) else ""),
+            state
+            + (" [yellow](selectors stale)[/]" if any(f.code == "selectors_stale" for f in h.flags) else "")
+            + (" (pages skipped)" if any(f.code == "not_articles" for f in h.flags) else ""),
             "; ".join(r.text for r in (*h.reasons, *h.flags)) or (run.cause.text if run and run.cause else ""),
             f"{when.astimezone(VN_TZ):%Y-%m-%d %H:%M}" if when else "never",
             run.outcome if run else "",
