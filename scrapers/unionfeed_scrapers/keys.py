@@ -15,6 +15,8 @@ OFFSITE = "unionfeed/offsite_refused"  # stats key: requests refused by the sour
 CANONICAL_IGNORED = "unionfeed/canonical_ignored"  # stats key: rel=canonical / og:url on another host or source
 SELECTORS_MISSED = "unionfeed/selectors_missed"  # stats key: article pages the source's selectors missed
 SELECTORS_MISSED_URL = "unionfeed/selectors_missed_url"  # stats key: the first of them
+NOT_ARTICLE = "unionfeed/not_article"  # stats key: pages judged not articles, never stored (+ "/<reason>" each)
+NOT_ARTICLE_URL = "unionfeed/not_article_url"  # stats key: the first of them
 FOREIGN = "unionfeed/foreign_refused"  # stats key: pages whose URL is another source's stored article
 
 

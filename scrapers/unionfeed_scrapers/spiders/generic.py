@@ -28,6 +28,7 @@ from feed.extract.article import extract
 from feed.lang.urls import canonicalize_url, web_url
 from unionfeed_scrapers.boundary import Boundary, OutsideBoundary
 from unionfeed_scrapers.homepage import HomepageDiscovery
+from unionfeed_scrapers.judging import refused
 from unionfeed_scrapers.keys import (
     CANONICAL_IGNORED,
     DISCOVERY,
@@ -283,13 +284,13 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
             yield {"source": self.source.slug, "url": response.url, "error": f"not a text page ({media_type or '?'})"}
             return
         # The raw bytes and the header's charset: extract checks a declared charset against the bytes.
+        encoding = http_content_type_encoding(content_type)
         article = extract(
-            response.body,
-            response.url,
-            selectors=self.selectors,
-            fetched_at=fetched_at,
-            encoding=http_content_type_encoding(content_type),
+            response.body, response.url, selectors=self.selectors, fetched_at=fetched_at, encoding=encoding
         )
+        # A page that is not an article (menu, section, about, login …) is counted and never stored (judging.py).
+        if refused(self.crawler, self.source, response, article, encoding, vouched=self.pattern is not None):
+            return
         if article.selectors_missed:
             # Selectors are a hint: the page was read by the layers below them; health flags them when stale.
             self.crawler.stats.inc_value(SELECTORS_MISSED)

@@ -244,6 +244,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             f"{len(moved)} source(s) moved (articles still read): "
             + ", ".join(f"{h.slug} -> {h.last_run.moved_to}" for h in moved if h.last_run is not None)
         )
+    for h in healths:  # pages the article judge refused: counted by reason, never stored
+        for flag in (f for f in h.flags if f.code == "not_articles"):
+            print(f"{h.slug}: {flag.text}")
     if problems:
         print(f"{len(problems)} config problem(s): those entries are not crawled until mended")
         for problem in problems:

@@ -51,7 +51,9 @@ def status_table(healths: list[SourceHealth]) -> Any:
             why = "; ".join(filter(None, (why, f"discovered: {h.discovered['text']}")))
         table.add_row(
             h.slug,
-            state + (" [yellow](selectors stale)[/]" if any(f.code == "selectors_stale" for f in h.flags) else ""),
+            state
+            + (" [yellow](selectors stale)[/]" if any(f.code == "selectors_stale" for f in h.flags) else "")
+            + (" (pages skipped)" if any(f.code == "not_articles" for f in h.flags) else ""),
             why,
             f"{when.astimezone(VN_TZ):%Y-%m-%d %H:%M}" if when else "never",
             run.outcome if run else "",

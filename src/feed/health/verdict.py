@@ -10,7 +10,11 @@ a discovery page that needs JavaScript; see CAUSES) is the run's cause, and the 
 ends: each has its own code and wording, in English and Vietnamese. A site that moved whole and was followed
 raises the `moved` flag with the entry's fix (a warning, like stale selectors). Selectors that missed on most
 article pages of the newest run (the pages were read by the layers below them) raise the selectors_stale flag: a
-warning that keeps the source ok, recorded and announced like a breakage. Recording breakages and recoveries is
+warning that keeps the source ok, recorded and announced like a breakage. Pages the article judge refused
+(feed.extract.judge: menus, sections, about and login pages; never stored) are counted per reason and raise the
+not_articles flag ("12 trang không phải bài viết bị bỏ qua: 8 trang chuyên mục, 4 thiếu ngày đăng"), which keeps
+the source ok; a run whose every judged page was refused (none read, none known) found nothing, and that is its
+cause ("không tìm thấy bài viết: mọi trang đều bị loại"). Recording breakages and recoveries is
 feed.health.status; writing status.json and feeds/health.atom is feed.publish.status_files.
 """
 
@@ -26,6 +30,7 @@ from sqlalchemy import func, select
 
 from feed.config.sources import Source
 from feed.discover.found import Summary
+from feed.extract.judge import count_line, count_line_en
 from feed.store.api import ABANDONED, Store, now_utc
 from feed.store.schema import ArticleRow, CrawlRun, HealthEvent, PageError
 
@@ -50,7 +55,8 @@ RUNNING_GRACE = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class Reason:
-    code: str  # failing | empty | cookie_gate | needs_js | coverage | silent | deferred | selectors_stale | moved
+    # failing | empty | cookie_gate | needs_js | not_articles | coverage | silent | deferred | selectors_stale | moved
+    code: str
     text: str  # for operators (English)
     text_vi: str  # for the index page and the health feed
 
@@ -64,6 +70,17 @@ class Cause:
     run_en: str  # one run: "… (URL)"
     streak_en: str  # "the last N runs …"
     vi: str  # both, in Vietnamese: "… (URL)" and "N lần thu thập gần nhất …"
+
+
+# Not an obstacle met on a page but a run's figures: every page it judged was refused as not an article.
+NOT_ARTICLES = Cause(
+    "not_articles",
+    "unionfeed/not_article_url",
+    "found no articles: every page was refused as not an article",
+    "found no articles: every page was refused as not an article",
+    "không tìm thấy bài viết: mọi trang đều bị loại",
+)
+NOT_ARTICLE_PREFIX = "unionfeed/not_article/"
 
 
 # In order of precedence: a run stopped by a cookie gate never saw whether its pages needed JavaScript.
@@ -113,6 +130,8 @@ class RunFigures:
     selectors_missed_url: str | None = None  # the first of them
     moved_to: str | None = None  # where the source's whole site moved ("tuoitre.vn/nld/"), followed this run
     moved_fix: str | None = None  # the entry's fix: its new homepage and discovery URLs
+    not_articles: dict[str, int] = field(default_factory=dict)  # pages the judge refused, by reason (never stored)
+    not_article_url: str | None = None  # the first of them
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -133,6 +152,12 @@ class RunFigures:
             "selectors_missed": self.selectors_missed,
             "selectors_missed_url": self.selectors_missed_url,
             "moved": {"to": self.moved_to, "fix": self.moved_fix} if self.moved_to else None,
+            "not_articles": {
+                "count": sum(self.not_articles.values()),
+                "reasons": self.not_articles,
+                "url": self.not_article_url,
+                "text_vi": count_line(self.not_articles.items()) or None,
+            },
             "cause": (
                 {"code": self.cause.code, "text": self.cause.text, "text_vi": self.cause.text_vi, "url": self.cause_url}
                 if self.cause
@@ -171,10 +196,15 @@ class SourceHealth:
 
     @property
     def event_state(self) -> str:
-        """What breakage/recovery events record: broken, stale (ok, but flagged) or ok."""
+        """What breakage/recovery events record: broken, stale (ok, selectors flagged), moved (ok, its whole site
+        moved and was followed), skipping (ok, pages that are not articles skipped) or ok."""
         if self.broken:
             return "broken"
-        return "stale" if self.state == "ok" and self.flags else "ok"
+        codes = {f.code for f in self.flags} if self.state == "ok" else set()
+        for code, state in (("selectors_stale", "stale"), ("moved", "moved"), ("not_articles", "skipping")):
+            if code in codes:
+                return state
+        return "ok"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -250,6 +280,10 @@ def run_figures(run: CrawlRun, now: datetime, time_limit: int) -> RunFigures:
         selectors_missed_url=stats.get("unionfeed/selectors_missed_url") or None,
         moved_to=stats.get("unionfeed/moved_to") or None,
         moved_fix=stats.get("unionfeed/moved_fix") or None,
+        not_articles={
+            k.removeprefix(NOT_ARTICLE_PREFIX): int(v) for k, v in stats.items() if k.startswith(NOT_ARTICLE_PREFIX)
+        },
+        not_article_url=stats.get(NOT_ARTICLES.stat) or None,
     )
     met = run_cause(stats)
     if met is not None:
@@ -264,7 +298,15 @@ def run_cause(stats: dict[str, Any]) -> tuple[Cause, str] | None:
         url = stats.get(cause.stat)
         if isinstance(url, str) and url:
             return cause, url
+    if all_refused(stats):
+        return NOT_ARTICLES, str(stats.get(NOT_ARTICLES.stat) or "?")
     return None
+
+
+def all_refused(stats: dict[str, Any]) -> bool:
+    """Every page the run judged was refused as not an article: none read (stored or in error), none already known."""
+    refused = int(stats.get("unionfeed/not_article", 0))
+    return refused > 0 and not int(stats.get("extracted", 0)) and not int(stats.get("unionfeed/skipped_known", 0))
 
 
 def outcome(reason: str, stats: dict[str, Any], found: int) -> str:
@@ -275,6 +317,8 @@ def outcome(reason: str, stats: dict[str, Any], found: int) -> str:
         return "neutral"
     if reason != "finished" or stats.get("unionfeed/discovery_failed", 0):
         return "failed"
+    if all_refused(stats):  # links were found, but none led to an article
+        return "empty"
     if found:
         return "ok"
     if stats.get("unionfeed/not_modified", 0):
@@ -364,6 +408,18 @@ def moved_flag(runs: list[RunFigures]) -> Reason | None:
     )
 
 
+def not_articles_flag(runs: list[RunFigures]) -> Reason | None:
+    """not_articles when the newest judged run that judged pages refused some as not articles (never stored)."""
+    newest = next(
+        (r for r in runs if r.outcome not in ("neutral", "running") and (r.extracted or r.not_articles)), None
+    )
+    if newest is None or not newest.not_articles:
+        return None
+    url = newest.not_article_url or "?"
+    pairs = newest.not_articles.items()
+    return Reason("not_articles", f"{count_line_en(pairs)} (e.g. {url})", f"{count_line(pairs)} (ví dụ {url})")
+
+
 def publishing_rhythm(times: list[datetime]) -> timedelta | None:
     """The source's usual long gap between articles (90th percentile), from newest-first publication times."""
     gaps = [a - b for a, b in pairwise(times) if a > b]
@@ -399,7 +455,7 @@ def streak_reason(streak: list[RunFigures], last_error: str | None = None) -> Re
     if len(streak) < FAIL_RUNS:
         return None
     newest = streak[0]
-    met = next((c for c in CAUSES if newest.cause is not None and c.code == newest.cause.code), None)
+    met = next((c for c in (*CAUSES, NOT_ARTICLES) if newest.cause is not None and c.code == newest.cause.code), None)
     if met is not None:
         url = newest.cause_url
         return Reason(
@@ -449,7 +505,7 @@ def judge(
     health.reasons = reasons
     if health.state != "disabled" and judged:
         health.state = "broken" if reasons else "ok"
-    health.flags = [r for r in (selectors_flag(runs), moved_flag(runs)) if r]
+    health.flags = [r for r in (selectors_flag(runs), moved_flag(runs), not_articles_flag(runs)) if r]
     if health.deferred_until:
         until = health.deferred_until.isoformat(timespec="minutes")
         health.reasons.append(

@@ -108,8 +108,10 @@ def source_state(source: Source, health: SourceHealth | None, now: datetime) -> 
         return "failed"
     if run.finished_at is not None and now - run.finished_at > timedelta(minutes=2 * source.interval + 10):
         return "overdue"
-    if health is not None and health.flags:  # articles still read, but the source's selectors need mending
-        return "moved" if all(f.code == "moved" for f in health.flags) else "stale"  # or its entry (a moved site)
+    if health is not None and any(f.code == "selectors_stale" for f in health.flags):
+        return "stale"  # articles still read, but the source's selectors need mending
+    if health is not None and any(f.code == "moved" for f in health.flags):
+        return "moved"  # articles still read, but the entry should name the site's new host
     return "partial" if run.errors else "ok"
 
 
@@ -120,10 +122,12 @@ def source_row(source: Source, health: SourceHealth | None, error: PageError | N
     message = ""
     if state == "broken" and health is not None:
         message = escape("; ".join(r.text_vi or r.text for r in health.reasons))
-    if not message and health is not None and health.flags:  # the flag's text names the first page they missed
-        message = link(
-            (run.selectors_missed_url if run else None) or "", escape("; ".join(f.text_vi for f in health.flags))
-        )  # a moved site's flag has no page to link: it names the new URLs itself
+    if not message and health is not None and health.flags:  # each flag's text names its first page
+        urls = {
+            "selectors_stale": run.selectors_missed_url if run else None,
+            "not_articles": run.not_article_url if run else None,
+        }
+        message = "; ".join(link(urls.get(f.code) or "", escape(f.text_vi)) for f in health.flags)
     if not message and run is not None and run.cause is not None:  # an obstacle named before it breaks the source
         message = link(run.cause_url or "", escape(run.cause.text_vi))
     if error is not None and not message:

@@ -25,7 +25,8 @@ from feed.store.schema import HealthEvent
 
 
 def health_feed(events: list[HealthEvent], names: dict[str, str], settings: Settings) -> bytes:
-    """feeds/health.atom: one entry per breakage, stale-selectors flag or recovery, newest first."""
+    """feeds/health.atom: one entry per breakage, stale-selectors flag, pages skipped as not articles or recovery,
+    newest first."""
     base = settings.site_url.rstrip("/") + "/"
     fg = FeedGenerator()
     fg.id(f"{base}feeds/health.atom")
@@ -41,10 +42,13 @@ def health_feed(events: list[HealthEvent], names: dict[str, str], settings: Sett
         name = names.get(event.source_slug, event.source_slug)
         entry = fg.add_entry(order="append")
         entry.id(f"{GUID_PREFIX}health:{event.source_slug}:{event.seq}")
-        broken = event.state in ("broken", "stale")
-        titles = {"broken": "Nguồn tin bị lỗi", "stale": "Bộ chọn của nguồn tin không còn khớp"}
-        if event.state == "stale" and all(r.get("code") == "moved" for r in event.reasons):
-            titles["stale"] = "Nguồn tin đã chuyển trang"  # a whole-site move followed (the flag holds the fix)
+        broken = event.state in ("broken", "stale", "skipping", "moved")
+        titles = {
+            "broken": "Nguồn tin bị lỗi",
+            "stale": "Bộ chọn của nguồn tin không còn khớp",
+            "skipping": "Nguồn tin có trang không phải bài viết bị bỏ qua",
+            "moved": "Nguồn tin đã chuyển trang",  # a whole-site move followed (the flag holds the fix)
+        }
         entry.title(f"{titles.get(event.state, 'Nguồn tin hoạt động trở lại')}: {name}")
         entry.link(href=f"{base}status.json", rel="alternate")
         entry.published(event.at.astimezone(VN_TZ))

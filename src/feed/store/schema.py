@@ -201,7 +201,9 @@ class HealthEvent(Base):
     source_slug: Mapped[str] = mapped_column(String(64), index=True)
     seq: Mapped[int] = mapped_column(Integer)  # per source; the unique pair stops two writers announcing twice
     at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
-    state: Mapped[str] = mapped_column(String(16))  # broken | stale (ok, selectors flagged) | ok
+    state: Mapped[str] = mapped_column(
+        String(16)
+    )  # broken | stale (ok, selectors flagged) | skipping (ok, non-articles skipped) | ok
     reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     capture: Mapped[str | None] = mapped_column(Text)  # folder of the pages saved when it broke
 
