@@ -112,3 +112,18 @@ def test_sources_add_proposes_a_working_entry_from_the_homepage_alone(slug: str,
     outcome = judge(site, decoy, rows)
     problems = outcome.problems(needs_js_cause=False)
     assert not problems and outcome.found == outcome.expected, "\n".join([entry_text, *report, *problems])
+
+
+def test_a_script_built_site_probed_plainly_is_named_with_the_browser_hint(tmp_path: Path) -> None:
+    site = SITES["bo-noi-vu-tin-tuc"]()
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("version: 1\nsources: []\n", encoding="utf-8")
+    with serve_site(site, Decoy()):
+        homepage = site.url(next(iter(site.hosts)), "/")
+        args = ["--config", str(empty), "--data", str(tmp_path / "d"), "sources", "add", homepage, "--write"]
+        proposed = run_cli(*args, timeout=300)
+    assert proposed.returncode == 1, proposed.stdout + proposed.stderr
+    report = [line for line in proposed.stdout.splitlines() if line.startswith("#")]
+    assert any("obstacle:" in line and "needs JavaScript" in line for line in report), report
+    assert any("--render browser" in line for line in report), report
+    assert "not written" in proposed.stderr and empty.read_text(encoding="utf-8") == "version: 1\nsources: []\n"

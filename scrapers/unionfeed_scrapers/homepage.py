@@ -55,6 +55,9 @@ from feed.discover.found import (
 from feed.discover.links import PageLink, page_links
 from feed.discover.shapes import ANY_ARTICLE, learn_article_pattern
 from feed.lang.urls import canonicalize_url
+from unionfeed_scrapers.js_pages import FOUND as JS_FOUND
+from unionfeed_scrapers.js_pages import FOUND_URL as JS_FOUND_URL
+from unionfeed_scrapers.js_pages import script_builder
 from unionfeed_scrapers.keys import HOMEPAGE_DISCOVERY, discovery_meta
 from unionfeed_scrapers.store_handle import store_for
 
@@ -337,6 +340,25 @@ class HomepageDiscovery:
                         dont_filter=True,
                         cb_kwargs={"chain": False},
                     )
+
+        if self.found.empty and self.source.render != "browser":
+            yield from self._name_script_built(pages, pattern)
+
+    def _name_script_built(self, pages: list[TextResponse], pattern: re.Pattern[str]) -> Iterator[Any]:
+        """Nothing found, and a page read (the homepage, then the section candidates) lists no articles while its
+        scripts build it: name the obstacle as a configured listing's would be ("needs JavaScript"), with the URL."""
+        for page in pages:
+            builder = script_builder(page)
+            if builder is None:
+                continue
+            stats = self.crawler.stats
+            stats.inc_value(JS_FOUND)
+            if not stats.get_value(JS_FOUND_URL):
+                stats.set_value(JS_FOUND_URL, page.url)
+            self.logger.warning("%s lists no articles in its HTML; its scripts build the page (%s)", page.url, builder)
+            error = f"needs JavaScript: {page.url} has no article links in its HTML, only scripts ({builder})"
+            yield {"source": self.source.slug, "url": page.url, "error": error}
+            return
 
     # --- remembering ------------------------------------------------------------------------------------------
     def closed(self, reason: str) -> None:

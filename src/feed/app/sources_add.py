@@ -56,7 +56,16 @@ class Probe:
         """What stood in the way, in the words `unionfeed status` uses (cookie gate, moved, needs JavaScript …)."""
         if self.health is None:
             return []
-        return [r.text for r in (*self.health.reasons, *self.health.flags)]
+        found = [r.text for r in (*self.health.reasons, *self.health.flags)]
+        run = self.health.last_run
+        if run is not None and run.cause is not None and not self.health.reasons:  # named before it breaks a source
+            found.append(run.cause.text)  # its text names the URL
+        return found
+
+    @property
+    def needs_js(self) -> bool:
+        run = self.health.last_run if self.health is not None else None
+        return run is not None and run.cause is not None and run.cause.code == "needs_js"
 
     @property
     def works(self) -> bool:
@@ -224,6 +233,8 @@ def report(probe: Probe) -> list[str]:
         lines.append(f"  obstacle: {text}")
     for url, error in probe.errors[:3]:
         lines.append(f"  page error: {error} ({url})")
+    if probe.needs_js and probe.source.render != "browser":
+        lines.append("  hint: its pages are built by scripts; probe again with --render browser")
     lines.append(f"  requests: {probe.requests}, refused outside the source's hosts: {probe.offsite}")
     return lines
 
