@@ -4,7 +4,9 @@ reason, never stored or published, counted per source and reason in the run, and
 status.json, the health feed and the index page. Real article pages are kept.
 
 The crawl is real Scrapy in a forked child over a loopback portal (tests/support/portal_site.py) whose source
-follows every link of its home page (`links: "a"`, no article pattern).
+follows every link of its home page, menus included (`links: "body a"`, no article pattern: an operator's own
+selector, so neither the navigation blocks nor the learnt URL shape of the catch-all rule `links: "a"` keep those
+pages from being fetched; the judge is what keeps them out of the store).
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Crawled:
     with serve_portal() as (base, asked):
         entry = (
             f"  - slug: {SLUG}\n    name: '{NAME}'\n    kind: labour_federation\n    homepage: {base}/\n"
-            f"    discovery:\n      listings:\n        - url: {base}/\n          links: 'a'\n          max_pages: 1\n"
+            f"    discovery:\n      listings:\n        - url: {base}/\n"
+            "          links: 'body a'\n          max_pages: 1\n"
         )
         settings = load_settings(write_config(tmp / "config", [entry]), tmp / "data")
         assert crawl_in_child(settings, [SLUG], timeout=60) == 0

@@ -146,8 +146,11 @@ def section_candidates(
             continue
         key = canonicalize_url(url)
         # A menu link, or one named in a few words ("Văn hóa - Xã hội"), is a section even when its slug is long
-        # enough to pass for an article ("/van-hoa-xa-hoi"); a headline-long link that looks like an article is one.
-        named_briefly = link.in_nav or 0 < len(link.text.split()) <= SECTION_NAME_WORDS
+        # enough to pass for an article ("/van-hoa-xa-hoi") — unless its URL carries an id (…-1234.html): then, as a
+        # headline-long link that looks like an article, it is one.
+        named_briefly = (link.in_nav or 0 < len(link.text.split()) <= SECTION_NAME_WORDS) and not re.search(
+            r"\d{3,}", urlsplit(url).path
+        )
         if key in seen or key == home or urlsplit(url).path in ("", "/") or (is_article(url) and not named_briefly):
             continue
         seen.add(key)
