@@ -148,6 +148,19 @@ class DiscoveredSource(Base):
     worked: Mapped[bool] = mapped_column(Boolean, default=False)  # it gave article links (or a 304) that time
 
 
+# --- pages the article judge refused (unionfeed_scrapers.judging) ---------------------------------------------
+class RefusedPage(Base):
+    """A URL of a source whose page the article judge refused (a menu, section, about or login page): the crawl
+    does not ask it again for a while (`REFUSED_FOR` in unionfeed_scrapers.judging), then judges it afresh."""
+
+    __tablename__ = "refused_pages"
+
+    source_slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)  # canonical form (feed.lang.urls)
+    reason: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+
+
 # --- the near-duplicate index (feed.dedup.index) ------------------------------------------------------------
 class DedupDoc(Base):
     """One fingerprinted article: its exact text hash and MinHash signature."""
