@@ -169,11 +169,14 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "check":
         from feed.app.sources_check import check_sources
 
-        status = check_sources(settings, select(sources, args.slugs))
-        if args.probe:
+        chosen = select(sources, args.slugs)
+        # The quick check reads configured discovery URLs; a homepage-only source has none: its probe says it all.
+        configured = [s for s in chosen if s.discovery.configured or args.no_probe]
+        status = check_sources(settings, configured) if configured else 0
+        if not args.no_probe:
             from feed.app.sources_add import probe_sources
 
-            status = max(status, probe_sources(settings, select(sources, args.slugs)))
+            status = max(status, probe_sources(settings, chosen))
         return status
     from rich.table import Table
 
@@ -424,7 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("sources", cmd_sources, "list or check the configured sources, or propose one from its homepage")
     p.add_argument("action", choices=["list", "check", "add"])
     p.add_argument("slugs", nargs="*", metavar="SLUG_OR_URL", help="slugs (all by default); add: one homepage URL")
-    p.add_argument("--probe", action="store_true", help="check: also run a short probe crawl of each source")
+    p.add_argument(
+        "--no-probe", action="store_true", help="check: only fetch discovery URLs and samples, no probe crawl"
+    )
     p.add_argument("--slug", help="add: the new source's slug (default: from the host)")
     p.add_argument("--kind", choices=[k.value for k in SourceKind], help="add: the source's kind (default: a guess)")
     p.add_argument("--name", help="add: the source's name (default: the homepage's site name)")
