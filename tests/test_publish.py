@@ -1,5 +1,6 @@
-"""Publishing end to end on a real store (SQLite and PostgreSQL, tests/support/databases.py): snapshots against their schema, cursors and change files,
-retention, the manifest, untouched files on a no-op run, failures that leave old files, WebSub pings."""
+"""Publishing end to end on a real store (SQLite and PostgreSQL, tests/support/databases.py): snapshots
+against their schema, cursors and change files, retention, the manifest, untouched files on a no-op run,
+failures that leave old files, WebSub pings."""
 
 from __future__ import annotations
 

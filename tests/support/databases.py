@@ -40,7 +40,7 @@ def postgres_server() -> str:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach it is the reason reported
+    except Exception as exc:  # any failure to reach it is the reason reported
         missing(f"PostgreSQL at {POSTGRES_ENV} does not answer: {str(exc).splitlines()[0]}")
     finally:
         engine.dispose()
