@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -383,6 +384,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the bundled sample sites on loopback and run crawl → publish once."""
     from feed.app.demo import run_demo
 
+    if args.database_url:
+        settings = replace(settings, database_url=args.database_url)
     return run_demo(Path(args.out) if args.out else settings.data / "demo", settings)
 
 
@@ -457,6 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", metavar="JSONL", help="a labelled test set whose URLs are never trained on")
     p = add("demo", cmd_demo, "run the whole pipeline once against bundled sample sites on loopback")
     p.add_argument("--out", help="the demo's data folder (published files land in OUT/public)")
+    p.add_argument(
+        "--database-url",
+        help="store the demo's articles in this database, e.g. postgresql+psycopg://user@host/db (default: env "
+        "UNIONFEED_DATABASE_URL, else a SQLite file in OUT); it must hold no other source's articles",
+    )
     return parser
 
 
