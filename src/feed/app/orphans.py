@@ -1,0 +1,58 @@
+"""A child never outlives its parent: crawl and publish children stop when the process that started them dies.
+
+Children are forked by multiprocessing's forkserver, which exits as soon as the scheduler (or command) that
+started it is gone, however it went (a signal it does not handle, kill -9, the OOM killer). Two things then stop
+the child: on Linux the kernel sends it `signum` the moment its parent dies (prctl PR_SET_PDEATHSIG), and
+everywhere a watchdog thread notices that its parent changed (it was re-parented), sends `signum` itself, and
+ends the process `grace` seconds later if it has not finished by then. A crawl asked to stop this way closes
+the spider and records its run, as on SIGTERM from the scheduler.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+import sys
+import threading
+from time import monotonic
+
+log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1
+WATCH_EVERY = 0.5  # seconds between the watchdog's looks at its parent
+ORPHAN_EXIT = 70  # exit status of a child ended by the watchdog because its parent died
+
+
+def _prctl_pdeathsig(signum: int) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return int(libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def die_with_parent(signum: int, grace: float) -> None:
+    """Arrange for this process to get `signum` when its parent dies, and to end `grace` seconds after that."""
+    parent = os.getppid()
+    _prctl_pdeathsig(signum)
+    if os.getppid() != parent or parent == 1:  # the parent died before the arrangement was made
+        _orphaned(signum, grace)
+    threading.Thread(target=_watch, args=(parent, signum, grace), name="unionfeed-orphan-watch", daemon=True).start()
+
+
+def _watch(parent: int, signum: int, grace: float) -> None:
+    while os.getppid() == parent:
+        threading.Event().wait(WATCH_EVERY)
+    _orphaned(signum, grace)
+
+
+def _orphaned(signum: int, grace: float) -> None:
+    log.warning("the parent process died: stopping", extra={"event": "orphaned", "pid": os.getpid()})
+    os.kill(os.getpid(), signum)
+    deadline = monotonic() + grace
+    while monotonic() < deadline:
+        threading.Event().wait(0.1)
+    os._exit(ORPHAN_EXIT)
