@@ -1,11 +1,12 @@
 """A child never outlives its parent: crawl and publish children stop when the process that started them dies.
 
 Children are forked by multiprocessing's forkserver, which exits as soon as the scheduler (or command) that
-started it is gone, however it went (a signal it does not handle, kill -9, the OOM killer). Two things then stop
-the child: on Linux the kernel sends it `signum` the moment its parent dies (prctl PR_SET_PDEATHSIG), and
-everywhere a watchdog thread notices that its parent changed (it was re-parented), sends `signum` itself, and
-ends the process `grace` seconds later if it has not finished by then. A crawl asked to stop this way closes
-the spider and records its run, as on SIGTERM from the scheduler.
+started it is gone, however it went (a signal it does not handle, kill -9, the OOM killer), once each child has
+closed its copy of the server's keep-alive pipe (done here). Two things then stop the child: on Linux the kernel
+sends it `signum` the moment its parent dies (prctl PR_SET_PDEATHSIG), and everywhere a watchdog thread notices
+that its parent changed (it was re-parented), sends `signum` itself, and ends the process `grace` seconds later
+if it has not finished by then. A crawl asked to stop this way closes the spider and records its run, as on
+SIGTERM from the scheduler.
 """
 
 from __future__ import annotations
@@ -34,8 +35,29 @@ def _prctl_pdeathsig(signum: int) -> bool:
         return False
 
 
+def _let_the_forkserver_go() -> None:
+    """Close this child's copy of the forkserver's keep-alive pipe.
+
+    The forkserver exits when every write end of that pipe is closed, and multiprocessing hands one to each child
+    it forks: as long as a crawl child runs, the forkserver would outlive a dead scheduler, and so stay the
+    child's living parent. Nothing in a child uses it (a child needing children of its own starts a new server).
+    """
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if server is None or fd is None:
+        return
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+    server._forkserver_alive_fd = None
+
+
 def die_with_parent(signum: int, grace: float) -> None:
     """Arrange for this process to get `signum` when its parent dies, and to end `grace` seconds after that."""
+    _let_the_forkserver_go()
     parent = os.getppid()
     _prctl_pdeathsig(signum)
     if os.getppid() != parent or parent == 1:  # the parent died before the arrangement was made
