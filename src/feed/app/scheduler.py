@@ -36,7 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from feed.app.clock import install as install_steady_clock
 from feed.app.crawl_runner import STOP_GRACE, crawl_in_child, publish_in_child
-from feed.app.locks import scheduler_lock
+from feed.app.locks import BUSY_EXIT, scheduler_lock
 from feed.config.cron import cron_trigger, fire_times
 from feed.config.settings import Settings
 from feed.config.sources import Source
@@ -187,6 +187,12 @@ class Runner:
             with self._lock:
                 self.running.pop(slug, None)
                 self.counts["finished"] += 1
+        if status == BUSY_EXIT:  # `unionfeed crawl` is fetching this source right now: this poll is its crawl
+            log.warning(
+                "poll skipped: another process is crawling this source",
+                extra={"event": "crawl_busy", "source": slug},
+            )
+            return
         figures = self._log_finished(slug, status, monotonic() - started)
         if self.stopping.is_set():
             return  # the next start publishes whatever this crawl stored
