@@ -59,21 +59,27 @@ def die_with_parent(signum: int, grace: float) -> None:
     """Arrange for this process to get `signum` when its parent dies, and to end `grace` seconds after that."""
     _let_the_forkserver_go()
     parent = os.getppid()
-    _prctl_pdeathsig(signum)
+    armed = _prctl_pdeathsig(signum)
     if os.getppid() != parent or parent == 1:  # the parent died before the arrangement was made
-        _orphaned(signum, grace)
-    threading.Thread(target=_watch, args=(parent, signum, grace), name="unionfeed-orphan-watch", daemon=True).start()
+        _orphaned(signum, grace, signalled=False)
+    watch = threading.Thread(
+        target=_watch, args=(parent, signum, grace, armed), name="unionfeed-orphan-watch", daemon=True
+    )
+    watch.start()
 
 
-def _watch(parent: int, signum: int, grace: float) -> None:
+def _watch(parent: int, signum: int, grace: float, armed: bool) -> None:
     while os.getppid() == parent:
         threading.Event().wait(WATCH_EVERY)
-    _orphaned(signum, grace)
+    _orphaned(signum, grace, signalled=armed)
 
 
-def _orphaned(signum: int, grace: float) -> None:
+def _orphaned(signum: int, grace: float, *, signalled: bool) -> None:
+    """Stop as asked by `signum` (unless the kernel sent it already: a second SIGTERM makes Scrapy stop uncleanly),
+    and end the process if it is still here `grace` seconds later."""
     log.warning("the parent process died: stopping", extra={"event": "orphaned", "pid": os.getpid()})
-    os.kill(os.getpid(), signum)
+    if not signalled:
+        os.kill(os.getpid(), signum)
     deadline = monotonic() + grace
     while monotonic() < deadline:
         threading.Event().wait(0.1)
