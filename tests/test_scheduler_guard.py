@@ -141,7 +141,7 @@ def test_a_second_scheduler_on_the_same_data_folder_is_refused_naming_the_first(
 
 @pytest.mark.reliability("crawl-during-run")
 def test_crawl_of_a_source_the_scheduler_is_crawling_is_refused_and_nothing_is_fetched_twice(tmp_path: Path) -> None:
-    with slow_site(tmp_path, articles=30, delay=0.3) as (site, config, data):
+    with slow_site(tmp_path, articles=16, delay=0.3) as (site, config, data):
         scheduler = Scheduler(config, data, tmp_path / "run.log")
         try:
             scheduler.wait_for("crawl_started")
@@ -163,7 +163,7 @@ def test_crawl_of_a_source_the_scheduler_is_crawling_is_refused_and_nothing_is_f
         assert manual.returncode == 0, manual
         store = Store(load_settings(config, data).db_url)
         try:
-            assert len(store.known_urls("cham")) == 30
+            assert len(store.known_urls("cham")) == 16
         finally:
             store.close()
 
