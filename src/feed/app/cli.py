@@ -30,7 +30,8 @@ log = logging.getLogger("feed.app.cli")
 EXIT_CODES = """exit status: 0 done; 1 nothing to do, or a check failed; 2 configuration error (bad settings, or no
 usable source): nothing was touched; 3 done, but entries of the sources file were skipped for the problems
 printed (see docs/sources.md); 4 (crawl) the store refused some fetched articles: they are fetched again next
-time"""
+time; 5 another process holds the work: a scheduler already runs on the data folder (run), or named sources
+were being crawled by another process and were left out (crawl)"""
 
 
 def _print_json(record: dict[str, object]) -> None:
@@ -90,10 +91,15 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         print("no enabled sources to crawl", file=sys.stderr)
         return 1
     from feed.app.crawl_runner import STORE_FAILED_EXIT
+    from feed.app.locks import BUSY_EXIT, claim_sources
 
-    if crawl(settings, chosen, CrawlOptions(refetch=args.refetch, log_level=args.log_level), registry=registry):
-        return STORE_FAILED_EXIT  # fetched articles the store refused: the log names them; the next run retries
-    return _done(problems)
+    with claim_sources(settings.data, chosen) as claim:  # a source the scheduler is crawling is not crawled twice
+        for slug, holder in claim.busy.items():
+            print(f"unionfeed crawl: source {slug} not crawled: it is being crawled by {holder}", file=sys.stderr)
+        options = CrawlOptions(refetch=args.refetch, log_level=args.log_level)
+        if claim.sources and crawl(settings, claim.sources, options, registry=registry):
+            return STORE_FAILED_EXIT  # fetched articles the store refused: the log names them; the next run retries
+    return BUSY_EXIT if claim.busy else _done(problems)
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
@@ -134,10 +140,25 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     console = Console(stderr=True)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO, console=console)
+    from feed.app.locks import BUSY_EXIT, LockHeld
+
     sources, problems = _usable_sources(settings, logged=True)
-    status = run_scheduler(
-        settings, sources, serve=args.serve, host=args.host, port=args.port, stop_grace=args.stop_grace, console=console
-    )
+    try:
+        status = run_scheduler(
+            settings,
+            sources,
+            serve=args.serve,
+            host=args.host,
+            port=args.port,
+            stop_grace=args.stop_grace,
+            console=console,
+        )
+    except LockHeld as held:  # one scheduler per data folder: a second would fetch everything twice
+        print(
+            f"unionfeed run: not started: a scheduler already runs on {settings.data} ({held.holder})",
+            file=sys.stderr,
+        )
+        return BUSY_EXIT
     return status or _done(problems)
 
 
