@@ -5,6 +5,11 @@ unreadable to a YAML parser. The operator's other sources must still run, so whe
 the `sources:` list is cut at its item lines ("  - slug: …") and each entry is parsed alone; the broken one is
 reported with its lines, the rest are kept. What lies outside the list (version, defaults) applies to every
 entry, so a mistake there leaves nothing usable.
+
+Aliases (`*name`) are counted as the file is composed, before anything walks the node tree: every alias adds
+the size (in nodes) of what it stands for, and past ALIAS_BUDGET nodes the file is refused with AliasBudgetError
+(a few hundred bytes of nested aliases would otherwise expand to billions of nodes: an "alias bomb"). An alias
+to a node that contains it is refused too. Composing is linear in the text, so the check costs nothing extra.
 """
 
 from __future__ import annotations
@@ -19,6 +24,52 @@ import yaml
 _SOURCES_KEY = re.compile(r"^sources\s*:\s*(?:#.*)?$")
 _ITEM = re.compile(r"^(?P<indent> *)-(?:\s|$)")
 _SLUG_HINT = re.compile(r"^[ -]*slug\s*:\s*[\"']?(?P<slug>[A-Za-z0-9][A-Za-z0-9_-]*)", re.M)
+# Nodes that aliases may add to a document, all aliases together. A legitimate file shares a few selector blocks
+# (tens of nodes each) between entries; 5,000 entries sharing one such block stay well below this.
+ALIAS_BUDGET = 200_000
+
+
+class AliasBudgetError(yaml.MarkedYAMLError):
+    """A document whose aliases expand beyond ALIAS_BUDGET nodes, or refer to a node that contains them."""
+
+
+class _BudgetLoader(yaml.SafeLoader):
+    """SafeLoader that weighs every node as it is composed and refuses aliases past the budget."""
+
+    def __init__(self, stream: str, budget: int) -> None:
+        super().__init__(stream)
+        self.budget = budget
+        self.aliased = 0  # nodes added by aliases so far
+        self.weights: dict[int, int] = {}  # id(node) -> its size in nodes, once composed
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        node = super().compose_node(parent, index)
+        if node is None:
+            return None
+        if isinstance(event, yaml.AliasEvent):
+            mark: Any = event.start_mark
+            weight = self.weights.get(id(node))
+            if weight is None:
+                raise AliasBudgetError(None, None, f"alias *{event.anchor} refers to a node that contains it", mark)
+            self.aliased += weight
+            if self.aliased > self.budget:
+                raise AliasBudgetError(
+                    None,
+                    None,
+                    f"aliases expand to more than {self.budget:,} nodes (an alias bomb?); "
+                    "write the values out or nest fewer aliases",
+                    mark,
+                )
+            return node
+        if isinstance(node, yaml.MappingNode):
+            weight = 1 + sum(self.weights.get(id(k), 1) + self.weights.get(id(v), 1) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            weight = 1 + sum(self.weights.get(id(item), 1) for item in node.value)
+        else:
+            weight = 1
+        self.weights[id(node)] = weight
+        return node
 
 
 @dataclass(frozen=True)
@@ -73,9 +124,12 @@ class RawDocument:
     notes: list[Note] = field(default_factory=list)  # problems of the file that leave the entries usable
 
 
-def compose(text: str) -> tuple[Any, yaml.Node | None]:
-    """The parsed data and its node tree (which knows the line of every value)."""
-    loader = yaml.SafeLoader(text)
+def compose(text: str, budget: int | None = None) -> tuple[Any, yaml.Node | None]:
+    """The parsed data and its node tree (which knows the line of every value).
+
+    AliasBudgetError (a yaml.YAMLError) when aliases would expand beyond `budget` nodes (ALIAS_BUDGET by default).
+    """
+    loader = _BudgetLoader(text, ALIAS_BUDGET if budget is None else budget)
     try:
         node = loader.get_single_node()
         return (loader.construct_document(node) if node is not None else None), node
@@ -87,6 +141,8 @@ def read_document(text: str) -> RawDocument:
     """Split a sources file into its entries, recovering entry by entry when it is not valid YAML as a whole."""
     try:
         data, root = compose(text)
+    except AliasBudgetError as exc:  # not a typo that one entry alone could hold: nothing in the file is used
+        return RawDocument(fatal=alias_note(exc))
     except yaml.YAMLError as exc:
         return _recover(text, exc)
     return document_from(data, root)
@@ -162,6 +218,12 @@ def yaml_note(exc: yaml.YAMLError, offset: int, prefix: str = "not valid YAML") 
             mark = exc.context_mark  # an unclosed quote: the line that opened it, not the end of the file
         return Note(f"{prefix}: {words}", mark.line + 1 + offset if mark else None)
     return Note(f"{prefix}: {exc}")
+
+
+def alias_note(exc: AliasBudgetError) -> Note:
+    """The one line that refuses a document for its aliases, at the alias that crossed the budget."""
+    mark = exc.problem_mark
+    return Note(f"YAML aliases refused: {exc.problem}", mark.line + 1 if mark else None)
 
 
 def _recover(text: str, exc: yaml.YAMLError) -> RawDocument:
