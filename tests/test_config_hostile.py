@@ -108,7 +108,7 @@ def test_aliases_within_the_budget_still_share_values_and_a_self_reference_is_re
     assert data["mot"] == data["hai"] == {"remove": [".quang-cao", ".binh-luan"]}
     with pytest.raises(AliasBudgetError, match="more than 20 nodes"):
         compose(bomb(2), budget=20)  # 9 aliases of 10 nodes, then 9 of 91: the second crosses 20
-    with pytest.raises(AliasBudgetError, match=r"alias \*vong refers to a node that contains it"):
+    with pytest.raises(AliasBudgetError, match="an alias refers to a node that contains it"):
         compose("vong: &vong [mot, *vong]\n")
 
 

@@ -6,10 +6,10 @@ the `sources:` list is cut at its item lines ("  - slug: …") and each entry is
 reported with its lines, the rest are kept. What lies outside the list (version, defaults) applies to every
 entry, so a mistake there leaves nothing usable.
 
-Aliases (`*name`) are counted as the file is composed, before anything walks the node tree: every alias adds
-the size (in nodes) of what it stands for, and past ALIAS_BUDGET nodes the file is refused with AliasBudgetError
-(a few hundred bytes of nested aliases would otherwise expand to billions of nodes: an "alias bomb"). An alias
-to a node that contains it is refused too. Composing is linear in the text, so the check costs nothing extra.
+Aliases (`*name`) are counted once the file is composed, before anything is built from or walks the node tree:
+every alias adds the size (in nodes) of what it stands for, and past ALIAS_BUDGET nodes the file is refused with
+AliasBudgetError (a few hundred bytes of nested aliases would otherwise expand to billions of nodes: an "alias
+bomb"). An alias to a node that contains it is refused too. The count visits each written node once.
 """
 
 from __future__ import annotations
@@ -33,43 +33,75 @@ class AliasBudgetError(yaml.MarkedYAMLError):
     """A document whose aliases expand beyond ALIAS_BUDGET nodes, or refer to a node that contains them."""
 
 
-class _BudgetLoader(yaml.SafeLoader):
-    """SafeLoader that weighs every node as it is composed and refuses aliases past the budget."""
+# libyaml's loader when PyYAML has it (about ten times faster: 5,000 sources load in well under a second); the
+# pure-Python one otherwise, and again for a file libyaml refuses, so every message names lines the same way.
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def __init__(self, stream: str, budget: int) -> None:
-        super().__init__(stream)
-        self.budget = budget
-        self.aliased = 0  # nodes added by aliases so far
-        self.weights: dict[int, int] = {}  # id(node) -> its size in nodes, once composed
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        event = self.peek_event()
-        node = super().compose_node(parent, index)
-        if node is None:
-            return None
-        if isinstance(event, yaml.AliasEvent):
-            mark: Any = event.start_mark
-            weight = self.weights.get(id(node))
+# An anchor (`&name`) begins a node's properties, so it follows a space, a flow indicator or the start of the text;
+# a text with no such `&` has no anchors, hence no aliases, and needs no weighing (an `&` inside a URL or word is
+# passed over; one inside quotes only costs the weighing).
+_ANCHOR = re.compile(r"(?<![^\s\[\]{},])&")
+
+
+def weigh(root: yaml.Node | None, budget: int = ALIAS_BUDGET) -> None:
+    """Refuse a node tree whose aliases stand for more than `budget` nodes, or refer to a node that holds them.
+
+    The composer never copies an aliased node: an alias is the anchored node itself, met again. So the tree is
+    walked once in document order, each node's size (in nodes, aliases expanded) counted on its first meeting;
+    every later meeting is an alias and adds that size to the total. The walk visits each written node once and
+    never expands anything. AliasBudgetError, at the line of the key or collection holding the alias.
+    """
+    if root is None:
+        return
+    weights: dict[int, int] = {}
+    open_nodes = {id(root)}
+    aliased = 0
+    # Frames: [node, its children flat (a mapping's as key, value, key, value…), next child, size so far].
+    stack: list[list[Any]] = [[root, _children(root), 0, 1]]
+    while stack:
+        frame = stack[-1]
+        node, children, index = frame[0], frame[1], frame[2]
+        if index == len(children):
+            stack.pop()
+            weights[id(node)] = frame[3]
+            open_nodes.discard(id(node))
+            if stack:
+                stack[-1][3] += frame[3]
+            continue
+        frame[2] = index + 1
+        child = children[index]
+        key = id(child)
+        weight = weights.get(key)
+        if weight is not None or key in open_nodes:
+            holder = children[index - index % 2] if isinstance(node, yaml.MappingNode) else node
+            mark: Any = holder.start_mark
             if weight is None:
-                raise AliasBudgetError(None, None, f"alias *{event.anchor} refers to a node that contains it", mark)
-            self.aliased += weight
-            if self.aliased > self.budget:
+                raise AliasBudgetError(None, None, "an alias refers to a node that contains it", mark)
+            aliased += weight
+            frame[3] += weight
+            if aliased > budget:
                 raise AliasBudgetError(
                     None,
                     None,
-                    f"aliases expand to more than {self.budget:,} nodes (an alias bomb?); "
+                    f"aliases expand to more than {budget:,} nodes (an alias bomb?); "
                     "write the values out or nest fewer aliases",
                     mark,
                 )
-            return node
-        if isinstance(node, yaml.MappingNode):
-            weight = 1 + sum(self.weights.get(id(k), 1) + self.weights.get(id(v), 1) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            weight = 1 + sum(self.weights.get(id(item), 1) for item in node.value)
+        elif isinstance(child, yaml.ScalarNode):
+            weights[key] = 1
+            frame[3] += 1
         else:
-            weight = 1
-        self.weights[id(node)] = weight
-        return node
+            open_nodes.add(key)
+            stack.append([child, _children(child), 0, 1])
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 @dataclass(frozen=True)
@@ -127,12 +159,28 @@ class RawDocument:
 def compose(text: str, budget: int | None = None) -> tuple[Any, yaml.Node | None]:
     """The parsed data and its node tree (which knows the line of every value).
 
-    AliasBudgetError (a yaml.YAMLError) when aliases would expand beyond `budget` nodes (ALIAS_BUDGET by default).
+    AliasBudgetError (a yaml.YAMLError) when aliases would expand beyond `budget` nodes (ALIAS_BUDGET by default),
+    found before anything is built from the tree.
     """
-    loader = _BudgetLoader(text, ALIAS_BUDGET if budget is None else budget)
+    try:
+        return _compose(_FAST_LOADER, text, budget)
+    except AliasBudgetError:
+        raise
+    except yaml.YAMLError:
+        if _FAST_LOADER is yaml.SafeLoader:
+            raise
+    return _compose(yaml.SafeLoader, text, budget)  # the same problem, in the words and lines tests and docs know
+
+
+def _compose(loader_type: type[yaml.SafeLoader], text: str, budget: int | None) -> tuple[Any, yaml.Node | None]:
+    loader = loader_type(text)
     try:
         node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
+        if node is None:
+            return None, None
+        if _ANCHOR.search(text):
+            weigh(node, ALIAS_BUDGET if budget is None else budget)
+        return loader.construct_document(node), node
     finally:
         loader.dispose()
 
