@@ -21,7 +21,7 @@ from typing import Any
 from feed.app.locks import BUSY_EXIT, claim_sources
 from feed.app.orphans import die_with_parent
 from feed.config.settings import Settings
-from feed.config.sources import Source
+from feed.config.sources import ConfigProblem, Source
 
 log = logging.getLogger(__name__)
 
@@ -161,16 +161,28 @@ def child_context() -> ForkServerContext:
         return _context
 
 
-def _read_config(settings: Settings, slugs: list[str] | None) -> tuple[list[Source], int]:
-    """The usable sources, logging the problems of the file that concern these slugs (all when None).
+# The sources file as the parent read it: usable sources and the problems of the rest (see read_sources).
+ReadConfig = tuple[list[Source], list[ConfigProblem]]
+
+
+def read_config(settings: Settings) -> ReadConfig:
+    """The sources file, parsed and validated in this process (a child is handed the result, never the file)."""
+    from feed.config.sources import read_sources
+
+    return read_sources(settings.config)
+
+
+def _config_status(config: ReadConfig, slugs: list[str] | None) -> tuple[list[Source], int]:
+    """The usable sources, logging the problems of the file that concern these slugs (all when None or empty:
+    no slugs is every enabled source).
 
     Returns the sources and the exit status the child should end with: 0, SKIPPED_ENTRIES_EXIT when a
     problem concerns this work, or 2 when the file gives no usable source at all.
     """
-    from feed.config.sources import SKIPPED_ENTRIES_EXIT, read_sources
+    from feed.config.sources import SKIPPED_ENTRIES_EXIT
 
-    sources, problems = read_sources(settings.config)
-    mine = [p for p in problems if slugs is None or p.entry is None or p.slug in slugs]
+    sources, problems = config
+    mine = [p for p in problems if not slugs or p.entry is None or p.slug in slugs]
     for problem in mine:
         log.warning("config problem: %s", problem, extra={"event": "config_problem", "source": problem.slug})
     if problems and not sources:
@@ -178,7 +190,9 @@ def _read_config(settings: Settings, slugs: list[str] | None) -> tuple[list[Sour
     return sources, SKIPPED_ENTRIES_EXIT if mine else 0
 
 
-def _crawl_child(settings: Settings, slugs: list[str], options: CrawlOptions, env: dict[str, str]) -> None:
+def _crawl_child(
+    settings: Settings, slugs: list[str], options: CrawlOptions, env: dict[str, str], config: ReadConfig
+) -> None:
     import sys
 
     from feed.app.logs import configure_logging
@@ -187,9 +201,9 @@ def _crawl_child(settings: Settings, slugs: list[str], options: CrawlOptions, en
     os.environ.update(env)
     configure_logging(getattr(logging, options.log_level.upper(), logging.WARNING))
     die_with_parent(signal.SIGTERM, STOP_GRACE)  # a crawl never outlives the scheduler that started it
-    # The scheduler named these slugs when it started; the file may have changed since: read it now, and
-    # crawl whichever of them can still run (a broken entry costs only its own source).
-    registry, status = _read_config(settings, slugs)
+    # The parent read the file for this crawl (the scheduler at each poll, so a change since it started counts):
+    # crawl whichever of these slugs can run (a broken entry costs only its own source).
+    registry, status = _config_status(config, slugs)
     # No slugs means every enabled source, as `unionfeed crawl` without arguments.
     choice = choose(registry, slugs)
     chosen, missing = choice.sources, choice.missing
@@ -221,7 +235,7 @@ def log_busy(busy: dict[str, str]) -> None:
         )
 
 
-def _publish_child(settings: Settings) -> None:
+def _publish_child(settings: Settings, config: ReadConfig) -> None:
     import sys
 
     from feed.app.logs import configure_logging
@@ -231,7 +245,7 @@ def _publish_child(settings: Settings) -> None:
 
     configure_logging(logging.WARNING)
     die_with_parent(signal.SIGINT, 3.0)  # as a stopped publish: before its commit point nothing changes
-    sources, status = _read_config(settings, None)
+    sources, status = _config_status(config, None)
     if status == 2:  # no usable source: the published files stay as they are rather than lose every source
         log.error("not published: no usable source in %s", settings.config, extra={"event": "publish_skipped"})
         sys.exit(status)
@@ -302,16 +316,19 @@ def crawl_in_child(
     stop: threading.Event | None = None,
     grace: float = STOP_GRACE,
     log_level: str = "WARNING",
+    config: ReadConfig | None = None,
 ) -> int:
     """Crawl these slugs in a forked child with a time limit, so memory is returned after each crawl.
 
     The child is asked to stop (SIGTERM: Scrapy closes the spider and records the run) when it runs past
     the time limit or when `stop` is set, and killed `grace` seconds later; returns its exit status.
+    The child is handed the parsed, validated sources (`config`, else the file as read now in this process)
+    and never reads the sources file itself.
     """
     options = CrawlOptions(refetch=refetch, log_level=log_level)
     return run_child(
         _crawl_child,
-        (settings, list(slugs), options, dict(env or {})),
+        (settings, list(slugs), options, dict(env or {}), config if config is not None else read_config(settings)),
         name=f"crawl[{','.join(slugs)}]",
         timeout=timeout or settings.crawl_time_limit + 60,
         stop=stop,
@@ -326,14 +343,16 @@ def publish_in_child(
     stop: threading.Event | None = None,
     patience: float = 5.0,
     grace: float = 3.0,
+    config: ReadConfig | None = None,
 ) -> int:
     """Publish in a forked child; once stopped it may finish for `patience` seconds, then gets SIGINT.
 
     Interrupted before its commit point, a publish leaves the published files as they were (its staged files
-    are cleared by the next publish); after it, the journal it leaves is finished by the next publish."""
+    are cleared by the next publish); after it, the journal it leaves is finished by the next publish.
+    Like a crawl child, it is handed the parsed sources (`config`, else the file as read now in this process)."""
     return run_child(
         _publish_child,
-        (settings,),
+        (settings, config if config is not None else read_config(settings)),
         name="publish",
         timeout=timeout,
         stop=stop,
