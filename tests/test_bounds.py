@@ -150,6 +150,15 @@ def test_a_gzipped_sitemap_is_read(sitemaps: Crawled) -> None:
     assert sitemaps.status[slug]["last_run"]["outcome"] == "ok"
 
 
+@pytest.mark.reliability("sitemap-gzip")
+def test_a_gzipped_sitemap_named_in_robots_is_discovered_and_read(sitemaps: Crawled) -> None:
+    slug = "sitemap-gzip-robots"  # a homepage-only source: discovery reads what robots.txt names
+    assert sitemaps.sites[slug].asked("/sitemap.xml.gz") == ["/sitemap.xml.gz"]
+    # Read and kept as the source's sitemap (its entries are followed once they match the article URL shape the
+    # homepage shows; this homepage's three links are too few to show one).
+    assert sitemaps.stats(slug)["unionfeed/discovery/sitemaps"] == 1
+
+
 @pytest.mark.reliability("sitemap-wide-index")
 def test_an_index_of_3000_children_is_followed_newest_first_up_to_the_limit(sitemaps: Crawled) -> None:
     slug = "sitemap-3000-con"

@@ -69,11 +69,11 @@ class BoundsSite:
     def answer(self, base: str, path: str) -> Answer:
         with self.lock:
             self.hits.append(path)
-        if path == "/robots.txt":
-            return 200, "text/plain", b"User-agent: *\nAllow: /\n"
         routed = self.route(base, path)
         if routed is not None:
             return routed
+        if path == "/robots.txt":
+            return 200, "text/plain", b"User-agent: *\nAllow: /\n"
         if path.startswith("/tin-tuc/bai-") and path[len("/tin-tuc/bai-") : -len(".html")] in ("1", "2", "3"):
             return 200, HTML, article(self.name, int(path[len("/tin-tuc/bai-") : -len(".html")]))
         return 404, HTML, b"<html><body>Not found</body></html>"
@@ -87,6 +87,15 @@ def _gzipped(base: str, path: str) -> Answer | None:
     if path == "/sitemap.xml.gz":  # served as a file, not with Content-Encoding: the body is gzip
         return 200, "application/x-gzip", gzip.compress(urlset(base, range(1, 4)))
     return None
+
+
+def _gzipped_in_robots(base: str, path: str) -> Answer | None:
+    if path == "/robots.txt":  # a homepage-only source: robots.txt names the gzipped sitemap
+        return 200, "text/plain", f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap.xml.gz\n".encode()
+    if path == "/":
+        links = "".join(f'<li><a href="/tin-tuc/bai-{n}.html">Tin số {n} của công đoàn</a></li>' for n in (1, 2, 3))
+        return 200, HTML, page_html("Công đoàn mẫu", f"<h1>Công đoàn mẫu</h1><main><ul>{links}</ul></main>").encode()
+    return _gzipped(base, path)
 
 
 def _wide(base: str, path: str) -> Answer | None:
@@ -143,6 +152,7 @@ def _huge(base: str, path: str) -> Answer | None:
 def bounds_sites() -> list[BoundsSite]:
     return [
         BoundsSite("sitemap-nen-gzip", "/sitemap.xml.gz", _gzipped),
+        BoundsSite("sitemap-gzip-robots", "", _gzipped_in_robots),  # no discovery configured: the homepage only
         BoundsSite("sitemap-3000-con", "/sitemap.xml", _wide),
         BoundsSite("sitemap-chuoi-vo-tan", "/sitemap.xml", _chain),
         BoundsSite("sitemap-vong-lap", "/sitemap.xml", _loop),
@@ -152,9 +162,13 @@ def bounds_sites() -> list[BoundsSite]:
 
 
 def source_entry(site: BoundsSite, base: str) -> str:
-    return (
+    head = (
         f"  - slug: {site.name}\n    name: 'Công đoàn mẫu {site.name}'\n    kind: union_portal\n    homepage: {base}/\n"
-        f"    interval: 60\n    discovery:\n      article_pattern: '{ARTICLE_PATTERN}'\n"
+    )
+    if not site.sitemap:  # the homepage only: the crawl discovers the rest
+        return head
+    return (
+        head + f"    interval: 60\n    discovery:\n      article_pattern: '{ARTICLE_PATTERN}'\n"
         f"      sitemaps: ['{base}{site.sitemap}']\n"
     )
 
