@@ -37,7 +37,9 @@ from unionfeed_scrapers.keys import (
     discovery_meta,
 )
 from unionfeed_scrapers.moves import MoveWatch
+from unionfeed_scrapers.page_bounds import note_body_cut
 from unionfeed_scrapers.pagination import next_page_candidates
+from unionfeed_scrapers.sitemaps import DEPTH, SitemapBounds
 from unionfeed_scrapers.store_handle import store_for
 
 # Content types an article page may come as; anything else (images, PDFs, archives) is not an article.
@@ -46,6 +48,7 @@ TEXT_TYPES = ("text/", "application/xhtml+xml", "application/xml")
 
 class GenericSpider(HomepageDiscovery, scrapy.Spider):
     name = "generic"
+    _sitemap_bounds: SitemapBounds | None = None  # made on the first sitemap read (sitemaps.py)
 
     def __init__(
         self,
@@ -146,27 +149,40 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         for link in links:
             yield from self.follow_article(response, link, kind="feed_item")
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
         if response.status == 304:
             return
+        # Gzip read with a size cap; children per index, depth, loops and sitemaps per run bounded (sitemaps.py).
+        bounds = self.sitemap_bounds
+        bounds.seen(response)
         try:
-            sitemap = Sitemap(response.body)
+            sitemap = Sitemap(bounds.body(response))
+            entries = [entry for entry in sitemap if entry.get("loc")]
         except Exception as exc:
-            self.logger.warning("sitemap %s unreadable: %s", response.url, exc)
+            reason = str(exc) or type(exc).__name__
+            self.logger.warning("sitemap %s unreadable: %s", response.url, reason)
             self.crawler.stats.inc_value("unionfeed/bad_sitemap")
+            yield {"source": self.source.slug, "url": response.url, "error": f"sitemap unreadable: {reason}"}
             return
-        for entry in sitemap:
-            loc = entry.get("loc")
-            if not loc:
-                continue
-            if sitemap.type == "sitemapindex":
-                child = web_url(response.url, loc)
-                if child and self.boundary.allows(child, "sitemap_child"):
-                    yield scrapy.Request(
-                        child, callback=self.parse_sitemap, errback=self.on_error, meta=discovery_meta()
-                    )
-            else:
-                yield from self.follow_article(response, loc, kind="sitemap_entry")
+        if sitemap.type == "sitemapindex":
+            allowed = [
+                (e, c)
+                for e in entries
+                if (c := web_url(response.url, e["loc"])) and self.boundary.allows(c, "sitemap_child")
+            ]
+            for child, depth in bounds.children(response, [e for e, _ in allowed], [c for _, c in allowed]):
+                yield scrapy.Request(
+                    child, callback=self.parse_sitemap, errback=self.on_error, meta={**discovery_meta(), DEPTH: depth}
+                )
+            return
+        for entry in entries:
+            yield from self.follow_article(response, entry["loc"], kind="sitemap_entry")
+
+    @property
+    def sitemap_bounds(self) -> SitemapBounds:
+        if self._sitemap_bounds is None:
+            self._sitemap_bounds = SitemapBounds(self.crawler, self.logger)
+        return self._sitemap_bounds
 
     def parse_listing(self, response: Response, listing_index: int, page: int) -> Iterator[scrapy.Request]:
         if response.status == 304:
@@ -302,6 +318,7 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         # A page that is not an article (menu, section, about, login …) is counted and never stored (judging.py).
         if refused(self.crawler, self.source, response, article, encoding, vouched=self.pattern is not None):
             return
+        note_body_cut(self.crawler, response.url, article, self.logger)  # a body over the cap: kept, cut, counted
         if article.selectors_missed:
             # Selectors are a hint: the page was read by the layers below them; health flags them when stale.
             self.crawler.stats.inc_value(SELECTORS_MISSED)

@@ -21,6 +21,7 @@ from parsel import Selector
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
 
 from feed.config.sources import Selectors
+from feed.extract.bounds import bounded, cap_body
 from feed.extract.main_text import find_main_text, image_urls, lines_after, prune, read_blocks, read_paragraphs
 from feed.extract.metadata import (
     HAS_CLOCK,
@@ -222,7 +223,8 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
         return Extracted(url=url, error="empty page")
     if looks_binary(page):
         return Extracted(url=url, error="binary content, not a text page")
-    page = prepare_page(page)
+    # A megabytes-long line of text is cut, and nesting libxml2 would stop at (255 deep) flattened, before parsing.
+    page = bounded(prepare_page(page))
     try:
         doc = lxml_html.document_fromstring(page)
     except etree.ParserError:  # comments or a declaration only: no element at all
@@ -266,6 +268,8 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     lead = _selected_lead(sel, rules.lead) or (find_sapo(h1, doc) if not rules.body else None)
 
     paragraphs, images, generic, after = _body(doc, page, url, rules, meta, out, lead)
+    # One article keeps at most BODY_MAX_CHARS of text, cut at a paragraph or sentence end; the cut is recorded.
+    paragraphs, out.body_cut_from = cap_body(paragraphs)
     body_missed = bool(rules.body) and out.method != "selectors"
     lead = lead or _lead_from(meta.get("description"), out.title, [])
     tail = split_tail(_drop_heading_lines(paragraphs, out.title, lead))
