@@ -18,7 +18,7 @@ import feedparser
 import pytest
 
 from feed.store.api import BUSY_TIMEOUT_ENV, Store
-from feed.store.faults import EXIT_STATUS
+from feed.store.faults import EXIT_STATUS, StoreError
 
 from .support.loopback_sites import Site, serve, source_entry, write_config
 from .support.process_faults import CLI, articles, kill_group, make_published, runs, start, visible, wait_for
@@ -213,3 +213,33 @@ def test_the_busy_timeout_setting_is_checked(tmp_path: Path) -> None:
     result = unionfeed("--data", str(tmp_path), "status", env={BUSY_TIMEOUT_ENV: "soon"})
     assert result.returncode == EXIT_STATUS and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].endswith(f"{BUSY_TIMEOUT_ENV}='soon' is not a number of seconds")
+
+
+# --- the same, in-process and fast -------------------------------------------------------------------------------
+@pytest.mark.reliability("store-deleted-under-crawl")
+def test_a_store_checks_its_file_before_every_transaction(tmp_path: Path) -> None:
+    db = tmp_path / "unionfeed.sqlite"
+    store = Store(f"sqlite:///{db}")
+    try:
+        store.start_run("cong-doan")
+        for path in tmp_path.glob("unionfeed.sqlite*"):
+            path.unlink()
+        with pytest.raises(StoreError, match="was deleted while this process was using it") as deleted:
+            store.start_run("cong-doan")
+        assert deleted.value.kind == "gone" and not db.exists()  # nothing recreated, nothing written elsewhere
+    finally:
+        store.close()
+
+
+@pytest.mark.reliability("store-damaged")
+def test_a_truncated_store_is_found_from_its_header_before_it_is_opened(tmp_path: Path) -> None:
+    db = tmp_path / "unionfeed.sqlite"
+    store = Store(f"sqlite:///{db}")
+    for n in range(40):
+        store.record_error("cong-doan", f"http://127.0.0.1/tin-tuc/bai-{n}.html", "Lỗi máy chủ " * 200)
+    store.close()
+    size = db.stat().st_size
+    with db.open("r+b") as handle:
+        handle.truncate(size - 4096)
+    with pytest.raises(StoreError, match=f"truncated to {size - 4096} bytes where its header says {size}"):
+        Store(f"sqlite:///{db}")
