@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from .support.databases import database_url, postgres_url  # noqa: F401  (fixtures: the store on each engine)
 from .support.demo_world import DemoWorld
 
 

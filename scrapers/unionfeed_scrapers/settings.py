@@ -74,3 +74,12 @@ UNIONFEED_THROTTLE_RETRIES = 3
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+from scrapy.settings import default_settings as _scrapy_defaults  # noqa: E402
+
+# Issue 17: Scrapy's default resolver (CachingThreadedResolver) asks for IPv4 addresses only, so a source on an
+# IPv6 literal (http://[::1]:8080/) or an IPv6-only host failed with "DNS lookup failed". The hostname resolver
+# resolves both families (and passes literals through); it still caches (DNSCACHE_ENABLED).
+if hasattr(_scrapy_defaults, "TWISTED_DNS_RESOLVER"):  # the name newer Scrapy reads (the old one is deprecated)
+    TWISTED_DNS_RESOLVER = "scrapy.resolver.CachingHostnameResolver"
+else:
+    DNS_RESOLVER = "scrapy.resolver.CachingHostnameResolver"

@@ -28,7 +28,7 @@ from feed.extract.article import extract
 from feed.lang.urls import canonicalize_url, web_url
 from unionfeed_scrapers.boundary import Boundary, OutsideBoundary
 from unionfeed_scrapers.homepage import HomepageDiscovery
-from unionfeed_scrapers.judging import refused
+from unionfeed_scrapers.judging import REFUSED_FOR, refused
 from unionfeed_scrapers.keys import (
     CANONICAL_IGNORED,
     DISCOVERY,
@@ -69,6 +69,7 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         self.pattern = re.compile(source.discovery.article_pattern) if source.discovery.article_pattern else None
         self.learnt_shapes: list[str] = []  # article URL shapes learnt from listings (no configured pattern)
         self.known: set[str] = set()
+        self.refused_before: set[str] = set()
         self.queued: set[str] = set()
         # Listing pages read or asked for in this run (canonical URLs): a pager that leads back is not followed.
         self.visited_listings: set[str] = set()
@@ -96,6 +97,9 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         spider.boundary.crawler = crawler
         store = store_for(crawler)
         spider.known = set() if spider.refetch else store.known_urls(spider.source.slug)
+        # Pages judged not articles lately (menus, sections, about pages): not asked again for a while (judging.py).
+        since = datetime.now(UTC) - REFUSED_FOR
+        spider.refused_before = set() if spider.refetch else store.refused_urls(spider.source.slug, since)
         last = store.runs(spider.source.slug, limit=1)
         spider.resuming = bool(last) and last[0].finish_reason != "finished"
         # A whole site that moved (homepage and discovery pages 301 to one new host) is followed: see moves.
@@ -181,6 +185,10 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         if links_query.strip() == "a" and page == 1:
             self.learn_shape(candidates)
         articles = [u for u in candidates if self.is_article_url(u)]
+        refused_lately = [u for u in articles if canonicalize_url(u) in self.refused_before]
+        if refused_lately:  # judged not articles at an earlier poll: neither asked nor counted as articles here
+            self.crawler.stats.inc_value("unionfeed/skipped_refused", len(refused_lately))
+            articles = [u for u in articles if u not in refused_lately]
         fresh = [u for u in articles if canonicalize_url(u) not in self.known]
         for url in articles:
             yield from self.follow_article(response, url, kind="article_link")
@@ -269,6 +277,9 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         self.queued.add(canonical)
         if canonical in self.known:
             self.crawler.stats.inc_value("unionfeed/skipped_known")
+            return
+        if canonical in self.refused_before:
+            self.crawler.stats.inc_value("unionfeed/skipped_refused")
             return
         # Articles are deduplicated by `queued` above; leaving Scrapy's duplicate filter out of their requests
         # lets a redirect that comes back to a URL reach the loop check and the errback instead of vanishing.

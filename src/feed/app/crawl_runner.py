@@ -18,6 +18,8 @@ from multiprocessing.context import ForkServerContext
 from time import monotonic
 from typing import Any
 
+from feed.app.locks import BUSY_EXIT, claim_sources
+from feed.app.orphans import die_with_parent
 from feed.config.settings import Settings
 from feed.config.sources import Source
 
@@ -208,6 +210,7 @@ def _crawl_child(settings: Settings, slugs: list[str], options: CrawlOptions, en
 
     os.environ.update(env)
     configure_logging(getattr(logging, options.log_level.upper(), logging.WARNING))
+    die_with_parent(signal.SIGTERM, STOP_GRACE)  # a crawl never outlives the scheduler that started it
     # The scheduler named these slugs when it started; the file may have changed since: read it now, and
     # crawl whichever of them can still run (a broken entry costs only its own source).
     registry, status = _read_config(settings, slugs)
@@ -225,12 +228,28 @@ def _crawl_child(settings: Settings, slugs: list[str], options: CrawlOptions, en
     from feed.store.faults import EXIT_STATUS, StoreError
 
     try:
-        if chosen and crawl(settings, chosen, options, registry=registry):
-            status = STORE_FAILED_EXIT
+        check_store(settings)  # before the source locks: a read-only data folder is told as the store's fault
+        with claim_sources(settings.data, chosen) as claim:  # issue 17: never two crawls of one source at once
+            if claim.busy:
+                log_busy(claim.busy)
+                status = max(status, BUSY_EXIT)
+            if claim.sources and crawl(settings, claim.sources, options, registry=registry):
+                status = STORE_FAILED_EXIT
     except StoreError as exc:  # one line, no traceback: the scheduler logs the child's status
         log.error("crawl stopped: %s", exc, extra={"event": "store_unusable", "kind": exc.kind})
         status = EXIT_STATUS
     sys.exit(status)
+
+
+def log_busy(busy: dict[str, str]) -> None:
+    """Say which sources were left out because another process is crawling them (and who)."""
+    for slug, holder in busy.items():
+        log.error(
+            "source %s not crawled: it is being crawled by %s",
+            slug,
+            holder,
+            extra={"event": "crawl_busy", "source": slug, "holder": holder},
+        )
 
 
 def _publish_child(settings: Settings) -> None:
@@ -243,6 +262,7 @@ def _publish_child(settings: Settings) -> None:
     from feed.store.faults import EXIT_STATUS, StoreError
 
     configure_logging(logging.WARNING)
+    die_with_parent(signal.SIGINT, 3.0)  # as a stopped publish: before its commit point nothing changes
     sources, status = _read_config(settings, None)
     if status == 2:  # no usable source: the published files stay as they are rather than lose every source
         log.error("not published: no usable source in %s", settings.config, extra={"event": "publish_skipped"})

@@ -31,6 +31,7 @@ from feed.store.schema import (
     DiscoveredSource,
     HttpValidator,
     PageError,
+    RefusedPage,
     SourceMove,
     create_tables,
 )
@@ -431,6 +432,24 @@ class Store:
                     s.add(row)
                 row.source_slug, row.fingerprint = source_slug, fingerprint
                 row.etag, row.last_modified, row.body, row.saved_at = v.etag, v.last_modified, v.body, now
+
+    # --- pages the article judge refused (unionfeed_scrapers.judging) ------------------------------------------
+    def save_refused(self, source_slug: str, urls: Sequence[str], reason: str) -> None:
+        """Remember that these URLs (the link asked and where it led) gave a page that is not an article."""
+        now = now_utc()
+        with self.session() as s:
+            for url in dict.fromkeys(canonicalize_url(u) for u in urls):
+                row = s.get(RefusedPage, (source_slug, url))
+                if row is None:
+                    s.add(RefusedPage(source_slug=source_slug, url=url, reason=reason, at=now))
+                else:
+                    row.reason, row.at = reason, now
+
+    def refused_urls(self, source_slug: str, since: datetime) -> set[str]:
+        """Canonical URLs of the source's pages refused as not articles since `since`."""
+        query = select(RefusedPage.url).where(RefusedPage.source_slug == source_slug, RefusedPage.at >= since)
+        with self.session() as s:
+            return set(s.scalars(query))
 
     # --- sites that moved (unionfeed_scrapers.moves) -------------------------------------------------------
     def save_move(self, source_slug: str, from_origin: str, to_url: str, homepage: str, keeps_paths: bool) -> None:

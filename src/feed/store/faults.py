@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-EXIT_STATUS = 5  # exit status of a command stopped by its store (the line printed says why and what to do)
+EXIT_STATUS = 6  # exit status of a command stopped by its store (the line printed says why and what to do)
 LOW_SPACE = 256 * 1024  # a disk I/O error with less free space than this is a full disk
 HEADER = b"SQLite format 3\x00"
 
