@@ -31,7 +31,9 @@ EXIT_CODES = """exit status: 0 done; 1 nothing to do, or a check failed; 2 confi
 usable source): nothing was touched; 3 done, but entries of the sources file were skipped for the problems
 printed (see docs/sources.md); 4 (crawl) the store refused some fetched articles: they are fetched again next
 time; 5 another process holds the work: a scheduler already runs on the data folder (run), or named sources
-were being crawled by another process and were left out (crawl)"""
+were being crawled by another process and were left out (crawl); 6 the store cannot
+be used (damaged, read-only, locked, full disk, deleted or replaced under a crawl): the line printed names the
+file and the fix"""
 
 
 def _print_json(record: dict[str, object]) -> None:
@@ -90,9 +92,10 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     if not chosen:
         print("no enabled sources to crawl", file=sys.stderr)
         return 1
-    from feed.app.crawl_runner import STORE_FAILED_EXIT
+    from feed.app.crawl_runner import STORE_FAILED_EXIT, check_store
     from feed.app.locks import BUSY_EXIT, claim_sources
 
+    check_store(settings)  # a store that cannot be used: one line (exit 6) before any lock is taken or page fetched
     with claim_sources(settings.data, chosen) as claim:  # a source the scheduler is crawling is not crawled twice
         for slug, holder in claim.busy.items():
             print(f"unionfeed crawl: source {slug} not crawled: it is being crawled by {holder}", file=sys.stderr)
@@ -111,8 +114,8 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     sources, config_problems = _usable_sources(settings)
     store = Store(settings.db_url)
     try:
-        written = publish(store, settings, sources)
-    except PublishFailed as exc:  # a full disk: say so plainly; the files published before are untouched
+        written = publish(store, settings, sources, allow_empty=args.allow_empty)
+    except PublishFailed as exc:  # a full disk, or feeds it would empty: said plainly; published files untouched
         print(f"unionfeed publish: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -435,6 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="WARNING")
     p = add("publish", cmd_publish, "write feeds, snapshots and the index page")
     p.add_argument("--check", action="store_true", help="then check every snapshot file against its JSON Schema")
+    p.add_argument(
+        "--allow-empty", action="store_true", help="publish even when it empties feeds that have entries (empty store)"
+    )
     for name, handler, help_ in (("run", cmd_run, "run the scheduler"), ("serve", cmd_serve, "serve the feeds")):
         p = add(name, handler, help_)
         p.add_argument("--host", default="127.0.0.1")
@@ -489,6 +495,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _store_failure(exc: Exception, args: argparse.Namespace) -> Exception | None:
+    """The StoreError an exception stands for (a driver error raised outside the Store's own calls too)."""
+    from feed.store.api import busy_timeout_ms
+    from feed.store.faults import StoreError, explain
+
+    if isinstance(exc, StoreError):
+        return exc
+    try:
+        database = load_settings(getattr(args, "config", None), getattr(args, "data", None)).db_url
+        return explain(exc, database.removeprefix("sqlite:///"), busy_timeout_ms() / 1000)
+    except Exception:  # the original error is raised instead
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `unionfeed` console script."""
     parser = build_parser()
@@ -505,6 +525,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"unionfeed: configuration error:\n{exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a store that cannot be used: one line naming the file and the fix (feed.store.faults)
+        failure = _store_failure(exc, args)
+        if failure is None:
+            raise
+        from feed.store.faults import EXIT_STATUS
+
+        print(f"unionfeed {args.command}: {failure}", file=sys.stderr)
+        return EXIT_STATUS
     except KeyboardInterrupt:
         return 130
 

@@ -93,10 +93,11 @@ def crawl(
     """
     from scrapy.crawler import CrawlerProcess
 
-    from unionfeed_scrapers.keys import STORE_FAILED
+    from unionfeed_scrapers.keys import STORE_FAILED, STORE_LOST
     from unionfeed_scrapers.spiders.generic import GenericSpider
 
     settings.data.mkdir(parents=True, exist_ok=True)
+    check_store(settings)  # a store that cannot be written fails here, in one line, before anything is fetched
     _set_log_levels(options.log_level)
     crawl_settings = scrapy_settings(settings, options)
     if "LOG_INSTALL_ROOT_HANDLER" in crawl_settings:  # Scrapy >= 2.14 reads this instead of the argument
@@ -113,6 +114,9 @@ def crawl(
         crawlers[source.slug] = crawler
         process.crawl(crawler, source=source, refetch=options.refetch, registry=tuple(registry or sources))
     process.start()
+    _raise_lost(
+        [str(c.stats.get_value(STORE_LOST)) for c in crawlers.values() if c.stats and c.stats.get_value(STORE_LOST)]
+    )
     failed = [
         slug
         for slug, crawler in crawlers.items()
@@ -125,6 +129,26 @@ def crawl(
             extra={"event": "store_failed", "sources": failed},
         )
     return failed
+
+
+def check_store(settings: Settings) -> None:
+    """Open the store and commit a write to it: StoreError (one line naming the file and the fix) when it is
+    damaged, read-only, locked past the busy timeout, or on a full disk."""
+    from feed.store.api import Store
+
+    store = Store(settings.db_url)
+    try:
+        store.check_writable()
+    finally:
+        store.close()
+
+
+def _raise_lost(lost: list[str]) -> None:
+    """The crawl stopped because the store became unusable under it: the command ends with that line."""
+    if lost:
+        from feed.store.faults import StoreError
+
+        raise StoreError(lost[0], "lost")
 
 
 def browser_settings_for(crawl_settings: Any, source: Source) -> dict[str, Any]:
@@ -215,12 +239,19 @@ def _crawl_child(
             extra={"event": "crawl_skipped", "sources": missing},
         )
         status = max(status, SKIPPED_ENTRIES_EXIT) if chosen else 2
-    with claim_sources(settings.data, chosen) as claim:  # issue 17: never two crawls of one source at once
-        if claim.busy:
-            log_busy(claim.busy)
-            status = max(status, BUSY_EXIT)
-        if claim.sources and crawl(settings, claim.sources, options, registry=registry):
-            status = STORE_FAILED_EXIT
+    from feed.store.faults import EXIT_STATUS, StoreError
+
+    try:
+        check_store(settings)  # before the source locks: a read-only data folder is told as the store's fault
+        with claim_sources(settings.data, chosen) as claim:  # issue 17: never two crawls of one source at once
+            if claim.busy:
+                log_busy(claim.busy)
+                status = max(status, BUSY_EXIT)
+            if claim.sources and crawl(settings, claim.sources, options, registry=registry):
+                status = STORE_FAILED_EXIT
+    except StoreError as exc:  # one line, no traceback: the scheduler logs the child's status
+        log.error("crawl stopped: %s", exc, extra={"event": "store_unusable", "kind": exc.kind})
+        status = EXIT_STATUS
     sys.exit(status)
 
 
@@ -240,8 +271,9 @@ def _publish_child(settings: Settings, config: ReadConfig) -> None:
 
     from feed.app.logs import configure_logging
     from feed.app.websub import announce
-    from feed.publish.publisher import publish
+    from feed.publish.publisher import PublishFailed, publish
     from feed.store.api import Store
+    from feed.store.faults import EXIT_STATUS, StoreError
 
     configure_logging(logging.WARNING)
     die_with_parent(signal.SIGINT, 3.0)  # as a stopped publish: before its commit point nothing changes
@@ -249,11 +281,15 @@ def _publish_child(settings: Settings, config: ReadConfig) -> None:
     if status == 2:  # no usable source: the published files stay as they are rather than lose every source
         log.error("not published: no usable source in %s", settings.config, extra={"event": "publish_skipped"})
         sys.exit(status)
-    store = Store(settings.db_url)
     try:
-        published = publish(store, settings, sources)
-    finally:
-        store.close()
+        store = Store(settings.db_url)
+        try:
+            published = publish(store, settings, sources)
+        finally:
+            store.close()
+    except (StoreError, PublishFailed) as exc:  # one line; the published files stay as they were
+        log.error("not published: %s", exc, extra={"event": "publish_failed"})
+        sys.exit(EXIT_STATUS if isinstance(exc, StoreError) else 1)
     announce(settings, published.changed)
     sys.exit(status)
 
