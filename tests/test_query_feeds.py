@@ -154,6 +154,7 @@ def test_query_feed_is_a_good_feed_with_its_own_self_link_and_304(served: str) -
         ("org=%21%21", "org has no letters or digits"),
     ],
 )
+@pytest.mark.reliability("query-feed-bad-parameters")
 def test_bad_parameters_get_400_with_one_plain_line(checking: str, query: str, said: str) -> None:
     status, headers, body = get(f"{checking}/feeds/query.atom?{query}")
     assert status == 400 and headers["Content-Type"].startswith("text/plain")
@@ -166,6 +167,7 @@ def test_other_formats_are_not_found(checking: str) -> None:
     assert get(f"{checking}/feeds/query.xml")[0] == 404
 
 
+@pytest.mark.reliability("query-feed-no-store")
 def test_a_server_without_a_store_says_so_and_creates_none(checking: str) -> None:
     status, _, body = get(f"{checking}/feeds/query.atom?q=dai+hoi")
     assert status == 503 and b"no store at" in body

@@ -4,6 +4,7 @@ blind to case and diacritics, đ included; kept current by ingest; built on firs
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -108,6 +109,7 @@ def test_one_result_per_story_and_bounded(store: Store) -> None:
         found(store, " ".join(["dai"] * 17))
 
 
+@pytest.mark.reliability("search-old-store")
 def test_an_older_store_gets_its_index_on_first_open(database_url: str) -> None:
     store = Store(database_url)
     store.upsert("th", DAI_HOI)
@@ -142,3 +144,43 @@ def test_sqlite_index_is_fts5_with_remove_diacritics(tmp_path: Path) -> None:
     Store(f"sqlite:///{path}").close()
     sql = sqlite3.connect(path).execute("SELECT sql FROM sqlite_master WHERE name = 'article_search'").fetchone()[0]
     assert "fts5" in sql and "remove_diacritics 2" in sql
+
+
+@pytest.mark.reliability("search-no-unaccent")
+def test_postgresql_without_unaccent_still_stores_and_search_says_why() -> None:
+    """A role that may not create extensions, in a database without unaccent: the store opens and stores, search
+    answers one plain line; once a superuser creates the extension, the next open builds the index."""
+    from sqlalchemy import create_engine, make_url, text
+
+    from .support.databases import postgres_server
+
+    base = make_url(postgres_server())
+    name = f"q16_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+        connection.execute(text(f"CREATE ROLE {name} LOGIN NOSUPERUSER"))
+    owner = create_engine(base.set(database=name), isolation_level="AUTOCOMMIT")
+    try:
+        with owner.connect() as connection:
+            connection.execute(text(f"CREATE SCHEMA s AUTHORIZATION {name}"))
+        url = base.set(database=name, username=name, query={"options": "-csearch_path=s"})
+        store = Store(url.render_as_string(hide_password=False))
+        assert not store.searchable
+        store.upsert("th", DAI_HOI)
+        with pytest.raises(SearchError) as caught:
+            search.search(store.engine, SearchQuery("dai hoi"), store.name)
+        assert str(caught.value).startswith("search needs the PostgreSQL extension unaccent in ")
+        assert "CREATE EXTENSION unaccent" in str(caught.value) and "\n" not in str(caught.value)
+        store.close()
+        with owner.connect() as connection:
+            connection.execute(text("CREATE EXTENSION unaccent SCHEMA s"))
+        reopened = Store(url.render_as_string(hide_password=False))
+        assert reopened.searchable and found(reopened, "dai hoi cong doan") == [DAI_HOI.title]
+        reopened.close()
+    finally:
+        owner.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            connection.execute(text(f"DROP ROLE IF EXISTS {name}"))
+        admin.dispose()
