@@ -3,6 +3,7 @@ read back with feedparser; saved_queries in settings.yaml checked with the file'
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from feed.config.settings import load_settings
 from feed.config.sources import ConfigError
 from feed.publish.publisher import publish
 from feed.publish.query_static import province_slug
+from feed.publish.snapshots import schema_problems
 
 from .support.feedworld import make_world
 
@@ -58,12 +60,17 @@ def test_province_and_saved_query_feeds(tmp_path: Path, caplog: pytest.LogCaptur
     for fmt in ("atom", "rss", "json"):
         assert (feeds / f"query-dai-hoi.{fmt}").is_file()
     assert not (feeds / "query-sai-tinh.atom").exists()
+    snapshot = json.loads((settings.public / "snapshots" / "latest.json").read_text(encoding="utf-8"))
+    assert {(a["source"], a["province"]) for a in snapshot["articles"]} == {
+        ("ldld-mau", "Thanh Hóa"),
+        ("bao-mau", "Thanh Hóa"),
+        ("cd-nganh-mau", None),
+    }
+    assert schema_problems(settings.public) == []
     assert "feed query-sai-tinh left out: unknown province 'Atlantis'" in caplog.text
 
 
 def _source_of(json_feed: Path, guid: str) -> str:
-    import json
-
     items = json.loads(json_feed.read_text(encoding="utf-8"))["items"]
     return next(str(i["_unionfeed"]["source"]) for i in items if i["id"] == guid)
 
