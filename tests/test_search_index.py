@@ -184,3 +184,12 @@ def test_postgresql_without_unaccent_still_stores_and_search_says_why() -> None:
             connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             connection.execute(text(f"DROP ROLE IF EXISTS {name}"))
         admin.dispose()
+
+
+def test_a_huge_body_of_distinct_words_is_stored_and_found(store: Store) -> None:
+    """200,000 characters of words that never repeat (a page of codes or a table): the article is stored (a
+    tsvector past its limit would fail the upsert's transaction) and its words are found."""
+    body = " ".join(f"ma{i:06d}" for i in range(25_000)) + " Đại hội kết thúc"
+    stored = store.upsert("th", article("https://congdoan-th.vn/tin/bang-ma.html", "Bảng mã đoàn viên", body))
+    assert stored.status == "new"
+    assert found(store, "ma000007 bang ma") == ["Bảng mã đoàn viên"]

@@ -41,6 +41,7 @@ TABLE = "article_search"
 MAX_LIMIT = 200  # results of one search, whatever is asked
 MAX_WORDS = 16  # words of a query (a longer one is refused, not cut)
 MAX_QUERY_CHARS = 200
+INDEX_MAX_CHARS = 200_000  # of each text indexed (feed.extract.bounds keeps bodies to this length too)
 INDEXED = ("title", "lead", "body_text", "meeting")  # the attributes whose change re-indexes an article
 GUID_PREFIX = "urn:unionfeed:"  # as feed.publish.feed_writer: a story no feed has shown yet gets this + its id
 _WORD = re.compile(r"\w+")
@@ -127,8 +128,10 @@ def _org(meeting: Any) -> str:
 
 
 def _texts(title: str | None, lead: str | None, body: str | None, meeting: Any) -> tuple[str, str, str, str]:
-    """The indexed texts: NFC with đ folded (the database folds case and every other diacritic)."""
-    return tuple(fold_d(nfc(value or "")) for value in (title, lead, body, _org(meeting)))  # type: ignore[return-value]
+    """The indexed texts: NFC with đ folded (the database folds case and every other diacritic), each cut at
+    INDEX_MAX_CHARS so no text, however odd, can make a tsvector too long and fail the article's transaction."""
+    values = (title, lead, body, _org(meeting))
+    return tuple(fold_d(nfc((value or "")[:INDEX_MAX_CHARS])) for value in values)  # type: ignore[return-value]
 
 
 # --- the index's existence, creation and migration -----------------------------------------------------------
