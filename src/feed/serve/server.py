@@ -24,6 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from feed.publish.changes import CursorGone, changes_since
+from feed.serve.query import PREFIX as QUERY_PREFIX  # query feeds (feed.serve.query)
+from feed.serve.query import QueryFeeds
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +148,7 @@ class FeedHandler(BaseHTTPRequestHandler):
     root: Path
     representations: Representations
     manifest: Manifest
+    queries: QueryFeeds | None = None  # query feeds, when the server was given the store (feed.serve.query)
     server_version = "unionfeed"
     sys_version = ""
     protocol_version = "HTTP/1.1"
@@ -207,6 +210,11 @@ class FeedHandler(BaseHTTPRequestHandler):
         if path == CHANGES_PATH:
             self._changes(parse_qs(url.query).get("since", [""])[0], send_body=send_body)
             return
+        # --- query feeds (feed.serve.query) ---
+        if path.startswith(QUERY_PREFIX) and self.queries is not None:
+            self._query(path, url.query, send_body=send_body)
+            return
+        # --- end of query feeds ---
         target = self._resolve(path)
         if target is None:
             self._plain(HTTPStatus.NOT_FOUND, "not found\n", send_body=send_body)
@@ -280,6 +288,23 @@ class FeedHandler(BaseHTTPRequestHandler):
             headers.update({"Content-Encoding": "gzip", "ETag": etag[:-1] + '-gzip"'})
         self._send(HTTPStatus.OK, data, CONTENT_TYPES[".json"], headers, send_body=send_body)
 
+    # --- query feeds (feed.serve.query) ---
+    def _query(self, path: str, query: str, *, send_body: bool) -> None:
+        assert self.queries is not None
+        answer = self.queries.answer(path, query)
+        if answer.etag is None:
+            self._send(
+                answer.status, answer.body, answer.content_type, {"Cache-Control": "no-store"}, send_body=send_body
+            )
+            return
+        headers = {"ETag": answer.etag, "Cache-Control": "public, max-age=60"}
+        if self._not_modified(answer.etag, None):
+            self._send(HTTPStatus.NOT_MODIFIED, b"", None, headers, send_body=False)
+            return
+        self._send(answer.status, answer.body, answer.content_type, headers, send_body=send_body)
+
+    # --- end of query feeds ---
+
     def _not_modified(self, etag: str, mtime: float | None) -> bool:
         if_none_match = self.headers.get("If-None-Match")
         if if_none_match is not None:
@@ -325,22 +350,26 @@ class FeedHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-def make_server(root: Path, host: str = "127.0.0.1", port: int = 8080) -> ThreadingHTTPServer:
-    """An HTTP server for the published folder (port 0 picks a free port)."""
+def make_server(
+    root: Path, host: str = "127.0.0.1", port: int = 8080, queries: QueryFeeds | None = None
+) -> ThreadingHTTPServer:
+    """An HTTP server for the published folder (port 0 picks a free port); with `queries`, query feeds too."""
     root = Path(root)
     handler = type(
         "BoundFeedHandler",
         (FeedHandler,),
-        {"root": root, "representations": Representations(), "manifest": Manifest(root)},
+        {"root": root, "representations": Representations(), "manifest": Manifest(root), "queries": queries},
     )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
 
 
-def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+def serve_in_thread(
+    root: Path, host: str = "127.0.0.1", port: int = 0, queries: QueryFeeds | None = None
+) -> ThreadingHTTPServer:
     """Start a server on a daemon thread; call .shutdown() to stop it."""
-    server = make_server(root, host, port)
+    server = make_server(root, host, port, queries)
     # A short poll interval makes shutdown() quick (tests and the scheduler's stop both wait for it).
     threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="unionfeed-serve", daemon=True
@@ -348,10 +377,10 @@ def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0) -> Threa
     return server
 
 
-def serve_forever(root: Path, host: str = "127.0.0.1", port: int = 8080) -> None:
+def serve_forever(root: Path, host: str = "127.0.0.1", port: int = 8080, queries: QueryFeeds | None = None) -> None:
     """Serve until interrupted."""
     Path(root).mkdir(parents=True, exist_ok=True)
-    server = make_server(root, host, port)
+    server = make_server(root, host, port, queries)
     print(f"serving {root} on http://{host}:{server.server_address[1]}/", flush=True)
     try:
         server.serve_forever()
