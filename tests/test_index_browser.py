@@ -13,38 +13,24 @@ from pathlib import Path
 import pytest
 
 from feed.publish.publisher import publish
-from feed.serve.server import serve_in_thread
 
-from .support.devtools import CHROMIUM, FLAGS, DevTools
+from .support.devtools import CHROMIUM, FLAGS, DevTools, need_chromium, served
 from .support.feedworld import World, make_world
-from .support.needs import missing
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _needs_chromium() -> None:
-    if CHROMIUM is None:
-        missing("chromium is not installed")
+    need_chromium()
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
     world = make_world(tmp_path_factory.mktemp("index"))
     publish(world.store, world.settings, world.sources)
-    server = serve_in_thread(world.settings.public)
-    yield f"http://127.0.0.1:{server.server_address[1]}/", world
-    server.shutdown()
-    server.server_close()
-    world.store.close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
-    tools = DevTools(tmp_path_factory.mktemp("chromium-profile"))
-    tools.attach()
-    yield tools
-    tools.close()
+    for base in served(world.settings.public, world.store):
+        yield base, world
 
 
 VISIBLE = "Array.from(document.querySelectorAll('#bang-hoi-nghi tbody tr[data-kind]')).filter(r => !r.hidden).length"

@@ -15,11 +15,9 @@ import pytest
 from feed.config.sources import parse_sources
 from feed.health.words import in_vietnamese
 from feed.publish.publisher import publish
-from feed.serve.server import serve_in_thread
 
-from .support.devtools import CHROMIUM, DevTools
+from .support.devtools import DevTools, need_chromium, served
 from .support.feedworld import SOURCES, World, make_world
-from .support.needs import missing
 
 pytestmark = pytest.mark.browser
 
@@ -32,8 +30,7 @@ OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
 
 @pytest.fixture(autouse=True, scope="module")
 def _needs_chromium() -> None:
-    if CHROMIUM is None:
-        missing("chromium is not installed")
+    need_chromium()
 
 
 def with_provinces() -> dict[str, object]:
@@ -60,19 +57,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]
     world = replace(world, sources=parse_sources(with_provinces()))
     break_source(world, "cd-nganh-mau")
     publish(world.store, world.settings, world.sources)
-    server = serve_in_thread(world.settings.public)
-    yield f"http://127.0.0.1:{server.server_address[1]}/", world
-    server.shutdown()
-    server.server_close()
-    world.store.close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
-    tools = DevTools(tmp_path_factory.mktemp("chromium-profile"))
-    tools.attach()
-    yield tools
-    tools.close()
+    for base in served(world.settings.public, world.store):
+        yield base, world
 
 
 def shot(browser: DevTools, path: Path) -> None:

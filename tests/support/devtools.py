@@ -8,8 +8,16 @@ import select
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+from feed.serve.server import serve_in_thread
+from feed.store.api import Store
+
+from .needs import missing
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = (
@@ -151,3 +159,28 @@ class DevTools:
             self.proc.wait()
         os.close(self._to_browser)
         os.close(self._from_browser)
+
+
+def need_chromium() -> None:
+    """Skip the calling test without Debian's chromium (fail it under CI=true)."""
+    if CHROMIUM is None:
+        missing("chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
+    """One headless Chromium per module, attached to its page (a fixture of tests/conftest.py)."""
+    need_chromium()
+    tools = DevTools(tmp_path_factory.mktemp("chromium-profile"))
+    tools.attach()
+    yield tools
+    tools.close()
+
+
+def served(public: Path, store: Store) -> Iterator[str]:
+    """A published folder served on loopback for the module's tests; the store is closed afterwards."""
+    server = serve_in_thread(public)
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    store.close()
