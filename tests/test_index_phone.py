@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import base64
 import copy
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from feed.config.sources import parse_sources
 from feed.health.words import in_vietnamese
 from feed.publish.publisher import publish
+from feed.serve.query import query_feeds
 
 from .support.devtools import DevTools, need_chromium, served
 from .support.feedworld import SOURCES, World, make_world
@@ -57,7 +60,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]
     world = replace(world, sources=parse_sources(with_provinces()))
     break_source(world, "cd-nganh-mau")
     publish(world.store, world.settings, world.sources)
-    for base in served(world.settings.public, world.store):
+    queries = query_feeds(f"sqlite:///{world.settings.data / 'feeds.sqlite'}", world.sources, "http://x.vn/", None)
+    for base in served(world.settings.public, world.store, queries):
         yield base, world
 
 
@@ -124,6 +128,13 @@ def test_search_ignores_diacritics_and_case_and_province_filters(site: tuple[str
         ".map(r => r.innerText)"
     )
     assert all("sơ kết" in t.lower() for t in texts)
+    # The same search as a feed: the link the page offers is answered by the server with those stories.
+    follow = browser.js("Array.from(document.querySelectorAll('#kenh-tim a')).map(a => a.href)")
+    assert [f.split("?")[0].rsplit("/", 1)[1] for f in follow] == ["query.atom", "query.rss", "query.json"]
+    with urllib.request.urlopen(follow[0], timeout=10) as answer:
+        feed = feedparser.parse(answer.read())
+    # The server searches bodies too, so it may find more than the rows' visible words; never fewer.
+    assert not feed.bozo and {t.split("\n")[0] for t in texts} <= {e.title for e in feed.entries}
     options = browser.js("Array.from(document.querySelectorAll('#loc-tinh option')).map(o => o.value)")
     assert options == ["", "Nghệ An", "Thanh Hóa"]
     browser.open(base + "index.html?lan=3#tinh=Ngh%E1%BB%87+An")

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from feed.serve.query import QueryFeeds
 from feed.serve.server import serve_in_thread
 from feed.store.api import Store
 
@@ -177,9 +178,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
     tools.close()
 
 
-def served(public: Path, store: Store) -> Iterator[str]:
-    """A published folder served on loopback for the module's tests; the store is closed afterwards."""
-    server = serve_in_thread(public)
+def served(public: Path, store: Store, queries: QueryFeeds | None = None) -> Iterator[str]:
+    """A published folder served on loopback for the module's tests (and query feeds when given); the store is
+    closed afterwards."""
+    server = serve_in_thread(public, queries=queries)
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()

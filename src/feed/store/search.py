@@ -313,6 +313,7 @@ def search(engine: Engine, query: SearchQuery, database: str = "the database") -
         ArticleRow.is_meeting_report,
         ArticleRow.meeting,
         ArticleRow.cluster_id,
+        ArticleRow.is_canonical,
     ).order_by(shown.desc(), ArticleRow.id)
     if query.kind:
         stmt = stmt.where(ArticleRow.meeting_kind == query.kind, ArticleRow.is_meeting_report.is_(True))
@@ -347,8 +348,10 @@ def search(engine: Engine, query: SearchQuery, database: str = "the database") -
                 stmt = stmt.where(text(f"articles.id IN ({found})").bindparams(m=_match(query)))
         rows = connection.execute(stmt).all()
         stories: dict[str, Any] = {}
-        for row in rows:
-            stories.setdefault(row.cluster_id or row.id, row)
+        for row in rows:  # a story keeps the place of its newest match, shown by its canonical article (as in feeds)
+            key = row.cluster_id or row.id
+            if key not in stories or (row.is_canonical and not stories[key].is_canonical):
+                stories[key] = row
         chosen = list(stories.items())[:wanted]
         guids = _guids(connection, [key for key, _ in chosen], [row.id for _, row in chosen])
     return [
