@@ -18,6 +18,8 @@ from multiprocessing.context import ForkServerContext
 from time import monotonic
 from typing import Any
 
+from feed.app.shared_frontier import apply as apply_frontier
+from feed.app.shared_frontier import frontier_settings
 from feed.config.settings import Settings
 from feed.config.sources import Source
 
@@ -104,10 +106,13 @@ def crawl(
         process = CrawlerProcess(crawl_settings, install_root_handler=False)
     _set_log_levels(options.log_level)  # again: CrawlerProcess put "scrapy" back to DEBUG (every item, body and all)
     crawlers = {}
+    shared = frontier_settings(settings, sources)  # {} unless redis_url is set (feed.app.shared_frontier)
     for source in sources:
         crawler = process.create_crawler(GenericSpider)
         # A source rendered by the browser gets settings of its own (the rest never import it).
         crawler.settings.setdict(browser_settings_for(crawl_settings, source), priority="cmdline")
+        if source.slug in shared:
+            apply_frontier(crawler.settings, shared[source.slug])
         crawlers[source.slug] = crawler
         process.crawl(crawler, source=source, refetch=options.refetch, registry=tuple(registry or sources))
     process.start()

@@ -1,0 +1,306 @@
+"""A crawl frontier shared by several workers through Redis (scrapy-redis), when `redis_url` is set.
+
+Without `redis_url` nothing here is imported and every crawl keeps its own in-memory queue, as before.
+
+With it, each source's crawl in a period is one *round* shared by every worker that crawls that source:
+
+- **The lease** (`join_round`): the first worker to crawl a source in a period creates the round
+  (`SET unionfeed:frontier:<slug>:round <id> NX EX <interval>`) and alone asks for the start pages; a worker
+  that comes while the round lives joins it and takes requests from the shared queue, starting nothing itself.
+  A source is so polled once per period however many workers run.
+- **The queue and the duplicate filter** are scrapy-redis's, under the round's own keys, so a URL is fetched by
+  one worker once in the round, and the next period starts clean (the keys expire).
+- **Requests in flight** are written beside the queue with the worker that took them (`InflightQueue`); every
+  worker keeps a heartbeat key alive. When a worker dies (SIGKILL, a lost machine), its heartbeat runs out and
+  the next idle worker puts its requests back in the queue (`FrontierExtension`): the crawl finishes without it.
+  A worker stays open while another live worker still has requests in flight or is still seeding, since those
+  may add more.
+- **Politeness per domain** (`SharedPoliteness`): every request first reserves a moment on its host's Redis
+  clock, `download_delay` after the one reserved before it by any worker, and waits for it; Scrapy's own
+  per-domain slot then applies as before within each worker. Concurrency per domain
+  (`concurrent_per_domain`) and Retry-After waits stay per worker.
+
+What is *not* shared: the store is each worker's `database_url` (point them at one PostgreSQL server, or one
+SQLite file on one machine), robots.txt is read by each worker, and the known-article set is read from the store
+when a worker's crawl starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy_redis.queue import PriorityQueue
+
+log = logging.getLogger(__name__)
+
+ROUND_KEY = "UNIONFEED_FRONTIER_ROUND"  # the round's key prefix, unionfeed:frontier:<slug>:<round id>
+SEED_KEY = "UNIONFEED_FRONTIER_SEED"  # true for the worker that holds the period's lease
+WORKER_KEY = "UNIONFEED_FRONTIER_WORKER"  # this worker's id (host:pid:random)
+TTL_KEY = "UNIONFEED_FRONTIER_TTL"  # seconds the round's keys outlive the last worker that closes it
+HEARTBEAT_SECONDS = 1.0
+HEARTBEAT_TTL = 3  # a worker whose heartbeat is this old is dead: its requests in flight go back to the queue
+TOKEN = "unionfeed_frontier_token"  # request meta: the request's field in the round's in-flight hash
+
+
+class FrontierUnavailable(RuntimeError):
+    """Redis cannot be reached or refused a command: the crawl stops at its start with this one line."""
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def connect(url: str) -> Any:
+    """A Redis client for url that answers, or FrontierUnavailable naming the URL and the cause."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+        client.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise FrontierUnavailable(f"the shared frontier at {url} cannot be reached: {exc}") from None
+    return client
+
+
+def round_prefix(slug: str, round_id: str) -> str:
+    return f"unionfeed:frontier:{slug}:{round_id}"
+
+
+def join_round(client: Any, slug: str, period_seconds: int) -> tuple[str, bool]:
+    """(the source's round id in this period, True when this worker created it and so seeds it)."""
+    key = f"unionfeed:frontier:{slug}:round"
+    fresh = uuid.uuid4().hex[:12]
+    if client.set(key, fresh, nx=True, ex=max(1, period_seconds)):
+        return fresh, True
+    current = client.get(key)
+    if current is None:  # expired between the two commands: the period is over, take the next one
+        return join_round(client, slug, period_seconds)
+    return current.decode() if isinstance(current, bytes) else str(current), False
+
+
+def scrapy_settings(url: str, slug: str, round_id: str, seed: bool, worker: str, ttl: int) -> dict[str, Any]:
+    """The Scrapy settings of one source's crawl on the shared frontier."""
+    prefix = round_prefix(slug, round_id).replace("%", "%%")  # scrapy-redis formats keys with %(spider)s
+    return {
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_QUEUE_CLASS": "unionfeed_scrapers.frontier.InflightQueue",
+        "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
+        "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:dupefilter",
+        "SCHEDULER_PERSIST": True,  # the other workers still use the queue when this one closes
+        "REDIS_URL": url,
+        ROUND_KEY: round_prefix(slug, round_id),
+        SEED_KEY: seed,
+        WORKER_KEY: worker,
+        TTL_KEY: ttl,
+    }
+
+
+def _heartbeat_key(worker: str) -> str:
+    return f"unionfeed:worker:{worker}"
+
+
+class InflightQueue(PriorityQueue):
+    """scrapy-redis's priority queue that also writes each taken request, with its worker, to the in-flight hash."""
+
+    def __init__(self, server: Any, spider: Any, key: str, serializer: Any = None) -> None:
+        super().__init__(server, spider, key, serializer)
+        settings = spider.crawler.settings
+        self.inflight = f"{settings.get(ROUND_KEY)}:inflight"
+        self.worker = settings.get(WORKER_KEY)
+
+    def pop(self, timeout: int = 0) -> Any:
+        pipe = self.server.pipeline()
+        pipe.multi()
+        pipe.zrange(self.key, 0, 0).zremrangebyrank(self.key, 0, 0)
+        results, _ = pipe.execute()
+        if not results:
+            return None
+        data = results[0]
+        token = hashlib.sha1(data).hexdigest()
+        self.server.hset(self.inflight, token, self.worker.encode() + b"\n" + data)
+        request = self._decode_request(data)
+        request.meta[TOKEN] = token
+        return request
+
+
+class FrontierExtension:
+    """Heartbeat, hand-back of dead workers' requests, staying open while others may add work, and cleanup."""
+
+    def __init__(self, crawler: Any) -> None:
+        settings = crawler.settings
+        if not settings.get(ROUND_KEY):
+            raise NotConfigured
+        self.crawler = crawler
+        self.prefix = settings.get(ROUND_KEY)
+        self.worker = settings.get(WORKER_KEY)
+        self.ttl = settings.getint(TTL_KEY, 3600)
+        self.client = connect(settings.get("REDIS_URL"))
+        self.beat: Any = None
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.idle, signal=signals.spider_idle)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FrontierExtension:
+        return cls(crawler)
+
+    def opened(self, spider: Any) -> None:
+        from twisted.internet import task
+
+        self.heartbeat()
+        self.client.sadd(f"{self.prefix}:workers", self.worker)
+        self.beat = task.LoopingCall(self.heartbeat)
+        self.beat.start(HEARTBEAT_SECONDS, now=False)
+
+    def heartbeat(self) -> None:
+        self.client.set(_heartbeat_key(self.worker), b"1", ex=HEARTBEAT_TTL)
+
+    def alive(self, worker: str) -> bool:
+        return worker == self.worker or bool(self.client.exists(_heartbeat_key(worker)))
+
+    def idle(self, spider: Any) -> None:
+        """Nothing left here: take back dead workers' requests, wait for live ones that may add more, or close."""
+        inflight = f"{self.prefix}:inflight"
+        waiting_on: set[str] = set()
+        returned = 0
+        for token, value in self.client.hgetall(inflight).items():
+            worker_bytes, _, data = value.partition(b"\n")
+            worker = worker_bytes.decode()
+            if worker == self.worker:  # idle here: whatever is still marked ours ended on a path that left it
+                self.client.hdel(inflight, token)
+            elif not self.alive(worker):
+                if self.client.hdel(inflight, token):  # only one of the idle workers gets to put it back
+                    self.client.zadd(f"{self.prefix}:requests", {data: 0})
+                    returned += 1
+            else:
+                waiting_on.add(worker)
+        if returned:
+            log.warning(
+                "%s: %d request(s) of a worker that stopped put back in the shared queue",
+                spider.source.slug,
+                returned,
+                extra={"event": "frontier_requeued", "source": spider.source.slug, "requests": returned},
+            )
+            self.crawler.stats.inc_value("unionfeed/frontier_requeued", returned)
+            raise DontCloseSpider
+        seeder = self.client.get(f"{self.prefix}:seeding")
+        if seeder is not None and seeder.decode() != self.worker and self.alive(seeder.decode()):
+            raise DontCloseSpider
+        if waiting_on:
+            raise DontCloseSpider
+
+    def closed(self, spider: Any, reason: str) -> None:
+        if self.beat is not None and self.beat.running:
+            self.beat.stop()
+        inflight = f"{self.prefix}:inflight"
+        for token, value in self.client.hgetall(inflight).items():
+            if value.partition(b"\n")[0].decode() == self.worker:
+                self.client.hdel(inflight, token)
+        self.client.srem(f"{self.prefix}:workers", self.worker)
+        self.client.delete(_heartbeat_key(self.worker))
+        for suffix in ("requests", "dupefilter", "inflight", "workers", "seeding"):
+            self.client.expire(f"{self.prefix}:{suffix}", self.ttl)
+
+
+class FrontierSpiderMiddleware:
+    """Only the lease holder seeds the round; a response's request leaves the in-flight hash once its output is in."""
+
+    def __init__(self, crawler: Any) -> None:
+        settings = crawler.settings
+        if not settings.get(ROUND_KEY):
+            raise NotConfigured
+        self.prefix = settings.get(ROUND_KEY)
+        self.seed = settings.getbool(SEED_KEY)
+        self.worker = settings.get(WORKER_KEY)
+        self.crawler = crawler
+        self.client = connect(settings.get("REDIS_URL"))
+        if self.seed:
+            self.client.set(f"{self.prefix}:seeding", self.worker, ex=settings.getint(TTL_KEY, 3600))
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FrontierSpiderMiddleware:
+        return cls(crawler)
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        if self.seed:
+            async for item in start:
+                yield item
+            self.client.delete(f"{self.prefix}:seeding")
+
+    def process_start_requests(self, start_requests: Iterable[Any], spider: Any) -> Iterator[Any]:
+        if self.seed:
+            yield from start_requests
+            self.client.delete(f"{self.prefix}:seeding")
+
+    # Requests a response led to go into the shared queue here, before the response leaves the in-flight hash:
+    # the scraper would enqueue them later, concurrently, and a worker killed in between would lose them.
+    async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any]) -> Any:
+        async for item in result:
+            if self.enqueue(item):
+                yield item
+        self.done(response)
+
+    def process_spider_output(self, response: Any, result: Iterable[Any], spider: Any) -> Iterator[Any]:
+        for item in result:
+            if self.enqueue(item):
+                yield item
+        self.done(response)
+
+    def enqueue(self, item: Any) -> bool:
+        """False when item was a request, now in the shared queue (or its duplicate filter)."""
+        from scrapy import Request
+
+        if isinstance(item, Request) and self.crawler.engine is not None:
+            self.crawler.engine.crawl(item)
+            return False
+        return True
+
+    def done(self, response: Any) -> None:
+        token = response.request.meta.get(TOKEN) if response.request is not None else None
+        if token:
+            self.client.hdel(f"{self.prefix}:inflight", token)
+
+
+class SharedPoliteness:
+    """Each request waits for its moment on its host's clock in Redis: `download_delay` apart across all workers."""
+
+    SCRIPT = """
+    local now = redis.call('TIME')
+    local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+    local next_ms = tonumber(redis.call('GET', KEYS[1]) or '0')
+    local at = math.max(now_ms, next_ms)
+    redis.call('SET', KEYS[1], at + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) + 60000)
+    return at - now_ms
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        settings = crawler.settings
+        self.delay_ms = int(settings.getfloat("DOWNLOAD_DELAY") * 1000)
+        if not settings.get(ROUND_KEY) or self.delay_ms <= 0:
+            raise NotConfigured
+        self.client = connect(settings.get("REDIS_URL"))
+        self.reserve = self.client.register_script(self.SCRIPT)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SharedPoliteness:
+        return cls(crawler)
+
+    async def process_request(self, request: Any, spider: Any = None) -> None:
+        from urllib.parse import urlsplit
+
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import reactor, task
+
+        host = (urlsplit(request.url).hostname or "").lower()
+        wait_ms = int(self.reserve(keys=[f"unionfeed:polite:{host}"], args=[self.delay_ms]))
+        if wait_ms > 0:
+            await maybe_deferred_to_future(task.deferLater(reactor, wait_ms / 1000, lambda: None))
