@@ -11,8 +11,12 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
 # Dependency layer: rebuilt only when pyproject.toml changes, not on every source edit.
 COPY pyproject.toml ./
+# Optional extras to include, e.g. --build-arg EXTRAS=postgres (the psycopg driver for a PostgreSQL store).
+ARG EXTRAS=""
 RUN python -m venv /opt/venv \
- && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+ && python -c "import os, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+extras = os.environ.get('EXTRAS', '').replace(',', ' ').split(); \
+print('\n'.join(p['dependencies'] + [d for e in extras for d in p['optional-dependencies'][e]]))" \
       > /tmp/requirements.txt \
  && /opt/venv/bin/pip install --upgrade pip \
  && /opt/venv/bin/pip install -r /tmp/requirements.txt

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
+from .support.databases import database_url, postgres_url  # noqa: F401  (fixtures: the store on each engine)
 from .support.demo_world import DemoWorld
+
+# Property tests replay the same examples on every run ("repeatable", the default: a CI run fails only for a
+# change in code or dependencies); HYPOTHESIS_PROFILE=explore searches fresh examples, ten times as many.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=1000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="module")

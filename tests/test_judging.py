@@ -210,3 +210,29 @@ def test_a_run_whose_every_page_was_refused_found_nothing_and_says_why() -> None
 def test_the_flag_reads_the_newest_run_that_judged_pages() -> None:
     assert not_articles_flag([figures("unchanged", {}), figures("ok", {"section": 2}, extracted=3)]) is not None
     assert not_articles_flag([figures("ok", {}, extracted=3), figures("ok", {"section": 2}, extracted=3)]) is None
+
+
+def test_a_refused_page_is_not_asked_again_at_the_next_poll(tmp_path: Path) -> None:
+    with serve_portal() as (base, asked):
+        entry = (
+            f"  - slug: {SLUG}\n    name: '{NAME}'\n    kind: labour_federation\n    homepage: {base}/\n"
+            f"    discovery:\n      listings:\n        - url: {base}/\n"
+            "          links: 'body a'\n          max_pages: 1\n"
+        )
+        settings = load_settings(write_config(tmp_path / "config", [entry]), tmp_path / "data")
+        assert crawl_in_child(settings, [SLUG], timeout=60) == 0
+        first = list(asked)
+        asked.clear()
+        assert crawl_in_child(settings, [SLUG], timeout=60) == 0
+        second = list(asked)
+    refused_paths = {"/gioi-thieu.html", "/lien-he.html", "/dang-nhap.html", "/tag/an-toan-ve-sinh-lao-dong"}
+    assert refused_paths <= set(first)
+    # The second poll asks robots.txt and the listing, not the pages judged not articles, nor the stored articles.
+    assert not refused_paths & set(second) and set(second) <= {"/robots.txt", "/"}, second
+    store = Store(settings.db_url)
+    try:
+        first_run, second_run = reversed(store.runs(SLUG, limit=2))
+    finally:
+        store.close()
+    assert second_run.stats["unionfeed/skipped_refused"] == first_run.stats["unionfeed/not_article"] == 12
+    assert "unionfeed/not_article" not in second_run.stats

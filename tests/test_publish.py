@@ -1,5 +1,6 @@
-"""Publishing end to end on a real SQLite store: snapshots against their schema, cursors and change files,
-retention, the manifest, untouched files on a no-op run, failures that leave old files, WebSub pings."""
+"""Publishing end to end on a real store (SQLite and PostgreSQL, tests/support/databases.py): snapshots
+against their schema, cursors and change files, retention, the manifest, untouched files on a no-op run,
+failures that leave old files, WebSub pings."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ def tree(public: Path) -> dict[str, tuple[bytes, int]]:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    world = make_world(tmp_path)
+def world(tmp_path: Path, database_url: str) -> Iterator[World]:
+    world = make_world(tmp_path, db_url=database_url)
     yield world
     world.store.close()
 

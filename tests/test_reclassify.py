@@ -23,8 +23,8 @@ def entries(world: World, name: str) -> dict[str, tuple[str, str, str]]:
     return {e.link: (e.id, e.published, e.updated) for e in parsed.entries}
 
 
-def test_reclassify_moves_items_between_feeds_without_reannouncing(tmp_path: Path) -> None:
-    world = make_world(tmp_path)
+def test_reclassify_moves_items_between_feeds_without_reannouncing(tmp_path: Path, database_url: str) -> None:
+    world = make_world(tmp_path, db_url=database_url)
     # Verdicts an older classifier got wrong: a year-end review stored as not a report, a gift story as one.
     world.store.save_meeting(world.ids["tong-ket"], Meeting())
     world.store.save_meeting(world.ids["tin-thuong"], Meeting(is_report=True, score=0.9, kind="tong_ket"))
@@ -48,15 +48,17 @@ def test_reclassify_moves_items_between_feeds_without_reannouncing(tmp_path: Pat
 
 
 def test_the_command_reclassifies_by_source_and_date(tmp_path: Path) -> None:
-    world = make_world(tmp_path)
+    """On SQLite only: five CLI starts are slow, and tests/test_postgres.py runs the CLI on PostgreSQL."""
+    database_url = f"sqlite:///{tmp_path / 'feeds.sqlite'}"
+    world = make_world(tmp_path, db_url=database_url)
     world.store.save_meeting(world.ids["tong-ket"], Meeting())
     world.store.save_meeting(world.ids["dai-hoi"], Meeting())
     world.store.close()
     config = tmp_path / "sources.yaml"
     config.write_text(yaml.safe_dump(SOURCES, allow_unicode=True), encoding="utf-8")
     common = ["--config", str(config), "--data", str(tmp_path)]
-    # make_world's store is feeds.sqlite in tmp_path; the command's is the settings' default: point it there.
-    env = {"UNIONFEED_DATABASE_URL": f"sqlite:///{tmp_path / 'feeds.sqlite'}"}
+    # make_world's store is not the settings' default: the command is pointed at it.
+    env = {"UNIONFEED_DATABASE_URL": database_url}
 
     only = run_cli(*common, "reclassify", "ldld-mau", env=env)
     assert only.returncode == 0, only.stderr

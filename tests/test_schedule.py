@@ -377,10 +377,19 @@ def test_dockerfile_copies_what_exists_and_dockerignore_lets_it_through() -> Non
         assert (root / source).exists(), source
         assert source.rstrip("/") in allowed, f"{source} is excluded by .dockerignore"
     # The dependency layer's one-liner reads exactly the project's dependencies.
-    line = next(line for line in text.splitlines() if "tomllib" in line)
-    script = line[line.index('"') + 1 : line.rindex('"')]  # as the shell passes it (\\n reaches Python)
+    start = text.index('python -c "') + len('python -c "')
+    # As the shell passes it: a backslash-newline inside double quotes joins lines; "\\n" reaches Python as it is.
+    script = text[start : text.index('"', start)].replace("\\\n", "")
     listed = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
     import tomllib
 
     declared = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     assert listed.stdout.split() == declared
+    # --build-arg EXTRAS=postgres adds that extra's packages (the PostgreSQL driver).
+    env = {**os.environ, "EXTRAS": "postgres"}
+    with_pg = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True, env=env
+    )
+    assert any(line.startswith("psycopg") for line in with_pg.stdout.split()) and len(with_pg.stdout.split()) > len(
+        declared
+    )

@@ -127,3 +127,19 @@ def test_a_script_built_site_probed_plainly_is_named_with_the_browser_hint(tmp_p
     assert any("obstacle:" in line and "needs JavaScript" in line for line in report), report
     assert any("--render browser" in line for line in report), report
     assert "not written" in proposed.stderr and empty.read_text(encoding="utf-8") == "version: 1\nsources: []\n"
+
+
+def test_sources_check_reports_the_probe_for_a_configured_source(tmp_path: Path) -> None:
+    site = SITES["ldld-quang-tri"]()
+    with serve_site(site, Decoy()):
+        config = tmp_path / "sources.yaml"
+        config.write_text("version: 1\nsources:\n" + site.entry(), encoding="utf-8")
+        checked = run_cli("--config", str(config), "--data", str(tmp_path / "d"), "sources", "check", timeout=300)
+        quick = run_cli(
+            "--config", str(config), "--data", str(tmp_path / "d"), "sources", "check", "--no-probe", timeout=300
+        )
+    assert f"{site.slug} (" in checked.stdout and "discovered:" in checked.stdout, checked.stdout + checked.stderr
+    samples = [line for line in checked.stdout.splitlines() if line.strip().startswith("sample:")]
+    assert len(samples) == 3 and all(site.url("cd", "/") in line for line in samples), checked.stdout
+    assert checked.returncode == 0 and "no article URLs found" not in checked.stdout  # no quick check without URLs
+    assert "discovered:" not in quick.stdout and quick.returncode == 1  # only the quick check, which has nothing

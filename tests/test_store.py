@@ -1,8 +1,11 @@
-"""The store on a real SQLite file: upserts, tz-aware times, crawl runs."""
+"""The store on a real SQLite file and a real PostgreSQL database (tests/support/databases.py): upserts,
+tz-aware times, crawl runs."""
 
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,8 @@ import pytest
 
 from feed.records import Extracted, Meeting
 from feed.store.api import Store, content_hash
+
+from .support.databases import ENGINES, new_schema, postgres_server
 
 BODY = "Công đoàn tỉnh tổ chức hội nghị tổng kết năm 2025 với nhiều kết quả."
 
@@ -26,8 +31,8 @@ def article(url: str, body: str = BODY, **kw: object) -> Extracted:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+def store(database_url: str) -> Iterator[Store]:
+    s = Store(database_url)
     yield s
     s.close()
 
@@ -107,8 +112,8 @@ def test_a_row_filed_under_its_declared_canonical_before_is_found_again(store: S
     assert other.status == "new" and store.count() == 2
 
 
-def test_store_survives_reopening(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+def test_store_survives_reopening(database_url: str) -> None:
+    url = database_url
     s = Store(url)
     s.save_meeting(s.upsert("a", article("https://a.vn/5.html")).article_id, Meeting(is_report=True, kind="so_ket"))
     s.close()
@@ -145,17 +150,24 @@ def _open_store(url: str, barrier: Any) -> None:
     Store(url).close()
 
 
-@pytest.mark.reliability("crawl-publish-concurrent")
-def test_processes_starting_on_a_new_database_at_once_all_open_it(tmp_path: Path) -> None:
+@pytest.mark.reliability("crawl-publish-concurrent", "postgres-concurrent-create")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_processes_starting_on_a_new_database_at_once_all_open_it(tmp_path: Path, engine: str) -> None:
     context = multiprocessing.get_context("fork")
-    for round_ in range(6):  # without the write lock around creation, most rounds lose a process
-        url, barrier = f"sqlite:///{tmp_path / f'new-{round_}.sqlite'}", context.Barrier(3)
-        processes = [context.Process(target=_open_store, args=(url, barrier)) for _ in range(3)]
-        for process in processes:
-            process.start()
-        for process in processes:
-            process.join(30)
-        assert [process.exitcode for process in processes] == [0, 0, 0], round_
+    server = postgres_server() if engine == "postgresql" else ""
+    for round_ in range(6):  # without the lock around creation, most rounds lose a process
+        with ExitStack() as stack:
+            if engine == "sqlite":
+                url = f"sqlite:///{tmp_path / f'new-{round_}.sqlite'}"
+            else:
+                url = stack.enter_context(new_schema(server))
+            barrier = context.Barrier(3)
+            processes = [context.Process(target=_open_store, args=(url, barrier)) for _ in range(3)]
+            for process in processes:
+                process.start()
+            for process in processes:
+                process.join(30)
+            assert [process.exitcode for process in processes] == [0, 0, 0], round_
 
 
 def test_content_hash_ignores_spacing_case_and_tone_placement() -> None:

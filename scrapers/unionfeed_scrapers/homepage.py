@@ -80,6 +80,7 @@ class HomepageDiscovery:
     # The spider's own callbacks, which the requests made here go to.
     on_error: Callable[..., Any]
     parse_sitemap: Callable[..., Any]
+    sitemap_bounds: Any  # unionfeed_scrapers.sitemaps.SitemapBounds: gzip read with a size cap
     parse_listing: Callable[..., Any]
     parse_feed: Callable[..., Any]
     found: Summary | None = None
@@ -250,7 +251,7 @@ class HomepageDiscovery:
         assert self.found is not None
         if response.status == 200 and looks_like_sitemap(response.body):
             try:
-                entries = len(list(Sitemap(response.body)))
+                entries = len(list(Sitemap(self.sitemap_bounds.body(response))))  # gzip or not
             except Exception:  # an unreadable sitemap is simply not one
                 entries = 0
             if entries:

@@ -11,6 +11,7 @@ DISCOVERY = "unionfeed_discovery"  # meta flag: a feed, sitemap or listing page 
 VIA = "unionfeed_via"  # meta: the discovery URLs a request was found through
 RETRY_AFTER_UNTIL = "unionfeed/retry_after_until"  # stats key the scheduler reads to defer a source
 STORE_FAILED = "unionfeed/store_failed"  # stats key: fetched items the store refused (the run is not whole)
+STORE_LOST = "unionfeed/store_lost"  # stats key: the store became unusable (feed.store.faults): the crawl stopped
 OFFSITE = "unionfeed/offsite_refused"  # stats key: requests refused by the source boundary (+ "/<kind>" each)
 CANONICAL_IGNORED = "unionfeed/canonical_ignored"  # stats key: rel=canonical / og:url on another host or source
 SELECTORS_MISSED = "unionfeed/selectors_missed"  # stats key: article pages the source's selectors missed

@@ -10,7 +10,8 @@ from scrapy import signals
 
 from feed.ingest import ingest
 from feed.store.api import Store
-from unionfeed_scrapers.keys import CANONICAL_IGNORED, FOREIGN, STORE_FAILED
+from feed.store.faults import StoreError
+from unionfeed_scrapers.keys import CANONICAL_IGNORED, FOREIGN, STORE_FAILED, STORE_LOST
 from unionfeed_scrapers.store_handle import store_for
 
 FIELDS = ("title", "date", "body")
@@ -40,11 +41,33 @@ class StorePipeline:
         # Scrapy >= 2.14 stops passing the spider to pipelines; the crawler always knows it.
         spider = spider or self.crawler.spider
         self.store = store_for(self.crawler)
-        self.run_id = self.store.start_run(spider.source.slug)
+        try:
+            self.run_id = self.store.start_run(spider.source.slug)
+        except StoreError as exc:  # the crawl runner checked it was writable; it changed since
+            self._store_lost(exc)
+
+    def _store_lost(self, exc: StoreError, *, close: bool = True) -> None:
+        """The store cannot be used any more (deleted, replaced, read-only, full, locked, damaged): stop this
+        crawl, saying why once; the crawl runner ends the command non-zero with that line."""
+        stats = self.crawler.stats
+        if not stats.get_value(STORE_LOST):
+            stats.set_value(STORE_LOST, str(exc))
+            log.error("%s", exc, extra={"event": "store_lost", "kind": exc.kind})
+        engine = getattr(self.crawler, "engine", None)
+        if close and engine is not None and getattr(self.crawler, "spider", None) is not None:
+            from twisted.internet import reactor
+
+            reactor.callLater(0, engine.close_spider, self.crawler.spider, "store_lost")  # type: ignore[attr-defined]
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+        if self.crawler.stats.get_value(STORE_LOST):
+            return item  # stopping: the store cannot take it
         try:
             return self._store_item(item)
+        except StoreError as exc:
+            self.crawler.stats.inc_value(STORE_FAILED)
+            self._store_lost(exc)
+            return item
         except Exception:
             # The article was fetched but not kept: the run says so, keeps no validators (so the next poll asks
             # its listing afresh and fetches the page again) and the crawl exits non-zero.
@@ -98,6 +121,15 @@ class StorePipeline:
         stats = dict(spider.crawler.stats.get_stats())
         if stats.get(STORE_FAILED):
             reason = "store_failed"  # fetched articles were lost to the store: health counts the run as failed
+        if stats.get(STORE_LOST):
+            reason = "store_lost"
+        try:
+            self._finish(stats, reason, spider)
+        except StoreError as exc:  # recorded what it could: the log says why the run's end is not
+            self._store_lost(exc, close=False)
+
+    def _finish(self, stats: dict[str, Any], reason: str, spider: Any) -> None:
+        assert self.store is not None and self.run_id is not None
         self.store.finish_run(
             self.run_id,
             pages=int(stats.get("response_received_count", 0)),

@@ -67,6 +67,11 @@ SPIDER_MIDDLEWARES = {
     "unionfeed_scrapers.discovery_trail.DiscoveryTrailMiddleware": 600,
     "unionfeed_scrapers.js_pages.JavaScriptPageMiddleware": 610,
 }
+EXTENSIONS = {"unionfeed_scrapers.page_bounds.PeakMemory": 500}  # each run's stats: the process's peak memory
+# Sitemaps (sitemaps.py): children followed per index (newest lastmod first), indexes deep, sitemaps read per run.
+UNIONFEED_SITEMAP_MAX_CHILDREN = 50
+UNIONFEED_SITEMAP_MAX_DEPTH = 3
+UNIONFEED_SITEMAP_MAX_FETCHES = 60
 UNIONFEED_RETRY_AFTER_MAX = 120.0  # seconds a run waits for a site that asked us to slow down
 UNIONFEED_RETRY_AFTER_DEFER_MAX = 24 * 3600.0  # the longest a Retry-After may keep a source from being polled
 UNIONFEED_BACKOFF_BASE = 10.0  # first wait after a 429 without Retry-After; doubles on each retry
@@ -74,3 +79,12 @@ UNIONFEED_THROTTLE_RETRIES = 3
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+from scrapy.settings import default_settings as _scrapy_defaults  # noqa: E402
+
+# Issue 17: Scrapy's default resolver (CachingThreadedResolver) asks for IPv4 addresses only, so a source on an
+# IPv6 literal (http://[::1]:8080/) or an IPv6-only host failed with "DNS lookup failed". The hostname resolver
+# resolves both families (and passes literals through); it still caches (DNSCACHE_ENABLED).
+if hasattr(_scrapy_defaults, "TWISTED_DNS_RESOLVER"):  # the name newer Scrapy reads (the old one is deprecated)
+    TWISTED_DNS_RESOLVER = "scrapy.resolver.CachingHostnameResolver"
+else:
+    DNS_RESOLVER = "scrapy.resolver.CachingHostnameResolver"

@@ -55,6 +55,9 @@ class Extracted:
     # The first http(s) URL the page declares as canonical (rel=canonical, else og:url), as written, trusted or not:
     # the crawl counts a declaration on another host as ignored. Not part of the record (to_json leaves it out).
     declared_canonical: str | None = None
+    # The body's whole length when it was longer than feed.extract.bounds.BODY_MAX_CHARS and cut there (at a
+    # paragraph or sentence end): the page is kept, and the crawl counts and names it.
+    body_cut_from: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

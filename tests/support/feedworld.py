@@ -212,10 +212,16 @@ def add_runs(store: Store) -> None:
 
 
 def make_world(
-    tmp: Path, *, hub: str | None = None, site_url: str = "http://127.0.0.1:8080/", db_name: str = "feeds.sqlite"
+    tmp: Path,
+    *,
+    hub: str | None = None,
+    site_url: str = "http://127.0.0.1:8080/",
+    db_name: str = "feeds.sqlite",
+    db_url: str | None = None,
 ) -> World:
-    """A store with ARTICLES, the syndicated copy in its origin's cluster, and crawl runs."""
-    store = Store(f"sqlite:///{tmp / db_name}")
+    """A store with ARTICLES, the syndicated copy in its origin's cluster, and crawl runs (in a SQLite file
+    db_name in tmp, or the database at db_url: tests/support/databases.py)."""
+    store = Store(db_url or f"sqlite:///{tmp / db_name}")
     fetched = datetime(2026, 7, 16, 9, 0, tzinfo=VN)
     ids = {art.key: add_article(store, art, fetched) for art in ARTICLES}
     join_cluster(store, ids["so-ket"], ids["so-ket-ban-sao"])

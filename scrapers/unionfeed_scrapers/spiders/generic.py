@@ -28,7 +28,7 @@ from feed.extract.article import extract
 from feed.lang.urls import canonicalize_url, web_url
 from unionfeed_scrapers.boundary import Boundary, OutsideBoundary
 from unionfeed_scrapers.homepage import HomepageDiscovery
-from unionfeed_scrapers.judging import refused
+from unionfeed_scrapers.judging import REFUSED_FOR, refused
 from unionfeed_scrapers.keys import (
     CANONICAL_IGNORED,
     DISCOVERY,
@@ -37,7 +37,9 @@ from unionfeed_scrapers.keys import (
     discovery_meta,
 )
 from unionfeed_scrapers.moves import MoveWatch
+from unionfeed_scrapers.page_bounds import note_body_cut
 from unionfeed_scrapers.pagination import next_page_candidates
+from unionfeed_scrapers.sitemaps import DEPTH, SitemapBounds
 from unionfeed_scrapers.store_handle import store_for
 
 # Content types an article page may come as; anything else (images, PDFs, archives) is not an article.
@@ -46,6 +48,7 @@ TEXT_TYPES = ("text/", "application/xhtml+xml", "application/xml")
 
 class GenericSpider(HomepageDiscovery, scrapy.Spider):
     name = "generic"
+    _sitemap_bounds: SitemapBounds | None = None  # made on the first sitemap read (sitemaps.py)
 
     def __init__(
         self,
@@ -69,6 +72,7 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         self.pattern = re.compile(source.discovery.article_pattern) if source.discovery.article_pattern else None
         self.learnt_shapes: list[str] = []  # article URL shapes learnt from listings (no configured pattern)
         self.known: set[str] = set()
+        self.refused_before: set[str] = set()
         self.queued: set[str] = set()
         # Listing pages read or asked for in this run (canonical URLs): a pager that leads back is not followed.
         self.visited_listings: set[str] = set()
@@ -96,6 +100,9 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         spider.boundary.crawler = crawler
         store = store_for(crawler)
         spider.known = set() if spider.refetch else store.known_urls(spider.source.slug)
+        # Pages judged not articles lately (menus, sections, about pages): not asked again for a while (judging.py).
+        since = datetime.now(UTC) - REFUSED_FOR
+        spider.refused_before = set() if spider.refetch else store.refused_urls(spider.source.slug, since)
         last = store.runs(spider.source.slug, limit=1)
         spider.resuming = bool(last) and last[0].finish_reason != "finished"
         # A whole site that moved (homepage and discovery pages 301 to one new host) is followed: see moves.
@@ -142,27 +149,40 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         for link in links:
             yield from self.follow_article(response, link, kind="feed_item")
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
         if response.status == 304:
             return
+        # Gzip read with a size cap; children per index, depth, loops and sitemaps per run bounded (sitemaps.py).
+        bounds = self.sitemap_bounds
+        bounds.seen(response)
         try:
-            sitemap = Sitemap(response.body)
+            sitemap = Sitemap(bounds.body(response))
+            entries = [entry for entry in sitemap if entry.get("loc")]
         except Exception as exc:
-            self.logger.warning("sitemap %s unreadable: %s", response.url, exc)
+            reason = str(exc) or type(exc).__name__
+            self.logger.warning("sitemap %s unreadable: %s", response.url, reason)
             self.crawler.stats.inc_value("unionfeed/bad_sitemap")
+            yield {"source": self.source.slug, "url": response.url, "error": f"sitemap unreadable: {reason}"}
             return
-        for entry in sitemap:
-            loc = entry.get("loc")
-            if not loc:
-                continue
-            if sitemap.type == "sitemapindex":
-                child = web_url(response.url, loc)
-                if child and self.boundary.allows(child, "sitemap_child"):
-                    yield scrapy.Request(
-                        child, callback=self.parse_sitemap, errback=self.on_error, meta=discovery_meta()
-                    )
-            else:
-                yield from self.follow_article(response, loc, kind="sitemap_entry")
+        if sitemap.type == "sitemapindex":
+            allowed = [
+                (e, c)
+                for e in entries
+                if (c := web_url(response.url, e["loc"])) and self.boundary.allows(c, "sitemap_child")
+            ]
+            for child, depth in bounds.children(response, [e for e, _ in allowed], [c for _, c in allowed]):
+                yield scrapy.Request(
+                    child, callback=self.parse_sitemap, errback=self.on_error, meta={**discovery_meta(), DEPTH: depth}
+                )
+            return
+        for entry in entries:
+            yield from self.follow_article(response, entry["loc"], kind="sitemap_entry")
+
+    @property
+    def sitemap_bounds(self) -> SitemapBounds:
+        if self._sitemap_bounds is None:
+            self._sitemap_bounds = SitemapBounds(self.crawler, self.logger)
+        return self._sitemap_bounds
 
     def parse_listing(self, response: Response, listing_index: int, page: int) -> Iterator[scrapy.Request]:
         if response.status == 304:
@@ -181,6 +201,10 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         if links_query.strip() == "a" and page == 1:
             self.learn_shape(candidates)
         articles = [u for u in candidates if self.is_article_url(u)]
+        refused_lately = [u for u in articles if canonicalize_url(u) in self.refused_before]
+        if refused_lately:  # judged not articles at an earlier poll: neither asked nor counted as articles here
+            self.crawler.stats.inc_value("unionfeed/skipped_refused", len(refused_lately))
+            articles = [u for u in articles if u not in refused_lately]
         fresh = [u for u in articles if canonicalize_url(u) not in self.known]
         for url in articles:
             yield from self.follow_article(response, url, kind="article_link")
@@ -270,6 +294,9 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         if canonical in self.known:
             self.crawler.stats.inc_value("unionfeed/skipped_known")
             return
+        if canonical in self.refused_before:
+            self.crawler.stats.inc_value("unionfeed/skipped_refused")
+            return
         # Articles are deduplicated by `queued` above; leaving Scrapy's duplicate filter out of their requests
         # lets a redirect that comes back to a URL reach the loop check and the errback instead of vanishing.
         yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True)
@@ -291,6 +318,7 @@ class GenericSpider(HomepageDiscovery, scrapy.Spider):
         # A page that is not an article (menu, section, about, login …) is counted and never stored (judging.py).
         if refused(self.crawler, self.source, response, article, encoding, vouched=self.pattern is not None):
             return
+        note_body_cut(self.crawler, response.url, article, self.logger)  # a body over the cap: kept, cut, counted
         if article.selectors_missed:
             # Selectors are a hint: the page was read by the layers below them; health flags them when stale.
             self.crawler.stats.inc_value(SELECTORS_MISSED)

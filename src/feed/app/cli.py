@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -29,7 +30,10 @@ log = logging.getLogger("feed.app.cli")
 EXIT_CODES = """exit status: 0 done; 1 nothing to do, or a check failed; 2 configuration error (bad settings, or no
 usable source): nothing was touched; 3 done, but entries of the sources file were skipped for the problems
 printed (see docs/sources.md); 4 (crawl) the store refused some fetched articles: they are fetched again next
-time"""
+time; 5 another process holds the work: a scheduler already runs on the data folder (run), or named sources
+were being crawled by another process and were left out (crawl); 6 the store cannot
+be used (damaged, read-only, locked, full disk, deleted or replaced under a crawl): the line printed names the
+file and the fix"""
 
 
 def _print_json(record: dict[str, object]) -> None:
@@ -88,11 +92,17 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     if not chosen:
         print("no enabled sources to crawl", file=sys.stderr)
         return 1
-    from feed.app.crawl_runner import STORE_FAILED_EXIT
+    from feed.app.crawl_runner import STORE_FAILED_EXIT, check_store
+    from feed.app.locks import BUSY_EXIT, claim_sources
 
-    if crawl(settings, chosen, CrawlOptions(refetch=args.refetch, log_level=args.log_level), registry=registry):
-        return STORE_FAILED_EXIT  # fetched articles the store refused: the log names them; the next run retries
-    return _done(problems)
+    check_store(settings)  # a store that cannot be used: one line (exit 6) before any lock is taken or page fetched
+    with claim_sources(settings.data, chosen) as claim:  # a source the scheduler is crawling is not crawled twice
+        for slug, holder in claim.busy.items():
+            print(f"unionfeed crawl: source {slug} not crawled: it is being crawled by {holder}", file=sys.stderr)
+        options = CrawlOptions(refetch=args.refetch, log_level=args.log_level)
+        if claim.sources and crawl(settings, claim.sources, options, registry=registry):
+            return STORE_FAILED_EXIT  # fetched articles the store refused: the log names them; the next run retries
+    return BUSY_EXIT if claim.busy else _done(problems)
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
@@ -104,8 +114,8 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     sources, config_problems = _usable_sources(settings)
     store = Store(settings.db_url)
     try:
-        written = publish(store, settings, sources)
-    except PublishFailed as exc:  # a full disk: say so plainly; the files published before are untouched
+        written = publish(store, settings, sources, allow_empty=args.allow_empty)
+    except PublishFailed as exc:  # a full disk, or feeds it would empty: said plainly; published files untouched
         print(f"unionfeed publish: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -133,10 +143,25 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     console = Console(stderr=True)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO, console=console)
+    from feed.app.locks import BUSY_EXIT, LockHeld
+
     sources, problems = _usable_sources(settings, logged=True)
-    status = run_scheduler(
-        settings, sources, serve=args.serve, host=args.host, port=args.port, stop_grace=args.stop_grace, console=console
-    )
+    try:
+        status = run_scheduler(
+            settings,
+            sources,
+            serve=args.serve,
+            host=args.host,
+            port=args.port,
+            stop_grace=args.stop_grace,
+            console=console,
+        )
+    except LockHeld as held:  # one scheduler per data folder: a second would fetch everything twice
+        print(
+            f"unionfeed run: not started: a scheduler already runs on {settings.data} ({held.holder})",
+            file=sys.stderr,
+        )
+        return BUSY_EXIT
     return status or _done(problems)
 
 
@@ -169,11 +194,14 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "check":
         from feed.app.sources_check import check_sources
 
-        status = check_sources(settings, select(sources, args.slugs))
-        if args.probe:
+        chosen = select(sources, args.slugs)
+        # The quick check reads configured discovery URLs; a homepage-only source has none: its probe says it all.
+        configured = [s for s in chosen if s.discovery.configured or args.no_probe]
+        status = check_sources(settings, configured) if configured else 0
+        if not args.no_probe:
             from feed.app.sources_add import probe_sources
 
-            status = max(status, probe_sources(settings, select(sources, args.slugs)))
+            status = max(status, probe_sources(settings, chosen))
         return status
     from rich.table import Table
 
@@ -380,6 +408,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the bundled sample sites on loopback and run crawl → publish once."""
     from feed.app.demo import run_demo
 
+    if args.database_url:
+        settings = replace(settings, database_url=args.database_url)
     return run_demo(Path(args.out) if args.out else settings.data / "demo", settings)
 
 
@@ -408,6 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="WARNING")
     p = add("publish", cmd_publish, "write feeds, snapshots and the index page")
     p.add_argument("--check", action="store_true", help="then check every snapshot file against its JSON Schema")
+    p.add_argument(
+        "--allow-empty", action="store_true", help="publish even when it empties feeds that have entries (empty store)"
+    )
     for name, handler, help_ in (("run", cmd_run, "run the scheduler"), ("serve", cmd_serve, "serve the feeds")):
         p = add(name, handler, help_)
         p.add_argument("--host", default="127.0.0.1")
@@ -424,7 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("sources", cmd_sources, "list or check the configured sources, or propose one from its homepage")
     p.add_argument("action", choices=["list", "check", "add"])
     p.add_argument("slugs", nargs="*", metavar="SLUG_OR_URL", help="slugs (all by default); add: one homepage URL")
-    p.add_argument("--probe", action="store_true", help="check: also run a short probe crawl of each source")
+    p.add_argument(
+        "--no-probe", action="store_true", help="check: only fetch discovery URLs and samples, no probe crawl"
+    )
     p.add_argument("--slug", help="add: the new source's slug (default: from the host)")
     p.add_argument("--kind", choices=[k.value for k in SourceKind], help="add: the source's kind (default: a guess)")
     p.add_argument("--name", help="add: the source's name (default: the homepage's site name)")
@@ -452,7 +487,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", metavar="JSONL", help="a labelled test set whose URLs are never trained on")
     p = add("demo", cmd_demo, "run the whole pipeline once against bundled sample sites on loopback")
     p.add_argument("--out", help="the demo's data folder (published files land in OUT/public)")
+    p.add_argument(
+        "--database-url",
+        help="store the demo's articles in this database, e.g. postgresql+psycopg://user@host/db (default: env "
+        "UNIONFEED_DATABASE_URL, else a SQLite file in OUT); it must hold no other source's articles",
+    )
     return parser
+
+
+def _store_failure(exc: Exception, args: argparse.Namespace) -> Exception | None:
+    """The StoreError an exception stands for (a driver error raised outside the Store's own calls too)."""
+    from feed.store.api import busy_timeout_ms
+    from feed.store.faults import StoreError, explain
+
+    if isinstance(exc, StoreError):
+        return exc
+    try:
+        database = load_settings(getattr(args, "config", None), getattr(args, "data", None)).db_url
+        return explain(exc, database.removeprefix("sqlite:///"), busy_timeout_ms() / 1000)
+    except Exception:  # the original error is raised instead
+        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -471,6 +525,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"unionfeed: configuration error:\n{exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a store that cannot be used: one line naming the file and the fix (feed.store.faults)
+        failure = _store_failure(exc, args)
+        if failure is None:
+            raise
+        from feed.store.faults import EXIT_STATUS
+
+        print(f"unionfeed {args.command}: {failure}", file=sys.stderr)
+        return EXIT_STATUS
     except KeyboardInterrupt:
         return 130
 

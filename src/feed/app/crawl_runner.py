@@ -18,10 +18,12 @@ from multiprocessing.context import ForkServerContext
 from time import monotonic
 from typing import Any
 
+from feed.app.locks import BUSY_EXIT, claim_sources
+from feed.app.orphans import die_with_parent
 from feed.app.shared_frontier import apply as apply_frontier
 from feed.app.shared_frontier import frontier_settings
 from feed.config.settings import Settings
-from feed.config.sources import Source
+from feed.config.sources import ConfigProblem, Source
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +95,11 @@ def crawl(
     """
     from scrapy.crawler import CrawlerProcess
 
-    from unionfeed_scrapers.keys import STORE_FAILED
+    from unionfeed_scrapers.keys import STORE_FAILED, STORE_LOST
     from unionfeed_scrapers.spiders.generic import GenericSpider
 
     settings.data.mkdir(parents=True, exist_ok=True)
+    check_store(settings)  # a store that cannot be written fails here, in one line, before anything is fetched
     _set_log_levels(options.log_level)
     crawl_settings = scrapy_settings(settings, options)
     if "LOG_INSTALL_ROOT_HANDLER" in crawl_settings:  # Scrapy >= 2.14 reads this instead of the argument
@@ -116,6 +119,9 @@ def crawl(
         crawlers[source.slug] = crawler
         process.crawl(crawler, source=source, refetch=options.refetch, registry=tuple(registry or sources))
     process.start()
+    _raise_lost(
+        [str(c.stats.get_value(STORE_LOST)) for c in crawlers.values() if c.stats and c.stats.get_value(STORE_LOST)]
+    )
     failed = [
         slug
         for slug, crawler in crawlers.items()
@@ -128,6 +134,26 @@ def crawl(
             extra={"event": "store_failed", "sources": failed},
         )
     return failed
+
+
+def check_store(settings: Settings) -> None:
+    """Open the store and commit a write to it: StoreError (one line naming the file and the fix) when it is
+    damaged, read-only, locked past the busy timeout, or on a full disk."""
+    from feed.store.api import Store
+
+    store = Store(settings.db_url)
+    try:
+        store.check_writable()
+    finally:
+        store.close()
+
+
+def _raise_lost(lost: list[str]) -> None:
+    """The crawl stopped because the store became unusable under it: the command ends with that line."""
+    if lost:
+        from feed.store.faults import StoreError
+
+        raise StoreError(lost[0], "lost")
 
 
 def browser_settings_for(crawl_settings: Any, source: Source) -> dict[str, Any]:
@@ -164,16 +190,28 @@ def child_context() -> ForkServerContext:
         return _context
 
 
-def _read_config(settings: Settings, slugs: list[str] | None) -> tuple[list[Source], int]:
-    """The usable sources, logging the problems of the file that concern these slugs (all when None).
+# The sources file as the parent read it: usable sources and the problems of the rest (see read_sources).
+ReadConfig = tuple[list[Source], list[ConfigProblem]]
+
+
+def read_config(settings: Settings) -> ReadConfig:
+    """The sources file, parsed and validated in this process (a child is handed the result, never the file)."""
+    from feed.config.sources import read_sources
+
+    return read_sources(settings.config)
+
+
+def _config_status(config: ReadConfig, slugs: list[str] | None) -> tuple[list[Source], int]:
+    """The usable sources, logging the problems of the file that concern these slugs (all when None or empty:
+    no slugs is every enabled source).
 
     Returns the sources and the exit status the child should end with: 0, SKIPPED_ENTRIES_EXIT when a
     problem concerns this work, or 2 when the file gives no usable source at all.
     """
-    from feed.config.sources import SKIPPED_ENTRIES_EXIT, read_sources
+    from feed.config.sources import SKIPPED_ENTRIES_EXIT
 
-    sources, problems = read_sources(settings.config)
-    mine = [p for p in problems if slugs is None or p.entry is None or p.slug in slugs]
+    sources, problems = config
+    mine = [p for p in problems if not slugs or p.entry is None or p.slug in slugs]
     for problem in mine:
         log.warning("config problem: %s", problem, extra={"event": "config_problem", "source": problem.slug})
     if problems and not sources:
@@ -181,7 +219,9 @@ def _read_config(settings: Settings, slugs: list[str] | None) -> tuple[list[Sour
     return sources, SKIPPED_ENTRIES_EXIT if mine else 0
 
 
-def _crawl_child(settings: Settings, slugs: list[str], options: CrawlOptions, env: dict[str, str]) -> None:
+def _crawl_child(
+    settings: Settings, slugs: list[str], options: CrawlOptions, env: dict[str, str], config: ReadConfig
+) -> None:
     import sys
 
     from feed.app.logs import configure_logging
@@ -189,9 +229,10 @@ def _crawl_child(settings: Settings, slugs: list[str], options: CrawlOptions, en
 
     os.environ.update(env)
     configure_logging(getattr(logging, options.log_level.upper(), logging.WARNING))
-    # The scheduler named these slugs when it started; the file may have changed since: read it now, and
-    # crawl whichever of them can still run (a broken entry costs only its own source).
-    registry, status = _read_config(settings, slugs)
+    die_with_parent(signal.SIGTERM, STOP_GRACE)  # a crawl never outlives the scheduler that started it
+    # The parent read the file for this crawl (the scheduler at each poll, so a change since it started counts):
+    # crawl whichever of these slugs can run (a broken entry costs only its own source).
+    registry, status = _config_status(config, slugs)
     # No slugs means every enabled source, as `unionfeed crawl` without arguments.
     choice = choose(registry, slugs)
     chosen, missing = choice.sources, choice.missing
@@ -203,29 +244,57 @@ def _crawl_child(settings: Settings, slugs: list[str], options: CrawlOptions, en
             extra={"event": "crawl_skipped", "sources": missing},
         )
         status = max(status, SKIPPED_ENTRIES_EXIT) if chosen else 2
-    if chosen and crawl(settings, chosen, options, registry=registry):
-        status = STORE_FAILED_EXIT
+    from feed.store.faults import EXIT_STATUS, StoreError
+
+    try:
+        check_store(settings)  # before the source locks: a read-only data folder is told as the store's fault
+        with claim_sources(settings.data, chosen) as claim:  # issue 17: never two crawls of one source at once
+            if claim.busy:
+                log_busy(claim.busy)
+                status = max(status, BUSY_EXIT)
+            if claim.sources and crawl(settings, claim.sources, options, registry=registry):
+                status = STORE_FAILED_EXIT
+    except StoreError as exc:  # one line, no traceback: the scheduler logs the child's status
+        log.error("crawl stopped: %s", exc, extra={"event": "store_unusable", "kind": exc.kind})
+        status = EXIT_STATUS
     sys.exit(status)
 
 
-def _publish_child(settings: Settings) -> None:
+def log_busy(busy: dict[str, str]) -> None:
+    """Say which sources were left out because another process is crawling them (and who)."""
+    for slug, holder in busy.items():
+        log.error(
+            "source %s not crawled: it is being crawled by %s",
+            slug,
+            holder,
+            extra={"event": "crawl_busy", "source": slug, "holder": holder},
+        )
+
+
+def _publish_child(settings: Settings, config: ReadConfig) -> None:
     import sys
 
     from feed.app.logs import configure_logging
     from feed.app.websub import announce
-    from feed.publish.publisher import publish
+    from feed.publish.publisher import PublishFailed, publish
     from feed.store.api import Store
+    from feed.store.faults import EXIT_STATUS, StoreError
 
     configure_logging(logging.WARNING)
-    sources, status = _read_config(settings, None)
+    die_with_parent(signal.SIGINT, 3.0)  # as a stopped publish: before its commit point nothing changes
+    sources, status = _config_status(config, None)
     if status == 2:  # no usable source: the published files stay as they are rather than lose every source
         log.error("not published: no usable source in %s", settings.config, extra={"event": "publish_skipped"})
         sys.exit(status)
-    store = Store(settings.db_url)
     try:
-        published = publish(store, settings, sources)
-    finally:
-        store.close()
+        store = Store(settings.db_url)
+        try:
+            published = publish(store, settings, sources)
+        finally:
+            store.close()
+    except (StoreError, PublishFailed) as exc:  # one line; the published files stay as they were
+        log.error("not published: %s", exc, extra={"event": "publish_failed"})
+        sys.exit(EXIT_STATUS if isinstance(exc, StoreError) else 1)
     announce(settings, published.changed)
     sys.exit(status)
 
@@ -288,16 +357,19 @@ def crawl_in_child(
     stop: threading.Event | None = None,
     grace: float = STOP_GRACE,
     log_level: str = "WARNING",
+    config: ReadConfig | None = None,
 ) -> int:
     """Crawl these slugs in a forked child with a time limit, so memory is returned after each crawl.
 
     The child is asked to stop (SIGTERM: Scrapy closes the spider and records the run) when it runs past
     the time limit or when `stop` is set, and killed `grace` seconds later; returns its exit status.
+    The child is handed the parsed, validated sources (`config`, else the file as read now in this process)
+    and never reads the sources file itself.
     """
     options = CrawlOptions(refetch=refetch, log_level=log_level)
     return run_child(
         _crawl_child,
-        (settings, list(slugs), options, dict(env or {})),
+        (settings, list(slugs), options, dict(env or {}), config if config is not None else read_config(settings)),
         name=f"crawl[{','.join(slugs)}]",
         timeout=timeout or settings.crawl_time_limit + 60,
         stop=stop,
@@ -312,14 +384,16 @@ def publish_in_child(
     stop: threading.Event | None = None,
     patience: float = 5.0,
     grace: float = 3.0,
+    config: ReadConfig | None = None,
 ) -> int:
     """Publish in a forked child; once stopped it may finish for `patience` seconds, then gets SIGINT.
 
     Interrupted before its commit point, a publish leaves the published files as they were (its staged files
-    are cleared by the next publish); after it, the journal it leaves is finished by the next publish."""
+    are cleared by the next publish); after it, the journal it leaves is finished by the next publish.
+    Like a crawl child, it is handed the parsed sources (`config`, else the file as read now in this process)."""
     return run_child(
         _publish_child,
-        (settings,),
+        (settings, config if config is not None else read_config(settings)),
         name="publish",
         timeout=timeout,
         stop=stop,

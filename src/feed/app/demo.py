@@ -94,7 +94,9 @@ def write_sources(template: Path, bases: dict[str, str], target: Path) -> Path:
 
 
 def demo_settings(settings: Settings, out: Path, sources_file: Path) -> Settings:
-    """The operator's settings, pointed at the demo folder, with no delays (our own sites on loopback)."""
+    """The operator's settings, pointed at the demo folder, with no delays (our own sites on loopback). The
+    operator's database URL (`--database-url`, UNIONFEED_DATABASE_URL, settings.yaml) is kept: the demo is how
+    one checks a PostgreSQL server before pointing real sources at it; without one, a SQLite file in the folder."""
     fast = replace(
         settings.politeness, download_delay=0.0, autothrottle_start_delay=0.01, retry_times=1, download_timeout=10
     )
@@ -102,11 +104,29 @@ def demo_settings(settings: Settings, out: Path, sources_file: Path) -> Settings
         settings,
         config=sources_file,
         data=out,
-        database_url=None,
         public_dir=None,
         politeness=fast,
         crawl_time_limit=120,
     )
+
+
+def refuse_a_shared_database(url: str) -> None:
+    """The demo publishes everything its store holds and cannot empty a database it was given: one that already
+    holds articles of sources other than the demo's is refused (ConfigError) before anything is crawled."""
+    from feed.config.sources import ConfigError
+    from feed.store.api import Store
+
+    store = Store(url)
+    try:
+        others = sorted({row.source_slug for row in store.articles()} - set(DEMO_SITES))
+        shown = store.engine.url.render_as_string(hide_password=True)
+    finally:
+        store.close()
+    if others:
+        raise ConfigError(
+            f"demo: the database {shown} already holds articles of other sources "
+            f"({', '.join(others[:5])}{' …' if len(others) > 5 else ''}); give the demo an empty database of its own"
+        )
 
 
 def run_demo(out: Path, settings: Settings) -> int:
@@ -122,8 +142,11 @@ def run_demo(out: Path, settings: Settings) -> int:
     console = make_console()
     started = time.monotonic()
     out = out.resolve()
-    for stale in ("unionfeed.sqlite", "unionfeed.sqlite-wal", "unionfeed.sqlite-shm"):
-        (out / stale).unlink(missing_ok=True)
+    if settings.database_url:
+        refuse_a_shared_database(settings.database_url)
+    else:
+        for stale in ("unionfeed.sqlite", "unionfeed.sqlite-wal", "unionfeed.sqlite-shm"):
+            (out / stale).unlink(missing_ok=True)
     shutil.rmtree(out / "public", ignore_errors=True)
     root = sites_root()
     with serve_sites(root) as bases:

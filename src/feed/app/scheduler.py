@@ -34,7 +34,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from feed.app.clock import install as install_steady_clock
 from feed.app.crawl_runner import STOP_GRACE, crawl_in_child, publish_in_child
+from feed.app.locks import BUSY_EXIT, scheduler_lock
 from feed.config.cron import cron_trigger, fire_times
 from feed.config.settings import Settings
 from feed.config.sources import Source
@@ -156,13 +158,15 @@ class Runner:
         # a connection setup each time and leave the allocator fragmented, so memory would creep up.
         self.store = Store(settings.db_url)
         self.health: dict[str, SourceHealth] = {}  # the latest judgement of each source
-        self.last_full_health = 0.0
+        # Gaps between publishes and health passes are measured on the monotonic clock: a step of the wall
+        # clock must not hold publishing back (or force it).
+        self.last_full_health = float("-inf")
         self.publish_lock = threading.Lock()
         self.health_lock = threading.Lock()
         self.dirty = threading.Event()  # a crawl stored something the published files do not show yet
         self.stopping = threading.Event()
         self.running: dict[str, float] = {}
-        self.last_publish = 0.0
+        self.last_publish = float("-inf")
         self.jobs: dict[str, Job] = {}
         self.fired: dict[str, deque[datetime]] = {}  # the latest due times of each source's polls
         self.counts = {"started": 0, "finished": 0, "deferred": 0, "missed": 0, "overlapping": 0, "published": 0}
@@ -183,12 +187,18 @@ class Runner:
             with self._lock:
                 self.running.pop(slug, None)
                 self.counts["finished"] += 1
+        if status == BUSY_EXIT:  # `unionfeed crawl` is fetching this source right now: this poll is its crawl
+            log.warning(
+                "poll skipped: another process is crawling this source",
+                extra={"event": "crawl_busy", "source": slug},
+            )
+            return
         figures = self._log_finished(slug, status, monotonic() - started)
         if self.stopping.is_set():
             return  # the next start publishes whatever this crawl stored
         changed = bool(figures and (figures.get("new") or figures.get("updated")))
         transitions = self.write_health(slug)
-        if changed or transitions or time() - self.last_publish > PUBLISH_EVERY.total_seconds():
+        if changed or transitions or monotonic() - self.last_publish > PUBLISH_EVERY.total_seconds():
             self.dirty.set()  # the publisher thread folds many crawls' changes into one publish
 
     def _deferred(self, slug: str) -> bool:
@@ -246,7 +256,7 @@ class Runner:
         from feed.publish.status_files import refresh_health
 
         with self.health_lock:
-            full = slug is None or time() - self.last_full_health > HEALTH_FULL_EVERY.total_seconds()
+            full = slug is None or monotonic() - self.last_full_health > HEALTH_FULL_EVERY.total_seconds()
             try:
                 created = refresh_health(
                     self.store,
@@ -260,7 +270,7 @@ class Runner:
                 log.exception("writing health failed; the previous files stay in place")
                 return 0
             if full:
-                self.last_full_health = time()
+                self.last_full_health = monotonic()
             return len(created)
 
     def close(self) -> None:
@@ -279,7 +289,7 @@ class Runner:
         while not self.stopping.is_set():
             if not self.dirty.wait(0.5):
                 continue
-            wait = self.last_publish + self.publish_gap - time()
+            wait = self.last_publish + self.publish_gap - monotonic()
             if wait > 0 and self.stopping.wait(wait):
                 return
             self.publish_if_dirty()
@@ -296,7 +306,7 @@ class Runner:
                 return
             started = monotonic()
             status = self.publish_child(self.settings, stop=self.stopping)
-            self.last_publish = time()
+            self.last_publish = monotonic()
             self.counts["published"] += 1
             sweep_temporary_files(self.settings.public, max_age=600)
         level = logging.INFO if status == 0 else logging.WARNING
@@ -340,7 +350,11 @@ def build_scheduler(
     period_for: PeriodFor = poll_period,
     now: datetime | None = None,
 ) -> BackgroundScheduler:
-    """A scheduler with one job per enabled source (`period_for` lets tests and the bench compress time)."""
+    """A scheduler with one job per enabled source (`period_for` lets tests and the bench compress time).
+
+    It schedules by a steady clock (feed.app.clock): a step of the machine's clock does not stop or bunch polls.
+    """
+    install_steady_clock()
     scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(MAX_PARALLEL_CRAWLS)}, timezone=VN_ZONE)
     now = now or now_utc()
     store = Store(settings.db_url)
@@ -403,11 +417,24 @@ def run_scheduler(
     stop_grace: float = STOP_GRACE,
     console: Any = None,
 ) -> int:
-    """Run until SIGTERM/SIGINT: schedule every enabled source, publish once at start, optionally serve.
+    """Run until SIGTERM, SIGINT, SIGHUP or SIGQUIT: schedule every enabled source, publish once at start, serve.
 
+    One scheduler per data folder: LockHeld (naming the holder) when another one already runs on it.
     On a signal nothing new starts; a running crawl is asked to stop and killed after `stop_grace` seconds
     (its articles so far are stored; the next start publishes them); a running publish may finish briefly.
     """
+    with scheduler_lock(settings.data):
+        return _run_scheduler(
+            settings, sources, serve=serve, host=host, port=port, stop_grace=stop_grace, console=console
+        )
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)  # each stops the scheduler cleanly
+
+
+def _run_scheduler(
+    settings: Settings, sources: list[Source], *, serve: bool, host: str, port: int, stop_grace: float, console: Any
+) -> int:
     sweep_temporary_files(settings.public)
     runner = Runner(settings, sources, stop_grace=stop_grace)
     done = threading.Event()
@@ -418,7 +445,7 @@ def run_scheduler(
         done.set()
 
     # Handlers first: a signal during the first publish must stop it cleanly too.
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     server = None
     try:
         if serve:

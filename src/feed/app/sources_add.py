@@ -7,7 +7,8 @@ budget, or a time limit), then reads back what discovery found, the articles sto
 `unionfeed status` would show it. From those it proposes a `sources.yaml` entry (printed, or appended with
 `--write` after the whole file is validated), with comments saying how sure each part is.
 
-`unionfeed sources check --probe` runs the same probe for configured sources and prints the same report.
+`unionfeed sources check` runs the same probe for each configured source (after its quick check of discovery URLs
+and sample fields) and prints the same report; `--no-probe` leaves the probe out.
 """
 
 from __future__ import annotations
@@ -311,7 +312,7 @@ def add_source(
 
 
 def probe_sources(settings: Settings, sources: Sequence[Source], out: Any = None) -> int:
-    """`sources check --probe`: the probe's report for each configured source; 1 when any read no article."""
+    """`sources check`: the probe's report for each configured source; 1 when any read no article."""
     import sys
 
     out = out or sys.stdout

@@ -119,17 +119,14 @@ def _checked(name: str, value: Any, default: Any) -> Any:
     return value
 
 
-def _key_lines(text: str) -> dict[str, int]:
-    """The line of every key (nested ones as "politeness.download_delay") in a settings file."""
+def _key_lines(root: Any) -> dict[str, int]:
+    """The line of every key (nested ones as "politeness.download_delay") in a settings file's node tree.
+
+    The tree comes from compose(), whose alias budget has already bounded its size (an alias bomb never gets here).
+    """
     import yaml
 
-    from feed.config.yaml_lines import compose
-
     lines: dict[str, int] = {}
-    try:
-        _, root = compose(text)
-    except yaml.YAMLError:
-        return lines
     stack = [("", root)]
     while stack:
         prefix, node = stack.pop()
@@ -146,17 +143,20 @@ def read_settings_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     import yaml
 
     from feed.config.sources import ConfigError
-    from feed.config.yaml_lines import compose, yaml_note
+    from feed.config.yaml_lines import AliasBudgetError, alias_note, compose, yaml_note
 
     text = path.read_text(encoding="utf-8")
     try:
-        raw, _ = compose(text)
+        raw, root = compose(text)
+    except AliasBudgetError as exc:
+        note = alias_note(exc)
+        raise ConfigError(f"{path}{f':{note.line}' if note.line else ''}: {note.message}") from None
     except yaml.YAMLError as exc:
         note = yaml_note(exc, 0)
         raise ConfigError(f"{path}{f':{note.line}' if note.line else ''}: {note.message}") from None
     if raw is None:
         return {}, {}
-    lines = _key_lines(text)
+    lines = _key_lines(root)
 
     def fail(key: str, message: str) -> ConfigError:
         line = lines.get(key)

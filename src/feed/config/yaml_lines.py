@@ -5,6 +5,11 @@ unreadable to a YAML parser. The operator's other sources must still run, so whe
 the `sources:` list is cut at its item lines ("  - slug: …") and each entry is parsed alone; the broken one is
 reported with its lines, the rest are kept. What lies outside the list (version, defaults) applies to every
 entry, so a mistake there leaves nothing usable.
+
+Aliases (`*name`) are counted once the file is composed, before anything is built from or walks the node tree:
+every alias adds the size (in nodes) of what it stands for, and past ALIAS_BUDGET nodes the file is refused with
+AliasBudgetError (a few hundred bytes of nested aliases would otherwise expand to billions of nodes: an "alias
+bomb"). An alias to a node that contains it is refused too. The count visits each written node once.
 """
 
 from __future__ import annotations
@@ -19,6 +24,84 @@ import yaml
 _SOURCES_KEY = re.compile(r"^sources\s*:\s*(?:#.*)?$")
 _ITEM = re.compile(r"^(?P<indent> *)-(?:\s|$)")
 _SLUG_HINT = re.compile(r"^[ -]*slug\s*:\s*[\"']?(?P<slug>[A-Za-z0-9][A-Za-z0-9_-]*)", re.M)
+# Nodes that aliases may add to a document, all aliases together. A legitimate file shares a few selector blocks
+# (tens of nodes each) between entries; 5,000 entries sharing one such block stay well below this.
+ALIAS_BUDGET = 200_000
+
+
+class AliasBudgetError(yaml.MarkedYAMLError):
+    """A document whose aliases expand beyond ALIAS_BUDGET nodes, or refer to a node that contains them."""
+
+
+# libyaml's loader when PyYAML has it (about ten times faster: 5,000 sources load in well under a second); the
+# pure-Python one otherwise, and again for a file libyaml refuses, so every message names lines the same way.
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+# An anchor (`&name`) begins a node's properties, so it follows a space, a flow indicator or the start of the text;
+# a text with no such `&` has no anchors, hence no aliases, and needs no weighing (an `&` inside a URL or word is
+# passed over; one inside quotes only costs the weighing).
+_ANCHOR = re.compile(r"(?<![^\s\[\]{},])&")
+
+
+def weigh(root: yaml.Node | None, budget: int = ALIAS_BUDGET) -> None:
+    """Refuse a node tree whose aliases stand for more than `budget` nodes, or refer to a node that holds them.
+
+    The composer never copies an aliased node: an alias is the anchored node itself, met again. So the tree is
+    walked once in document order, each node's size (in nodes, aliases expanded) counted on its first meeting;
+    every later meeting is an alias and adds that size to the total. The walk visits each written node once and
+    never expands anything. AliasBudgetError, at the line of the key or collection holding the alias.
+    """
+    if root is None:
+        return
+    weights: dict[int, int] = {}
+    open_nodes = {id(root)}
+    aliased = 0
+    # Frames: [node, its children flat (a mapping's as key, value, key, value…), next child, size so far].
+    stack: list[list[Any]] = [[root, _children(root), 0, 1]]
+    while stack:
+        frame = stack[-1]
+        node, children, index = frame[0], frame[1], frame[2]
+        if index == len(children):
+            stack.pop()
+            weights[id(node)] = frame[3]
+            open_nodes.discard(id(node))
+            if stack:
+                stack[-1][3] += frame[3]
+            continue
+        frame[2] = index + 1
+        child = children[index]
+        key = id(child)
+        weight = weights.get(key)
+        if weight is not None or key in open_nodes:
+            holder = children[index - index % 2] if isinstance(node, yaml.MappingNode) else node
+            mark: Any = holder.start_mark
+            if weight is None:
+                raise AliasBudgetError(None, None, "an alias refers to a node that contains it", mark)
+            aliased += weight
+            frame[3] += weight
+            if aliased > budget:
+                raise AliasBudgetError(
+                    None,
+                    None,
+                    f"aliases expand to more than {budget:,} nodes (an alias bomb?); "
+                    "write the values out or nest fewer aliases",
+                    mark,
+                )
+        elif isinstance(child, yaml.ScalarNode):
+            weights[key] = 1
+            frame[3] += 1
+        else:
+            open_nodes.add(key)
+            stack.append([child, _children(child), 0, 1])
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 @dataclass(frozen=True)
@@ -73,12 +156,31 @@ class RawDocument:
     notes: list[Note] = field(default_factory=list)  # problems of the file that leave the entries usable
 
 
-def compose(text: str) -> tuple[Any, yaml.Node | None]:
-    """The parsed data and its node tree (which knows the line of every value)."""
-    loader = yaml.SafeLoader(text)
+def compose(text: str, budget: int | None = None) -> tuple[Any, yaml.Node | None]:
+    """The parsed data and its node tree (which knows the line of every value).
+
+    AliasBudgetError (a yaml.YAMLError) when aliases would expand beyond `budget` nodes (ALIAS_BUDGET by default),
+    found before anything is built from the tree.
+    """
+    try:
+        return _compose(_FAST_LOADER, text, budget)
+    except AliasBudgetError:
+        raise
+    except yaml.YAMLError:
+        if _FAST_LOADER is yaml.SafeLoader:
+            raise
+    return _compose(yaml.SafeLoader, text, budget)  # the same problem, in the words and lines tests and docs know
+
+
+def _compose(loader_type: type[yaml.SafeLoader], text: str, budget: int | None) -> tuple[Any, yaml.Node | None]:
+    loader = loader_type(text)
     try:
         node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
+        if node is None:
+            return None, None
+        if _ANCHOR.search(text):
+            weigh(node, ALIAS_BUDGET if budget is None else budget)
+        return loader.construct_document(node), node
     finally:
         loader.dispose()
 
@@ -87,6 +189,8 @@ def read_document(text: str) -> RawDocument:
     """Split a sources file into its entries, recovering entry by entry when it is not valid YAML as a whole."""
     try:
         data, root = compose(text)
+    except AliasBudgetError as exc:  # not a typo that one entry alone could hold: nothing in the file is used
+        return RawDocument(fatal=alias_note(exc))
     except yaml.YAMLError as exc:
         return _recover(text, exc)
     return document_from(data, root)
@@ -162,6 +266,12 @@ def yaml_note(exc: yaml.YAMLError, offset: int, prefix: str = "not valid YAML") 
             mark = exc.context_mark  # an unclosed quote: the line that opened it, not the end of the file
         return Note(f"{prefix}: {words}", mark.line + 1 + offset if mark else None)
     return Note(f"{prefix}: {exc}")
+
+
+def alias_note(exc: AliasBudgetError) -> Note:
+    """The one line that refuses a document for its aliases, at the alias that crossed the budget."""
+    mark = exc.problem_mark
+    return Note(f"YAML aliases refused: {exc.problem}", mark.line + 1 if mark else None)
 
 
 def _recover(text: str, exc: yaml.YAMLError) -> RawDocument:

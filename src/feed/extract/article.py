@@ -18,9 +18,16 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml import html as lxml_html
 from parsel import Selector
-from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+    to_unicode,
+)
 
 from feed.config.sources import Selectors
+from feed.extract.bounds import bounded, cap_body
 from feed.extract.main_text import find_main_text, image_urls, lines_after, prune, read_blocks, read_paragraphs
 from feed.extract.metadata import (
     HAS_CLOCK,
@@ -87,9 +94,23 @@ def _utf8(data: bytes) -> str | None:
         return None
 
 
+def _declared(data: bytes, encoding: str | None) -> tuple[str, str]:
+    """The charset a page declares (BOM, HTTP header, meta), else UTF-8, and the text it gives.
+
+    Spelled out rather than left to w3lib's html_to_unicode, whose undeclared-page guess changed in 2.6
+    (a frequency guess that reads windows-1258 Vietnamese as ISO-8859-4); the legacy fallback is ours."""
+    bom, mark = read_bom(data)
+    if bom is not None and mark is not None:
+        return bom, to_unicode(data[len(mark) :], bom)
+    declared = http_content_type_encoding(f"charset={encoding}") if encoding else None
+    declared = declared or html_body_declared_encoding(data)
+    chosen = (resolve_encoding(declared) if declared else None) or "utf-8"
+    return chosen, to_unicode(data, chosen)
+
+
 def _decode_bytes(data: bytes, encoding: str | None) -> str:
     """BOM, HTTP charset, meta charset, UTF-8, checked against the bytes themselves."""
-    chosen, text = html_to_unicode(f"charset={encoding}" if encoding else None, data)
+    chosen, text = _declared(data, encoding)
     codec = codecs.lookup(chosen).name
     if not codec.startswith("utf") and not data.isascii():
         # Non-ASCII bytes that form valid UTF-8 are UTF-8, whatever a server's default "iso-8859-1" says.
@@ -222,7 +243,8 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
         return Extracted(url=url, error="empty page")
     if looks_binary(page):
         return Extracted(url=url, error="binary content, not a text page")
-    page = prepare_page(page)
+    # A megabytes-long line of text is cut, and nesting libxml2 would stop at (255 deep) flattened, before parsing.
+    page = bounded(prepare_page(page))
     try:
         doc = lxml_html.document_fromstring(page)
     except etree.ParserError:  # comments or a declaration only: no element at all
@@ -266,6 +288,8 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     lead = _selected_lead(sel, rules.lead) or (find_sapo(h1, doc) if not rules.body else None)
 
     paragraphs, images, generic, after = _body(doc, page, url, rules, meta, out, lead)
+    # One article keeps at most BODY_MAX_CHARS of text, cut at a paragraph or sentence end; the cut is recorded.
+    paragraphs, out.body_cut_from = cap_body(paragraphs)
     body_missed = bool(rules.body) and out.method != "selectors"
     lead = lead or _lead_from(meta.get("description"), out.title, [])
     tail = split_tail(_drop_heading_lines(paragraphs, out.title, lead))

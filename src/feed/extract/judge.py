@@ -34,6 +34,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from feed.extract.article import decode_page, prepare_page
+from feed.extract.bounds import bounded
 from feed.lang.text import clean_line, fold
 from feed.lang.urls import canonicalize_url
 from feed.records import Extracted
@@ -355,7 +356,7 @@ def article_evidence(doc: lxml_html.HtmlElement) -> bool:
 def parse(page: bytes | str, encoding: str | None = None) -> lxml_html.HtmlElement | None:
     """The page as the extractor reads it (decoded, mojibake repaired), or None when it holds no element."""
     try:
-        return lxml_html.document_fromstring(prepare_page(decode_page(page, encoding)))
+        return lxml_html.document_fromstring(bounded(prepare_page(decode_page(page, encoding))))
     except (etree.ParserError, ValueError):
         return None
 

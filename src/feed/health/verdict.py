@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from feed.config.sources import Source
 from feed.discover.found import Summary
 from feed.extract.judge import count_line, count_line_en
+from feed.health.bounds import run_bounds
 from feed.store.api import ABANDONED, Store, now_utc
 from feed.store.schema import ArticleRow, CrawlRun, HealthEvent, PageError
 
@@ -132,6 +133,7 @@ class RunFigures:
     moved_fix: str | None = None  # the entry's fix: its new homepage and discovery URLs
     not_articles: dict[str, int] = field(default_factory=dict)  # pages the judge refused, by reason (never stored)
     not_article_url: str | None = None  # the first of them
+    bounds: dict[str, Any] | None = None  # what the run's bounds cut (feed.health.bounds), None when nothing
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -158,6 +160,7 @@ class RunFigures:
                 "url": self.not_article_url,
                 "text_vi": count_line(self.not_articles.items()) or None,
             },
+            "bounds": self.bounds,
             "cause": (
                 {"code": self.cause.code, "text": self.cause.text, "text_vi": self.cause.text_vi, "url": self.cause_url}
                 if self.cause
@@ -284,6 +287,7 @@ def run_figures(run: CrawlRun, now: datetime, time_limit: int) -> RunFigures:
             k.removeprefix(NOT_ARTICLE_PREFIX): int(v) for k, v in stats.items() if k.startswith(NOT_ARTICLE_PREFIX)
         },
         not_article_url=stats.get(NOT_ARTICLES.stat) or None,
+        bounds=run_bounds(stats),
     )
     met = run_cause(stats)
     if met is not None:

@@ -129,7 +129,14 @@ def canonicalize_url(url: str) -> str:
             return _canonicalize(candidate)
         except ValueError:  # urllib and w3lib raise ValueError (and UnicodeError, a subclass) for malformed URLs
             continue
-    return escaped
+    return _without_noise(escaped)
+
+
+def _without_noise(text: str) -> str:
+    """For text no URL parser takes: still no fragment and no tracking parameters, so they never change a key."""
+    text, _, query = text.split("#", 1)[0].partition("?")
+    kept = [pair for pair in query.split("&") if pair and not _is_tracking(pair.split("=", 1)[0])]
+    return text + ("?" + "&".join(kept) if kept else "")
 
 
 def _canonicalize(url: str) -> str:
@@ -138,6 +145,8 @@ def _canonicalize(url: str) -> str:
         raise ValueError(f"not a URL: {url!r}")
     scheme = (parts.scheme or "http").lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    if not host and scheme in _DEFAULT_PORTS:
+        raise ValueError(f"no host: {url!r}")  # "http:///x", "@": no web address; kept as written
     if ":" in host:  # an IPv6 address keeps its brackets
         host = f"[{host}]"
     port = parts.port

@@ -276,25 +276,47 @@ def _no_room(exc: OSError, out: Path) -> PublishFailed | None:
     )
 
 
-def publish(store: Store, settings: Settings, sources: list[Source]) -> Published:
+class PublishRefused(PublishFailed):
+    """A publish that would empty feeds that have entries (an empty or replaced store): nothing is written."""
+
+
+def _refuse_emptying(store: Store, out: Path, original: dict[str, dict[str, Any]], stories: Stories) -> None:
+    """PublishRefused when the new all-articles feed would be empty while the published one has entries."""
+    if stories.stories:
+        return
+    before = original.get("feeds/all.atom", {}).get("count") or 0
+    if isinstance(before, int) and before > 0:
+        raise PublishRefused(
+            f"not publishing to {out}: the store {store.name} has no article while the published feeds hold"
+            f" {before} entries, so every feed would be emptied; check that the store is the right one (--data,"
+            " UNIONFEED_DATABASE_URL), or publish with --allow-empty to empty them on purpose"
+        )
+
+
+def publish(store: Store, settings: Settings, sources: list[Source], *, allow_empty: bool = False) -> Published:
     """Write every feed, the snapshots, feeds.opml and index.html from the store; returns the files published.
 
     One publisher at a time per folder: a second waits for the first. A publish killed earlier is finished
-    (after its commit point) or cleared away (before it) first. A full disk raises PublishFailed.
+    (after its commit point) or cleared away (before it) first. A full disk raises PublishFailed; a store with
+    no article while the published feeds have entries raises PublishRefused unless `allow_empty`.
     """
     out = settings.public
     with publish_lock(out):
         finish_interrupted(out)
-        return _publish(store, settings, sources, out)
+        return _publish(store, settings, sources, out, allow_empty=allow_empty)
 
 
-def _publish(store: Store, settings: Settings, sources: list[Source], out: Path) -> Published:
+def _publish(
+    store: Store, settings: Settings, sources: list[Source], out: Path, *, allow_empty: bool = False
+) -> Published:
     generated_at = now_utc()
     state = _load_json(out / FEED_STATE) or {}
     cache = IdentityCache(state.get("identities") or {})
     stories = build_stories(
         store, load_rows(store), {s.slug: s for s in sources}, settings.feed_limit, generated_at, cache
     )
+    if not allow_empty:
+        _refuse_emptying(store, out, _load_manifest(out), stories)
     empty: dict[str, str] = state.get("empty") or {}
     health = source_health(store, sources, now=generated_at, time_limit=settings.crawl_time_limit)
     ctx = PublishContext(store, settings, sources, out, generated_at, stories, health={h.slug: h for h in health})

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from feed.lang.text import fold
 from feed.lang.urls import article_id, canonicalize_url
 from feed.records import Extracted, Meeting
+from feed.store.faults import StoreError, check_file, check_identity, describe, explain, file_identity
 
 # ArticleRow, CrawlRun and PageError are what the Store hands out, so callers may import them from here too.
 from feed.store.schema import (
@@ -29,11 +31,13 @@ from feed.store.schema import (
     DiscoveredSource,
     HttpValidator,
     PageError,
+    RefusedPage,
     SourceMove,
     create_tables,
 )
 
 BUSY_TIMEOUT_MS = 30000  # how long a writer waits for another one before "database is locked"
+BUSY_TIMEOUT_ENV = "UNIONFEED_STORE_BUSY_TIMEOUT"  # seconds, overriding BUSY_TIMEOUT_MS (tests, slow disks)
 ABANDONED = "abandoned"  # finish reason of a run whose process died before it could record its end
 
 
@@ -63,10 +67,24 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+def busy_timeout_ms() -> int:
+    """How long a writer waits for another: UNIONFEED_STORE_BUSY_TIMEOUT seconds, else BUSY_TIMEOUT_MS."""
+    value = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not value:
+        return BUSY_TIMEOUT_MS
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise StoreError(f"{BUSY_TIMEOUT_ENV}={value!r} is not a number of seconds", "config") from None
+    if not 0 <= seconds <= 3600:
+        raise StoreError(f"{BUSY_TIMEOUT_ENV}={value!r} is not between 0 and 3600 seconds", "config")
+    return int(seconds * 1000)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the publisher read while a crawl writes; busy_timeout waits instead of "database is locked".
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms()}")
     _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -77,7 +95,7 @@ def _use_wal(cursor: Any) -> None:
     """Switch to WAL (a no-op once the database is in it). Switching a new database needs an exclusive lock,
     and SQLite answers "database is locked" at once, without its busy timeout, while another process that
     opened the same new database holds any lock, so it is tried again for as long as the busy timeout."""
-    deadline = monotonic() + BUSY_TIMEOUT_MS / 1000
+    deadline = monotonic() + busy_timeout_ms() / 1000
     while True:
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -90,22 +108,79 @@ def _use_wal(cursor: Any) -> None:
 
 class Store:
     """All reads and writes of articles, crawl runs and HTTP validators go through here; opening one creates
-    every missing table (feed.store.schema)."""
+    every missing table (feed.store.schema).
+
+    A store that cannot be used raises StoreError (feed.store.faults) with one plain line: from opening (damaged,
+    truncated, locked, read-only, full disk) and from any transaction, which also first checks that the SQLite
+    file is still the one opened (not deleted or replaced under the running process)."""
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = create_engine(url, future=True)
+        self.name = describe(self.engine.url)
+        self._file: str | None = None
+        self._identity: tuple[int, int] | None = None
         if self.engine.dialect.name == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:" and not database.startswith("file:"):
+                self._file = database
                 # The first command on a fresh data folder may be a publish or a status, not a crawl.
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(database).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(
+                        f"the store {database} cannot be created: its folder cannot be made ({exc.strerror}):"
+                        " create it, writable by this user, or point --data elsewhere",
+                        "cannot_open",
+                    ) from exc
+                check_file(database)
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        create_tables(self.engine)
+        with self._translated():
+            create_tables(self.engine)
+        if self._file is not None:
+            self._identity = file_identity(self._file)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Driver errors meaning the store cannot be used become one StoreError line."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:
+            failure = explain(exc, self.name, busy_timeout_ms() / 1000)
+            if failure is None:
+                raise
+            self.engine.dispose()  # the connections may hold the deleted or damaged file open
+            raise failure from exc
+
+    def check_identity(self) -> None:
+        """StoreError when the SQLite file opened was deleted or replaced since (a no-op for other databases)."""
+        if self._file is not None and self._identity is not None:
+            check_identity(self._file, self._identity)
+
+    def check_writable(self) -> None:
+        """Write to the store and commit (the schema version, set to what it is): StoreError when it is locked
+        past the busy timeout, read-only, or on a full disk, before any work that would be lost."""
+        self.check_identity()
+        with self._translated(), self.engine.connect() as connection:
+            if self.engine.dialect.name != "sqlite":
+                connection.exec_driver_sql("SELECT 1")
+                return
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                version = int(connection.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+                connection.exec_driver_sql(f"PRAGMA user_version={version}")
+                connection.exec_driver_sql("COMMIT")
+            except BaseException:
+                with suppress(Exception):  # a failed COMMIT may have ended the transaction already
+                    connection.exec_driver_sql("ROLLBACK")
+                raise
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+        self.check_identity()
+        with self._translated(), self._sessions() as session, session.begin():
             yield session
 
     def close(self) -> None:
@@ -357,6 +432,24 @@ class Store:
                     s.add(row)
                 row.source_slug, row.fingerprint = source_slug, fingerprint
                 row.etag, row.last_modified, row.body, row.saved_at = v.etag, v.last_modified, v.body, now
+
+    # --- pages the article judge refused (unionfeed_scrapers.judging) ------------------------------------------
+    def save_refused(self, source_slug: str, urls: Sequence[str], reason: str) -> None:
+        """Remember that these URLs (the link asked and where it led) gave a page that is not an article."""
+        now = now_utc()
+        with self.session() as s:
+            for url in dict.fromkeys(canonicalize_url(u) for u in urls):
+                row = s.get(RefusedPage, (source_slug, url))
+                if row is None:
+                    s.add(RefusedPage(source_slug=source_slug, url=url, reason=reason, at=now))
+                else:
+                    row.reason, row.at = reason, now
+
+    def refused_urls(self, source_slug: str, since: datetime) -> set[str]:
+        """Canonical URLs of the source's pages refused as not articles since `since`."""
+        query = select(RefusedPage.url).where(RefusedPage.source_slug == source_slug, RefusedPage.at >= since)
+        with self.session() as s:
+            return set(s.scalars(query))
 
     # --- sites that moved (unionfeed_scrapers.moves) -------------------------------------------------------
     def save_move(self, source_slug: str, from_origin: str, to_url: str, homepage: str, keeps_paths: bool) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -148,6 +149,19 @@ class DiscoveredSource(Base):
     worked: Mapped[bool] = mapped_column(Boolean, default=False)  # it gave article links (or a 304) that time
 
 
+# --- pages the article judge refused (unionfeed_scrapers.judging) ---------------------------------------------
+class RefusedPage(Base):
+    """A URL of a source whose page the article judge refused (a menu, section, about or login page): the crawl
+    does not ask it again for a while (`REFUSED_FOR` in unionfeed_scrapers.judging), then judges it afresh."""
+
+    __tablename__ = "refused_pages"
+
+    source_slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)  # canonical form (feed.lang.urls)
+    reason: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+
+
 # --- the near-duplicate index (feed.dedup.index) ------------------------------------------------------------
 class DedupDoc(Base):
     """One fingerprinted article: its exact text hash and MinHash signature."""
@@ -208,14 +222,27 @@ class HealthEvent(Base):
     capture: Mapped[str | None] = mapped_column(Text)  # folder of the pages saved when it broke
 
 
+# The PostgreSQL advisory lock held while tables are created (any fixed number; "unionfeed" in ASCII).
+CREATE_LOCK = 0x756E696F6E66
+
+
 def create_tables(engine: Engine) -> None:
     """Create the missing tables. Processes starting on a new database at the same moment would each find a
-    table missing and all but one fail to create it ("already exists"), so on SQLite the check and the
-    creation happen under the database's write lock."""
+    table missing and all but one fail to create it ("already exists" on SQLite, a duplicate key in
+    pg_type on PostgreSQL), so the check and the creation happen under a lock: SQLite's write lock, or on
+    PostgreSQL a transaction-level advisory lock (DDL is transactional there, so the others wait, then find
+    every table). Other engines create them as SQLAlchemy does."""
+    wanted = Base.metadata.sorted_tables
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            if all(engine.dialect.has_table(connection, table.name) for table in wanted):
+                return
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATE_LOCK})
+            Base.metadata.create_all(connection, tables=wanted)
+        return
     if engine.dialect.name != "sqlite":
         Base.metadata.create_all(engine)
         return
-    wanted = Base.metadata.sorted_tables
     with engine.connect() as connection:
         if all(engine.dialect.has_table(connection, table.name) for table in wanted):
             return
