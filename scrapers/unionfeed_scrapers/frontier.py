@@ -10,11 +10,16 @@ With it, each source's crawl in a period is one *round* shared by every worker t
   A source is so polled once per period however many workers run.
 - **The queue and the duplicate filter** are scrapy-redis's, under the round's own keys, so a URL is fetched by
   one worker once in the round, and the next period starts clean (the keys expire).
-- **Requests in flight** are written beside the queue with the worker that took them (`InflightQueue`); every
-  worker keeps a heartbeat key alive. When a worker dies (SIGKILL, a lost machine), its heartbeat runs out and
-  the next idle worker puts its requests back in the queue (`FrontierExtension`): the crawl finishes without it.
-  A worker stays open while another live worker still has requests in flight or is still seeding, since those
-  may add more.
+- **Leases** (`InflightQueue`): taking a request from the queue moves it, in one Lua step, into the round's
+  in-flight hash under the worker that took it; the lease is released once the response has been handled (its
+  article stored, the requests it led to queued: `FrontierSpiderMiddleware`), once its download finally failed
+  (`LeaseRelease`), or once a retry or redirect of it is queued (in the same step). A new request is checked
+  against the duplicate filter and queued in one step too, so a worker killed at any instant leaves every
+  request in the queue, leased, or done. Every worker keeps a heartbeat key (`HEARTBEAT_TTL` seconds) alive;
+  each live worker, at every beat and when idle, puts the leases of workers whose key has expired back in the
+  queue (`FrontierExtension.reclaim`, one Lua step): the crawl finishes without the dead one, and only what it
+  had leased is fetched again. A worker stays open while another live worker still holds leases or is still
+  seeding, since those may add more.
 - **Politeness per domain** (`SharedPoliteness`): every request first reserves a moment on its host's Redis
   clock, `download_delay` after the one reserved before it by any worker, and waits for it; Scrapy's own
   per-domain slot then applies as before within each worker. Concurrency per domain
@@ -27,7 +32,6 @@ when a worker's crawl starts.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
@@ -38,6 +42,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +51,7 @@ SEED_KEY = "UNIONFEED_FRONTIER_SEED"  # true for the worker that holds the perio
 WORKER_KEY = "UNIONFEED_FRONTIER_WORKER"  # this worker's id (host:pid:random)
 TTL_KEY = "UNIONFEED_FRONTIER_TTL"  # seconds the round's keys outlive the last worker that closes it
 HEARTBEAT_SECONDS = 1.0
-HEARTBEAT_TTL = 3  # a worker whose heartbeat is this old is dead: its requests in flight go back to the queue
+HEARTBEAT_TTL = 5  # a worker whose heartbeat is this old is dead: its requests in flight go back to the queue
 TOKEN = "unionfeed_frontier_token"  # request meta: the request's field in the round's in-flight hash
 
 
@@ -90,7 +95,7 @@ def scrapy_settings(url: str, slug: str, round_id: str, seed: bool, worker: str,
     """The Scrapy settings of one source's crawl on the shared frontier."""
     prefix = round_prefix(slug, round_id).replace("%", "%%")  # scrapy-redis formats keys with %(spider)s
     return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "unionfeed_scrapers.frontier.FrontierScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_QUEUE_CLASS": "unionfeed_scrapers.frontier.InflightQueue",
         "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
@@ -108,28 +113,116 @@ def _heartbeat_key(worker: str) -> str:
     return f"unionfeed:worker:{worker}"
 
 
+# A request leaves the queue and enters the in-flight hash, tagged with the worker that took it, in one step:
+# a worker killed at any moment leaves each request either in the queue or leased to it, never nowhere.
+POP_AND_LEASE = """
+local taken = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #taken == 0 then return false end
+redis.call('ZREM', KEYS[1], taken[1])
+local token = redis.sha1hex(taken[1])
+redis.call('HSET', KEYS[2], token, ARGV[1] .. '\\n' .. taken[1])
+return {token, taken[1]}
+"""
+# A new request is recorded in the duplicate filter and queued in one step (a worker killed between the two would
+# leave a URL marked seen that nobody will fetch); a request that is a retry or redirect of a leased one (it
+# carries the lease's token, ARGV[3]) is queued and that lease released in the same step.
+PUSH = """
+if ARGV[4] ~= '' and redis.call('SADD', KEYS[2], ARGV[4]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('HDEL', KEYS[3], ARGV[3]) end
+return 1
+"""
+# Leases of workers whose heartbeat key has expired go back to the queue, each in one step, so two live workers
+# doing this at once put each back once; returns {requests put back, live workers that still hold leases...}.
+RECLAIM = """
+local back = 0
+local live = {}
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  local value = entries[i + 1]
+  local cut = string.find(value, '\\n', 1, true)
+  local holder = string.sub(value, 1, cut - 1)
+  if holder ~= ARGV[1] then
+    if redis.call('EXISTS', ARGV[2] .. holder) == 0 then
+      redis.call('HDEL', KEYS[1], entries[i])
+      redis.call('ZADD', KEYS[2], 0, string.sub(value, cut + 1))
+      back = back + 1
+    else
+      live[holder] = true
+    end
+  end
+end
+local out = {back}
+for holder in pairs(live) do table.insert(out, holder) end
+return out
+"""
+
+
 class InflightQueue(PriorityQueue):
-    """scrapy-redis's priority queue that also writes each taken request, with its worker, to the in-flight hash."""
+    """scrapy-redis's priority queue whose pop leases the request to this worker (the in-flight hash).
+
+    The lease is released when the request's response has been handled (`FrontierSpiderMiddleware.done`), when
+    its download finally failed (`LeaseRelease`), when a retry or redirect of it is queued (`push`), or, for
+    anything else that ended without a response, when this worker goes idle; a dead worker's leases are put back
+    by the others (`FrontierExtension.reclaim`).
+    """
 
     def __init__(self, server: Any, spider: Any, key: str, serializer: Any = None) -> None:
         super().__init__(server, spider, key, serializer)
         settings = spider.crawler.settings
         self.inflight = f"{settings.get(ROUND_KEY)}:inflight"
         self.worker = settings.get(WORKER_KEY)
+        self._pop = server.register_script(POP_AND_LEASE)
+        self._push = server.register_script(PUSH)
+
+    def push(self, request: Any, fingerprint: str = "", seen_key: str = "") -> bool:
+        """Queue request, unless fingerprint is given and already in the set seen_key: False for a duplicate."""
+        leased = request.meta.pop(TOKEN, "")  # the queued copy gets a lease of its own when it is taken
+        data = self._encode_request(request)
+        keys = [self.key, seen_key or f"{self.key}:unused", self.inflight]
+        return bool(self._push(keys=keys, args=[-request.priority, data, leased, fingerprint]))
 
     def pop(self, timeout: int = 0) -> Any:
-        pipe = self.server.pipeline()
-        pipe.multi()
-        pipe.zrange(self.key, 0, 0).zremrangebyrank(self.key, 0, 0)
-        results, _ = pipe.execute()
-        if not results:
+        taken = self._pop(keys=[self.key, self.inflight], args=[self.worker])
+        if not taken:
             return None
-        data = results[0]
-        token = hashlib.sha1(data).hexdigest()
-        self.server.hset(self.inflight, token, self.worker.encode() + b"\n" + data)
+        token, data = taken
         request = self._decode_request(data)
-        request.meta[TOKEN] = token
+        request.meta[TOKEN] = token.decode() if isinstance(token, bytes) else str(token)
         return request
+
+
+class FrontierScheduler(Scheduler):
+    """scrapy-redis's scheduler whose duplicate check and push are one Redis step (`InflightQueue.push`)."""
+
+    def enqueue_request(self, request: Any) -> bool:
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        if not self.queue.push(request, fingerprint, self.df.key):
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        return True
+
+
+class LeaseRelease:
+    """A request whose download finally failed (retries spent, refused by robots.txt or the boundary) is done."""
+
+    def __init__(self, crawler: Any) -> None:
+        settings = crawler.settings
+        if not settings.get(ROUND_KEY):
+            raise NotConfigured
+        self.inflight = f"{settings.get(ROUND_KEY)}:inflight"
+        self.client = connect(settings.get("REDIS_URL"))
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> LeaseRelease:
+        return cls(crawler)
+
+    def process_exception(self, request: Any, exception: BaseException, spider: Any = None) -> None:
+        token = request.meta.get(TOKEN)
+        if token:
+            self.client.hdel(self.inflight, token)
 
 
 class FrontierExtension:
@@ -145,6 +238,8 @@ class FrontierExtension:
         self.ttl = settings.getint(TTL_KEY, 3600)
         self.client = connect(settings.get("REDIS_URL"))
         self.beat: Any = None
+        self.requeued = False
+        self.reclaim_script = self.client.register_script(RECLAIM)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.idle, signal=signals.spider_idle)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
@@ -162,35 +257,42 @@ class FrontierExtension:
         self.beat.start(HEARTBEAT_SECONDS, now=False)
 
     def heartbeat(self) -> None:
+        """Keep this worker's key alive and put back the leases of workers whose key has expired."""
         self.client.set(_heartbeat_key(self.worker), b"1", ex=HEARTBEAT_TTL)
+        self.reclaim()
 
     def alive(self, worker: str) -> bool:
         return worker == self.worker or bool(self.client.exists(_heartbeat_key(worker)))
 
+    def reclaim(self) -> set[str]:
+        """Put dead workers' leases back in the queue; returns the live other workers that still hold leases."""
+        out = self.reclaim_script(
+            keys=[f"{self.prefix}:inflight", f"{self.prefix}:requests"], args=[self.worker, _heartbeat_key("")]
+        )
+        returned, live = int(out[0]), {w.decode() if isinstance(w, bytes) else str(w) for w in out[1:]}
+        if returned:
+            slug = self.crawler.spider.source.slug if self.crawler.spider is not None else "?"
+            log.warning(
+                "%s: %d request(s) of a worker that stopped put back in the shared queue",
+                slug,
+                returned,
+                extra={"event": "frontier_requeued", "source": slug, "requests": returned},
+            )
+            self.crawler.stats.inc_value("unionfeed/frontier_requeued", returned)
+            self.requeued = True
+        return live
+
     def idle(self, spider: Any) -> None:
         """Nothing left here: take back dead workers' requests, wait for live ones that may add more, or close."""
         inflight = f"{self.prefix}:inflight"
-        waiting_on: set[str] = set()
-        returned = 0
+        # Idle: no request of this worker is downloading or being handled, so a lease still marked ours belongs to
+        # a request that ended on a path that did not release it (it was dropped, or its errback raised).
         for token, value in self.client.hgetall(inflight).items():
-            worker_bytes, _, data = value.partition(b"\n")
-            worker = worker_bytes.decode()
-            if worker == self.worker:  # idle here: whatever is still marked ours ended on a path that left it
+            if value.partition(b"\n")[0].decode() == self.worker:
                 self.client.hdel(inflight, token)
-            elif not self.alive(worker):
-                if self.client.hdel(inflight, token):  # only one of the idle workers gets to put it back
-                    self.client.zadd(f"{self.prefix}:requests", {data: 0})
-                    returned += 1
-            else:
-                waiting_on.add(worker)
-        if returned:
-            log.warning(
-                "%s: %d request(s) of a worker that stopped put back in the shared queue",
-                spider.source.slug,
-                returned,
-                extra={"event": "frontier_requeued", "source": spider.source.slug, "requests": returned},
-            )
-            self.crawler.stats.inc_value("unionfeed/frontier_requeued", returned)
+        self.requeued = False
+        waiting_on = self.reclaim()
+        if self.requeued:
             raise DontCloseSpider
         seeder = self.client.get(f"{self.prefix}:seeding")
         if seeder is not None and seeder.decode() != self.worker and self.alive(seeder.decode()):

@@ -100,6 +100,8 @@ def crawl(
 
     settings.data.mkdir(parents=True, exist_ok=True)
     check_store(settings)  # a store that cannot be written fails here, in one line, before anything is fetched
+    # {} unless redis_url is set (feed.app.shared_frontier); an unreachable Redis stops here, before Scrapy starts.
+    shared = frontier_settings(settings, sources)
     _set_log_levels(options.log_level)
     crawl_settings = scrapy_settings(settings, options)
     if "LOG_INSTALL_ROOT_HANDLER" in crawl_settings:  # Scrapy >= 2.14 reads this instead of the argument
@@ -109,7 +111,6 @@ def crawl(
         process = CrawlerProcess(crawl_settings, install_root_handler=False)
     _set_log_levels(options.log_level)  # again: CrawlerProcess put "scrapy" back to DEBUG (every item, body and all)
     crawlers = {}
-    shared = frontier_settings(settings, sources)  # {} unless redis_url is set (feed.app.shared_frontier)
     for source in sources:
         crawler = process.create_crawler(GenericSpider)
         # A source rendered by the browser gets settings of its own (the rest never import it).

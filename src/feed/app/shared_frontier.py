@@ -17,7 +17,10 @@ log = logging.getLogger(__name__)
 
 # The frontier's components, merged into a crawler's own lists only when the frontier is on.
 SPIDER_MIDDLEWARE = ("unionfeed_scrapers.frontier.FrontierSpiderMiddleware", 10)
-DOWNLOADER_MIDDLEWARE = ("unionfeed_scrapers.frontier.SharedPoliteness", 70)
+DOWNLOADER_MIDDLEWARES = (
+    ("unionfeed_scrapers.frontier.LeaseRelease", 60),  # outside retries: sees only a download's final failure
+    ("unionfeed_scrapers.frontier.SharedPoliteness", 70),
+)
 EXTENSION = ("unionfeed_scrapers.frontier.FrontierExtension", 500)
 
 
@@ -58,7 +61,7 @@ def apply(crawler_settings: Any, extra: dict[str, Any]) -> None:
     crawler_settings.setdict(extra, priority="cmdline")
     for name, (path, order) in (
         ("SPIDER_MIDDLEWARES", SPIDER_MIDDLEWARE),
-        ("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARE),
+        *(("DOWNLOADER_MIDDLEWARES", entry) for entry in DOWNLOADER_MIDDLEWARES),
         ("EXTENSIONS", EXTENSION),
     ):
         crawler_settings.set(name, {**crawler_settings.getdict(name), path: order}, priority="cmdline")
