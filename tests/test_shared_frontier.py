@@ -158,7 +158,15 @@ def test_a_taken_request_is_leased_and_a_dead_workers_lease_goes_back(tmp_path: 
     from scrapy import Request
     from scrapy.settings import Settings as ScrapySettings
 
-    from unionfeed_scrapers.frontier import RECLAIM, ROUND_KEY, TOKEN, WORKER_KEY, FrontierExtension, InflightQueue
+    from unionfeed_scrapers.frontier import (
+        RECLAIM,
+        ROUND_KEY,
+        TOKEN,
+        WORKER_KEY,
+        FrontierExtension,
+        InflightQueue,
+        heartbeat_key,
+    )
 
     url = redis_url()
     client = redis.Redis.from_url(url)
@@ -186,7 +194,7 @@ def test_a_taken_request_is_leased_and_a_dead_workers_lease_goes_back(tmp_path: 
     assert retry.meta[TOKEN]
     assert alive.push(retry) is True and client.hlen(f"{prefix}:inflight") == 1 and len(alive) == 1
     # The dead worker has no heartbeat key: a live worker puts its lease back, once however many try.
-    client.set(f"unionfeed:worker:{alive.worker}", b"1", ex=5)
+    client.set(heartbeat_key(prefix, alive.worker), b"1", ex=5)
     extension = object.__new__(FrontierExtension)
     extension.client, extension.prefix, extension.worker = client, prefix, alive.worker
     extension.reclaim_script = client.register_script(RECLAIM)
@@ -194,7 +202,7 @@ def test_a_taken_request_is_leased_and_a_dead_workers_lease_goes_back(tmp_path: 
     assert extension.reclaim() == set() and extension.reclaim() == set()
     assert client.hlen(f"{prefix}:inflight") == 0 and len(alive) == 2
     assert {alive.pop().url, alive.pop().url} == {retry.url, taken_by_dead.url}  # the retry, and the dead one's
-    client.delete(*client.keys(f"{prefix}:*"), f"unionfeed:worker:{alive.worker}")
+    client.delete(*client.keys(f"{prefix}:*"))
 
 
 def crawl_and_tell_imports(settings: Settings, config: ReadConfig) -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
@@ -52,6 +53,7 @@ WORKER_KEY = "UNIONFEED_FRONTIER_WORKER"  # this worker's id (host:pid:random)
 TTL_KEY = "UNIONFEED_FRONTIER_TTL"  # seconds the round's keys outlive the last worker that closes it
 HEARTBEAT_SECONDS = 1.0
 HEARTBEAT_TTL = 5  # a worker whose heartbeat is this old is dead: its requests in flight go back to the queue
+IDLE_RECHECK = 0.5  # seconds between looks at the shared queue while waiting for other workers (Scrapy: 5)
 TOKEN = "unionfeed_frontier_token"  # request meta: the request's field in the round's in-flight hash
 
 
@@ -109,8 +111,10 @@ def scrapy_settings(url: str, slug: str, round_id: str, seed: bool, worker: str,
     }
 
 
-def _heartbeat_key(worker: str) -> str:
-    return f"unionfeed:worker:{worker}"
+def heartbeat_key(prefix: str, worker: str) -> str:
+    """The key a worker keeps alive while it works on the round under prefix (one per round: a worker that
+    finished one source's round no longer vouches for its leases in another)."""
+    return f"{prefix}:alive:{worker}"
 
 
 # A request leaves the queue and enters the in-flight hash, tagged with the worker that took it, in one step:
@@ -201,8 +205,14 @@ class FrontierScheduler(Scheduler):
             self.df.log(request, self.spider)
             return False
         if self.stats:
-            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/enqueued/redis")
         return True
+
+    def next_request(self) -> Any:
+        request = self.queue.pop(self.idle_before_close)
+        if request is not None and self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
 
 
 class LeaseRelease:
@@ -238,6 +248,7 @@ class FrontierExtension:
         self.ttl = settings.getint(TTL_KEY, 3600)
         self.client = connect(settings.get("REDIS_URL"))
         self.beat: Any = None
+        self.beating = threading.Event()
         self.requeued = False
         self.reclaim_script = self.client.register_script(RECLAIM)
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
@@ -251,23 +262,33 @@ class FrontierExtension:
     def opened(self, spider: Any) -> None:
         from twisted.internet import task
 
-        self.heartbeat()
+        self.client.set(heartbeat_key(self.prefix, self.worker), b"1", ex=HEARTBEAT_TTL)
         self.client.sadd(f"{self.prefix}:workers", self.worker)
-        self.beat = task.LoopingCall(self.heartbeat)
+        # The heartbeat beats from a thread of its own, so a reactor busy for a while (a long parse, a loaded
+        # machine) does not pass for a dead worker; only a process that is gone (or frozen) stops it.
+        threading.Thread(target=self.heartbeat, name="frontier-heartbeat", daemon=True).start()
+        self.beat = task.LoopingCall(self.reclaim)
         self.beat.start(HEARTBEAT_SECONDS, now=False)
 
     def heartbeat(self) -> None:
-        """Keep this worker's key alive and put back the leases of workers whose key has expired."""
-        self.client.set(_heartbeat_key(self.worker), b"1", ex=HEARTBEAT_TTL)
-        self.reclaim()
+        """Keep this worker's key alive until the spider closes (a thread of its own, its own connection)."""
+        client = connect(self.crawler.settings.get("REDIS_URL"))
+        key = heartbeat_key(self.prefix, self.worker)
+        while not self.beating.wait(HEARTBEAT_SECONDS):
+            try:
+                client.set(key, b"1", ex=HEARTBEAT_TTL)
+            except Exception as exc:  # Redis gone for a moment: the next beat tries again
+                log.warning("frontier heartbeat failed: %s", exc, extra={"event": "frontier_heartbeat_failed"})
+        client.close()
 
     def alive(self, worker: str) -> bool:
-        return worker == self.worker or bool(self.client.exists(_heartbeat_key(worker)))
+        return worker == self.worker or bool(self.client.exists(heartbeat_key(self.prefix, worker)))
 
     def reclaim(self) -> set[str]:
         """Put dead workers' leases back in the queue; returns the live other workers that still hold leases."""
         out = self.reclaim_script(
-            keys=[f"{self.prefix}:inflight", f"{self.prefix}:requests"], args=[self.worker, _heartbeat_key("")]
+            keys=[f"{self.prefix}:inflight", f"{self.prefix}:requests"],
+            args=[self.worker, heartbeat_key(self.prefix, "")],
         )
         returned, live = int(out[0]), {w.decode() if isinstance(w, bytes) else str(w) for w in out[1:]}
         if returned:
@@ -292,15 +313,21 @@ class FrontierExtension:
                 self.client.hdel(inflight, token)
         self.requeued = False
         waiting_on = self.reclaim()
-        if self.requeued:
-            raise DontCloseSpider
         seeder = self.client.get(f"{self.prefix}:seeding")
-        if seeder is not None and seeder.decode() != self.worker and self.alive(seeder.decode()):
-            raise DontCloseSpider
-        if waiting_on:
+        seeding = seeder is not None and seeder.decode() != self.worker and self.alive(seeder.decode())
+        if self.requeued or seeding or waiting_on:
+            self.look_again_soon()
             raise DontCloseSpider
 
+    def look_again_soon(self) -> None:
+        """Ask the engine to look at the shared queue (and so come back here) in IDLE_RECHECK seconds, not 5."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule(IDLE_RECHECK)
+
     def closed(self, spider: Any, reason: str) -> None:
+        self.beating.set()
         if self.beat is not None and self.beat.running:
             self.beat.stop()
         inflight = f"{self.prefix}:inflight"
@@ -308,7 +335,7 @@ class FrontierExtension:
             if value.partition(b"\n")[0].decode() == self.worker:
                 self.client.hdel(inflight, token)
         self.client.srem(f"{self.prefix}:workers", self.worker)
-        self.client.delete(_heartbeat_key(self.worker))
+        self.client.delete(heartbeat_key(self.prefix, self.worker))
         for suffix in ("requests", "dupefilter", "inflight", "workers", "seeding"):
             self.client.expire(f"{self.prefix}:{suffix}", self.ttl)
 
