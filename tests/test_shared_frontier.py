@@ -73,6 +73,7 @@ def every_article(site: Site) -> set[str]:
     return {f"{ARTICLE}{n}.html" for n in range(1, site.articles + 1)}
 
 
+@pytest.mark.reliability("redis-two-workers")
 def test_two_workers_fetch_every_article_once(tmp_path: Path) -> None:
     """Two workers, two sources: every article and every listing page fetched once in all, stored once."""
     url = redis_url()
