@@ -206,6 +206,24 @@ def test_a_taken_request_is_leased_and_a_dead_workers_lease_goes_back(tmp_path: 
     client.delete(*client.keys(f"{prefix}:*"))
 
 
+def test_a_source_is_polled_once_per_period_however_many_workers_ask() -> None:
+    """The period's round: the first worker seeds it, every later one in the period joins it; then a new one."""
+    import redis
+
+    from unionfeed_scrapers.frontier import join_round
+
+    client = redis.Redis.from_url(redis_url())
+    (name,) = slugs("cd-thuy-san")
+    first, seeds = join_round(client, name, 1)
+    assert seeds is True
+    assert [join_round(client, name, 1) for _ in range(3)] == [(first, False)] * 3
+    client.pexpire(f"unionfeed:frontier:{name}:round", 1)  # the period ends (without waiting a second for it)
+    time.sleep(0.01)
+    second, seeds = join_round(client, name, 1)
+    assert seeds is True and second != first
+    client.delete(f"unionfeed:frontier:{name}:round")
+
+
 def crawl_and_tell_imports(settings: Settings, config: ReadConfig) -> None:
     """A crawl child's target: crawl, then exit 0 if neither redis nor scrapy-redis was imported, else 3."""
     try:
