@@ -30,7 +30,7 @@ from feed.config.settings import Settings, load_settings
 from feed.store.api import Store
 
 from .support.loopback_sites import Site, serve, source_entry, write_config
-from .support.redis_server import redis_url
+from .support.redis_server import private_redis, redis_url
 
 ARTICLE = "/tin-tuc/bai-"
 
@@ -265,3 +265,23 @@ def test_an_unreachable_redis_stops_the_worker_with_one_line(tmp_path: Path, mon
     assert message.startswith("unionfeed crawl: the shared frontier at redis://127.0.0.1:1/0 cannot be reached")
     assert "\n" not in message  # one line; Python prints it to stderr and exits with status 1
     assert not site.hits
+
+
+@pytest.mark.reliability("redis-lost-mid-crawl")
+def test_redis_lost_mid_crawl_stops_the_worker(tmp_path: Path) -> None:
+    """Redis shut down while a worker crawls: the worker stops (exit 1, one line) instead of going on alone."""
+    (name,) = slugs("cd-dien-luc")
+    site = Site(name, articles=10, delay=0.3)
+    with private_redis() as (url, client), serve([site]) as bases:
+        config = write_config(tmp_path / "config", [source_entry(name, bases[name], max_pages=2)])
+        crawl = worker(config, tmp_path / "w1", f"sqlite:///{tmp_path / 'shared.sqlite'}", url)
+        deadline = time.monotonic() + 40
+        while sum(article_hits(site).values()) < 2:
+            assert time.monotonic() < deadline and crawl.is_alive(), "the worker fetched no article"
+            time.sleep(0.02)
+        client.shutdown(nosave=True)
+        assert finish(crawl, timeout=30) == 1
+        fetched = sum(article_hits(site).values())
+        time.sleep(0.5)
+        assert sum(article_hits(site).values()) == fetched  # nothing fetched after it stopped
+    assert fetched < site.articles, "the worker went on without the frontier"

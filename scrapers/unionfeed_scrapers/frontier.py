@@ -4,7 +4,7 @@ Without `redis_url` nothing here is imported and every crawl keeps its own in-me
 
 With it, each source's crawl in a period is one *round* shared by every worker that crawls that source:
 
-- **The lease** (`join_round`): the first worker to crawl a source in a period creates the round
+- **The period's round** (`join_round`): the first worker to crawl a source in a period creates the round
   (`SET unionfeed:frontier:<slug>:round <id> NX EX <interval>`) and alone asks for the start pages; a worker
   that comes while the round lives joins it and takes requests from the shared queue, starting nothing itself.
   A source is so polled once per period however many workers run.
@@ -26,8 +26,9 @@ With it, each source's crawl in a period is one *round* shared by every worker t
   (`concurrent_per_domain`) and Retry-After waits stay per worker.
 
 What is *not* shared: the store is each worker's `database_url` (point them at one PostgreSQL server, or one
-SQLite file on one machine), robots.txt is read by each worker, and the known-article set is read from the store
-when a worker's crawl starts.
+SQLite file on one machine), robots.txt is read by each worker, autothrottle's estimate is each worker's, and the
+known-article set is read from the store when a worker's crawl starts. The shared clock is waited for before
+Scrapy's own per-domain delay, so within one worker the two partly add up (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ TTL_KEY = "UNIONFEED_FRONTIER_TTL"  # seconds the round's keys outlive the last 
 HEARTBEAT_SECONDS = 1.0
 HEARTBEAT_TTL = 5  # a worker whose heartbeat is this old is dead: its requests in flight go back to the queue
 IDLE_RECHECK = 0.5  # seconds between looks at the shared queue while waiting for other workers (Scrapy: 5)
+LOST = "unionfeed/frontier_lost"  # crawl stat: why the frontier was lost mid-crawl
 TOKEN = "unionfeed_frontier_token"  # request meta: the request's field in the round's in-flight hash
 
 
@@ -197,11 +199,28 @@ class InflightQueue(PriorityQueue):
 
 
 class FrontierScheduler(Scheduler):
-    """scrapy-redis's scheduler whose duplicate check and push are one Redis step (`InflightQueue.push`)."""
+    """scrapy-redis's scheduler whose duplicate check and push are one Redis step (`InflightQueue.push`).
+
+    When Redis fails under it mid-crawl, the crawl stops (`LOST`, then `lost_frontier` turns it into the crawl's
+    one-line error and exit status): a worker never goes on alone without the frontier it was told to share.
+    """
+
+    crawler: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FrontierScheduler:
+        instance = super().from_crawler(crawler)
+        instance.crawler = crawler
+        return instance
 
     def enqueue_request(self, request: Any) -> bool:
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
-        if not self.queue.push(request, fingerprint, self.df.key):
+        try:
+            queued = self.queue.push(request, fingerprint, self.df.key)
+        except Exception as exc:  # redis.RedisError and its kin: the frontier is gone
+            self.lost(exc)
+            return False
+        if not queued:
             self.df.log(request, self.spider)
             return False
         if self.stats:
@@ -209,10 +228,42 @@ class FrontierScheduler(Scheduler):
         return True
 
     def next_request(self) -> Any:
-        request = self.queue.pop(self.idle_before_close)
+        try:
+            request = self.queue.pop(self.idle_before_close)
+        except Exception as exc:
+            self.lost(exc)
+            return None
         if request is not None and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def has_pending_requests(self) -> bool:
+        try:
+            return len(self) > 0
+        except Exception as exc:
+            self.lost(exc)
+            return False
+
+    def lost(self, exc: BaseException) -> None:
+        """Record the loss once and stop this crawl (what is stored stays; the others put back its leases)."""
+        if self.stats is None or self.stats.get_value(LOST):
+            return
+        url = self.crawler.settings.get("REDIS_URL") if self.crawler is not None else "?"
+        message = f"the shared frontier at {url} was lost mid-crawl: {exc}"
+        self.stats.set_value(LOST, message)
+        log.error("%s", message, extra={"event": "frontier_lost"})
+        if self.crawler is not None:
+            from twisted.internet import reactor
+
+            reactor.callLater(0, self.crawler.stop)
+
+
+def lost_frontier(stats: Iterable[Any]) -> str | None:
+    """The first crawl's lost-frontier message among these crawlers' stats, or None."""
+    for one in stats:
+        if one is not None and one.get_value(LOST):
+            return str(one.get_value(LOST))
+    return None
 
 
 class LeaseRelease:

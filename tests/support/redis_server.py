@@ -7,6 +7,13 @@ No Redis reachable skips the test on a developer's machine and fails it under CI
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from .needs import missing
 
@@ -25,3 +32,32 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         missing(f"no Redis answers at {url} ({exc}); .ci/run starts one with redis-server")
     return url
+
+
+@contextmanager
+def private_redis() -> Iterator[tuple[str, Any]]:
+    """A redis-server of this test's own on a free loopback port (the test may shut it down); yields (url, client)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing("no redis-server on PATH (apt-get install redis-server)")
+    import redis
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port, socket_connect_timeout=2)
+    try:
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0", client
+    finally:
+        process.kill()
+        process.wait(10)

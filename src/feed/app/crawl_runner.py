@@ -120,6 +120,12 @@ def crawl(
         crawlers[source.slug] = crawler
         process.crawl(crawler, source=source, refetch=options.refetch, registry=tuple(registry or sources))
     process.start()
+    if shared:  # Redis failed mid-crawl: one line and a non-zero exit, as when it is down at the start
+        from unionfeed_scrapers.frontier import lost_frontier
+
+        frontier_gone = lost_frontier(c.stats for c in crawlers.values())
+        if frontier_gone:
+            raise SystemExit(f"unionfeed crawl: {frontier_gone}")
     _raise_lost(
         [str(c.stats.get_value(STORE_LOST)) for c in crawlers.values() if c.stats and c.stats.get_value(STORE_LOST)]
     )
