@@ -47,6 +47,8 @@ class Settings:
     snapshot_retention_days: int = 30
     crawl_time_limit: int = 1800
     websub_hub: str | None = None
+    # A shared crawl frontier (scrapy-redis) for several workers; None: each crawl keeps its own (docs/operations.md)
+    redis_url: str | None = None
     politeness: Politeness = field(default_factory=Politeness)
     # name -> {q, kind, province, source, org}: each published as feeds/query-<name>.* (feed.config.saved_queries)
     saved_queries: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -113,6 +115,8 @@ def _checked(name: str, value: Any, default: Any) -> Any:
             raise ValueError(f"expected text, got {value!r}")
         if name in URL_SETTINGS and not value.startswith(("http://", "https://")):
             raise ValueError(f"expected an http(s) URL, got {value!r}")
+        if name == "redis_url" and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"expected a redis://, rediss:// or unix:// URL, got {value!r}")
         value = Path(value) if isinstance(default, Path) or name == "public_dir" else value
     return value
 
