@@ -255,7 +255,7 @@ class FrontierScheduler(Scheduler):
         if self.crawler is not None:
             from twisted.internet import reactor
 
-            reactor.callLater(0, self.crawler.stop)
+            reactor.callLater(0, self.crawler.stop)  # type: ignore[arg-type, unused-ignore]
 
 
 def lost_frontier(stats: Iterable[Any]) -> str | None:
