@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import unicodedata
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 
 from feed.publish.jsonl import JSONL_PATH, articles_jsonl
 from feed.publish.publisher import publish
+from feed.serve.server import serve_in_thread
 
 from .support.feedworld import VN, Art, World, add_article, make_world
 
@@ -58,6 +60,14 @@ def test_articles_jsonl_holds_every_record_of_latest_json_one_a_line(world: Worl
     (entry,) = [f for f in manifest["files"] if f["path"] == JSONL_PATH]
     assert entry["sha256"] == hashlib.sha256(raw).hexdigest() and entry["bytes"] == len(raw)
     assert entry["count"] == latest["count"]
+    server = serve_in_thread(public)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{JSONL_PATH}"
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            assert answer.headers["Content-Type"] == "application/jsonl; charset=utf-8" and answer.read() == raw
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_articles_jsonl_is_rewritten_only_when_an_article_changed(world: World) -> None:
