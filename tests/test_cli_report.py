@@ -49,6 +49,7 @@ def cli_args(config: Path, data: Path, *args: str) -> list[str]:
 
 
 # --- crawl, as processes ----------------------------------------------------------------------------------
+@pytest.mark.reliability("cli-every-site-down")
 def test_a_crawl_with_every_site_down_says_so_in_one_line_per_source_and_exits_8(tmp_path: Path) -> None:
     with refused_port() as first, refused_port() as second:
         config = write_config(tmp_path / "config", [down_entry("ldld-mot", first), down_entry("ldld-hai", second)])
@@ -105,6 +106,7 @@ def run_on_terminal(args: list[str], timeout: float = 120) -> tuple[int, str, st
     return proc.wait(timeout), out.decode("utf-8"), err
 
 
+@pytest.mark.reliability("cli-every-site-down")
 def test_some_sources_failing_exit_7_with_a_progress_line_on_a_terminal(
     half_down: tuple[Path, Path, Site],
 ) -> None:
@@ -214,6 +216,7 @@ def last_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     return err.strip().splitlines()[-1]
 
 
+@pytest.mark.reliability("cli-serve-port-busy")
 def test_serve_on_a_busy_port_names_the_port_and_the_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
@@ -228,6 +231,7 @@ def test_serve_on_a_busy_port_names_the_port_and_the_fix(tmp_path: Path, capsys:
     assert "--port" in line
 
 
+@pytest.mark.reliability("cli-serve-data-missing")
 def test_serve_refuses_a_data_folder_that_does_not_exist_and_creates_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -257,6 +261,7 @@ def unwritable(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
+@pytest.mark.reliability("cli-data-folder-unwritable")
 def test_an_unwritable_data_folder_names_the_uid_and_the_fix(
     unwritable: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from feed.app.console import console
 from feed.config.settings import Settings, load_settings
@@ -105,7 +106,8 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     with claim_sources(settings.data, chosen) as claim:  # a source the scheduler is crawling is not crawled twice
         for slug, holder in claim.busy.items():
             print(f"unionfeed crawl: source {slug} not crawled: it is being crawled by {holder}", file=sys.stderr)
-        # Without --log-level, Scrapy's page-by-page log (and its tracebacks) stays quiet: the summary says it all.
+        # Without --log-level, Scrapy's page-by-page log (and its tracebacks) stays quiet: the summary says what
+        # each site did. Errors of our own code on a page (an item the pipeline or the spider failed on) stay loud.
         options = CrawlOptions(refetch=args.refetch, log_level=args.log_level or "CRITICAL")
         store = Store(settings.db_url)
         try:
@@ -115,10 +117,15 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         refused: list[str] = []
         if claim.sources:
             progress = crawl_report.Progress(sys.stdout) if sys.stdout.isatty() else None
+
+            def starting(crawlers: dict[str, Any]) -> None:
+                if args.log_level is None:  # set here: creating the crawlers has just reset Scrapy's levels
+                    logging.getLogger("scrapy.core.scraper").setLevel(logging.ERROR)
+                if progress is not None:
+                    progress.watch(crawlers)
+
             try:
-                refused = crawl(
-                    settings, claim.sources, options, registry=registry, watch=progress.watch if progress else None
-                )
+                refused = crawl(settings, claim.sources, options, registry=registry, watch=starting)
             finally:
                 if progress is not None:
                     progress.close()
