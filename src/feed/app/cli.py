@@ -30,15 +30,15 @@ from feed.config.sources import (
 Handler = Callable[[argparse.Namespace, Settings], int]
 log = logging.getLogger("feed.app.cli")
 EXIT_CODES = """exit status: 0 done; 1 nothing to do, or a check failed; 2 configuration error (bad settings, or no
-usable source): nothing was touched; 3 done, but entries of the sources file were skipped for the problems
-printed (see docs/sources.md); 4 (crawl) the store refused some fetched articles: they are fetched again next
-time; 5 another process holds the work: a scheduler already runs on the data folder (run), or named sources
-were being crawled by another process and were left out (crawl); 6 the store cannot
-be used (damaged, read-only, locked, full disk, deleted or replaced under a crawl): the line printed names the
-file and the fix; it is also the status when the data folder cannot be written (the line names the uid the process
-runs as: the image's is 10001); 7 (crawl) some sources failed, the others ran (one line each says why), (status)
-some sources are broken; 8 (crawl) every source failed, (status) every source is broken; 9 (serve, run --serve)
-the port cannot be listened on (in use by another process, or privileged): the line names the port and the fix"""
+usable source, or serve --data naming no folder): nothing was touched; 3 done, but entries of the sources file were
+skipped for the problems printed (see docs/sources.md); 4 (crawl) the store refused some fetched articles: they are
+fetched again next time; 5 another process holds the work: a scheduler already runs on the data folder (run), or
+named sources were being crawled by another process and were left out (crawl); 6 the store cannot be used (damaged,
+read-only, locked, full disk, deleted or replaced under a crawl): the line printed names the file and the fix; it is
+also the status when the data folder cannot be written (the line names the uid the process runs as: the image's is
+10001); 7 (crawl) some sources failed, the others ran (one line each says why), (status) some sources are broken; 8
+(crawl) every source failed, (status) every source is broken; 9 (serve, run --serve) the port cannot be listened on
+(in use by another process, or privileged): the line names the port and the fix"""
 
 
 def _print_json(record: dict[str, object]) -> None:
