@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from feed.app.console import console
 from feed.config.settings import Settings, load_settings
@@ -29,12 +30,15 @@ from feed.config.sources import (
 Handler = Callable[[argparse.Namespace, Settings], int]
 log = logging.getLogger("feed.app.cli")
 EXIT_CODES = """exit status: 0 done; 1 nothing to do, or a check failed; 2 configuration error (bad settings, or no
-usable source): nothing was touched; 3 done, but entries of the sources file were skipped for the problems
-printed (see docs/sources.md); 4 (crawl) the store refused some fetched articles: they are fetched again next
-time; 5 another process holds the work: a scheduler already runs on the data folder (run), or named sources
-were being crawled by another process and were left out (crawl); 6 the store cannot
-be used (damaged, read-only, locked, full disk, deleted or replaced under a crawl): the line printed names the
-file and the fix"""
+usable source, or serve --data naming no folder): nothing was touched; 3 done, but entries of the sources file were
+skipped for the problems printed (see docs/sources.md); 4 (crawl) the store refused some fetched articles: they are
+fetched again next time; 5 another process holds the work: a scheduler already runs on the data folder (run), or
+named sources were being crawled by another process and were left out (crawl); 6 the store cannot be used (damaged,
+read-only, locked, full disk, deleted or replaced under a crawl): the line printed names the file and the fix; it is
+also the status when the data folder cannot be written (the line names the uid the process runs as: the image's is
+10001); 7 (crawl) some sources failed, the others ran (one line each says why), (status) some sources are broken; 8
+(crawl) every source failed, (status) every source is broken; 9 (serve, run --serve) the port cannot be listened on
+(in use by another process, or privileged): the line names the port and the fix"""
 
 
 def _print_json(record: dict[str, object]) -> None:
@@ -85,7 +89,7 @@ def _done(problems: list[ConfigProblem]) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
-    """Crawl the named sources (all enabled ones by default) once, in this process."""
+    """Crawl the named sources (all enabled ones by default) once, in this process; print one line per source."""
     from feed.app.crawl_runner import CrawlOptions, crawl
 
     registry, problems = _usable_sources(settings)
@@ -93,17 +97,57 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     if not chosen:
         print("no enabled sources to crawl", file=sys.stderr)
         return 1
+    from feed.app import crawl_report
     from feed.app.crawl_runner import STORE_FAILED_EXIT, check_store
     from feed.app.locks import BUSY_EXIT, claim_sources
+    from feed.store.api import Store
 
     check_store(settings)  # a store that cannot be used: one line (exit 6) before any lock is taken or page fetched
     with claim_sources(settings.data, chosen) as claim:  # a source the scheduler is crawling is not crawled twice
         for slug, holder in claim.busy.items():
             print(f"unionfeed crawl: source {slug} not crawled: it is being crawled by {holder}", file=sys.stderr)
-        options = CrawlOptions(refetch=args.refetch, log_level=args.log_level)
-        if claim.sources and crawl(settings, claim.sources, options, registry=registry):
-            return STORE_FAILED_EXIT  # fetched articles the store refused: the log names them; the next run retries
-    return BUSY_EXIT if claim.busy else _done(problems)
+        # Without --log-level, Scrapy's page-by-page log (and its tracebacks) stays quiet: the summary says what
+        # each site did. Errors of our own code on a page (an item the pipeline or the spider failed on) stay loud.
+        options = CrawlOptions(refetch=args.refetch, log_level=args.log_level or "CRITICAL")
+        store = Store(settings.db_url)
+        try:
+            previous = crawl_report.before(store)
+        finally:
+            store.close()
+        refused: list[str] = []
+        if claim.sources:
+            progress = crawl_report.Progress(sys.stdout) if sys.stdout.isatty() else None
+
+            def starting(crawlers: dict[str, Any]) -> None:
+                if args.log_level is None:  # set here: creating the crawlers has just reset Scrapy's levels
+                    logging.getLogger("scrapy.core.scraper").setLevel(logging.ERROR)
+                if progress is not None:
+                    progress.watch(crawlers)
+
+            try:
+                refused = crawl(settings, claim.sources, options, registry=registry, watch=starting)
+            finally:
+                if progress is not None:
+                    progress.close()
+        store = Store(settings.db_url)
+        try:
+            done = crawl_report.reports(
+                store,
+                claim.sources,
+                previous,
+                time_limit=settings.crawl_time_limit,
+                busy=claim.busy,
+                store_refused=refused,
+            )
+        finally:
+            store.close()
+    for report in done:
+        print(report.line())
+    failed = crawl_report.exit_status(done)
+    print(crawl_report.last_line(done), file=sys.stderr if failed else sys.stdout, flush=True)
+    if refused:
+        return STORE_FAILED_EXIT  # fetched articles the store refused: the next run retries
+    return failed or (BUSY_EXIT if claim.busy else _done(problems))
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
@@ -163,21 +207,43 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return BUSY_EXIT
+    except OSError as exc:  # --serve on a busy or privileged port: one line naming it and the fix
+        from feed.app.plain_errors import SERVE_FAILED_EXIT, port_problem
+
+        problem = port_problem(exc, args.host, args.port) if args.serve else None
+        if problem is None:
+            raise
+        print(f"unionfeed run: {problem}", file=sys.stderr)
+        return SERVE_FAILED_EXIT
     return status or _done(problems)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the published folder over HTTP."""
+    from feed.app import plain_errors
     from feed.serve.query import query_feeds
     from feed.serve.server import serve_forever
 
+    # A mistyped --data is refused, not created: serving an empty site from it would look like losing every feed.
+    folder = settings.public if settings.public_dir is not None else settings.data
+    if not folder.is_dir():
+        missing = plain_errors.missing_folder(folder, explicit=hasattr(args, "data"))
+        print(f"unionfeed serve: {missing}", file=sys.stderr)
+        return 2
     # Query feeds (/feeds/query.atom?q=…) read the store, read-only (feed.serve.query).
     try:
         known = read_sources(settings.config)[0]
     except ConfigError:  # serving the published files needs no sources file; query feeds then know no province
         known = []
     queries = query_feeds(settings.db_url, known, settings.site_url, settings.websub_hub)
-    serve_forever(settings.public, host=args.host, port=args.port, queries=queries)
+    try:
+        serve_forever(settings.public, host=args.host, port=args.port, queries=queries)
+    except OSError as exc:  # a busy or privileged port: one line naming it and the fix
+        problem = plain_errors.port_problem(exc, args.host, args.port)
+        if problem is None:
+            raise
+        print(f"unionfeed serve: {problem}", file=sys.stderr)
+        return plain_errors.SERVE_FAILED_EXIT
     return 0
 
 
@@ -260,9 +326,12 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         total = store.count()
     finally:
         store.close()
+    from feed.app.crawl_report import broken_status
+
+    broken_exit = broken_status(sum(h.broken for h in healths), len(healths))
     if args.json:
         _print_json(status_document(healths, now_utc(), config_problems=problems))
-        return _done(problems)
+        return broken_exit or _done(problems)
     # Piped output keeps every column readable instead of squeezing into 80.
     console = Console() if sys.stdout.isatty() else Console(width=200)
     console.print(status_table(healths))
@@ -287,7 +356,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(problems)} config problem(s): those entries are not crawled until mended")
         for problem in problems:
             print(f"  {problem}")
-    return _done(problems)
+    return broken_exit or _done(problems)
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
@@ -433,6 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(prog="unionfeed", description=__doc__, parents=[common], epilog=EXIT_CODES)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    from feed.app.plain_errors import version
+
+    parser.add_argument("--version", action="version", version=f"unionfeed {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
@@ -443,7 +515,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("crawl", cmd_crawl, "crawl sources once (all enabled ones when no slug is given)")
     p.add_argument("slugs", nargs="*")
     p.add_argument("--refetch", action="store_true", help="fetch article pages even when already stored")
-    p.add_argument("--log-level", default="WARNING")
+    p.add_argument(
+        "--log-level",
+        default=None,
+        help="show Scrapy's page-by-page log at this level, e.g. WARNING (default: only the per-source summary)",
+    )
     p = add("publish", cmd_publish, "write feeds, snapshots and the index page")
     p.add_argument("--check", action="store_true", help="then check every snapshot file against its JSON Schema")
     p.add_argument(
@@ -520,6 +596,13 @@ def _store_failure(exc: Exception, args: argparse.Namespace) -> Exception | None
         return None
 
 
+def _data_folder(args: argparse.Namespace) -> Path | None:
+    try:
+        return load_settings(getattr(args, "config", None), getattr(args, "data", None)).data
+    except Exception:  # the settings themselves are broken: the error names the path it met
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `unionfeed` console script."""
     parser = build_parser()
@@ -537,12 +620,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"unionfeed: configuration error:\n{exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a store that cannot be used: one line naming the file and the fix (feed.store.faults)
-        failure = _store_failure(exc, args)
-        if failure is None:
-            raise
+        from feed.app import plain_errors
         from feed.store.faults import EXIT_STATUS
 
-        print(f"unionfeed {args.command}: {failure}", file=sys.stderr)
+        failure = _store_failure(exc, args)
+        if failure is None:  # a data folder this process may not write: one line naming the uid and the fix
+            problem = plain_errors.data_folder_problem(exc, _data_folder(args))
+            if problem is None:
+                raise
+            print(f"unionfeed {args.command}: {problem}", file=sys.stderr)
+            return EXIT_STATUS
+        hint = plain_errors.store_hint(str(getattr(failure, "kind", "")))
+        print(f"unionfeed {args.command}: {failure}{hint}", file=sys.stderr)
         return EXIT_STATUS
     except KeyboardInterrupt:
         return 130

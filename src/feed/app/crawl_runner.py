@@ -88,10 +88,13 @@ def crawl(
     sources: list[Source],
     options: CrawlOptions = CrawlOptions(),
     registry: list[Source] | None = None,
+    watch: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[str]:
     """Crawl the given sources concurrently in this process (the Twisted reactor can run only once per process).
 
-    Returns the slugs of the sources some of whose fetched articles the store refused (empty when all went in).
+    `watch`, when given, is handed the crawlers by slug just before the crawl starts (the progress line of
+    `unionfeed crawl` reads their stats). Returns the slugs of the sources some of whose fetched articles the
+    store refused (empty when all went in).
     """
     from scrapy.crawler import CrawlerProcess
 
@@ -119,6 +122,8 @@ def crawl(
             apply_frontier(crawler.settings, shared[source.slug])
         crawlers[source.slug] = crawler
         process.crawl(crawler, source=source, refetch=options.refetch, registry=tuple(registry or sources))
+    if watch is not None:
+        watch(crawlers)
     process.start()
     if shared:  # Redis failed mid-crawl: one line and a non-zero exit, as when it is down at the start
         from unionfeed_scrapers.frontier import lost_frontier

@@ -30,6 +30,7 @@ from feed.publish.context import PublishContext
 from feed.publish.entries import IdentityCache, Stories, build_stories
 from feed.publish.feed_writer import FORMAT_VERSION, RENDERERS, FeedSite, FeedSpec, reuse_entries, split_entries
 from feed.publish.index_page import render_index
+from feed.publish.jsonl import JSONL_PATH, LATEST_PATH, jsonl_output
 from feed.publish.opml import opml_document
 from feed.publish.query_static import query_feed_specs
 from feed.publish.rows import load_rows, prefetch_bodies
@@ -219,6 +220,9 @@ def snapshot_outputs(ctx: PublishContext) -> tuple[dict[str, Output], Snapshot]:
     )
     schema = resources.files("feed.publish").joinpath("snapshot.schema.json").read_text(encoding="utf-8")
     outputs["snapshots/schema.json"] = Output(schema, None, every)
+    # JSON Lines for data teams (feed.publish.jsonl): rewritten only when latest.json is.
+    latest = snapshot.files.get(LATEST_PATH)
+    outputs[JSONL_PATH] = jsonl_output(latest, ctx.out, snapshot.counts["articles"], every)
     return outputs, snapshot
 
 

@@ -33,6 +33,7 @@ CONTENT_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
     ".rss": "application/rss+xml; charset=utf-8",
     ".json": "application/json; charset=utf-8",
+    ".jsonl": "application/jsonl; charset=utf-8",  # snapshots/articles.jsonl (feed.publish.jsonl)
     ".html": "text/html; charset=utf-8",
     ".opml": "text/x-opml; charset=utf-8",
     ".xml": "application/xml; charset=utf-8",
@@ -41,7 +42,7 @@ CONTENT_TYPES = {
     ".png": "image/png",
 }
 JSON_FEED_TYPE = "application/feed+json; charset=utf-8"
-COMPRESSIBLE = {".atom", ".rss", ".json", ".html", ".opml", ".xml", ".css", ".txt"}
+COMPRESSIBLE = {".atom", ".rss", ".json", ".jsonl", ".html", ".opml", ".xml", ".css", ".txt"}
 DEFAULT_MAX_AGE = 300
 IMMUTABLE_AFTER = 30 * 24 * 3600  # a max_age this long marks a file that never changes (change files, past days)
 CHANGES_PATH = "/snapshots/changes.json"
