@@ -5,25 +5,35 @@ ETag); content types with charset; Cache-Control from the max_age the publisher 
 (the poll interval of the sources behind each file); `/healthz`; `/snapshots/changes.json?since=CURSOR`
 for incremental pulls; no directory listings, no dotfiles, nothing outside the folder, and nothing publish does
 not write (only its top-level names and file types), so a store, a config or a capture beside or inside the folder
-stays private. Any other method, invented ones included, gets 405 with Allow and the connection closed.
+stays private. Any other method, invented ones included, gets 405 with Allow and the connection closed; a GET or
+HEAD that announces a body gets 400 and the connection closed (its body is never read as a next request).
+
+Fit to face readers (issue 15): connections, timeouts and the worker pool are feed.serve.connections' (a client
+holds a thread only while its request is answered); bodies come from feed.serve.files (a cache bounded in bytes,
+large files streamed, the `.gz` written beside a file at publish time sent as it is); `changes.json` answers at
+most CHANGES_PAGE_BYTES of change files per request, with a `Link: <...>; rel="next"` to the rest.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import logging
+import socket
 import threading
 from collections import OrderedDict
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from feed.publish.changes import CursorGone, changes_since
+from feed.publish.changes import CursorGone, changes_page
+from feed.serve.connections import Connection, ConnectionServer
+from feed.serve.files import Representation, Representations
 
 log = logging.getLogger(__name__)
 
@@ -44,39 +54,59 @@ DEFAULT_MAX_AGE = 300
 IMMUTABLE_AFTER = 30 * 24 * 3600  # a max_age this long marks a file that never changes (change files, past days)
 CHANGES_PATH = "/snapshots/changes.json"
 MANIFEST = "snapshots/manifest.json"
-CACHE_ENTRIES = 64
+CHANGES_PAGE_BYTES = 4 * 1024 * 1024  # change files folded into one changes.json answer, at most (one at least)
+CHANGES_CACHE_BYTES = 16 * 1024 * 1024  # folded answers kept, keyed by cursor and the change index's version
 # What publish and feed.publish.status_files write at the top of the folder: anything else there (a store, a config,
 # captures, logs left by an operator who pointed the public folder at the data folder) is never served.
 PUBLISHED_ROOTS = frozenset({"index.html", "feeds.opml", "status.json", "feeds", "snapshots"})
 MAX_PATH_CHARS = 1024  # longer than any published path; refused before touching the file system
 
 
-class Representations:
-    """Bodies, digests and gzip forms of files, reused while a file's mtime and size stay the same."""
+class _SocketWriter(io.BufferedIOBase):
+    """wfile: every write goes out whole (sendall, under the connection's send timeout)."""
 
-    def __init__(self, limit: int = CACHE_ENTRIES) -> None:
-        self._items: OrderedDict[tuple[str, int, int, bool], tuple[bytes, str]] = OrderedDict()
-        self._lock = threading.Lock()
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.sock.sendall(data)
+        return len(data)
+
+
+class ChangePages:
+    """Folded changes.json answers, kept while the change index stays the same, bounded in bytes."""
+
+    def __init__(self, limit: int = CHANGES_CACHE_BYTES) -> None:
+        self._items: OrderedDict[tuple[str, int, int], tuple[bytes, str | None]] = OrderedDict()
+        self._bytes = 0
         self._limit = limit
+        self._lock = threading.Lock()
 
-    def get(self, path: Path, *, gzipped: bool) -> tuple[bytes, str, float]:
-        """(body, etag, mtime) of the file, gzipped or not."""
-        stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size, gzipped)
+    def get(self, root: Path, since: str) -> tuple[bytes, str | None]:
+        """(document bytes, next cursor or None); raises what changes_page raises."""
+        try:
+            stat = (root / "snapshots" / "changes" / "index.json").stat()
+        except FileNotFoundError:
+            raise
+        key = (since, stat.st_mtime_ns, stat.st_size)
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
-                return hit[0], hit[1], stat.st_mtime
-        data = path.read_bytes()
-        tag = hashlib.sha256(data).hexdigest()[:32]
-        if gzipped:
-            data, tag = gzip.compress(data, compresslevel=6, mtime=0), tag + "-gzip"
+                return hit
+        text, following = changes_page(root, since, CHANGES_PAGE_BYTES)
+        data = text.encode("utf-8")
         with self._lock:
-            self._items[key] = (data, f'"{tag}"')
-            while len(self._items) > self._limit:
-                self._items.popitem(last=False)
-        return data, f'"{tag}"', stat.st_mtime
+            if key not in self._items and len(data) <= self._limit // 4:
+                self._items[key] = (data, following)
+                self._bytes += len(data)
+                while self._bytes > self._limit:
+                    _, (dropped, _) = self._items.popitem(last=False)
+                    self._bytes -= len(dropped)
+        return data, following
 
 
 class Manifest:
@@ -146,18 +176,58 @@ class FeedHandler(BaseHTTPRequestHandler):
     root: Path
     representations: Representations
     manifest: Manifest
+    change_pages: ChangePages
     server_version = "unionfeed"
     sys_version = ""
     protocol_version = "HTTP/1.1"
 
+    def __init__(self, head: bytes, conn: Connection) -> None:  # one request whose head the selector has read
+        self.request = self.connection = conn.sock
+        self.client_address = conn.address
+        self.rfile = io.BytesIO(head)
+        self.wfile = _SocketWriter(conn.sock)
+        self.close_connection = True
+
+    @classmethod
+    def answer(cls, head: bytes, conn: Connection) -> bool:
+        """Answer one request; True when the connection may carry the next one."""
+        handler = cls(head, conn)
+        try:
+            handler.handle_one_request()
+        except OSError:  # the client went away or stopped reading (the send timeout)
+            return False
+        return not handler.close_connection
+
     def log_message(self, format: str, *args: object) -> None:
-        log.info("%s %s", self.address_string(), format % args)
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s %s", self.address_string(), format % args)
 
     def do_GET(self) -> None:
+        if self._has_body():
+            return
         self._answer(send_body=True)
 
     def do_HEAD(self) -> None:
+        if self._has_body():
+            return
         self._answer(send_body=False)
+
+    def _has_body(self) -> bool:
+        """A GET or HEAD that announces a body is refused (400) and its connection closed: the body, never read,
+        would otherwise be taken for the next request (two answers to one request)."""
+        length = (self.headers.get("Content-Length") or "0").strip()
+        if length == "0" and "Transfer-Encoding" not in self.headers:
+            return False
+        self.close_connection = True
+        body = b"a GET or HEAD request carries no body\n"
+        self._send(
+            HTTPStatus.BAD_REQUEST,
+            body,
+            CONTENT_TYPES[".txt"],
+            {"Cache-Control": "no-store", "Connection": "close"},
+            send_body=True,
+        )
+        return True
 
     def _refuse(self) -> None:
         # The body of a refused request is never read: closing the connection keeps it from being taken for the
@@ -212,7 +282,18 @@ class FeedHandler(BaseHTTPRequestHandler):
             self._plain(HTTPStatus.NOT_FOUND, "not found\n", send_body=send_body)
             return
         gzipped = target.suffix.lower() in COMPRESSIBLE and accepts_gzip(self.headers.get("Accept-Encoding"))
-        body, etag, mtime = self.representations.get(target, gzipped=gzipped)
+        try:
+            rep = self.representations.get(target, gzipped=gzipped)
+        except OSError:  # renamed away or unreadable between the check and the open
+            self._plain(HTTPStatus.NOT_FOUND, "not found\n", send_body=send_body)
+            return
+        try:
+            self._file(target, rep, send_body=send_body)
+        finally:
+            rep.close()
+
+    def _file(self, target: Path, rep: Representation, *, send_body: bool) -> None:
+        etag, mtime = rep.etag, rep.mtime
         relative = target.relative_to(self.root.resolve()).as_posix()
         content_type = CONTENT_TYPES.get(target.suffix.lower(), "application/octet-stream")
         if relative.startswith("feeds/") and target.suffix == ".json":
@@ -224,12 +305,18 @@ class FeedHandler(BaseHTTPRequestHandler):
         }
         if target.suffix.lower() in COMPRESSIBLE:
             headers["Vary"] = "Accept-Encoding"
-        if gzipped:
+        if rep.gzipped:
             headers["Content-Encoding"] = "gzip"
         if self._not_modified(etag, mtime):
             self._send(HTTPStatus.NOT_MODIFIED, b"", None, headers, send_body=False)
             return
-        self._send(HTTPStatus.OK, body, content_type, headers, send_body=send_body)
+        if rep.data is not None:
+            self._send(HTTPStatus.OK, rep.data, content_type, headers, send_body=send_body)
+            return
+        assert rep.file is not None
+        self._send(HTTPStatus.OK, b"", content_type, headers, send_body=False, length=rep.length)
+        if send_body:
+            self.connection.sendfile(rep.file, 0, rep.length)
 
     def _health(self, *, send_body: bool) -> None:
         self.manifest.refresh()
@@ -252,7 +339,7 @@ class FeedHandler(BaseHTTPRequestHandler):
             )
             return
         try:
-            text = changes_since(self.root, since)
+            data, following = self.change_pages.get(self.root, since)
         except CursorGone as exc:
             self._json(
                 HTTPStatus.GONE,
@@ -269,9 +356,10 @@ class FeedHandler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)}, "no-store", send_body=send_body)
             return
-        data = text.encode("utf-8")
         etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
         headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+        if following is not None:  # more after this page: ask again with its cursor (also the body's `cursor`)
+            headers["Link"] = f'<{CHANGES_PATH}?since={quote(following)}>; rel="next"'
         if self._not_modified(etag, None):
             self._send(HTTPStatus.NOT_MODIFIED, b"", None, headers, send_body=False)
             return
@@ -310,7 +398,14 @@ class FeedHandler(BaseHTTPRequestHandler):
         )
 
     def _send(
-        self, status: HTTPStatus, body: bytes, content_type: str | None, headers: dict[str, str], *, send_body: bool
+        self,
+        status: HTTPStatus,
+        body: bytes,
+        content_type: str | None,
+        headers: dict[str, str],
+        *,
+        send_body: bool,
+        length: int | None = None,
     ) -> None:
         self.send_response(status)
         if content_type:
@@ -319,28 +414,43 @@ class FeedHandler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.send_header("X-Content-Type-Options", "nosniff")
         if status != HTTPStatus.NOT_MODIFIED:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if send_body and body:
-            self.wfile.write(body)
+            self.send_header("Content-Length", str(len(body) if length is None else length))
+        # The head and a small body in one send (one packet for a 304 or a small feed, not two).
+        head: list[bytes] = self.__dict__.setdefault("_headers_buffer", [])
+        head.append(b"\r\n")
+        self.wfile.write(b"".join(head) + (body if send_body else b""))
+        head.clear()
 
 
-def make_server(root: Path, host: str = "127.0.0.1", port: int = 8080) -> ThreadingHTTPServer:
-    """An HTTP server for the published folder (port 0 picks a free port)."""
+def make_server(
+    root: Path,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    cache_bytes: int | None = None,
+    stream_over: int | None = None,
+    **limits: Any,
+) -> ConnectionServer:
+    """An HTTP server for the published folder (port 0 picks a free port). `limits` are ConnectionServer's
+    (workers, queue_limit, max_connections, header_timeout, idle_timeout, send_timeout)."""
     root = Path(root)
-    handler = type(
-        "BoundFeedHandler",
-        (FeedHandler,),
-        {"root": root, "representations": Representations(), "manifest": Manifest(root)},
-    )
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    files = Representations()
+    files.limit = cache_bytes if cache_bytes is not None else files.limit
+    files.stream_over = min(stream_over if stream_over is not None else files.stream_over, files.limit)
+
+    class BoundFeedHandler(FeedHandler):
+        pass
+
+    BoundFeedHandler.root, BoundFeedHandler.representations = root, files
+    BoundFeedHandler.manifest, BoundFeedHandler.change_pages = Manifest(root), ChangePages()
+    server = ConnectionServer((host, port), BoundFeedHandler.answer, **limits)
+    server.representations = files  # type: ignore[attr-defined]
     return server
 
 
-def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0, **options: Any) -> ConnectionServer:
     """Start a server on a daemon thread; call .shutdown() to stop it."""
-    server = make_server(root, host, port)
+    server = make_server(root, host, port, **options)
     # A short poll interval makes shutdown() quick (tests and the scheduler's stop both wait for it).
     threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="unionfeed-serve", daemon=True
