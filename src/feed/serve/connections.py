@@ -61,6 +61,9 @@ class Connection:
     buffer: bytearray = field(default_factory=bytearray)
     head_started: float | None = None  # when the first byte of the pending head came
     idle_since: float = field(default_factory=time.monotonic)
+    head: bytes | None = None  # a head the selector thread took and left to a worker
+    out: bytearray = field(default_factory=bytearray)  # an answer written on the selector thread, not yet sent
+    keep_after: bool = False  # whether the connection carries on once `out` is sent
 
     def head_end(self) -> int:
         """The index just past the head's blank line, or -1 while it is incomplete."""
@@ -78,8 +81,11 @@ class Connection:
         return head
 
 
-# Handler(head, connection) answers one request and returns True to keep the connection for the next one.
-Handler = Callable[[bytes, Connection], bool]
+# Handler(head, connection, inline) answers one request and returns True to keep the connection for the next one.
+# With inline (on the selector thread) it must not block: it writes its answer into connection.out, or returns
+# None having written nothing when the answer needs a worker (a file not in memory, a stream, changes.json).
+Handler = Callable[[bytes, Connection, bool], bool | None]
+INLINE_ROUNDS = 8  # pipelined requests answered in a row on the selector thread before others get a turn
 
 
 def _quick_answer(sock: socket.socket, status: str, extra: str = "") -> None:
@@ -232,11 +238,40 @@ class ConnectionServer:
         self._maybe_dispatch(conn)
 
     def _maybe_dispatch(self, conn: Connection) -> None:
-        if conn.head_end() < 0:
-            if len(conn.buffer) > MAX_HEAD_BYTES:
-                _quick_answer(conn.sock, "431 Request Header Fields Too Large")
+        for _ in range(INLINE_ROUNDS):
+            if conn.head_end() < 0:
+                if len(conn.buffer) > MAX_HEAD_BYTES:
+                    _quick_answer(conn.sock, "431 Request Header Fields Too Large")
+                    self._close(conn)
+                return
+            head = conn.take_head()
+            try:
+                keep = self.handler(head, conn, True)
+            except Exception:
+                log.exception("request from %s failed", conn.address[0])
                 self._close(conn)
-            return
+                return
+            if keep is None:  # needs a worker: it gets the head
+                conn.head = head
+                break
+            try:
+                sent = conn.sock.send(conn.out)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._close(conn)
+                return
+            del conn.out[:sent]
+            if conn.out:  # the client reads slowly: a worker sends the rest, under the send timeout
+                conn.keep_after = keep
+                break
+            if not keep:
+                self._close(conn)
+                return
+            conn.idle_since = time.monotonic()
+        else:
+            if conn.head_end() < 0:
+                return
         self._waiting.pop(conn.sock, None)
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(conn.sock)
@@ -287,10 +322,19 @@ class ConnectionServer:
             conn = self._work.get()
             if conn is None:
                 return
-            keep = False
+            keep: bool | None = False
             try:
                 conn.sock.settimeout(self.send_timeout)
-                keep = self.handler(conn.take_head(), conn) and not self._stop.is_set()
+                if conn.out:
+                    conn.sock.sendall(conn.out)
+                    conn.out.clear()
+                    keep = conn.keep_after
+                else:
+                    head, conn.head = conn.head if conn.head is not None else conn.take_head(), None
+                    keep = self.handler(head, conn, False)
+                keep = bool(keep) and not self._stop.is_set()
+            except OSError:
+                keep = False  # the client went away or stopped reading
             except Exception:  # one broken request never takes a worker down
                 log.exception("request from %s failed", conn.address[0])
             if keep:

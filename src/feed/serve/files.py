@@ -61,6 +61,48 @@ class Representations:
 
     def get(self, path: Path, *, gzipped: bool) -> Representation:
         """The file as it is now (gzipped when asked and worth it); close() what it returns."""
+        return self.cached(path, gzipped=gzipped) or self._read(path, gzipped=gzipped)
+
+    def cached(self, path: Path, *, gzipped: bool) -> Representation | None:
+        """The answer from memory alone when every part of it is there (two stats, no open): the common case."""
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        gz_key: tuple[str, int, int] | None = None
+        if gzipped:
+            gz_path = str(path) + GZ
+            try:
+                gz_stat = os.stat(gz_path)
+                gz_key = (gz_path, gz_stat.st_mtime_ns, gz_stat.st_size)
+            except OSError:
+                pass
+        with self._lock:
+            tag = self._digests.get(key)
+            if tag is None:
+                return None
+            if gzipped and gz_key is not None and (self._gz_names.get(gz_key) or "")[:32] == tag:
+                data = self._bodies.get((*gz_key, False))
+                if data is None:
+                    return None
+                self._bodies.move_to_end((*gz_key, False))
+                return Representation(f'"{tag}-gzip"', stat.st_mtime, len(data), True, data=data)
+            if gzipped and gz_key is None and stat.st_size <= self.stream_over:
+                data = self._bodies.get((*key, True))
+                if data is None:
+                    return None
+                self._bodies.move_to_end((*key, True))
+                return Representation(f'"{tag}-gzip"', stat.st_mtime, len(data), True, data=data)
+            if gzipped and stat.st_size <= self.stream_over:
+                return None  # a .gz that names another version: the slow path decides
+            data = self._bodies.get((*key, False))
+            if data is None:
+                return None
+            self._bodies.move_to_end((*key, False))
+            return Representation(f'"{tag}"', stat.st_mtime, len(data), False, data=data)
+
+    def _read(self, path: Path, *, gzipped: bool) -> Representation:
         handle = path.open("rb")
         try:
             stat = os.fstat(handle.fileno())

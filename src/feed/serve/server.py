@@ -16,13 +16,16 @@ most CHANGES_PAGE_BYTES of change files per request, with a `Link: <...>; rel="n
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import io
 import json
 import logging
+import os
 import socket
 import threading
+import time
 from collections import OrderedDict
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
@@ -59,6 +62,9 @@ CHANGES_CACHE_BYTES = 16 * 1024 * 1024  # folded answers kept, keyed by cursor a
 # What publish and feed.publish.status_files write at the top of the folder: anything else there (a store, a config,
 # captures, logs left by an operator who pointed the public folder at the data folder) is never served.
 PUBLISHED_ROOTS = frozenset({"index.html", "feeds.opml", "status.json", "feeds", "snapshots"})
+INLINE_MAX = 64 * 1024  # answers up to this size from memory are sent by the selector thread itself
+RESOLVED_FOR = 1.0
+RESOLVED_ENTRIES = 4096
 MAX_PATH_CHARS = 1024  # longer than any published path; refused before touching the file system
 
 
@@ -74,6 +80,65 @@ class _SocketWriter(io.BufferedIOBase):
     def write(self, data: Any) -> int:
         self.sock.sendall(data)
         return len(data)
+
+
+class _BufferWriter(io.BufferedIOBase):
+    """wfile on the selector thread: the answer is collected in the connection's `out`, sent without blocking."""
+
+    def __init__(self, out: bytearray) -> None:
+        self.out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.out += data
+        return len(data)
+
+
+class _Headers(dict[str, str]):
+    """Request headers read by the quick parser: names compared case-insensitively, like email.message's."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return super().get(name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
+
+
+def quick_parse(head: bytes) -> tuple[str, str, str, _Headers] | None:
+    """(method, target, version, headers) of a plain GET or HEAD head; None for anything else (another method,
+    HTTP/1.0 without its usual form, folded or repeated headers, bare LF line ends...), which the full parser of
+    http.server reads on a worker instead."""
+    if not head.endswith(b"\r\n\r\n"):
+        return None
+    lines = head[:-4].split(b"\r\n")
+    try:
+        method, target, version = lines[0].decode("ascii").split(" ")
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if method not in ("GET", "HEAD") or version not in ("HTTP/1.1", "HTTP/1.0") or not target.startswith("/"):
+        return None
+    headers = _Headers()
+    for line in lines[1:]:
+        name, sep, value = line.partition(b":")
+        if not sep or not name or name != name.strip() or b"\n" in line:
+            return None
+        key = name.decode("latin-1").lower()
+        if key in headers.keys():
+            return None
+        headers[key] = value.decode("latin-1").strip(" \t")
+    return method, target, version, headers
+
+
+@functools.lru_cache(maxsize=1024)
+def http_date(seconds: int) -> str:
+    """An HTTP date (RFC 9110 IMF-fixdate) of a whole second."""
+    return formatdate(seconds, usegmt=True)
+
+
+class NeedsWorker(Exception):
+    """Raised on the selector thread, before anything is written, by an answer that may block."""
 
 
 class ChangePages:
@@ -107,6 +172,36 @@ class ChangePages:
                     _, (dropped, _) = self._items.popitem(last=False)
                     self._bytes -= len(dropped)
         return data, following
+
+
+class Resolved:
+    """Where published paths lead (symlinks followed, the root's inside checked), remembered for RESOLVED_FOR
+    seconds: realpath costs a stat per path component, on every request. Only files found are remembered; a file
+    renamed away in that second is not found when it is opened (404)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, tuple[float, Path, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, root: Path, relative: str) -> tuple[Path, str] | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(relative)
+        if hit is not None and now - hit[0] < RESOLVED_FOR:
+            return hit[1], hit[2]
+        real_root = root.resolve()
+        try:
+            target = (real_root / relative).resolve()
+            if not target.is_relative_to(real_root) or not target.is_file():
+                return None
+        except (OSError, ValueError):  # a name too long, a symlink loop: not a published file either way
+            return None
+        found = (target, target.relative_to(real_root).as_posix())
+        with self._lock:
+            self._items[relative] = (now, *found)
+            while len(self._items) > RESOLVED_ENTRIES:
+                self._items.popitem(last=False)
+        return found
 
 
 class Manifest:
@@ -177,26 +272,58 @@ class FeedHandler(BaseHTTPRequestHandler):
     representations: Representations
     manifest: Manifest
     change_pages: ChangePages
+    resolved: Resolved
     server_version = "unionfeed"
     sys_version = ""
     protocol_version = "HTTP/1.1"
 
-    def __init__(self, head: bytes, conn: Connection) -> None:  # one request whose head the selector has read
+    def __init__(self, head: bytes, conn: Connection, inline: bool) -> None:  # one request's head, already read
         self.request = self.connection = conn.sock
         self.client_address = conn.address
         self.rfile = io.BytesIO(head)
-        self.wfile = _SocketWriter(conn.sock)
+        self.wfile = _BufferWriter(conn.out) if inline else _SocketWriter(conn.sock)
+        self.inline = inline
         self.close_connection = True
 
     @classmethod
-    def answer(cls, head: bytes, conn: Connection) -> bool:
-        """Answer one request; True when the connection may carry the next one."""
-        handler = cls(head, conn)
+    def answer(cls, head: bytes, conn: Connection, inline: bool) -> bool | None:
+        """Answer one request; True when the connection may carry the next one. Inline (on the selector thread)
+        only what memory answers: None, with nothing written, when a worker must (feed.serve.connections)."""
+        handler = cls(head, conn, inline)
         try:
-            handler.handle_one_request()
+            if inline:
+                handler.quick_request(head)
+            else:
+                handler.handle_one_request()
+        except NeedsWorker:
+            conn.out.clear()
+            return None
         except OSError:  # the client went away or stopped reading (the send timeout)
             return False
         return not handler.close_connection
+
+    def quick_request(self, head: bytes) -> None:
+        """handle_one_request for a plain GET or HEAD, read by quick_parse (NeedsWorker for any other)."""
+        parsed = quick_parse(head)
+        if parsed is None:
+            raise NeedsWorker
+        self.command, self.path, self.request_version, headers = parsed
+        self.headers = headers  # type: ignore[assignment]
+        self.requestline = f"{self.command} {self.path} {self.request_version}"
+        connection = (headers.get("Connection") or "").lower()
+        if self.request_version == "HTTP/1.1":
+            self.close_connection = connection == "close"
+        else:
+            self.close_connection = connection != "keep-alive"
+        if "Expect" in headers:
+            raise NeedsWorker  # 100-continue and the like: http.server's own handling
+        if self.command == "GET":
+            self.do_GET()
+        else:
+            self.do_HEAD()
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return http_date(int(time.time() if timestamp is None else timestamp))
 
     def log_message(self, format: str, *args: object) -> None:
         if log.isEnabledFor(logging.INFO):
@@ -249,7 +376,8 @@ class FeedHandler(BaseHTTPRequestHandler):
             return
         super().send_error(code, message, explain)
 
-    def _resolve(self, path: str) -> Path | None:
+    def _resolve(self, path: str) -> tuple[Path, str] | None:
+        """The published file a URL path names and its path relative to the root, or None."""
         if path in ("", "/"):
             path = "/index.html"
         parts = path.lstrip("/").split("/")
@@ -257,16 +385,9 @@ class FeedHandler(BaseHTTPRequestHandler):
             return None
         if any(p in ("", "..") or p.startswith(".") for p in parts):
             return None  # traversal, empty segments (directory URLs) and dotfiles (atomic writes' temp files)
-        if Path(parts[-1]).suffix.lower() not in CONTENT_TYPES:
+        if os.path.splitext(parts[-1])[1].lower() not in CONTENT_TYPES:
             return None  # only the types publish writes: never a store, its journal, a config or a log
-        root = self.root.resolve()
-        try:
-            target = (root / "/".join(parts)).resolve()
-            if not target.is_relative_to(root) or not target.is_file():
-                return None
-        except (OSError, ValueError):  # a name too long, a symlink loop: not a published file either way
-            return None
-        return target
+        return self.resolved.get(self.root, "/".join(parts))
 
     def _answer(self, *, send_body: bool) -> None:
         url = urlsplit(self.path)
@@ -275,32 +396,40 @@ class FeedHandler(BaseHTTPRequestHandler):
             self._health(send_body=send_body)
             return
         if path == CHANGES_PATH:
+            if self.inline:
+                raise NeedsWorker
             self._changes(parse_qs(url.query).get("since", [""])[0], send_body=send_body)
             return
-        target = self._resolve(path)
-        if target is None:
+        found = self._resolve(path)
+        if found is None:
             self._plain(HTTPStatus.NOT_FOUND, "not found\n", send_body=send_body)
             return
+        target, relative = found
         gzipped = target.suffix.lower() in COMPRESSIBLE and accepts_gzip(self.headers.get("Accept-Encoding"))
         try:
-            rep = self.representations.get(target, gzipped=gzipped)
+            if self.inline:
+                found_rep = self.representations.cached(target, gzipped=gzipped)
+                if found_rep is None or found_rep.length > INLINE_MAX:
+                    raise NeedsWorker
+                rep = found_rep
+            else:
+                rep = self.representations.get(target, gzipped=gzipped)
         except OSError:  # renamed away or unreadable between the check and the open
             self._plain(HTTPStatus.NOT_FOUND, "not found\n", send_body=send_body)
             return
         try:
-            self._file(target, rep, send_body=send_body)
+            self._file(target, relative, rep, send_body=send_body)
         finally:
             rep.close()
 
-    def _file(self, target: Path, rep: Representation, *, send_body: bool) -> None:
+    def _file(self, target: Path, relative: str, rep: Representation, *, send_body: bool) -> None:
         etag, mtime = rep.etag, rep.mtime
-        relative = target.relative_to(self.root.resolve()).as_posix()
         content_type = CONTENT_TYPES.get(target.suffix.lower(), "application/octet-stream")
         if relative.startswith("feeds/") and target.suffix == ".json":
             content_type = JSON_FEED_TYPE
         headers = {
             "ETag": etag,
-            "Last-Modified": formatdate(mtime, usegmt=True),
+            "Last-Modified": http_date(int(mtime)),
             "Cache-Control": cache_control(self.manifest.max_age(relative)),
         }
         if target.suffix.lower() in COMPRESSIBLE:
@@ -443,6 +572,7 @@ def make_server(
 
     BoundFeedHandler.root, BoundFeedHandler.representations = root, files
     BoundFeedHandler.manifest, BoundFeedHandler.change_pages = Manifest(root), ChangePages()
+    BoundFeedHandler.resolved = Resolved()
     server = ConnectionServer((host, port), BoundFeedHandler.answer, **limits)
     server.representations = files  # type: ignore[attr-defined]
     return server
