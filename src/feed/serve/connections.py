@@ -143,6 +143,7 @@ class ConnectionServer:
         self._stop = threading.Event()
         self._stopped = threading.Event()
         self._stopped.set()
+        self.ready = threading.Event()  # set once serve_forever has its workers and listens
         self._threads: list[threading.Thread] = []
         self._listening = True
         self._rest_until = 0.0
@@ -161,6 +162,7 @@ class ConnectionServer:
             thread.start()
         self._selector.register(self.socket, selectors.EVENT_READ, "listen")
         self._selector.register(self._waker_r, selectors.EVENT_READ, "wake")
+        self.ready.set()
         last_sweep = time.monotonic()
         try:
             while not self._stop.is_set():

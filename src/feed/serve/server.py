@@ -144,7 +144,8 @@ class NeedsWorker(Exception):
 class ChangePages:
     """Folded changes.json answers, kept while the change index stays the same, bounded in bytes."""
 
-    def __init__(self, limit: int = CHANGES_CACHE_BYTES) -> None:
+    def __init__(self, page_bytes: int = CHANGES_PAGE_BYTES, limit: int = CHANGES_CACHE_BYTES) -> None:
+        self.page_bytes = page_bytes
         self._items: OrderedDict[tuple[str, int, int], tuple[bytes, str | None]] = OrderedDict()
         self._bytes = 0
         self._limit = limit
@@ -162,7 +163,7 @@ class ChangePages:
             if hit is not None:
                 self._items.move_to_end(key)
                 return hit
-        text, following = changes_page(root, since, CHANGES_PAGE_BYTES)
+        text, following = changes_page(root, since, self.page_bytes)
         data = text.encode("utf-8")
         with self._lock:
             if key not in self._items and len(data) <= self._limit // 4:
@@ -558,10 +559,13 @@ def make_server(
     *,
     cache_bytes: int | None = None,
     stream_over: int | None = None,
+    changes_page_bytes: int = CHANGES_PAGE_BYTES,
     **limits: Any,
 ) -> ConnectionServer:
-    """An HTTP server for the published folder (port 0 picks a free port). `limits` are ConnectionServer's
-    (workers, queue_limit, max_connections, header_timeout, idle_timeout, send_timeout)."""
+    """An HTTP server for the published folder (port 0 picks a free port): bodies cached up to `cache_bytes`,
+    files over `stream_over` bytes streamed, change files folded into one changes.json answer up to
+    `changes_page_bytes`. `limits` are ConnectionServer's (workers, queue_limit, max_connections,
+    header_timeout, idle_timeout, send_timeout)."""
     root = Path(root)
     files = Representations()
     files.limit = cache_bytes if cache_bytes is not None else files.limit
@@ -571,7 +575,7 @@ def make_server(
         pass
 
     BoundFeedHandler.root, BoundFeedHandler.representations = root, files
-    BoundFeedHandler.manifest, BoundFeedHandler.change_pages = Manifest(root), ChangePages()
+    BoundFeedHandler.manifest, BoundFeedHandler.change_pages = Manifest(root), ChangePages(changes_page_bytes)
     BoundFeedHandler.resolved = Resolved()
     server = ConnectionServer((host, port), BoundFeedHandler.answer, **limits)
     server.representations = files  # type: ignore[attr-defined]
@@ -585,6 +589,7 @@ def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0, **option
     threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="unionfeed-serve", daemon=True
     ).start()
+    server.ready.wait(10)
     return server
 
 
