@@ -31,7 +31,8 @@ def request(
 
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
-    binary = program("nginx")
+    sbin = Path("/usr/sbin/nginx")  # Debian's, off a non-root PATH
+    binary = str(sbin) if sbin.is_file() else program("nginx")
     tmp_path = tmp_path_factory.mktemp("nginx-recipe")
     world = make_world(tmp_path)
     settings = replace(world.settings, publish_gzip=True)

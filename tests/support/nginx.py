@@ -48,7 +48,7 @@ def loopback_config(text: str, *, host: str, port: int, public: Path) -> str:
 def run_nginx(binary: str, public: Path, prefix: Path, *, host: str = "127.0.0.1") -> Iterator[int]:
     """nginx (not daemonised) serving `public` on host:<port>; yields the port and stops it on exit."""
     port = free_port(host)
-    (prefix / "tmp").mkdir(parents=True, exist_ok=True)
+    prefix.mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
     conf.write_text(loopback_config(CONFIG.read_text(encoding="utf-8"), host=host, port=port, public=public))
     # As root nginx's workers would drop to "nobody", who cannot read a test's private folder.

@@ -64,6 +64,7 @@ CHANGES_CACHE_BYTES = 16 * 1024 * 1024  # folded answers kept, keyed by cursor a
 PUBLISHED_ROOTS = frozenset({"index.html", "feeds.opml", "status.json", "feeds", "snapshots"})
 INLINE_MAX = 64 * 1024  # answers up to this size from memory are sent by the selector thread itself
 RESOLVED_FOR = 1.0
+MANIFEST_EVERY = 0.5  # seconds between looks at the manifest for Cache-Control (healthz always looks)
 RESOLVED_ENTRIES = 4096
 MAX_PATH_CHARS = 1024  # longer than any published path; refused before touching the file system
 
@@ -211,11 +212,17 @@ class Manifest:
     def __init__(self, root: Path) -> None:
         self.path = root / MANIFEST
         self._seen: tuple[int, int] | None = None
+        self._looked = 0.0
         self.files: dict[str, dict[str, Any]] = {}
         self.doc: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def refresh(self) -> None:
+    def refresh(self, *, at_most_every: float = 0.0) -> None:
+        """Re-read the manifest if it changed; with `at_most_every`, look at most that often (seconds)."""
+        now = time.monotonic()
+        if at_most_every and now - self._looked < at_most_every:
+            return
+        self._looked = now
         try:
             stat = self.path.stat()
         except OSError:
@@ -231,7 +238,7 @@ class Manifest:
             self._seen = (stat.st_mtime_ns, stat.st_size)
 
     def max_age(self, relative: str) -> int:
-        self.refresh()
+        self.refresh(at_most_every=MANIFEST_EVERY)
         entry = self.files.get(relative)
         return int(entry["max_age"]) if entry and isinstance(entry.get("max_age"), int) else DEFAULT_MAX_AGE
 
@@ -537,19 +544,24 @@ class FeedHandler(BaseHTTPRequestHandler):
         send_body: bool,
         length: int | None = None,
     ) -> None:
-        self.send_response(status)
+        # The head built in one string and sent with a small body in one write (one packet for a 304 or a small
+        # feed); what send_response and send_header would do, without their per-line encoding.
+        self.log_request(status.value)
+        lines = [
+            f"{self.protocol_version} {status.value} {status.phrase}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+        ]
         if content_type:
-            self.send_header("Content-Type", content_type)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("X-Content-Type-Options", "nosniff")
+            lines.append(f"Content-Type: {content_type}")
+        lines += [f"{key}: {value}" for key, value in headers.items()]
+        lines.append("X-Content-Type-Options: nosniff")
         if status != HTTPStatus.NOT_MODIFIED:
-            self.send_header("Content-Length", str(len(body) if length is None else length))
-        # The head and a small body in one send (one packet for a 304 or a small feed, not two).
-        head: list[bytes] = self.__dict__.setdefault("_headers_buffer", [])
-        head.append(b"\r\n")
-        self.wfile.write(b"".join(head) + (body if send_body else b""))
-        head.clear()
+            lines.append(f"Content-Length: {len(body) if length is None else length}")
+        if headers.get("Connection", "").lower() == "close":
+            self.close_connection = True
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head + body if send_body and body else head)
 
 
 def make_server(
