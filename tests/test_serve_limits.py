@@ -303,3 +303,23 @@ def test_changes_come_in_bounded_pages_and_every_change_once(tmp_path: Path) -> 
         server.shutdown()
         server.server_close()
         world.store.close()
+
+
+def test_turning_publish_gzip_off_removes_the_gz_of_what_changes(gz_world: World) -> None:
+    public = gz_world.settings.public
+    assert (public / "feeds" / "all.atom.gz").is_file()
+    add_article(
+        gz_world.store,
+        Art(
+            "nha-o",
+            "bao-mau",
+            "Công đoàn hỗ trợ nhà ở cho công nhân khu công nghiệp",
+            "Công đoàn khu công nghiệp Mẫu hỗ trợ 30 công nhân thuê nhà ở gần nơi làm việc.",
+            datetime(2026, 7, 22, 9, 0, tzinfo=VN),
+        ),
+        datetime(2026, 7, 22, 10, 0, tzinfo=VN),
+    )
+    publish(gz_world.store, replace(gz_world.settings, publish_gzip=False), gz_world.sources)
+    assert not (public / "feeds" / "all.atom.gz").exists()  # nginx would have sent it for the newer feed
+    assert not (public / "snapshots" / "latest.json.gz").exists()
+    assert (public / "feeds" / "all.atom").is_file() and not list(public.rglob(".*.tmp"))

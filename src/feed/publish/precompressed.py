@@ -61,13 +61,18 @@ def compress_file(source: Path, target: Path) -> Path:
     return Path(tmp)
 
 
-def gzip_steps(out: Path, steps: list[list[str]], paths: list[str] | None = None) -> list[list[str]]:
+def gzip_steps(
+    out: Path, steps: list[list[str]], paths: list[str] | None = None, *, write: bool = True
+) -> list[list[str]]:
     """The transaction's steps with a `.gz` step after each step on a compressible file.
 
     A rename of a staged file gets the rename of its staged `.gz`; a second name (the dated snapshot linked to
     latest.json) gets the same link between the `.gz` files; a delete deletes the `.gz` too. `paths` (every
     published path) also gets a `.gz` for a file left unchanged that has none yet (a folder published before
     this existed). On an error the `.gz` files staged so far are removed and the error raised.
+
+    With `write` off (publish_gzip turned off) no `.gz` is written, and one left beside a file this publish
+    changes is deleted with the same journal: nginx's gzip_static would otherwise send it for the newer file.
     """
     staged: list[Path] = []
     result: list[list[str]] = []
@@ -79,6 +84,10 @@ def gzip_steps(out: Path, steps: list[list[str]], paths: list[str] | None = None
             target = names[-1]
             if not wants_gzip(target):
                 continue
+            if not write:
+                if op in ("rename", "link", "delete") and (out / (target + GZ)).is_file():
+                    result.append(["delete", target + GZ])
+                continue
             if op == "rename":
                 tmp = compress_file(out / names[0], out / (target + GZ))
                 staged.append(tmp)
@@ -87,7 +96,7 @@ def gzip_steps(out: Path, steps: list[list[str]], paths: list[str] | None = None
                 result.append(["link", names[0] + GZ, target + GZ])
             elif op == "delete":
                 result.append(["delete", target + GZ])
-        for path in paths or []:
+        for path in paths if write and paths else []:
             if path in touched or not wants_gzip(path) or (out / (path + GZ)).is_file() or not (out / path).is_file():
                 continue
             tmp = compress_file(out / path, out / (path + GZ))

@@ -362,8 +362,8 @@ def _publish(
         _carry_over(out, entries, previous)
         if entries != original or not (out / MANIFEST).is_file():
             stager.stage_last(MANIFEST, manifest_document(entries, snapshot.state.cursor, generated_at))
-        if settings.publish_gzip:  # a .gz beside each feed and snapshot, renamed by the same journal (issue 15)
-            steps = gzip_steps(out, steps, list(outputs))
+        # A .gz beside each feed and snapshot, renamed by the same journal; off, stale ones go (issue 15).
+        steps = gzip_steps(out, steps, list(outputs), write=settings.publish_gzip)
         # Everything is rendered and on disk beside its target: from the journal on the published files change.
         changed = stager.commit(steps)
     except BaseException as exc:

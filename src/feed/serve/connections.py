@@ -364,7 +364,14 @@ class ConnectionServer:
         self._stopped.wait()
 
     def server_close(self) -> None:
-        """Close the listening socket (after shutdown)."""
+        """Close the listening socket and any connection a worker handed back after the loop stopped."""
+        while True:
+            try:
+                conn = self._back.get_nowait()
+            except queue.Empty:
+                break
+            with contextlib.suppress(OSError):
+                conn.sock.close()
         self._selector.close()
         for sock in (self.socket, self._waker_r, self._waker_w):
             with contextlib.suppress(OSError):
