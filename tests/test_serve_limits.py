@@ -305,6 +305,7 @@ def test_changes_come_in_bounded_pages_and_every_change_once(tmp_path: Path) -> 
         world.store.close()
 
 
+@pytest.mark.reliability("server-gzip-static")
 def test_turning_publish_gzip_off_removes_the_gz_of_what_changes(gz_world: World) -> None:
     public = gz_world.settings.public
     assert (public / "feeds" / "all.atom.gz").is_file()
