@@ -1,4 +1,5 @@
-"""The `unionfeed` command: crawl, publish, run, serve, sources, status, extract, classify, reclassify, train, demo."""
+"""The `unionfeed` command: crawl, publish, run, serve, sources, status, extract, classify, reclassify, train, search,
+demo."""
 
 from __future__ import annotations
 
@@ -167,9 +168,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the published folder over HTTP."""
+    from feed.serve.query import query_feeds
     from feed.serve.server import serve_forever
 
-    serve_forever(settings.public, host=args.host, port=args.port)
+    # Query feeds (/feeds/query.atom?q=…) read the store, read-only (feed.serve.query).
+    try:
+        known = read_sources(settings.config)[0]
+    except ConfigError:  # serving the published files needs no sources file; query feeds then know no province
+        known = []
+    queries = query_feeds(settings.db_url, known, settings.site_url, settings.websub_hub)
+    serve_forever(settings.public, host=args.host, port=args.port, queries=queries)
     return 0
 
 
@@ -485,6 +493,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", default="corpus/meetings", help="folder of labelled JSON Lines (default: %(default)s)")
     p.add_argument("--out", help="where to write the model (default: the packaged meeting_model.json)")
     p.add_argument("--holdout", metavar="JSONL", help="a labelled test set whose URLs are never trained on")
+    from feed.app import search_cmd  # `unionfeed search` (feed.app.search_cmd)
+
+    search_cmd.add_arguments(add("search", search_cmd.run, search_cmd.HELP))
     p = add("demo", cmd_demo, "run the whole pipeline once against bundled sample sites on loopback")
     p.add_argument("--out", help="the demo's data folder (published files land in OUT/public)")
     p.add_argument(

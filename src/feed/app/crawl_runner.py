@@ -20,6 +20,8 @@ from typing import Any
 
 from feed.app.locks import BUSY_EXIT, claim_sources
 from feed.app.orphans import die_with_parent
+from feed.app.shared_frontier import apply as apply_frontier
+from feed.app.shared_frontier import frontier_settings
 from feed.config.settings import Settings
 from feed.config.sources import ConfigProblem, Source
 
@@ -98,6 +100,8 @@ def crawl(
 
     settings.data.mkdir(parents=True, exist_ok=True)
     check_store(settings)  # a store that cannot be written fails here, in one line, before anything is fetched
+    # {} unless redis_url is set (feed.app.shared_frontier); an unreachable Redis stops here, before Scrapy starts.
+    shared = frontier_settings(settings, sources)
     _set_log_levels(options.log_level)
     crawl_settings = scrapy_settings(settings, options)
     if "LOG_INSTALL_ROOT_HANDLER" in crawl_settings:  # Scrapy >= 2.14 reads this instead of the argument
@@ -111,9 +115,17 @@ def crawl(
         crawler = process.create_crawler(GenericSpider)
         # A source rendered by the browser gets settings of its own (the rest never import it).
         crawler.settings.setdict(browser_settings_for(crawl_settings, source), priority="cmdline")
+        if source.slug in shared:
+            apply_frontier(crawler.settings, shared[source.slug])
         crawlers[source.slug] = crawler
         process.crawl(crawler, source=source, refetch=options.refetch, registry=tuple(registry or sources))
     process.start()
+    if shared:  # Redis failed mid-crawl: one line and a non-zero exit, as when it is down at the start
+        from unionfeed_scrapers.frontier import lost_frontier
+
+        frontier_gone = lost_frontier(c.stats for c in crawlers.values())
+        if frontier_gone:
+            raise SystemExit(f"unionfeed crawl: {frontier_gone}")
     _raise_lost(
         [str(c.stats.get_value(STORE_LOST)) for c in crawlers.values() if c.stats and c.stats.get_value(STORE_LOST)]
     )

@@ -449,9 +449,11 @@ def _run_scheduler(
     server = None
     try:
         if serve:
+            from feed.serve.query import query_feeds  # /feeds/query.* from the store, read-only
             from feed.serve.server import serve_in_thread
 
-            server = serve_in_thread(settings.public, host, port)
+            queries = query_feeds(settings.db_url, sources, settings.site_url, settings.websub_hub)
+            server = serve_in_thread(settings.public, host, port, queries)
             log.info(
                 "serving",
                 extra={

@@ -48,7 +48,11 @@ class Settings:
     crawl_time_limit: int = 1800
     websub_hub: str | None = None
     publish_gzip: bool = False  # a .gz beside each feed and snapshot (feed.publish.precompressed), for gzip_static
+    # A shared crawl frontier (scrapy-redis) for several workers; None: each crawl keeps its own (docs/operations.md)
+    redis_url: str | None = None
     politeness: Politeness = field(default_factory=Politeness)
+    # name -> {q, kind, province, source, org}: each published as feeds/query-<name>.* (feed.config.saved_queries)
+    saved_queries: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def db_url(self) -> str:
@@ -112,6 +116,8 @@ def _checked(name: str, value: Any, default: Any) -> Any:
             raise ValueError(f"expected text, got {value!r}")
         if name in URL_SETTINGS and not value.startswith(("http://", "https://")):
             raise ValueError(f"expected an http(s) URL, got {value!r}")
+        if name == "redis_url" and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"expected a redis://, rediss:// or unix:// URL, got {value!r}")
         value = Path(value) if isinstance(default, Path) or name == "public_dir" else value
     return value
 
@@ -165,9 +171,10 @@ def read_settings_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     politeness = raw.pop("politeness", None) or {}
     if not isinstance(politeness, dict):
         raise fail("politeness", f"expected a mapping, got {type(politeness).__name__}")
+    saved = raw.pop("saved_queries", None)
     out: dict[str, dict[str, Any]] = {"": {}, "politeness.": {}}
     for prefix, written, model in (("", raw, Settings()), ("politeness.", politeness, Politeness())):
-        known = {f.name for f in fields(model)} - {"politeness", "config"}
+        known = {f.name for f in fields(model)} - {"politeness", "config", "saved_queries"}
         unknown = sorted(str(k) for k in written if k not in known)
         if unknown:
             raise fail(
@@ -179,6 +186,13 @@ def read_settings_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
                 out[prefix][key] = _checked(key, value, getattr(model, key))
             except ValueError as exc:
                 raise fail(prefix + key, str(exc)) from None
+    if saved is not None:  # the saved feeds' own checks (feed.config.saved_queries)
+        from feed.config.saved_queries import check_saved_queries
+
+        try:
+            out[""]["saved_queries"] = check_saved_queries(saved)
+        except ValueError as exc:
+            raise fail("saved_queries", str(exc)) from None
     return out[""], out["politeness."]
 
 
@@ -210,7 +224,7 @@ def load_settings(config: str | Path | None = None, data: str | Path | None = No
     settings_file = config_path.parent / "settings.yaml"
     overrides, politeness = read_settings_file(settings_file) if settings_file.is_file() else ({}, {})
     # config is resolved above (argument, then UNIONFEED_CONFIG); politeness has its own variables.
-    overrides.update(_from_environment(base, ("politeness", "config")))
+    overrides.update(_from_environment(base, ("politeness", "config", "saved_queries")))
     politeness.update(_from_environment(Politeness(), ()))
     settings = replace(base, **overrides, config=config_path, politeness=replace(Politeness(), **politeness))
     if data is not None:

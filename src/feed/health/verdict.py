@@ -32,6 +32,7 @@ from feed.config.sources import Source
 from feed.discover.found import Summary
 from feed.extract.judge import count_line, count_line_en
 from feed.health.bounds import run_bounds
+from feed.health.words import failure_in_vietnamese
 from feed.store.api import ABANDONED, Store, now_utc
 from feed.store.schema import ArticleRow, CrawlRun, HealthEvent, PageError
 
@@ -476,10 +477,12 @@ def streak_reason(streak: list[RunFigures], last_error: str | None = None) -> Re
     codes = ", ".join(f"HTTP {code}" for code in sorted(newest.statuses) if int(code) >= 400) or newest.finish_reason
     # A run that got no HTTP error (refused, timed out, robots.txt, redirect loop) says why in its page errors.
     detail = codes if codes != "finished" else (last_error or "discovery pages could not be fetched")
+    failed = sorted(int(code) for code in newest.statuses if int(code) >= 400)
+    detail_vi = failure_in_vietnamese(failed, newest.finish_reason, last_error)
     return Reason(
         "failing",
         f"the last {len(streak)} runs failed ({detail})",
-        f"{len(streak)} lần thu thập gần nhất bị lỗi ({detail})",
+        f"{len(streak)} lần thu thập gần nhất bị lỗi ({detail_vi})",
     )
 
 

@@ -64,9 +64,18 @@ def fold(text: str) -> str:
     return _WORD.sub(lambda m: _fold_word(m.group(0)), nfc(text))
 
 
+_D_BAR = str.maketrans({"đ": "d", "Đ": "D"})
+
+
+def fold_d(text: str) -> str:
+    """đ/Đ as d/D, every other letter as it is: Unicode gives đ no decomposition, so removing diacritics (NFD,
+    SQLite's remove_diacritics) leaves it, and "dai hoi" would miss "Đại hội"."""
+    return text.translate(_D_BAR)
+
+
 def strip_accents(text: str) -> str:
     """Lower case with every diacritic removed and đ as d (for slugs and loose matching)."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
+    decomposed = unicodedata.normalize("NFD", fold_d(text.lower()))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 

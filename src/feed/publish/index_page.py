@@ -14,7 +14,9 @@ from string import Template
 from feed import __version__
 from feed.config.sources import Source
 from feed.health.verdict import SourceHealth
+from feed.health.words import in_vietnamese
 from feed.lang.dates import VN_TZ
+from feed.lang.text import strip_accents
 from feed.publish.context import PublishContext
 from feed.publish.feed_writer import FeedItem, FeedSpec, safe_url, xml_safe
 from feed.records import KIND_LABELS, MEETING_KINDS
@@ -35,6 +37,8 @@ STATES = {
     "never": "Chưa thu thập",
     "off": "Tạm dừng",
 }
+BROKEN_STATES = ("broken", "failed")
+BANNER_NAMES = 6  # broken sources named in the banner; the state table lists them all
 
 
 def escape(value: str) -> str:
@@ -65,9 +69,10 @@ def _held(value: str | None, text: str | None) -> str:
     return escape(text) if text else "—"
 
 
-def meeting_row(item: FeedItem) -> str:
-    """One table row of a meeting report; its data-* attributes drive the filters."""
+def meeting_row(item: FeedItem, provinces: dict[str, str] | None = None) -> str:
+    """One table row of a meeting report; its data-* attributes drive the filters and the search box."""
     slugs = " ".join(dict.fromkeys([item.source_slug, *item.other_sources]))
+    where = "|".join(dict.fromkeys(p for s in slugs.split() if (p := (provinces or {}).get(s))))
     meeting = item.meeting
     also = ""
     if item.also_at:
@@ -75,12 +80,15 @@ def meeting_row(item: FeedItem) -> str:
         also = f'<br><span class="muted">Cũng đăng tại: {links}</span>'
     period = f'<br><span class="muted">{escape(meeting.period)}</span>' if meeting.period else ""
     return (
-        f'<tr data-kind="{escape(meeting.kind or "")}" data-sources="{escape(slugs)}">'
-        f'<td>{link(item.link, escape(item.title))}<br><span class="muted">'
+        f'<tr data-kind="{escape(meeting.kind or "")}" data-sources="{escape(slugs)}"'
+        f' data-provinces="{escape(where)}">'
+        f'<td data-label="Bài viết">{link(item.link, escape(item.title))}<br><span class="muted">'
         f"{escape(item.source_name)} · {_when(item.published)}</span>{also}</td>"
-        f'<td><span class="kind">{escape(KIND_LABELS.get(meeting.kind or "", "—"))}</span>{period}</td>'
-        f"<td>{escape(meeting.org or '—')}</td><td>{_held(meeting.held_on, meeting.held_on_text)}</td>"
-        f"<td>{escape(meeting.location or '—')}</td></tr>"
+        f'<td data-label="Loại"><span class="kind">{escape(KIND_LABELS.get(meeting.kind or "", "—"))}</span>'
+        f"{period}</td>"
+        f'<td data-label="Đơn vị tổ chức">{escape(meeting.org or "—")}</td>'
+        f'<td data-label="Ngày họp">{_held(meeting.held_on, meeting.held_on_text)}</td>'
+        f'<td data-label="Địa điểm">{escape(meeting.location or "—")}</td></tr>'
     )
 
 
@@ -88,8 +96,8 @@ def feed_row(spec: FeedSpec) -> str:
     """One feed with links to its three formats."""
     links = " ".join(f'<a href="feeds/{escape(spec.path)}.{fmt}">{label}</a>' for fmt, label in FEED_FORMATS)
     return (
-        f"<tr><td>{escape(spec.title.removeprefix('unionfeed — '))}</td><td>{len(spec.items)}</td>"
-        f'<td class="fmt">{links}</td></tr>'
+        f'<tr><td data-label="Kênh tin">{escape(spec.title.removeprefix("unionfeed — "))}</td>'
+        f'<td data-label="Số bài">{len(spec.items)}</td><td data-label="Định dạng" class="fmt">{links}</td></tr>'
     )
 
 
@@ -131,16 +139,46 @@ def source_row(source: Source, health: SourceHealth | None, error: PageError | N
     if not message and run is not None and run.cause is not None:  # an obstacle named before it breaks the source
         message = link(run.cause_url or "", escape(run.cause.text_vi))
     if error is not None and not message:
-        text = error.error if len(error.error) <= ERROR_CHARS else error.error[:ERROR_CHARS] + "…"
-        message = link(error.url, escape(text))
-    counts = f"<td>{run.pages}</td><td>{run.new}</td><td>{run.errors}</td>" if run else "<td>—</td>" * 3
+        message = error_html(error)
+    figures = (run.pages, run.new, run.errors) if run else ("—", "—", "—")
+    labels = ("Trang", "Bài mới", "Lỗi")
+    counts = "".join(f'<td data-label="{label}">{value}</td>' for label, value in zip(labels, figures, strict=True))
     return (
-        f'<tr id="nguon-{escape(source.slug)}"><td>{link(source.homepage, escape(source.name))}'
+        f'<tr id="nguon-{escape(source.slug)}"><td data-label="Nguồn">{link(source.homepage, escape(source.name))}'
         f'<br><span class="muted"><a href="feeds/sources/{escape(source.slug)}.atom">kênh tin</a></span></td>'
-        f'<td class="state state-{state}">{STATES[state]}</td>'
-        f"<td>{_when(run.finished_at or run.started_at) if run else '—'}</td><td>{source.interval} phút</td>"
-        f"{counts}<td>{message or '—'}</td></tr>"
+        f'<td data-label="Tình trạng" class="state state-{state}">{STATES[state]}</td>'
+        f'<td data-label="Lần thu thập gần nhất">{_when(run.finished_at or run.started_at) if run else "—"}</td>'
+        f'<td data-label="Chu kỳ">{source.interval} phút</td>'
+        f'{counts}<td data-label="Lỗi gần nhất">{message or "—"}</td></tr>'
     )
+
+
+def error_html(error: PageError) -> str:
+    """A page error in Vietnamese words linking to its page, the stored text beside it when it adds something."""
+    words = in_vietnamese(error.error)
+    html = link(error.url, escape(words.text_vi))
+    if words.detail:
+        detail = words.detail if len(words.detail) <= ERROR_CHARS else words.detail[:ERROR_CHARS] + "…"
+        html += f' <span class="muted chi-tiet">({escape(detail)})</span>'
+    return html
+
+
+def banner(states: dict[str, str], names: dict[str, str]) -> str:
+    """A warning above everything when sources are broken: all of them, or how many and which."""
+    watched = [slug for slug, state in states.items() if state != "off"]
+    broken = [slug for slug in watched if states[slug] in BROKEN_STATES]
+    if not broken:
+        return ""
+    if len(broken) == len(watched):
+        text = (
+            f"Tất cả {len(watched)} nguồn tin đang lỗi: không thu thập được bài mới nào. "
+            'Xem <a href="#nguon-tin">tình trạng nguồn tin</a>.'
+        )
+        return f'<div id="canh-bao" class="banner banner-all" role="alert"><p>{text}</p></div>'
+    shown = ", ".join(f'<a href="#nguon-{escape(slug)}">{escape(names[slug])}</a>' for slug in broken[:BANNER_NAMES])
+    more = f" và {len(broken) - BANNER_NAMES} nguồn khác" if len(broken) > BANNER_NAMES else ""
+    text = f"{len(broken)} trên {len(watched)} nguồn tin đang lỗi: {shown}{more}."
+    return f'<div id="canh-bao" class="banner" role="status"><p>{text}</p></div>'
 
 
 def render_index(ctx: PublishContext) -> str:
@@ -153,8 +191,10 @@ def render_index(ctx: PublishContext) -> str:
         if run is not None and error.run_id == run.run_id:
             errors.setdefault(error.source_slug, error)
     by_slug = {s.slug: s for s in ctx.sources}
+    provinces = {s.slug: s.province for s in ctx.sources if s.province}
+    states = {s.slug: source_state(s, ctx.health.get(s.slug), ctx.generated_at) for s in ctx.sources}
     rows = (
-        "\n".join(meeting_row(i) for i in meetings)
+        "\n".join(meeting_row(i, provinces) for i in meetings)
         or '<tr><td colspan="5">Chưa có bài tường thuật hội nghị nào.</td></tr>'
     )
     last_crawl = max((r.finished_at for r in runs.values() if r.finished_at), default=None)
@@ -173,6 +213,12 @@ def render_index(ctx: PublishContext) -> str:
             f'<option value="{escape(s.slug)}">{escape(s.name)}</option>'
             for s in sorted(by_slug.values(), key=lambda s: s.name)
         ),
+        province_options="\n".join(
+            f'<option value="{escape(p)}">{escape(p)}</option>'
+            for p in sorted(set(provinces.values()), key=lambda p: (strip_accents(p), p))
+        ),
+        province_hidden="" if provinces else " hidden",
+        banner=banner(states, {s.slug: s.name for s in ctx.sources}),
         meeting_rows=rows,
         feed_rows="\n".join(feed_row(s) for s in ctx.specs),
         status_link=status_link,

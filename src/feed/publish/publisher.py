@@ -32,6 +32,7 @@ from feed.publish.feed_writer import FORMAT_VERSION, RENDERERS, FeedSite, FeedSp
 from feed.publish.index_page import render_index
 from feed.publish.opml import opml_document
 from feed.publish.precompressed import gzip_steps
+from feed.publish.query_static import query_feed_specs
 from feed.publish.rows import load_rows, prefetch_bodies
 from feed.publish.snapshots import STATE_FILE, Snapshot, build_snapshot, dated_path, manifest_document, stale_dated
 from feed.publish.transaction import Output, Stager, finish_interrupted, publish_lock, remove_staged
@@ -323,6 +324,15 @@ def _publish(
     ctx = PublishContext(store, settings, sources, out, generated_at, stories, health={h.slug: h for h in health})
     ctx.specs = feed_specs(
         stories, sources, settings, lambda p: datetime.fromisoformat(empty.setdefault(p, generated_at.isoformat()))
+    )
+    # Province and saved-query feeds (feed.publish.query_static).
+    ctx.specs += query_feed_specs(
+        store,
+        stories,
+        sources,
+        settings,
+        lambda p: datetime.fromisoformat(empty.setdefault(p, generated_at.isoformat())),
+        _interval(sources),
     )
     empty = {s.path: empty[s.path] for s in ctx.specs if not s.items}
     site = FeedSite(settings.site_url.rstrip("/") + "/", settings.websub_hub, __version__)

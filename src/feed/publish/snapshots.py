@@ -80,6 +80,7 @@ def snapshot_record(row: PubRow, source: Source | None, members: list[PubRow]) -
         "canonical_url": row.canonical_url,
         "source": row.source_slug,
         "source_name": source.name if source else None,
+        "province": source.province if source else None,  # the source's configured province (docs/search.md)
         "title": row.title,
         "lead": row.lead,
         "body_text": row.body_text,
@@ -107,7 +108,7 @@ def encode_record(row: PubRow, source: Source | None, members: list[PubRow]) -> 
 
 def record_inputs(row_sig: str, source: Source | None, members: list[PubRow], row: PubRow) -> str:
     """A digest of everything a record is made from: equal digests give equal records."""
-    name = source.name if source else ""
+    name = f"{source.name}\x1f{source.province or ''}" if source else ""  # what the record shows of its source
     if len(members) == 1:
         return hashlib.blake2b(f"{row_sig}\x1f{name}".encode(), digest_size=10).hexdigest()
     urls = "\x1f".join(m.url for m in members if m.id != row.id)

@@ -37,6 +37,8 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from feed.publish.changes import CursorGone, changes_page
 from feed.serve.connections import Connection, ConnectionServer
 from feed.serve.files import Representation, Representations
+from feed.serve.query import PREFIX as QUERY_PREFIX  # query feeds (feed.serve.query)
+from feed.serve.query import QueryFeeds
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +283,7 @@ class FeedHandler(BaseHTTPRequestHandler):
     manifest: Manifest
     change_pages: ChangePages
     resolved: Resolved
+    queries: QueryFeeds | None = None  # query feeds, when the server was given the store (feed.serve.query)
     server_version = "unionfeed"
     sys_version = ""
     protocol_version = "HTTP/1.1"
@@ -408,6 +411,13 @@ class FeedHandler(BaseHTTPRequestHandler):
                 raise NeedsWorker
             self._changes(parse_qs(url.query).get("since", [""])[0], send_body=send_body)
             return
+        # --- query feeds (feed.serve.query) ---
+        if path.startswith(QUERY_PREFIX) and self.queries is not None:
+            if self.inline:
+                raise NeedsWorker  # a search in the store: a worker's
+            self._query(path, url.query, send_body=send_body)
+            return
+        # --- end of query feeds ---
         found = self._resolve(path)
         if found is None:
             self._plain(HTTPStatus.NOT_FOUND, "not found\n", send_body=send_body)
@@ -505,6 +515,23 @@ class FeedHandler(BaseHTTPRequestHandler):
             headers.update({"Content-Encoding": "gzip", "ETag": etag[:-1] + '-gzip"'})
         self._send(HTTPStatus.OK, data, CONTENT_TYPES[".json"], headers, send_body=send_body)
 
+    # --- query feeds (feed.serve.query) ---
+    def _query(self, path: str, query: str, *, send_body: bool) -> None:
+        assert self.queries is not None
+        answer = self.queries.answer(path, query)
+        if answer.etag is None:
+            self._send(
+                answer.status, answer.body, answer.content_type, {"Cache-Control": "no-store"}, send_body=send_body
+            )
+            return
+        headers = {"ETag": answer.etag, "Cache-Control": "public, max-age=60"}
+        if self._not_modified(answer.etag, None):
+            self._send(HTTPStatus.NOT_MODIFIED, b"", None, headers, send_body=False)
+            return
+        self._send(answer.status, answer.body, answer.content_type, headers, send_body=send_body)
+
+    # --- end of query feeds ---
+
     def _not_modified(self, etag: str, mtime: float | None) -> bool:
         if_none_match = self.headers.get("If-None-Match")
         if if_none_match is not None:
@@ -568,6 +595,7 @@ def make_server(
     root: Path,
     host: str = "127.0.0.1",
     port: int = 8080,
+    queries: QueryFeeds | None = None,
     *,
     cache_bytes: int | None = None,
     stream_over: int | None = None,
@@ -576,8 +604,8 @@ def make_server(
 ) -> ConnectionServer:
     """An HTTP server for the published folder (port 0 picks a free port): bodies cached up to `cache_bytes`,
     files over `stream_over` bytes streamed, change files folded into one changes.json answer up to
-    `changes_page_bytes`. `limits` are ConnectionServer's (workers, queue_limit, max_connections,
-    header_timeout, idle_timeout, send_timeout)."""
+    `changes_page_bytes`; with `queries`, query feeds too. `limits` are ConnectionServer's (workers,
+    queue_limit, max_connections, header_timeout, idle_timeout, send_timeout)."""
     root = Path(root)
     files = Representations()
     files.limit = cache_bytes if cache_bytes is not None else files.limit
@@ -588,15 +616,17 @@ def make_server(
 
     BoundFeedHandler.root, BoundFeedHandler.representations = root, files
     BoundFeedHandler.manifest, BoundFeedHandler.change_pages = Manifest(root), ChangePages(changes_page_bytes)
-    BoundFeedHandler.resolved = Resolved()
+    BoundFeedHandler.resolved, BoundFeedHandler.queries = Resolved(), queries
     server = ConnectionServer((host, port), BoundFeedHandler.answer, **limits)
     server.representations = files  # type: ignore[attr-defined]
     return server
 
 
-def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0, **options: Any) -> ConnectionServer:
+def serve_in_thread(
+    root: Path, host: str = "127.0.0.1", port: int = 0, queries: QueryFeeds | None = None, **options: Any
+) -> ConnectionServer:
     """Start a server on a daemon thread; call .shutdown() to stop it."""
-    server = make_server(root, host, port, **options)
+    server = make_server(root, host, port, queries, **options)
     # A short poll interval makes shutdown() quick (tests and the scheduler's stop both wait for it).
     threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="unionfeed-serve", daemon=True
@@ -605,10 +635,10 @@ def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0, **option
     return server
 
 
-def serve_forever(root: Path, host: str = "127.0.0.1", port: int = 8080) -> None:
+def serve_forever(root: Path, host: str = "127.0.0.1", port: int = 8080, queries: QueryFeeds | None = None) -> None:
     """Serve until interrupted."""
     Path(root).mkdir(parents=True, exist_ok=True)
-    server = make_server(root, host, port)
+    server = make_server(root, host, port, queries)
     print(f"serving {root} on http://{host}:{server.server_address[1]}/", flush=True)
     try:
         server.serve_forever()

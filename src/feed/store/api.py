@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from feed.lang.text import fold
 from feed.lang.urls import article_id, canonicalize_url
 from feed.records import Extracted, Meeting
+from feed.store import search
 from feed.store.faults import StoreError, check_file, check_identity, describe, explain, file_identity
 
 # ArticleRow, CrawlRun and PageError are what the Store hands out, so callers may import them from here too.
@@ -136,9 +137,12 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         with self._translated():
             create_tables(self.engine)
+            # Search (feed.store.search): the index is built on first open, then kept current by every session.
+            self.searchable = search.ensure_index(self.engine, self.name)
         if self._file is not None:
             self._identity = file_identity(self._file)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        search.keep_current(self._sessions)
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
