@@ -47,6 +47,7 @@ class Settings:
     snapshot_retention_days: int = 30
     crawl_time_limit: int = 1800
     websub_hub: str | None = None
+    publish_gzip: bool = False  # a .gz beside each feed and snapshot (feed.publish.precompressed), for gzip_static
     # A shared crawl frontier (scrapy-redis) for several workers; None: each crawl keeps its own (docs/operations.md)
     redis_url: str | None = None
     politeness: Politeness = field(default_factory=Politeness)

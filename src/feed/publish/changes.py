@@ -56,8 +56,20 @@ def change_document(since: str | None, cursor: str, generated_at: str, changes: 
 
 def changes_since(out: Path, since: str) -> str:
     """The merged changes after a cursor, as one change document; CursorGone when that history is gone."""
+    return changes_page(out, since)[0]
+
+
+def changes_page(out: Path, since: str, max_bytes: int | None = None) -> tuple[str, str | None]:
+    """The merged changes after a cursor, bounded: (change document, next cursor or None when it is the last page).
+
+    With `max_bytes`, the page folds the change files after `since` in order until their sizes on disk would
+    pass `max_bytes` (always at least one file); its `cursor` is then the last folded file's cursor, the one to
+    ask with next, not the latest. CursorGone when the history after `since` is no longer kept; ValueError for a
+    malformed cursor or one from the future.
+    """
     parse_cursor(since)
-    index = json.loads((out / "snapshots" / "changes" / "index.json").read_text(encoding="utf-8"))
+    folder = out / "snapshots" / "changes"
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
     current = index["cursor"]
     if since > current:
         raise ValueError(f"cursor {since} is newer than the latest ({current})")
@@ -66,10 +78,21 @@ def changes_since(out: Path, since: str) -> str:
         raise CursorGone(f"changes before {after[0]['since']} are no longer kept")
     if not after and since != current:
         raise CursorGone("no change history is kept for this cursor")
-    merged = _merge(json.loads((out / c["path"]).read_text(encoding="utf-8")) for c in after)
-    generated = after[-1]["cursor"] if after else current
+    page: list[dict[str, Any]] = []
+    total = 0
+    for change in after:
+        path = out / change["path"]
+        size = path.stat().st_size if max_bytes is not None else 0
+        if page and max_bytes is not None and total + size > max_bytes:
+            break
+        page.append(change)
+        total += size
+    merged = _merge(json.loads((out / c["path"]).read_text(encoding="utf-8")) for c in page)
+    more = len(page) < len(after)
+    end = page[-1]["cursor"] if more else current
+    generated = page[-1]["cursor"] if page else current
     lines = {k: [json.dumps(x, ensure_ascii=False, separators=(",", ":")) for x in v] for k, v in merged.items()}
-    return change_document(since, current, rfc3339(parse_cursor(generated)), lines)
+    return change_document(since, end, rfc3339(parse_cursor(generated)), lines), end if more else None
 
 
 def _merge(documents: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:

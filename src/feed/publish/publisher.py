@@ -32,10 +32,11 @@ from feed.publish.feed_writer import FORMAT_VERSION, RENDERERS, FeedSite, FeedSp
 from feed.publish.index_page import render_index
 from feed.publish.jsonl import JSONL_PATH, LATEST_PATH, jsonl_output
 from feed.publish.opml import opml_document
+from feed.publish.precompressed import gzip_steps
 from feed.publish.query_static import query_feed_specs
 from feed.publish.rows import load_rows, prefetch_bodies
 from feed.publish.snapshots import STATE_FILE, Snapshot, build_snapshot, dated_path, manifest_document, stale_dated
-from feed.publish.transaction import Output, Stager, finish_interrupted, publish_lock
+from feed.publish.transaction import Output, Stager, finish_interrupted, publish_lock, remove_staged
 from feed.records import KIND_LABELS, MEETING_KINDS
 from feed.store.api import Store, now_utc
 
@@ -375,10 +376,14 @@ def _publish(
         _carry_over(out, entries, previous)
         if entries != original or not (out / MANIFEST).is_file():
             stager.stage_last(MANIFEST, manifest_document(entries, snapshot.state.cursor, generated_at))
+        # A .gz beside each feed and snapshot, renamed by the same journal; off, stale ones go (issue 15).
+        steps = gzip_steps(out, steps, list(outputs), write=settings.publish_gzip)
         # Everything is rendered and on disk beside its target: from the journal on the published files change.
         changed = stager.commit(steps)
     except BaseException as exc:
         stager.abort()
+        if not stager.committed:
+            remove_staged(out)  # the .gz files staged beside the others too (the lock is held: only ours)
         failure = _no_room(exc, out) if isinstance(exc, OSError) and not stager.committed else None
         if failure is not None:
             raise failure from exc

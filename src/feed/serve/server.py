@@ -5,25 +5,38 @@ ETag); content types with charset; Cache-Control from the max_age the publisher 
 (the poll interval of the sources behind each file); `/healthz`; `/snapshots/changes.json?since=CURSOR`
 for incremental pulls; no directory listings, no dotfiles, nothing outside the folder, and nothing publish does
 not write (only its top-level names and file types), so a store, a config or a capture beside or inside the folder
-stays private. Any other method, invented ones included, gets 405 with Allow and the connection closed.
+stays private. Any other method, invented ones included, gets 405 with Allow and the connection closed; a GET or
+HEAD that announces a body gets 400 and the connection closed (its body is never read as a next request).
+
+Fit to face readers (issue 15): connections, timeouts and the worker pool are feed.serve.connections' (a client
+holds a thread only while its request is answered); bodies come from feed.serve.files (a cache bounded in bytes,
+large files streamed, the `.gz` written beside a file at publish time sent as it is); `changes.json` answers at
+most CHANGES_PAGE_BYTES of change files per request, with a `Link: <...>; rel="next"` to the rest.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
+import io
 import json
 import logging
+import os
+import socket
 import threading
+import time
 from collections import OrderedDict
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from feed.publish.changes import CursorGone, changes_since
+from feed.publish.changes import CursorGone, changes_page
+from feed.serve.connections import Connection, ConnectionServer
+from feed.serve.files import Representation, Representations
 from feed.serve.query import PREFIX as QUERY_PREFIX  # query feeds (feed.serve.query)
 from feed.serve.query import QueryFeeds
 
@@ -47,39 +60,153 @@ DEFAULT_MAX_AGE = 300
 IMMUTABLE_AFTER = 30 * 24 * 3600  # a max_age this long marks a file that never changes (change files, past days)
 CHANGES_PATH = "/snapshots/changes.json"
 MANIFEST = "snapshots/manifest.json"
-CACHE_ENTRIES = 64
+CHANGES_PAGE_BYTES = 4 * 1024 * 1024  # change files folded into one changes.json answer, at most (one at least)
+CHANGES_CACHE_BYTES = 16 * 1024 * 1024  # folded answers kept, keyed by cursor and the change index's version
 # What publish and feed.publish.status_files write at the top of the folder: anything else there (a store, a config,
 # captures, logs left by an operator who pointed the public folder at the data folder) is never served.
 PUBLISHED_ROOTS = frozenset({"index.html", "feeds.opml", "status.json", "feeds", "snapshots"})
+INLINE_MAX = 64 * 1024  # answers up to this size from memory are sent by the selector thread itself
+RESOLVED_FOR = 1.0
+MANIFEST_EVERY = 0.5  # seconds between looks at the manifest for Cache-Control (healthz always looks)
+RESOLVED_ENTRIES = 4096
 MAX_PATH_CHARS = 1024  # longer than any published path; refused before touching the file system
 
 
-class Representations:
-    """Bodies, digests and gzip forms of files, reused while a file's mtime and size stay the same."""
+class _SocketWriter(io.BufferedIOBase):
+    """wfile: every write goes out whole (sendall, under the connection's send timeout)."""
 
-    def __init__(self, limit: int = CACHE_ENTRIES) -> None:
-        self._items: OrderedDict[tuple[str, int, int, bool], tuple[bytes, str]] = OrderedDict()
-        self._lock = threading.Lock()
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.sock.sendall(data)
+        return len(data)
+
+
+class _BufferWriter(io.BufferedIOBase):
+    """wfile on the selector thread: the answer is collected in the connection's `out`, sent without blocking."""
+
+    def __init__(self, out: bytearray) -> None:
+        self.out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.out += data
+        return len(data)
+
+
+class _Headers(dict[str, str]):
+    """Request headers read by the quick parser: names compared case-insensitively, like email.message's."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return super().get(name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
+
+
+def quick_parse(head: bytes) -> tuple[str, str, str, _Headers] | None:
+    """(method, target, version, headers) of a plain GET or HEAD head; None for anything else (another method,
+    HTTP/1.0 without its usual form, folded or repeated headers, bare LF line ends...), which the full parser of
+    http.server reads on a worker instead."""
+    if not head.endswith(b"\r\n\r\n"):
+        return None
+    lines = head[:-4].split(b"\r\n")
+    try:
+        method, target, version = lines[0].decode("ascii").split(" ")
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if method not in ("GET", "HEAD") or version not in ("HTTP/1.1", "HTTP/1.0") or not target.startswith("/"):
+        return None
+    headers = _Headers()
+    for line in lines[1:]:
+        name, sep, value = line.partition(b":")
+        if not sep or not name or name != name.strip() or b"\n" in line:
+            return None
+        key = name.decode("latin-1").lower()
+        if key in headers.keys():
+            return None
+        headers[key] = value.decode("latin-1").strip(" \t")
+    return method, target, version, headers
+
+
+@functools.lru_cache(maxsize=1024)
+def http_date(seconds: int) -> str:
+    """An HTTP date (RFC 9110 IMF-fixdate) of a whole second."""
+    return formatdate(seconds, usegmt=True)
+
+
+class NeedsWorker(Exception):
+    """Raised on the selector thread, before anything is written, by an answer that may block."""
+
+
+class ChangePages:
+    """Folded changes.json answers, kept while the change index stays the same, bounded in bytes."""
+
+    def __init__(self, page_bytes: int = CHANGES_PAGE_BYTES, limit: int = CHANGES_CACHE_BYTES) -> None:
+        self.page_bytes = page_bytes
+        self._items: OrderedDict[tuple[str, int, int], tuple[bytes, str | None]] = OrderedDict()
+        self._bytes = 0
         self._limit = limit
+        self._lock = threading.Lock()
 
-    def get(self, path: Path, *, gzipped: bool) -> tuple[bytes, str, float]:
-        """(body, etag, mtime) of the file, gzipped or not."""
-        stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size, gzipped)
+    def get(self, root: Path, since: str) -> tuple[bytes, str | None]:
+        """(document bytes, next cursor or None); raises what changes_page raises."""
+        try:
+            stat = (root / "snapshots" / "changes" / "index.json").stat()
+        except FileNotFoundError:
+            raise
+        key = (since, stat.st_mtime_ns, stat.st_size)
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
-                return hit[0], hit[1], stat.st_mtime
-        data = path.read_bytes()
-        tag = hashlib.sha256(data).hexdigest()[:32]
-        if gzipped:
-            data, tag = gzip.compress(data, compresslevel=6, mtime=0), tag + "-gzip"
+                return hit
+        text, following = changes_page(root, since, self.page_bytes)
+        data = text.encode("utf-8")
         with self._lock:
-            self._items[key] = (data, f'"{tag}"')
-            while len(self._items) > self._limit:
+            if key not in self._items and len(data) <= self._limit // 4:
+                self._items[key] = (data, following)
+                self._bytes += len(data)
+                while self._bytes > self._limit:
+                    _, (dropped, _) = self._items.popitem(last=False)
+                    self._bytes -= len(dropped)
+        return data, following
+
+
+class Resolved:
+    """Where published paths lead (symlinks followed, the root's inside checked), remembered for RESOLVED_FOR
+    seconds: realpath costs a stat per path component, on every request. Only files found are remembered; a file
+    renamed away in that second is not found when it is opened (404)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, tuple[float, Path, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, root: Path, relative: str) -> tuple[Path, str] | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(relative)
+        if hit is not None and now - hit[0] < RESOLVED_FOR:
+            return hit[1], hit[2]
+        real_root = root.resolve()
+        try:
+            target = (real_root / relative).resolve()
+            if not target.is_relative_to(real_root) or not target.is_file():
+                return None
+        except (OSError, ValueError):  # a name too long, a symlink loop: not a published file either way
+            return None
+        found = (target, target.relative_to(real_root).as_posix())
+        with self._lock:
+            self._items[relative] = (now, *found)
+            while len(self._items) > RESOLVED_ENTRIES:
                 self._items.popitem(last=False)
-        return data, f'"{tag}"', stat.st_mtime
+        return found
 
 
 class Manifest:
@@ -88,11 +215,17 @@ class Manifest:
     def __init__(self, root: Path) -> None:
         self.path = root / MANIFEST
         self._seen: tuple[int, int] | None = None
+        self._looked = 0.0
         self.files: dict[str, dict[str, Any]] = {}
         self.doc: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def refresh(self) -> None:
+    def refresh(self, *, at_most_every: float = 0.0) -> None:
+        """Re-read the manifest if it changed; with `at_most_every`, look at most that often (seconds)."""
+        now = time.monotonic()
+        if at_most_every and now - self._looked < at_most_every:
+            return
+        self._looked = now
         try:
             stat = self.path.stat()
         except OSError:
@@ -108,7 +241,7 @@ class Manifest:
             self._seen = (stat.st_mtime_ns, stat.st_size)
 
     def max_age(self, relative: str) -> int:
-        self.refresh()
+        self.refresh(at_most_every=MANIFEST_EVERY)
         entry = self.files.get(relative)
         return int(entry["max_age"]) if entry and isinstance(entry.get("max_age"), int) else DEFAULT_MAX_AGE
 
@@ -149,19 +282,91 @@ class FeedHandler(BaseHTTPRequestHandler):
     root: Path
     representations: Representations
     manifest: Manifest
+    change_pages: ChangePages
+    resolved: Resolved
     queries: QueryFeeds | None = None  # query feeds, when the server was given the store (feed.serve.query)
     server_version = "unionfeed"
     sys_version = ""
     protocol_version = "HTTP/1.1"
 
+    def __init__(self, head: bytes, conn: Connection, inline: bool) -> None:  # one request's head, already read
+        self.request = self.connection = conn.sock
+        self.client_address = conn.address
+        self.rfile = io.BytesIO(head)
+        self.wfile = _BufferWriter(conn.out) if inline else _SocketWriter(conn.sock)
+        self.inline = inline
+        self.close_connection = True
+
+    @classmethod
+    def answer(cls, head: bytes, conn: Connection, inline: bool) -> bool | None:
+        """Answer one request; True when the connection may carry the next one. Inline (on the selector thread)
+        only what memory answers: None, with nothing written, when a worker must (feed.serve.connections)."""
+        handler = cls(head, conn, inline)
+        try:
+            if inline:
+                handler.quick_request(head)
+            else:
+                handler.handle_one_request()
+        except NeedsWorker:
+            conn.out.clear()
+            return None
+        except OSError:  # the client went away or stopped reading (the send timeout)
+            return False
+        return not handler.close_connection
+
+    def quick_request(self, head: bytes) -> None:
+        """handle_one_request for a plain GET or HEAD, read by quick_parse (NeedsWorker for any other)."""
+        parsed = quick_parse(head)
+        if parsed is None:
+            raise NeedsWorker
+        self.command, self.path, self.request_version, headers = parsed
+        self.headers = headers  # type: ignore[assignment]
+        self.requestline = f"{self.command} {self.path} {self.request_version}"
+        connection = (headers.get("Connection") or "").lower()
+        if self.request_version == "HTTP/1.1":
+            self.close_connection = connection == "close"
+        else:
+            self.close_connection = connection != "keep-alive"
+        if "Expect" in headers:
+            raise NeedsWorker  # 100-continue and the like: http.server's own handling
+        if self.command == "GET":
+            self.do_GET()
+        else:
+            self.do_HEAD()
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return http_date(int(time.time() if timestamp is None else timestamp))
+
     def log_message(self, format: str, *args: object) -> None:
-        log.info("%s %s", self.address_string(), format % args)
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s %s", self.address_string(), format % args)
 
     def do_GET(self) -> None:
+        if self._has_body():
+            return
         self._answer(send_body=True)
 
     def do_HEAD(self) -> None:
+        if self._has_body():
+            return
         self._answer(send_body=False)
+
+    def _has_body(self) -> bool:
+        """A GET or HEAD that announces a body is refused (400) and its connection closed: the body, never read,
+        would otherwise be taken for the next request (two answers to one request)."""
+        length = (self.headers.get("Content-Length") or "0").strip()
+        if length == "0" and "Transfer-Encoding" not in self.headers:
+            return False
+        self.close_connection = True
+        body = b"a GET or HEAD request carries no body\n"
+        self._send(
+            HTTPStatus.BAD_REQUEST,
+            body,
+            CONTENT_TYPES[".txt"],
+            {"Cache-Control": "no-store", "Connection": "close"},
+            send_body=True,
+        )
+        return True
 
     def _refuse(self) -> None:
         # The body of a refused request is never read: closing the connection keeps it from being taken for the
@@ -183,7 +388,8 @@ class FeedHandler(BaseHTTPRequestHandler):
             return
         super().send_error(code, message, explain)
 
-    def _resolve(self, path: str) -> Path | None:
+    def _resolve(self, path: str) -> tuple[Path, str] | None:
+        """The published file a URL path names and its path relative to the root, or None."""
         if path in ("", "/"):
             path = "/index.html"
         parts = path.lstrip("/").split("/")
@@ -191,16 +397,9 @@ class FeedHandler(BaseHTTPRequestHandler):
             return None
         if any(p in ("", "..") or p.startswith(".") for p in parts):
             return None  # traversal, empty segments (directory URLs) and dotfiles (atomic writes' temp files)
-        if Path(parts[-1]).suffix.lower() not in CONTENT_TYPES:
+        if os.path.splitext(parts[-1])[1].lower() not in CONTENT_TYPES:
             return None  # only the types publish writes: never a store, its journal, a config or a log
-        root = self.root.resolve()
-        try:
-            target = (root / "/".join(parts)).resolve()
-            if not target.is_relative_to(root) or not target.is_file():
-                return None
-        except (OSError, ValueError):  # a name too long, a symlink loop: not a published file either way
-            return None
-        return target
+        return self.resolved.get(self.root, "/".join(parts))
 
     def _answer(self, *, send_body: bool) -> None:
         url = urlsplit(self.path)
@@ -209,36 +408,63 @@ class FeedHandler(BaseHTTPRequestHandler):
             self._health(send_body=send_body)
             return
         if path == CHANGES_PATH:
+            if self.inline:
+                raise NeedsWorker
             self._changes(parse_qs(url.query).get("since", [""])[0], send_body=send_body)
             return
         # --- query feeds (feed.serve.query) ---
         if path.startswith(QUERY_PREFIX) and self.queries is not None:
+            if self.inline:
+                raise NeedsWorker  # a search in the store: a worker's
             self._query(path, url.query, send_body=send_body)
             return
         # --- end of query feeds ---
-        target = self._resolve(path)
-        if target is None:
+        found = self._resolve(path)
+        if found is None:
             self._plain(HTTPStatus.NOT_FOUND, "not found\n", send_body=send_body)
             return
+        target, relative = found
         gzipped = target.suffix.lower() in COMPRESSIBLE and accepts_gzip(self.headers.get("Accept-Encoding"))
-        body, etag, mtime = self.representations.get(target, gzipped=gzipped)
-        relative = target.relative_to(self.root.resolve()).as_posix()
+        try:
+            if self.inline:
+                found_rep = self.representations.cached(target, gzipped=gzipped)
+                if found_rep is None or found_rep.length > INLINE_MAX:
+                    raise NeedsWorker
+                rep = found_rep
+            else:
+                rep = self.representations.get(target, gzipped=gzipped)
+        except OSError:  # renamed away or unreadable between the check and the open
+            self._plain(HTTPStatus.NOT_FOUND, "not found\n", send_body=send_body)
+            return
+        try:
+            self._file(target, relative, rep, send_body=send_body)
+        finally:
+            rep.close()
+
+    def _file(self, target: Path, relative: str, rep: Representation, *, send_body: bool) -> None:
+        etag, mtime = rep.etag, rep.mtime
         content_type = CONTENT_TYPES.get(target.suffix.lower(), "application/octet-stream")
         if relative.startswith("feeds/") and target.suffix == ".json":
             content_type = JSON_FEED_TYPE
         headers = {
             "ETag": etag,
-            "Last-Modified": formatdate(mtime, usegmt=True),
+            "Last-Modified": http_date(int(mtime)),
             "Cache-Control": cache_control(self.manifest.max_age(relative)),
         }
         if target.suffix.lower() in COMPRESSIBLE:
             headers["Vary"] = "Accept-Encoding"
-        if gzipped:
+        if rep.gzipped:
             headers["Content-Encoding"] = "gzip"
         if self._not_modified(etag, mtime):
             self._send(HTTPStatus.NOT_MODIFIED, b"", None, headers, send_body=False)
             return
-        self._send(HTTPStatus.OK, body, content_type, headers, send_body=send_body)
+        if rep.data is not None:
+            self._send(HTTPStatus.OK, rep.data, content_type, headers, send_body=send_body)
+            return
+        assert rep.file is not None
+        self._send(HTTPStatus.OK, b"", content_type, headers, send_body=False, length=rep.length)
+        if send_body:
+            self.connection.sendfile(rep.file, 0, rep.length)
 
     def _health(self, *, send_body: bool) -> None:
         self.manifest.refresh()
@@ -261,7 +487,7 @@ class FeedHandler(BaseHTTPRequestHandler):
             )
             return
         try:
-            text = changes_since(self.root, since)
+            data, following = self.change_pages.get(self.root, since)
         except CursorGone as exc:
             self._json(
                 HTTPStatus.GONE,
@@ -278,9 +504,10 @@ class FeedHandler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)}, "no-store", send_body=send_body)
             return
-        data = text.encode("utf-8")
         etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
         headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+        if following is not None:  # more after this page: ask again with its cursor (also the body's `cursor`)
+            headers["Link"] = f'<{CHANGES_PATH}?since={quote(following)}>; rel="next"'
         if self._not_modified(etag, None):
             self._send(HTTPStatus.NOT_MODIFIED, b"", None, headers, send_body=False)
             return
@@ -336,45 +563,76 @@ class FeedHandler(BaseHTTPRequestHandler):
         )
 
     def _send(
-        self, status: HTTPStatus, body: bytes, content_type: str | None, headers: dict[str, str], *, send_body: bool
+        self,
+        status: HTTPStatus,
+        body: bytes,
+        content_type: str | None,
+        headers: dict[str, str],
+        *,
+        send_body: bool,
+        length: int | None = None,
     ) -> None:
-        self.send_response(status)
+        # The head built in one string and sent with a small body in one write (one packet for a 304 or a small
+        # feed); what send_response and send_header would do, without their per-line encoding.
+        self.log_request(status.value)
+        lines = [
+            f"{self.protocol_version} {status.value} {status.phrase}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+        ]
         if content_type:
-            self.send_header("Content-Type", content_type)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("X-Content-Type-Options", "nosniff")
+            lines.append(f"Content-Type: {content_type}")
+        lines += [f"{key}: {value}" for key, value in headers.items()]
+        lines.append("X-Content-Type-Options: nosniff")
         if status != HTTPStatus.NOT_MODIFIED:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if send_body and body:
-            self.wfile.write(body)
+            lines.append(f"Content-Length: {len(body) if length is None else length}")
+        if headers.get("Connection", "").lower() == "close":
+            self.close_connection = True
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head + body if send_body and body else head)
 
 
 def make_server(
-    root: Path, host: str = "127.0.0.1", port: int = 8080, queries: QueryFeeds | None = None
-) -> ThreadingHTTPServer:
-    """An HTTP server for the published folder (port 0 picks a free port); with `queries`, query feeds too."""
+    root: Path,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    queries: QueryFeeds | None = None,
+    *,
+    cache_bytes: int | None = None,
+    stream_over: int | None = None,
+    changes_page_bytes: int = CHANGES_PAGE_BYTES,
+    **limits: Any,
+) -> ConnectionServer:
+    """An HTTP server for the published folder (port 0 picks a free port): bodies cached up to `cache_bytes`,
+    files over `stream_over` bytes streamed, change files folded into one changes.json answer up to
+    `changes_page_bytes`; with `queries`, query feeds too. `limits` are ConnectionServer's (workers,
+    queue_limit, max_connections, header_timeout, idle_timeout, send_timeout)."""
     root = Path(root)
-    handler = type(
-        "BoundFeedHandler",
-        (FeedHandler,),
-        {"root": root, "representations": Representations(), "manifest": Manifest(root), "queries": queries},
-    )
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    files = Representations()
+    files.limit = cache_bytes if cache_bytes is not None else files.limit
+    files.stream_over = min(stream_over if stream_over is not None else files.stream_over, files.limit)
+
+    class BoundFeedHandler(FeedHandler):
+        pass
+
+    BoundFeedHandler.root, BoundFeedHandler.representations = root, files
+    BoundFeedHandler.manifest, BoundFeedHandler.change_pages = Manifest(root), ChangePages(changes_page_bytes)
+    BoundFeedHandler.resolved, BoundFeedHandler.queries = Resolved(), queries
+    server = ConnectionServer((host, port), BoundFeedHandler.answer, **limits)
+    server.representations = files  # type: ignore[attr-defined]
     return server
 
 
 def serve_in_thread(
-    root: Path, host: str = "127.0.0.1", port: int = 0, queries: QueryFeeds | None = None
-) -> ThreadingHTTPServer:
+    root: Path, host: str = "127.0.0.1", port: int = 0, queries: QueryFeeds | None = None, **options: Any
+) -> ConnectionServer:
     """Start a server on a daemon thread; call .shutdown() to stop it."""
-    server = make_server(root, host, port, queries)
+    server = make_server(root, host, port, queries, **options)
     # A short poll interval makes shutdown() quick (tests and the scheduler's stop both wait for it).
     threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="unionfeed-serve", daemon=True
     ).start()
+    server.ready.wait(10)
     return server
 
 
