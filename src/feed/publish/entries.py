@@ -60,11 +60,12 @@ class IdentityCache:
 class Stories:
     """Every article grouped by story, with the entries feeds are made of."""
 
-    rows: list[PubRow]  # every article, newest first
+    rows: list[PubRow]  # every article read, newest first
     clusters: dict[str, list[PubRow]]  # cluster key -> members
     signatures: dict[str, str]  # article id -> signature of what it shows
     stories: list[FeedItem]  # one per story the aggregate feeds may show, newest first
     by_source: dict[str, LazyItems]  # slug -> that source's newest articles
+    total: int | None = None  # articles in the store, when only some were read (feed.publish.selection)
 
 
 class LazyItems(Sequence[FeedItem]):

@@ -249,3 +249,47 @@ def create_tables(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # waits (busy_timeout) while another process creates them
         Base.metadata.create_all(connection, tables=wanted)
         connection.exec_driver_sql("COMMIT")
+
+
+# --- change tracking (feed.store.changes) ---------------------------------------------------------------------
+class ArticleChange(Base):
+    """The last change of one article (inserted, updated or deleted): a number from ChangeCounter, so that a
+    reader asks for what changed after the number it last saw (the publisher, feed.publish.incremental)."""
+
+    __tablename__ = "article_changes"
+
+    article_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class ChangeCounter(Base):
+    """One row: the last change number handed out. Its row lock orders writers on PostgreSQL, so numbers are
+    committed in increasing order and a reader never skips one still uncommitted below what it saw."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- the publisher's state (feed.publish.incremental) ----------------------------------------------------------
+class PublishedRecord(Base):
+    """What the last publish into one folder said of one article: its snapshot record's fingerprint and cluster."""
+
+    __tablename__ = "published_records"
+
+    folder: Mapped[str] = mapped_column(String(32), primary_key=True)  # feed.publish.incremental.folder_key
+    article_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(32))
+    cluster_id: Mapped[str] = mapped_column(String(32))
+
+
+class PublishState(Base):
+    """Small named JSON values the publisher keeps between runs for one folder (cursor, change files, feed
+    signatures)."""
+
+    __tablename__ = "publish_state"
+
+    folder: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
