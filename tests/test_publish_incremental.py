@@ -6,6 +6,7 @@ exactly once, and a publish killed between its files and its state in the store 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -157,3 +158,24 @@ def test_a_publish_killed_before_its_state_reached_the_store_announces_nothing_t
     assert [c["counts"]["new"] for c in index["changes"]] == [1]
     merged = json.loads(changes_since(world.settings.public, index["changes"][0]["since"]))
     assert [a["id"] for a in merged["new"]] == [new_id]
+
+
+def contents(text: str, fmt: str) -> str:
+    """Every entry's content (HTML, as the file holds it) of one feed file."""
+    if fmt == "json":
+        return "\n".join(item["content_html"] for item in json.loads(text)["items"])
+    element = "content" if fmt == "atom" else "content:encoded"
+    return "\n".join(re.findall(rf"<{element}[^>]*>(.*?)</{element}>", text, re.S))
+
+
+def test_the_whole_body_travels_once_in_the_feeds(world: World) -> None:
+    publish(world.store, world.settings, world.sources)
+    feeds = world.settings.public / "feeds"
+    second = "Đại hội bầu Ban Chấp hành gồm 25 đồng chí."  # the second paragraph of the congress report
+    opening = "Ngày 20/5, Đại hội Công đoàn ngành Mẫu khai mạc với 180 đại biểu chính thức."
+    for fmt in ("atom", "rss", "json"):
+        own = contents((feeds / f"sources/cd-nganh-mau.{fmt}").read_text(encoding="utf-8"), fmt)
+        assert second in own and opening in own, fmt  # the source's feed: the whole body
+        for aggregate in ("all", "meetings", "kinds/dai_hoi"):
+            text = contents((feeds / f"{aggregate}.{fmt}").read_text(encoding="utf-8"), fmt)
+            assert opening in text and second not in text, (aggregate, fmt)  # the opening and the links only

@@ -24,7 +24,7 @@ from feed.config.sources import Source
 from feed.lang.dates import VN_TZ
 from feed.publish.changes import CHANGE_KINDS, CURSOR_FORMAT, CURSOR_RE, SCHEMA_VERSION, change_document, parse_cursor
 from feed.publish.feed_writer import rfc3339
-from feed.publish.rows import PubRow, prefetch_bodies
+from feed.publish.rows import BODY_BATCH, PubRow, prefetch_bodies
 from feed.records import Meeting
 
 WINDOW = 1000  # the newest articles latest.json holds
@@ -150,26 +150,34 @@ def build_snapshot(
     changes: dict[str, list[str]] = {k: [] for k in CHANGE_KINDS}
     encoded: dict[str, str] = {}
     records: dict[str, list[str]] = {}
-    prefetch_bodies(touched)
-    for row in touched:
-        cluster = row.cluster_id or row.id
-        body, fingerprint = encode_record(row, sources.get(row.source_slug), clusters.get(cluster, [row]))
-        encoded[row.id] = body
-        records[row.id] = [fingerprint, cluster]
-        seen = before.get(row.id)
-        if seen is None:
-            changes["new"].append(body)
-            continue
-        if seen[0] != fingerprint:
-            changes["updated"].append(body)
-        if seen[1] != cluster:
-            changes["removed_from_cluster"].append(_cluster_move(row.id, seen[1], cluster))
+    shown = {r.id for r in window}
+    announce = prior.cursor is not None  # the first state is latest.json itself: nothing to announce
+    for start in range(0, len(touched), BODY_BATCH):  # bodies read a batch at a time, and let go after it
+        batch = touched[start : start + BODY_BATCH]
+        prefetch_bodies(batch)
+        for row in batch:
+            cluster = row.cluster_id or row.id
+            body, fingerprint = encode_record(row, sources.get(row.source_slug), clusters.get(cluster, [row]))
+            row._body = None if row.id not in shown else row._body
+            if row.id in shown:
+                encoded[row.id] = body
+            records[row.id] = [fingerprint, cluster]
+            seen = before.get(row.id)
+            if not announce:
+                continue
+            if seen is None:
+                changes["new"].append(body)
+                continue
+            if seen[0] != fingerprint:
+                changes["updated"].append(body)
+            if seen[1] != cluster:
+                changes["removed_from_cluster"].append(_cluster_move(row.id, seen[1], cluster))
     deleted = [i for i in gone if i in before]
     for article_id in deleted:
         gone_record = {"id": article_id, "cluster_id": before[article_id][1]}
         changes["deleted"].append(json.dumps(gone_record, separators=(",", ":")))
     files: dict[str, str | bytes | None] = {}
-    if state.cursor is None or any(changes.values()):
+    if state.cursor is None or any(changes.values()):  # (no cursor yet: the first state, announced by latest.json)
         state.cursor, state.cursor_at = make_cursor(now, prior.cursor), rfc3339(now)
         if prior.cursor is not None:  # the first state is latest.json itself, not a change
             path = f"snapshots/changes/{state.cursor}.json"
@@ -184,7 +192,7 @@ def build_snapshot(
             )
     assert state.cursor is not None and state.cursor_at is not None
     latest = out / "snapshots" / "latest.json"
-    if not encoded and not gone and state.cursor == prior.cursor and latest.is_file():
+    if not touched and not gone and state.cursor == prior.cursor and latest.is_file():
         files["snapshots/latest.json"] = None  # byte-identical: keep the file, its ETag and Last-Modified
     else:
         files["snapshots/latest.json"] = _latest(window, encoded, clusters, sources, state, total, out)
