@@ -141,6 +141,7 @@ def test_latest_is_a_window_and_a_consumer_still_gets_every_change_once(
     assert index["changes"][0]["since"] == first["cursor"] and index["cursor"] == now["cursor"]
 
 
+@pytest.mark.reliability("publish-state-after-commit")
 def test_a_publish_killed_before_its_state_reached_the_store_announces_nothing_twice(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
