@@ -15,16 +15,19 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.schema import CreateIndex
 
 
 class AwareDateTime(TypeDecorator[datetime]):
@@ -222,6 +225,25 @@ class HealthEvent(Base):
     capture: Mapped[str | None] = mapped_column(Text)  # folder of the pages saved when it broke
 
 
+# The newest articles, in the order every listing of them uses (published, else first seen): the publisher reads
+# the newest articles of the store, of a source, of a kind (feed.publish.selection) through these, without
+# reading every row.
+SHOWN = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+SHOWN_INDEXES = (
+    Index("ix_articles_shown", SHOWN),
+    Index("ix_articles_source_shown", ArticleRow.source_slug, SHOWN),
+    Index("ix_articles_report_shown", ArticleRow.is_meeting_report, SHOWN),
+    Index("ix_articles_kind_shown", ArticleRow.meeting_kind, SHOWN),
+)
+
+
+def _create(connection: Any) -> None:
+    """The missing tables, and the indexes above on a table created before them."""
+    Base.metadata.create_all(connection, tables=Base.metadata.sorted_tables)
+    for index in SHOWN_INDEXES:  # expression indexes cannot be reflected: IF NOT EXISTS instead of checkfirst
+        connection.execute(CreateIndex(index, if_not_exists=True))
+
+
 # The PostgreSQL advisory lock held while tables are created (any fixed number; "unionfeed" in ASCII).
 CREATE_LOCK = 0x756E696F6E66
 
@@ -238,7 +260,7 @@ def create_tables(engine: Engine) -> None:
             if all(engine.dialect.has_table(connection, table.name) for table in wanted):
                 return
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATE_LOCK})
-            Base.metadata.create_all(connection, tables=wanted)
+            _create(connection)
         return
     if engine.dialect.name != "sqlite":
         Base.metadata.create_all(engine)
@@ -247,7 +269,7 @@ def create_tables(engine: Engine) -> None:
         if all(engine.dialect.has_table(connection, table.name) for table in wanted):
             return
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # waits (busy_timeout) while another process creates them
-        Base.metadata.create_all(connection, tables=wanted)
+        _create(connection)
         connection.exec_driver_sql("COMMIT")
 
 
