@@ -21,9 +21,11 @@ import yaml
 from feed.app.websub import announce
 from feed.publish import publisher as publish_module
 from feed.publish.changes import changes_since
+from feed.publish.incremental import folder_key
 from feed.publish.publisher import publish
 from feed.records import Extracted, Meeting
 from feed.store.api import ArticleRow
+from feed.store.schema import PublishState
 
 from .support.cli import run_cli
 from .support.feedworld import ARTICLES, SOURCES, VN, Art, World, add_article, article_url, make_world
@@ -52,6 +54,14 @@ def tree(public: Path) -> dict[str, tuple[bytes, int]]:
         for p in public.rglob("*")
         if p.is_file()
     }
+
+
+def stored_state(world: World, name: str) -> Any:
+    """One value of the publisher's state the store keeps for the world's published folder."""
+    with world.store.session() as s:
+        row = s.get(PublishState, (folder_key(world.settings.public), name))
+        assert row is not None, name
+        return json.loads(row.value)
 
 
 @pytest.fixture
@@ -193,8 +203,7 @@ def test_retention_removes_old_dated_snapshots_and_change_files(world: World) ->
     old.write_text("{}", encoding="utf-8")
     recent = public / "snapshots" / (datetime.now(UTC) - timedelta(days=3)).astimezone(VN).strftime("%Y-%m-%d.json")
     recent.write_text("{}", encoding="utf-8")
-    state_file = public / "snapshots" / ".state.json"
-    state = json.loads(state_file.read_text(encoding="utf-8"))
+    state = stored_state(world, "snapshot")
     stale = "snapshots/changes/20200101T000000.000000Z.json"
     (public / stale).parent.mkdir(parents=True, exist_ok=True)
     (public / stale).write_text("{}", encoding="utf-8")
@@ -207,7 +216,10 @@ def test_retention_removes_old_dated_snapshots_and_change_files(world: World) ->
             "counts": {"new": 0, "updated": 0, "removed_from_cluster": 0, "deleted": 0},
         },
     )
-    state_file.write_text(json.dumps(state), encoding="utf-8")
+    with world.store.session() as s:
+        row = s.get(PublishState, (folder_key(public), "snapshot"))
+        assert row is not None
+        row.value = json.dumps(state)
     add_article(
         world.store,
         Art(
@@ -353,7 +365,7 @@ def test_cli_publish_check(tmp_path: Path) -> None:
     assert "0 problems" in result.stdout and (tmp_path / "public" / "feeds" / "all.atom").is_file()
     broken = tmp_path / "public" / "snapshots" / "changes" / "20200101T000000.000000Z.json"
     broken.parent.mkdir(parents=True, exist_ok=True)
-    broken.write_text('{"schema_version": "1.1"}', encoding="utf-8")
+    broken.write_text('{"schema_version": "2.0"}', encoding="utf-8")
     result = run_cli(*args, timeout=120)
     assert result.returncode == 1 and "20200101T000000.000000Z.json" in result.stderr
 
@@ -408,5 +420,4 @@ def test_incremental_publish_equals_a_fresh_one(world: World, tmp_path: Path, mo
         return list(json.loads((public / "snapshots" / "latest.json").read_text(encoding="utf-8"))["articles"])
 
     assert articles(world.settings.public) == articles(fresh.public)
-    state = json.loads((world.settings.public / ".publish-state.json").read_text(encoding="utf-8"))
-    assert len(state["items"]["all"]) == 8
+    assert len(stored_state(world, "feeds")["items"]["all"]) == 8

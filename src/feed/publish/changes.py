@@ -15,7 +15,7 @@ from typing import Any
 
 from feed.publish.feed_writer import rfc3339
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "2.0"
 CURSOR_FORMAT = "%Y%m%dT%H%M%S.%fZ"
 CURSOR_RE = re.compile(r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z$")
 CHANGE_KINDS = ("new", "updated", "removed_from_cluster", "deleted")

@@ -30,6 +30,9 @@ from feed.records import KIND_LABELS, MEETING_KINDS, Meeting
 from feed.store.api import Store
 
 UNTITLED = "(không có tiêu đề)"
+# Aggregate feeds (all, meetings, kinds) carry a story's opening paragraph, cut here, and its links; the whole
+# body travels once, in the feed of the source that published it (and in the snapshots).
+BRIEF = 400
 # Stories each aggregate feed considers beyond its limit: an issued identity's time may differ from its row's.
 MARGIN = 1.1
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
@@ -60,11 +63,12 @@ class IdentityCache:
 class Stories:
     """Every article grouped by story, with the entries feeds are made of."""
 
-    rows: list[PubRow]  # every article, newest first
+    rows: list[PubRow]  # every article read, newest first
     clusters: dict[str, list[PubRow]]  # cluster key -> members
     signatures: dict[str, str]  # article id -> signature of what it shows
     stories: list[FeedItem]  # one per story the aggregate feeds may show, newest first
     by_source: dict[str, LazyItems]  # slug -> that source's newest articles
+    total: int | None = None  # articles in the store, when only some were read (feed.publish.selection)
 
 
 class LazyItems(Sequence[FeedItem]):
@@ -161,15 +165,22 @@ def meeting_summary(meeting: Meeting) -> str:
     return line + "."
 
 
-def content_html(row: PubRow, meeting: Meeting, source_name: str, also_at: list[tuple[str, str]]) -> str:
-    """The entry's body as HTML: facts, lead, paragraphs, source and the other places it appeared.
+def content_html(
+    row: PubRow, meeting: Meeting, source_name: str, also_at: list[tuple[str, str]], full: bool = True
+) -> str:
+    """The entry's body as HTML: facts, lead, paragraphs (or, not `full`, the opening one, cut at BRIEF
+    characters), source and the other places it appeared.
 
     Built only from escaped text and http(s) links, never from a page's markup: nothing a page holds (script,
     event handlers, javascript: links) can reach a reader."""
     parts = [f"<p><em>{escape(meeting_summary(meeting))}</em></p>"] if meeting.is_report else []
     if row.lead:
         parts.append(f"<p><strong>{escape(row.lead)}</strong></p>")
-    parts.extend(f"<p>{escape(p.strip())}</p>" for p in _PARAGRAPHS.split(row.body_text) if p.strip())
+    paragraphs = [p.strip() for p in _PARAGRAPHS.split(row.body_text) if p.strip()]
+    if not full and paragraphs:
+        opening = paragraphs[0] if len(paragraphs[0]) <= BRIEF else paragraphs[0][:BRIEF].rsplit(" ", 1)[0] + " …"
+        paragraphs = [opening] if len(paragraphs) == 1 and opening == paragraphs[0] else [opening, "…"]
+    parts.extend(f"<p>{escape(p)}</p>" for p in paragraphs)
     url = safe_url(row.url)
     name = escape(source_name)
     parts.append(f'<p>Nguồn: <a href="{escape(url)}">{name}</a></p>' if url else f"<p>Nguồn: {name}</p>")
@@ -222,11 +233,18 @@ def item_details(row: PubRow, members: list[PubRow], sources: dict[str, Source])
         if meeting.is_report
         else "null",
         content=partial(content_html, row, meeting, source_name, also_at),
+        brief=partial(content_html, row, meeting, source_name, also_at, False),
     )
 
 
 def make_item(
-    row: PubRow, ident: FeedIdentity, members: list[PubRow], sources: dict[str, Source], shared: dict[str, ItemDetails]
+    row: PubRow,
+    ident: FeedIdentity,
+    members: list[PubRow],
+    sources: dict[str, Source],
+    shared: dict[str, ItemDetails],
+    *,
+    full: bool = True,
 ) -> FeedItem:
     """One entry for a row under the given identity; its details are made when a feed is rendered, once per
     row however many feeds show it (`shared`)."""
@@ -255,6 +273,7 @@ def make_item(
         kind=row.meeting_kind,
         signature=hashlib.blake2b(sig.encode("utf-8"), digest_size=12).hexdigest(),
         make_details=partial(_shared_details, shared, row, members, sources),
+        full_body=full,
     )
 
 
@@ -303,7 +322,7 @@ def build_stories(
     stories = []
     for key in keys:
         head = representative(clusters[key])
-        stories.append(make_item(head, idents[key], clusters[key], sources, shared))
+        stories.append(make_item(head, idents[key], clusters[key], sources, shared, full=False))
     by_source: dict[str, list[PubRow]] = {}
     for row in rows:  # newest first: each source's first `limit` rows are its feed
         mine = by_source.setdefault(row.source_slug, [])

@@ -28,7 +28,9 @@ RSS_DOCS = "https://www.rssboard.org/rss-specification"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GUID_PREFIX = "urn:unionfeed:"  # every entry id: stories and articles (+ id), health events (+ "health:…")
 # Bump whenever a renderer's output changes: feeds rendered, and entries kept, by an older version are redone.
-FORMAT_VERSION = 2  # 2: RSS description is escaped HTML (its text's "<" no longer reaches readers as markup)
+# 2: RSS description is escaped HTML (its text's "<" no longer reaches readers as markup)
+# 3: aggregate feeds carry a story's opening and links, only its source's feed the whole body
+FORMAT_VERSION = 3
 _json_string = json.encoder.encode_basestring  # C-accelerated, keeps non-ASCII
 # Characters XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE/U+FFFF), DEL, and the bidi
 # controls that can reorder a title in a reader (LRM/RLM, ALM, embeddings and overrides, isolates). Kept here, not
@@ -82,7 +84,8 @@ class ItemDetails:
     other_sources: list[str]  # their source slugs
     meeting: Meeting
     meeting_json: str  # the meeting facts as compact JSON, "null" when the article is not a report
-    content: Callable[[], str]  # the entry's HTML
+    content: Callable[[], str]  # the entry's HTML, with the whole body
+    brief: Callable[[], str] | None = None  # the same without the body past its opening (aggregate feeds)
     rendered: dict[str, str] = field(default_factory=dict, repr=False)  # HTML, escaped HTML: made once
 
     def __post_init__(self) -> None:
@@ -91,17 +94,19 @@ class ItemDetails:
         self.also_at = [(xml_safe(name), url) for name, url in ((n, safe_url(u)) for n, u in self.also_at) if url]
         self.meeting_json = xml_safe(self.meeting_json)
 
-    def html(self) -> str:
-        """The entry's HTML, free of XML-illegal characters."""
-        if "html" not in self.rendered:
-            self.rendered["html"] = xml_safe(self.content())
-        return self.rendered["html"]
+    def html(self, full: bool = True) -> str:
+        """The entry's HTML (with the whole body, or brief), free of XML-illegal characters."""
+        key = "html" if full or self.brief is None else "brief"
+        if key not in self.rendered:
+            self.rendered[key] = xml_safe(self.content() if key == "html" else self.brief())  # type: ignore[misc]
+        return self.rendered[key]
 
-    def escaped_html(self) -> str:
+    def escaped_html(self, full: bool = True) -> str:
         """The entry's HTML escaped for an XML element."""
-        if "escaped" not in self.rendered:
-            self.rendered["escaped"] = _esc(self.html())
-        return self.rendered["escaped"]
+        key = "escaped" if full or self.brief is None else "escaped-brief"
+        if key not in self.rendered:
+            self.rendered[key] = _esc(self.html(full))
+        return self.rendered[key]
 
 
 @dataclass
@@ -119,6 +124,7 @@ class FeedItem:
     kind: str | None
     signature: str  # changes whenever anything this entry shows changes
     make_details: Callable[[], ItemDetails] = field(repr=False)
+    full_body: bool = True  # False: the entry carries the opening of the body and links (see entries.build_stories)
     _details: ItemDetails | None = field(default=None, repr=False)
     _xml: dict[str, str] = field(default_factory=dict, repr=False)  # rendered fields, reused across feeds
 
@@ -165,7 +171,10 @@ class FeedItem:
 
     @property
     def content_html(self) -> str:
-        return self.details.html()
+        return self.details.html(self.full_body)
+
+    def escaped_content(self) -> str:
+        return self.details.escaped_html(self.full_body)
 
 
 @dataclass(frozen=True)
@@ -247,7 +256,7 @@ def _atom_entry(item: FeedItem, site: FeedSite) -> str:
         f"<published>{rfc3339(item.published)}</published>\n<updated>{rfc3339(item.updated)}</updated>\n"
         f"<author><name>{_esc(item.author)}</name></author>\n{cats}\n"
         f'<summary type="text">{_esc(item.summary)}</summary>\n'
-        f'<content type="html">{item.details.escaped_html()}</content>\n</entry>\n'
+        f'<content type="html">{item.escaped_content()}</content>\n</entry>\n'
     )
 
 
@@ -278,7 +287,7 @@ def _rss_item(item: FeedItem, site: FeedSite) -> str:
     return (
         f"<item>\n<title>{_esc(item.title)}</title>\n<link>{_esc(item.link)}</link>\n"
         f"<description>{_esc(html_text(item.summary))}</description>\n"  # readers render it as HTML
-        f"<content:encoded>{item.details.escaped_html()}</content:encoded>\n"
+        f"<content:encoded>{item.escaped_content()}</content:encoded>\n"
         f"<dc:creator>{_esc(item.author)}</dc:creator>\n{cats}\n"
         f'<guid isPermaLink="{permalink}">{_esc(item.guid)}</guid>\n'
         f"<pubDate>{rfc822(item.published)}</pubDate>\n</item>\n"

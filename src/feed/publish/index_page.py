@@ -204,7 +204,9 @@ def render_index(ctx: PublishContext) -> str:
 
     return _template().substitute(
         n_sources=len(ctx.sources),
-        n_articles=sum(len(m) for m in ctx.stories.clusters.values()),
+        n_articles=ctx.stories.total
+        if ctx.stories.total is not None
+        else sum(len(m) for m in ctx.stories.clusters.values()),
         n_meetings=sum(i.is_report for i in ctx.stories.stories),
         newest=_when(max((i.published for i in ctx.stories.stories), default=None)),
         last_crawl=_when(last_crawl),

@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -28,14 +28,31 @@ from feed.config.sources import Source
 from feed.health.verdict import source_health
 from feed.publish.context import PublishContext
 from feed.publish.entries import IdentityCache, Stories, build_stories
-from feed.publish.feed_writer import FORMAT_VERSION, RENDERERS, FeedSite, FeedSpec, reuse_entries, split_entries
+from feed.publish.feed_writer import (
+    FORMAT_VERSION,
+    RENDERERS,
+    FeedItem,
+    FeedSite,
+    FeedSpec,
+    reuse_entries,
+    split_entries,
+)
+from feed.publish.incremental import PENDING, Prior, apply_pending, current_seq, load_prior, pending_document
 from feed.publish.index_page import render_index
 from feed.publish.jsonl import JSONL_PATH, LATEST_PATH, jsonl_output
 from feed.publish.opml import opml_document
 from feed.publish.precompressed import gzip_steps
 from feed.publish.query_static import query_feed_specs
-from feed.publish.rows import load_rows, prefetch_bodies
-from feed.publish.snapshots import STATE_FILE, Snapshot, build_snapshot, dated_path, manifest_document, stale_dated
+from feed.publish.rows import prefetch_bodies
+from feed.publish.selection import Selection, select_rows, source_key
+from feed.publish.snapshots import (
+    Snapshot,
+    SnapshotState,
+    build_snapshot,
+    dated_path,
+    manifest_document,
+    stale_dated,
+)
 from feed.publish.transaction import Output, Stager, finish_interrupted, publish_lock, remove_staged
 from feed.records import KIND_LABELS, MEETING_KINDS
 from feed.store.api import Store, now_utc
@@ -45,7 +62,6 @@ log = logging.getLogger(__name__)
 FEED_TITLE = "unionfeed — Tin công đoàn"
 MEETINGS_TITLE = "unionfeed — Tin hội nghị, đại hội công đoàn"
 MANIFEST = "snapshots/manifest.json"
-FEED_STATE = ".publish-state.json"  # hidden from the server like every dotfile
 FORMATS = ("atom", "rss", "json")
 MAX_AGE_CEILING = 3600  # caches may keep a file at most this long, however rarely its sources are polled
 IMMUTABLE_AGE = 365 * 24 * 3600
@@ -63,10 +79,29 @@ def _max_age(minutes: int) -> int:
     return max(60, min(minutes * 60, MAX_AGE_CEILING))
 
 
+class KeptItems(Sequence[FeedItem]):
+    """The entries of a feed this publish keeps as it is on disk: only their number is known."""
+
+    def __init__(self, count: int) -> None:
+        self.known = count
+
+    def __len__(self) -> int:
+        return self.known
+
+    def __getitem__(self, index: Any) -> Any:
+        raise LookupError("the entries of a kept feed are not read")
+
+
 def feed_specs(
-    stories: Stories, sources: list[Source], settings: Settings, empty_since: Callable[[str], datetime]
+    stories: Stories,
+    sources: list[Source],
+    settings: Settings,
+    empty_since: Callable[[str], datetime],
+    kept: dict[str, int] | None = None,
 ) -> list[FeedSpec]:
-    """all, meetings, one per kind and one per source; an empty feed's `updated` is when it became empty."""
+    """all, meetings, one per kind and one per source; an empty feed's `updated` is when it became empty.
+    `kept`: the per-source feeds this publish keeps as they are (path -> entries), none of whose articles changed."""
+    kept = kept or {}
     base = settings.site_url.rstrip("/") + "/"
     limit = settings.feed_limit
     every = _interval(sources)
@@ -105,12 +140,13 @@ def feed_specs(
             )
         )
     for source in sources:
+        path = f"sources/{source.slug}"
         specs.append(
             FeedSpec(
-                f"sources/{source.slug}",
+                path,
                 f"unionfeed — {source.name}",
                 f"Bài viết của {source.name}",
-                stories.by_source.get(source.slug, []),
+                KeptItems(kept[path]) if path in kept else stories.by_source.get(source.slug, []),
                 f"{base}#nguon={source.slug}",
                 source.interval,
                 empty_since(f"sources/{source.slug}"),
@@ -170,8 +206,12 @@ def feed_outputs(
     render: list[FeedSpec] = []
     seen: dict[str, str] = state.get("feeds") or {}
     for spec in ctx.specs:
-        sig = signatures[spec.path] = spec_signature(spec, site)
         paths = [f"feeds/{spec.path}.{fmt}" for fmt in FORMATS]
+        if isinstance(spec.items, KeptItems):  # none of its articles changed: its files stay (see _kept_feeds)
+            signatures[spec.path] = seen[spec.path]
+            outputs.update((p, Output(None, len(spec.items), _max_age(spec.ttl_minutes))) for p in paths)
+            continue
+        sig = signatures[spec.path] = spec_signature(spec, site)
         if seen.get(spec.path) == sig and all(p in manifest and (ctx.out / p).is_file() for p in paths):
             outputs.update((p, Output(None, len(spec.items), _max_age(spec.ttl_minutes))) for p in paths)
         else:
@@ -196,13 +236,18 @@ def feed_outputs(
     return outputs, signatures, entries
 
 
-def snapshot_outputs(ctx: PublishContext) -> tuple[dict[str, Output], Snapshot]:
+def snapshot_outputs(ctx: PublishContext, selection: Selection, prior: Prior) -> tuple[dict[str, Output], Snapshot]:
     """latest.json, today's dated copy, the change file and index; returns them and the snapshot."""
     every = _max_age(_interval(ctx.sources))
     snapshot = build_snapshot(
-        ctx.stories.rows,
+        selection.window,
+        selection.touched,
+        selection.gone,
+        ctx.stories.clusters,
+        selection.before,
         {s.slug: s for s in ctx.sources},
-        ctx.stories.signatures,
+        SnapshotState.from_json(prior.snapshot),
+        selection.total,
         ctx.out,
         ctx.generated_at,
         ctx.settings.snapshot_retention_days,
@@ -250,13 +295,6 @@ def _carry_over(out: Path, entries: dict[str, dict[str, Any]], previous: dict[st
         target = out / path
         if target.is_file() and target.stat().st_size == entry.get("bytes"):
             entries[path] = {**entry, "max_age": IMMUTABLE_AGE}
-
-
-def _unchanged(path: Path, text: str) -> bool:
-    try:
-        return path.read_text(encoding="utf-8") == text
-    except OSError:
-        return False
 
 
 class Published(list[Path]):
@@ -309,27 +347,86 @@ def publish(store: Store, settings: Settings, sources: list[Source], *, allow_em
     out = settings.public
     with publish_lock(out):
         finish_interrupted(out)
+        apply_pending(store, out)  # the state of a publish killed after its commit point
         return _publish(store, settings, sources, out, allow_empty=allow_empty)
+
+
+def _kept_feeds(
+    out: Path, prior: Prior, manifest: dict[str, dict[str, Any]], sources: list[Source], affected: set[str] | None
+) -> dict[str, int]:
+    """Per-source feeds kept as they are on disk (path -> entries): none of their articles was written since the
+    last publish, their source's name and interval are the same, and their three files are there as published."""
+    if affected is None:
+        return {}
+    seen: dict[str, str] = prior.feeds.get("feeds") or {}
+    counts: dict[str, int] = prior.feeds.get("counts") or {}
+    kept = {}
+    for source in sources:
+        path = f"sources/{source.slug}"
+        files = [f"feeds/{path}.{fmt}" for fmt in FORMATS]
+        if source.slug in affected or path not in seen or path not in counts:
+            continue
+        if all(f in manifest and (out / f).is_file() for f in files):
+            kept[path] = counts[path]
+    return kept
+
+
+def _missing_feeds(out: Path, manifest: dict[str, dict[str, Any]], sources: list[Source], prior: Prior) -> set[str]:
+    """Sources whose feed files are not all there as published, or unknown to the last publish: rebuilt whatever
+    changed."""
+    seen: dict[str, str] = prior.feeds.get("feeds") or {}
+    counts: dict[str, int] = prior.feeds.get("counts") or {}
+    return {
+        s.slug
+        for s in sources
+        if f"sources/{s.slug}" not in seen
+        or f"sources/{s.slug}" not in counts
+        or not all(
+            f"feeds/sources/{s.slug}.{fmt}" in manifest and (out / f"feeds/sources/{s.slug}.{fmt}").is_file()
+            for fmt in FORMATS
+        )
+    }
 
 
 def _publish(
     store: Store, settings: Settings, sources: list[Source], out: Path, *, allow_empty: bool = False
 ) -> Published:
     generated_at = now_utc()
-    state = _load_json(out / FEED_STATE) or {}
+    site = FeedSite(settings.site_url.rstrip("/") + "/", settings.websub_hub, __version__)
+    original = _load_manifest(out)
+    prior = load_prior(store, out)
+    state = prior.feeds
+    seq = current_seq(store)  # read before the articles: a write after it is seen by the next publish
+    everything = prior.seq is None or state.get("site") != _reuse_key(site)
+    selection = select_rows(
+        store,
+        out,
+        prior,
+        sources,
+        settings.feed_limit,
+        everything=everything,
+        force=_missing_feeds(out, original, sources, prior),
+    )
     cache = IdentityCache(state.get("identities") or {})
     stories = build_stories(
-        store, load_rows(store), {s.slug: s for s in sources}, settings.feed_limit, generated_at, cache
+        store, selection.rows, {s.slug: s for s in sources}, settings.feed_limit, generated_at, cache
     )
+    stories.total = selection.total
     if not allow_empty:
-        _refuse_emptying(store, out, _load_manifest(out), stories)
-    empty: dict[str, str] = state.get("empty") or {}
+        _refuse_emptying(store, out, original, stories)
+    empty: dict[str, str] = dict(state.get("empty") or {})
     health = source_health(store, sources, now=generated_at, time_limit=settings.crawl_time_limit)
     ctx = PublishContext(store, settings, sources, out, generated_at, stories, health={h.slug: h for h in health})
+    kept = _kept_feeds(out, prior, original, sources, selection.sources)
     ctx.specs = feed_specs(
-        stories, sources, settings, lambda p: datetime.fromisoformat(empty.setdefault(p, generated_at.isoformat()))
+        stories,
+        sources,
+        settings,
+        lambda p: datetime.fromisoformat(empty.setdefault(p, generated_at.isoformat())),
+        kept,
     )
-    # Province and saved-query feeds (feed.publish.query_static).
+    # Province and saved-query feeds (feed.publish.query_static): searches of the whole store, so the stories
+    # outside this publish's selection are found too (shown under their registered guids).
     ctx.specs += query_feed_specs(
         store,
         stories,
@@ -338,13 +435,10 @@ def _publish(
         lambda p: datetime.fromisoformat(empty.setdefault(p, generated_at.isoformat())),
         _interval(sources),
     )
-    empty = {s.path: empty[s.path] for s in ctx.specs if not s.items}
-    site = FeedSite(settings.site_url.rstrip("/") + "/", settings.websub_hub, __version__)
-    original = _load_manifest(out)
+    empty = {s.path: empty[s.path] for s in ctx.specs if not s.items and s.path in empty}
     stager = Stager(out, original)
     try:
-        # The snapshot first: its 30 MB are hashed and written while the feeds are rendered.
-        outputs, snapshot = snapshot_outputs(ctx)
+        outputs, snapshot = snapshot_outputs(ctx, selection, prior)
         stager.stage(outputs)
         feeds, feed_sigs, entry_sigs = feed_outputs(ctx, site, state, original)
         outputs.update(feeds)
@@ -360,19 +454,22 @@ def _publish(
             relative = path.relative_to(out).as_posix()
             steps.append(["delete", relative])
             previous.pop(relative, None)
-        feed_state = json.dumps(
-            {
-                "site": _reuse_key(site),
-                "feeds": feed_sigs,
-                "items": entry_sigs,
-                "identities": cache.entries,
-                "empty": empty,
-            },
-            separators=(",", ":"),
-        )
-        for name, text in ((STATE_FILE, snapshot.state.dumps()), (FEED_STATE, feed_state)):
-            if not _unchanged(out / name, text):
-                stager.stage_last(name, text)
+        used = {i.cluster_id for i in stories.stories}
+        feed_state = {
+            "site": _reuse_key(site),
+            "feeds": feed_sigs,
+            "items": entry_sigs,
+            "identities": {k: v for k, v in cache.entries.items() if k in used or k in stories.clusters},
+            "empty": empty,
+            "sources": {s.slug: source_key(s) for s in sources},
+            "counts": {s.path: len(s.items) for s in ctx.specs},
+        }
+        snapshot_state = snapshot.state.to_json()
+        if everything or seq != prior.seq or feed_state != state or snapshot_state != prior.snapshot:
+            pending = pending_document(
+                seq, snapshot_state, feed_state, snapshot.records, snapshot.deleted, everything=everything
+            )
+            stager.stage_last(PENDING, pending)  # renamed with the files, copied into the store after them
         _carry_over(out, entries, previous)
         if entries != original or not (out / MANIFEST).is_file():
             stager.stage_last(MANIFEST, manifest_document(entries, snapshot.state.cursor, generated_at))
@@ -380,6 +477,8 @@ def _publish(
         steps = gzip_steps(out, steps, list(outputs), write=settings.publish_gzip)
         # Everything is rendered and on disk beside its target: from the journal on the published files change.
         changed = stager.commit(steps)
+        if stager.committed:
+            apply_pending(store, out)
     except BaseException as exc:
         stager.abort()
         if not stager.committed:
@@ -388,4 +487,4 @@ def _publish(
         if failure is not None:
             raise failure from exc
         raise
-    return Published([out / p for p in outputs] + [out / MANIFEST], changed)
+    return Published([out / p for p in outputs] + [out / MANIFEST], [c for c in changed if c != PENDING])

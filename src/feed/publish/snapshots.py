@@ -4,8 +4,10 @@ A cursor names one published state of the store: the UTC time of the publish tha
 `20260714T100512.123456Z` so that cursors sort as strings. Each publish that changes any article record writes
 `snapshots/changes/<cursor>.json` (new, updated, removed from a cluster, deleted since the previous cursor)
 and moves the cursor; a publish that changes nothing keeps it, so every file stays byte-identical and
-conditional GETs answer 304. `snapshots/.state.json` (hidden from the server) remembers what the last
-cursor saw: one fingerprint and one cluster id per article.
+conditional GETs answer 304. What the last
+cursor saw is kept in the store (feed.publish.incremental), so a publish encodes only the articles written since
+the last one. latest.json holds the newest WINDOW articles only: its size does not grow with the store; every
+change still travels, exactly once, in the change files.
 """
 
 from __future__ import annotations
@@ -22,45 +24,41 @@ from feed.config.sources import Source
 from feed.lang.dates import VN_TZ
 from feed.publish.changes import CHANGE_KINDS, CURSOR_FORMAT, CURSOR_RE, SCHEMA_VERSION, change_document, parse_cursor
 from feed.publish.feed_writer import rfc3339
-from feed.publish.rows import PubRow, prefetch_bodies
+from feed.publish.rows import BODY_BATCH, PubRow, prefetch_bodies
 from feed.records import Meeting
 
+WINDOW = 1000  # the newest articles latest.json holds
 DATED_RE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})\.json$")
-STATE_FILE = "snapshots/.state.json"
 
 
 @dataclass
 class SnapshotState:
-    """What the last cursor saw; kept between publishes."""
+    """What the last cursor saw, kept in the store between publishes (feed.publish.incremental)."""
 
     cursor: str | None = None
     cursor_at: str | None = None
-    articles: dict[str, list[str]] = field(default_factory=dict)  # id -> [fingerprint, cluster id, input sig]
     changes: list[dict[str, Any]] = field(default_factory=list)  # the change files kept, oldest first
+    names: dict[str, str] = field(default_factory=dict)  # source slug -> the name its records carry
 
     @classmethod
-    def load(cls, out: Path) -> SnapshotState:
-        try:
-            raw = json.loads((out / STATE_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return cls()
-        return cls(raw.get("cursor"), raw.get("cursor_at"), raw.get("articles") or {}, raw.get("changes") or [])
+    def from_json(cls, raw: dict[str, Any]) -> SnapshotState:
+        return cls(raw.get("cursor"), raw.get("cursor_at"), list(raw.get("changes") or []), raw.get("names") or {})
 
-    def dumps(self) -> str:
-        return json.dumps(
-            {"cursor": self.cursor, "cursor_at": self.cursor_at, "articles": self.articles, "changes": self.changes},
-            separators=(",", ":"),
-        )
+    def to_json(self) -> dict[str, Any]:
+        return {"cursor": self.cursor, "cursor_at": self.cursor_at, "changes": self.changes, "names": self.names}
 
 
 @dataclass
 class Snapshot:
-    """The files one publish writes under snapshots/ (relative path -> text, None when unchanged)."""
+    """The files one publish writes under snapshots/ (relative path -> text, None when unchanged), and what the
+    store is to remember of the articles it looked at."""
 
     files: dict[str, str | bytes | None]
     counts: dict[str, int]
     state: SnapshotState
     stale: list[str]  # relative paths past the retention period, to delete
+    records: dict[str, list[str]] = field(default_factory=dict)  # id -> [fingerprint, cluster] of what it encoded
+    deleted: list[str] = field(default_factory=list)  # ids the last publish knew and the store no longer has
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -106,15 +104,6 @@ def encode_record(row: PubRow, source: Source | None, members: list[PubRow]) -> 
     return body[:-1] + f',"fetched_at":"{rfc3339(row.fetched_at)}"}}', fingerprint
 
 
-def record_inputs(row_sig: str, source: Source | None, members: list[PubRow], row: PubRow) -> str:
-    """A digest of everything a record is made from: equal digests give equal records."""
-    name = f"{source.name}\x1f{source.province or ''}" if source else ""  # what the record shows of its source
-    if len(members) == 1:
-        return hashlib.blake2b(f"{row_sig}\x1f{name}".encode(), digest_size=10).hexdigest()
-    urls = "\x1f".join(m.url for m in members if m.id != row.id)
-    return hashlib.blake2b(f"{row_sig}\x1f{name}\x1f{urls}".encode(), digest_size=10).hexdigest()
-
-
 def previous_records(out: Path) -> dict[str, bytes]:
     """Article id -> its record line in the current latest.json (one record a line, as this module writes);
     kept as bytes so that unchanged records go back to disk without being decoded and encoded again."""
@@ -137,113 +126,77 @@ def make_cursor(now: datetime, previous: str | None) -> str:
     return at.strftime(CURSOR_FORMAT)
 
 
-Record = tuple[str, str, str | bytes | None, str, str]  # id, cluster, JSON (None/bytes: reused), fingerprint, inputs
-
-
-def _diff(records: list[Record], previous: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Change lists (JSON texts) from (id, cluster, record JSON, fingerprint) against the previous state."""
-    changes: dict[str, list[str]] = {k: [] for k in CHANGE_KINDS}
-    seen = set()
-    for article_id, cluster, body, fingerprint, _ in records:
-        seen.add(article_id)
-        before = previous.get(article_id)
-        if not isinstance(body, str):  # inputs unchanged since the last run, record reused: nothing to report
-            continue
-        if before is None:
-            changes["new"].append(body)
-            continue
-        if before[0] != fingerprint:
-            changes["updated"].append(body)
-        if before[1] != cluster:
-            changes["removed_from_cluster"].append(
-                json.dumps(
-                    {"id": article_id, "cluster_id": before[1], "now_cluster_id": cluster}, separators=(",", ":")
-                )
-            )
-    for article_id, (_, cluster, *_rest) in previous.items():
-        if article_id not in seen:
-            changes["deleted"].append(json.dumps({"id": article_id, "cluster_id": cluster}, separators=(",", ":")))
-    return changes
-
-
-def _encode_all(
-    rows: list[PubRow], sources: dict[str, Source], signatures: dict[str, str], previous: SnapshotState, out: Path
-) -> list[Record]:
-    """(id, cluster, record JSON, fingerprint, input digest) per row. A row whose inputs did not change keeps
-    last run's fingerprint; its JSON is None when nothing changed at all (latest.json stays), else its line
-    is taken from the current latest.json instead of being encoded again."""
-    clusters: dict[str, list[PubRow]] = {}
-    for row in rows:
-        clusters.setdefault(row.cluster_id or row.id, []).append(row)
-    inputs = {
-        row.id: record_inputs(signatures[row.id], sources.get(row.source_slug), clusters[row.cluster_id or row.id], row)
-        for row in rows
-    }
-    known = previous.articles
-    reusable = {i for i, d in inputs.items() if len(known.get(i, ())) == 3 and known[i][2] == d}
-    everything_kept = len(reusable) == len(rows) == len(known) and (out / "snapshots" / "latest.json").is_file()
-    lines = {} if everything_kept or not reusable else previous_records(out)
-    records: list[Record] = []
-    prefetch_bodies(r for r in rows if not (r.id in reusable and (everything_kept or r.id in lines)))
-    for row in rows:
-        cluster = row.cluster_id or row.id
-        if row.id in reusable and (everything_kept or row.id in lines):
-            records.append((row.id, cluster, lines.get(row.id), known[row.id][0], inputs[row.id]))
-        else:
-            body, fingerprint = encode_record(row, sources.get(row.source_slug), clusters[cluster])
-            records.append((row.id, cluster, body, fingerprint, inputs[row.id]))
-    return records
+def _cluster_move(article_id: str, before: str, now: str) -> str:
+    return json.dumps({"id": article_id, "cluster_id": before, "now_cluster_id": now}, separators=(",", ":"))
 
 
 def build_snapshot(
-    rows: list[PubRow],
+    window: list[PubRow],
+    touched: list[PubRow],
+    gone: list[str],
+    clusters: dict[str, list[PubRow]],
+    before: dict[str, list[str]],
     sources: dict[str, Source],
-    signatures: dict[str, str],
+    prior: SnapshotState,
+    total: int,
     out: Path,
     now: datetime,
     retention_days: int,
 ) -> Snapshot:
-    """latest.json, today's dated snapshot and, when anything changed, a change file and a new cursor."""
-    previous = SnapshotState.load(out)
-    records = _encode_all(rows, sources, signatures, previous, out)
-    state = SnapshotState(
-        previous.cursor, previous.cursor_at, {r[0]: [r[3], r[1], r[4]] for r in records}, list(previous.changes)
-    )
+    """latest.json (the newest `window` articles), today's dated copy and, when a record changed, a change file
+    and a new cursor. Only `touched` rows (written since the last publish, or sharing a story with one) are
+    encoded and compared with what the last publish said of them (`before`); `gone` are ids written since then
+    and no longer stored. Every other record of the window is taken, as bytes, from the current latest.json."""
+    state = SnapshotState(prior.cursor, prior.cursor_at, list(prior.changes), {s: v.name for s, v in sources.items()})
+    changes: dict[str, list[str]] = {k: [] for k in CHANGE_KINDS}
+    encoded: dict[str, str] = {}
+    records: dict[str, list[str]] = {}
+    shown = {r.id for r in window}
+    announce = prior.cursor is not None  # the first state is latest.json itself: nothing to announce
+    for start in range(0, len(touched), BODY_BATCH):  # bodies read a batch at a time, and let go after it
+        batch = touched[start : start + BODY_BATCH]
+        prefetch_bodies(batch)
+        for row in batch:
+            cluster = row.cluster_id or row.id
+            body, fingerprint = encode_record(row, sources.get(row.source_slug), clusters.get(cluster, [row]))
+            row._body = None if row.id not in shown else row._body
+            if row.id in shown:
+                encoded[row.id] = body
+            records[row.id] = [fingerprint, cluster]
+            seen = before.get(row.id)
+            if not announce:
+                continue
+            if seen is None:
+                changes["new"].append(body)
+                continue
+            if seen[0] != fingerprint:
+                changes["updated"].append(body)
+            if seen[1] != cluster:
+                changes["removed_from_cluster"].append(_cluster_move(row.id, seen[1], cluster))
+    deleted = [i for i in gone if i in before]
+    for article_id in deleted:
+        gone_record = {"id": article_id, "cluster_id": before[article_id][1]}
+        changes["deleted"].append(json.dumps(gone_record, separators=(",", ":")))
     files: dict[str, str | bytes | None] = {}
-    changes = _diff(records, previous.articles)
-    if state.cursor is None or any(changes.values()):
-        state.cursor, state.cursor_at = make_cursor(now, previous.cursor), rfc3339(now)
-        if previous.cursor is not None:  # the first state is latest.json itself, not a change
+    if state.cursor is None or any(changes.values()):  # (no cursor yet: the first state, announced by latest.json)
+        state.cursor, state.cursor_at = make_cursor(now, prior.cursor), rfc3339(now)
+        if prior.cursor is not None:  # the first state is latest.json itself, not a change
             path = f"snapshots/changes/{state.cursor}.json"
-            files[path] = change_document(previous.cursor, state.cursor, state.cursor_at, changes)
+            files[path] = change_document(prior.cursor, state.cursor, state.cursor_at, changes)
             state.changes.append(
                 {
-                    "since": previous.cursor,
+                    "since": prior.cursor,
                     "cursor": state.cursor,
                     "path": path,
                     "counts": {k: len(changes[k]) for k in CHANGE_KINDS},
                 }
             )
     assert state.cursor is not None and state.cursor_at is not None
-    unchanged = all(r[2] is None for r in records) and state.cursor == previous.cursor
-    if unchanged and (out / "snapshots" / "latest.json").is_file():
+    latest = out / "snapshots" / "latest.json"
+    if not touched and not gone and state.cursor == prior.cursor and latest.is_file():
         files["snapshots/latest.json"] = None  # byte-identical: keep the file, its ETag and Last-Modified
     else:
-        head = json.dumps(
-            {
-                "schema_version": SCHEMA_VERSION,
-                "generated_at": state.cursor_at,
-                "cursor": state.cursor,
-                "count": len(records),
-            },
-            separators=(",", ":"),
-        )
-        lines = b",\n".join(r[2] if isinstance(r[2], bytes) else (r[2] or "").encode("utf-8") for r in records)
-        files["snapshots/latest.json"] = (
-            (head[:-1] + ',"articles":[\n').encode("utf-8") + lines + b"\n]}\n"
-            if records
-            else (head[:-1] + ',"articles":[]}\n').encode("utf-8")
-        )
+        files["snapshots/latest.json"] = _latest(window, encoded, clusters, sources, state, total, out)
     stale = _expire(state, now, retention_days)
     files["snapshots/changes/index.json"] = (
         json.dumps(
@@ -253,8 +206,40 @@ def build_snapshot(
         )
         + "\n"
     )
-    counts = {"articles": len(records), **{k: len(v) for k, v in changes.items()}}
-    return Snapshot(files, counts, state, stale)
+    counts = {"articles": len(window), **{k: len(v) for k, v in changes.items()}}
+    return Snapshot(files, counts, state, stale, records, deleted)
+
+
+def _latest(
+    window: list[PubRow],
+    encoded: dict[str, str],
+    clusters: dict[str, list[PubRow]],
+    sources: dict[str, Source],
+    state: SnapshotState,
+    total: int,
+    out: Path,
+) -> bytes:
+    """latest.json: the window's records, those not encoded this run taken from the current file."""
+    lines: dict[str, bytes] = previous_records(out) if any(r.id not in encoded for r in window) else {}
+    missing = [r for r in window if r.id not in encoded and r.id not in lines]
+    prefetch_bodies(missing)
+    for row in missing:  # the window moved past a deletion, or the file is gone
+        cluster = row.cluster_id or row.id
+        encoded[row.id] = encode_record(row, sources.get(row.source_slug), clusters.get(cluster, [row]))[0]
+    head = json.dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "generated_at": state.cursor_at,
+            "cursor": state.cursor,
+            "count": len(window),
+            "total": total,
+        },
+        separators=(",", ":"),
+    )
+    body = b",\n".join(encoded[r.id].encode("utf-8") if r.id in encoded else lines[r.id] for r in window)
+    if not window:
+        return (head[:-1] + ',"articles":[]}\n').encode("utf-8")
+    return (head[:-1] + ',"articles":[\n').encode("utf-8") + body + b"\n]}\n"
 
 
 def dated_path(now: datetime) -> str:

@@ -7,9 +7,10 @@ the sweep), which carries out the rest of the journal, so every file ends up as 
 manifest, renamed last, describes the files on disk. One publisher at a time holds the folder's lock, an flock
 the kernel releases when its holder dies, kill -9 included, so a killed publisher never blocks the next.
 
-Staging is write_atomic cut in two (a temporary file in the same folder, flushed, fsynced, then renamed over the
-target): the hashing and writing run on worker threads while the publisher renders. write_atomic itself serves
-files written alone (status.json, feeds/health.atom).
+Staging is write_atomic cut in two (a temporary file in the same folder, flushed, then renamed over the target):
+the hashing and writing run on worker threads while the publisher renders. Nothing is fsynced while staging:
+once every file is written, all of them are fsynced in one pass, then the journal, then the folder once (the
+commit point). write_atomic itself serves files written alone (status.json, feeds/health.atom).
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ Step = list[str]  # ["rename", staged, target] | ["link", existing, second name]
 TEMP_SUFFIX = ".tmp"  # every temporary file is a dotfile ending so: hidden from the server, found by the sweep
 
 
-def stage_file(target: Path, data: bytes, *, suffix: str = TEMP_SUFFIX) -> Path:
+def stage_file(target: Path, data: bytes, *, suffix: str = TEMP_SUFFIX, sync: bool = True) -> Path:
     """Write data to a flushed, fsynced temporary file beside target (same folder, so a rename is atomic).
+    With `sync` off the fsync is left to the caller (Stager fsyncs all its files together before its commit).
 
     A failed write (a full disk, a file size limit) removes the temporary file and names the file it was for:
     write() errors carry no file name of their own.
@@ -50,7 +52,8 @@ def stage_file(target: Path, data: bytes, *, suffix: str = TEMP_SUFFIX) -> Path:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -140,6 +143,21 @@ def apply_steps(out: Path, steps: list[Step]) -> None:
             (out / paths[0]).unlink(missing_ok=True)
 
 
+def _sync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_files(paths: Iterable[Path]) -> None:
+    """fsync files written without it, together: one pass after every file is written instead of one fsync per
+    write, so the file system flushes them in one go (several at a time: its journal commits them together)."""
+    with ThreadPoolExecutor(WRITERS) as pool:
+        list(pool.map(_sync_file, paths))
+
+
 def sync_folders(folders: Iterable[Path]) -> None:
     """fsync folders, so renames and new names in them are durable (a no-op where folders cannot be opened)."""
     for folder in folders:
@@ -221,7 +239,7 @@ class Stager:
             and target.stat().st_size == len(data)
         ):
             return entry, None
-        return entry, stage_file(target, data, suffix=STAGED_SUFFIX)
+        return entry, stage_file(target, data, suffix=STAGED_SUFFIX, sync=False)
 
     def stage(self, outputs: dict[str, Output]) -> None:
         """Start staging every rendered output."""
@@ -231,7 +249,7 @@ class Stager:
 
     def stage_last(self, path: str, text: str) -> None:
         """Stage a file that is renamed after every other one (the publisher's state, the manifest)."""
-        tmp = stage_file(self.out / path, text.encode("utf-8"), suffix=STAGED_SUFFIX)
+        tmp = stage_file(self.out / path, text.encode("utf-8"), suffix=STAGED_SUFFIX, sync=False)
         self.last.append(["rename", self._beside(path, tmp), path])
 
     def settle(self, outputs: dict[str, Output]) -> tuple[dict[str, dict[str, Any]], list[Step]]:
@@ -261,6 +279,7 @@ class Stager:
         steps = [*steps, *self.last]
         if not steps:  # nothing changed: nothing is written, not even the journal
             return []
+        sync_files(self.out / step[1] for step in steps if step[0] == "rename")  # all at once, then the journal
         journal = stage_file(self.out / JOURNAL, json.dumps({"steps": steps}).encode("utf-8"), suffix=STAGED_SUFFIX)
         os.replace(journal, self.out / JOURNAL)
         sync_folders([self.out])  # the commit point survives a power cut, not only a killed process

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from feed.lang.text import fold
 from feed.lang.urls import article_id, canonicalize_url
 from feed.records import Extracted, Meeting
+from feed.store import changes as _changes  # noqa: F401  (registers the change tracking)
 from feed.store import search
 from feed.store.faults import StoreError, check_file, check_identity, describe, explain, file_identity
 

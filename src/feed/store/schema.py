@@ -15,16 +15,19 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.schema import CreateIndex
 
 
 class AwareDateTime(TypeDecorator[datetime]):
@@ -222,6 +225,25 @@ class HealthEvent(Base):
     capture: Mapped[str | None] = mapped_column(Text)  # folder of the pages saved when it broke
 
 
+# The newest articles, in the order every listing of them uses (published, else first seen): the publisher reads
+# the newest articles of the store, of a source, of a kind (feed.publish.selection) through these, without
+# reading every row.
+SHOWN = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+SHOWN_INDEXES = (
+    Index("ix_articles_shown", SHOWN),
+    Index("ix_articles_source_shown", ArticleRow.source_slug, SHOWN),
+    Index("ix_articles_report_shown", ArticleRow.is_meeting_report, SHOWN),
+    Index("ix_articles_kind_shown", ArticleRow.meeting_kind, SHOWN),
+)
+
+
+def _create(connection: Any) -> None:
+    """The missing tables, and the indexes above on a table created before them."""
+    Base.metadata.create_all(connection, tables=Base.metadata.sorted_tables)
+    for index in SHOWN_INDEXES:  # expression indexes cannot be reflected: IF NOT EXISTS instead of checkfirst
+        connection.execute(CreateIndex(index, if_not_exists=True))
+
+
 # The PostgreSQL advisory lock held while tables are created (any fixed number; "unionfeed" in ASCII).
 CREATE_LOCK = 0x756E696F6E66
 
@@ -238,7 +260,7 @@ def create_tables(engine: Engine) -> None:
             if all(engine.dialect.has_table(connection, table.name) for table in wanted):
                 return
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATE_LOCK})
-            Base.metadata.create_all(connection, tables=wanted)
+            _create(connection)
         return
     if engine.dialect.name != "sqlite":
         Base.metadata.create_all(engine)
@@ -247,5 +269,49 @@ def create_tables(engine: Engine) -> None:
         if all(engine.dialect.has_table(connection, table.name) for table in wanted):
             return
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # waits (busy_timeout) while another process creates them
-        Base.metadata.create_all(connection, tables=wanted)
+        _create(connection)
         connection.exec_driver_sql("COMMIT")
+
+
+# --- change tracking (feed.store.changes) ---------------------------------------------------------------------
+class ArticleChange(Base):
+    """The last change of one article (inserted, updated or deleted): a number from ChangeCounter, so that a
+    reader asks for what changed after the number it last saw (the publisher, feed.publish.incremental)."""
+
+    __tablename__ = "article_changes"
+
+    article_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class ChangeCounter(Base):
+    """One row: the last change number handed out. Its row lock orders writers on PostgreSQL, so numbers are
+    committed in increasing order and a reader never skips one still uncommitted below what it saw."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- the publisher's state (feed.publish.incremental) ----------------------------------------------------------
+class PublishedRecord(Base):
+    """What the last publish into one folder said of one article: its snapshot record's fingerprint and cluster."""
+
+    __tablename__ = "published_records"
+
+    folder: Mapped[str] = mapped_column(String(32), primary_key=True)  # feed.publish.incremental.folder_key
+    article_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(32))
+    cluster_id: Mapped[str] = mapped_column(String(32))
+
+
+class PublishState(Base):
+    """Small named JSON values the publisher keeps between runs for one folder (cursor, change files, feed
+    signatures)."""
+
+    __tablename__ = "publish_state"
+
+    folder: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
