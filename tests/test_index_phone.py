@@ -141,6 +141,8 @@ def test_search_ignores_diacritics_and_case_and_province_filters(site: tuple[str
     shown = browser.js(VISIBLE)
     assert shown == 2 and browser.js("document.getElementById('loc-tinh').value") == "Nghệ An"
     assert browser.js("document.getElementById('bo-loc').open") is True  # asked for in the address: shown open
+    browser.open(base + "index.html?lan=4#tinh=thanh-hoa")  # by its slug, as the province feeds link to it
+    assert browser.js(VISIBLE) == 3 and browser.js("document.getElementById('loc-tinh').value") == "Thanh Hóa"
     assert browser.complaints() == []
 
 
