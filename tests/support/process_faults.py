@@ -250,6 +250,10 @@ def assert_complete(path: str, data: bytes) -> None:
     if path.endswith((".atom", ".rss")):
         parsed = feedparser.parse(data)
         assert not parsed.bozo and parsed.entries is not None, (path, parsed.get("bozo_exception"))
+    elif path.endswith(".jsonl"):  # snapshots/articles.jsonl: every line a whole article record
+        article = validator("article")
+        for line in data.decode("utf-8").splitlines():
+            article.validate(json.loads(line))
     elif path.startswith("snapshots/") and path != "snapshots/schema.json":
         name = path.removeprefix("snapshots/")
         definition = {"manifest.json": "manifest", "changes/index.json": "change_index"}.get(name)
