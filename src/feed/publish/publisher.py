@@ -26,6 +26,7 @@ from feed import __version__
 from feed.config.settings import Settings
 from feed.config.sources import Source
 from feed.health.verdict import source_health
+from feed.publish.calendar import calendar_outputs
 from feed.publish.context import PublishContext
 from feed.publish.entries import IdentityCache, Stories, build_stories
 from feed.publish.feed_writer import FORMAT_VERSION, RENDERERS, FeedSite, FeedSpec, reuse_entries, split_entries
@@ -336,6 +337,11 @@ def _publish(
         every = _max_age(_interval(sources))
         outputs["feeds.opml"] = Output(opml_document(ctx.specs, site), len(ctx.specs), every)
         outputs["index.html"] = Output(render_index(ctx), sum(i.is_report for i in stories.stories), every)
+        # -- the meetings calendar (feed.publish.calendar): feeds/meetings.ics and one per kind --
+        kept = {p for p in original if p.endswith(".ics") and (out / p).is_file()}
+        calendars, calendar_state = calendar_outputs(stories.stories, site, state.get("calendars") or {}, kept, every)
+        outputs.update(calendars)
+        # -- end of the calendar --
         entries, steps = stager.settle(outputs)
         previous = dict(original)
         for path in [
@@ -352,6 +358,7 @@ def _publish(
                 "items": entry_sigs,
                 "identities": cache.entries,
                 "empty": empty,
+                "calendars": calendar_state,  # feed.publish.calendar's signatures
             },
             separators=(",", ":"),
         )
