@@ -98,7 +98,7 @@ def send_email(mail: Email, subject: str, text: str, *, stop: Callable[[], bool]
     # MIMEText and Header (base64 words): the modern EmailMessage folds a long Vietnamese subject into encoded
     # words that drop the space between them ("nguồngặp"), which every mail reader then shows.
     message = MIMEText(text, "plain", "utf-8")
-    message["Subject"] = Header(subject, "utf-8")
+    message["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]  # compat32 takes a Header
     message["From"] = mail.sender
     message["To"] = ", ".join(mail.to)
     message["Date"] = formatdate(localtime=False)
