@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -147,7 +148,7 @@ class AlertsWorker:
         self.settings, self.store, self.config, self.stopping = settings, store, config, stopping
         self.due = threading.Event()
         self.rounds = 0
-        self.last: list[Outcome] = []
+        self.recent: deque[Outcome] = deque(maxlen=100)  # what the latest rounds did, oldest first
 
     def poke(self) -> None:
         """A publish finished: send what it made new (soon, on the alerts thread)."""
@@ -159,7 +160,7 @@ class AlertsWorker:
                 continue
             self.due.clear()
             try:
-                self.last = send_alerts(self.settings, self.store, self.config, stop=self.stopping.is_set)
+                self.recent.extend(send_alerts(self.settings, self.store, self.config, stop=self.stopping.is_set))
             except Exception:  # a broken alert never stops the scheduler; the next publish tries again
                 log.exception("alerts failed", extra={"event": "alert_failed"})
             self.rounds += 1
