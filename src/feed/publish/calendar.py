@@ -31,6 +31,7 @@ from feed.publish.transaction import Output
 from feed.records import KIND_LABELS, MEETING_KINDS
 
 CALENDAR_VERSION = "1"  # bump when the bytes written for the same stories change
+CALENDAR_EVENTS = ".calendar-events.json"  # rendered events kept between publishes (a dotfile: never served)
 MEETINGS_CALENDAR = "feeds/meetings.ics"
 CALENDAR_NAME = "Lịch hội nghị, đại hội công đoàn"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -129,8 +130,30 @@ def meeting_event(item: FeedItem) -> Event | None:
     return event
 
 
-def calendar_document(items: Sequence[FeedItem], name: str, base_url: str, version: str) -> bytes:
-    """The iCalendar text of the events of `items` (newest held first), as UTF-8 with CRLF line ends."""
+def event_text(item: FeedItem, cache: dict[str, list[str]]) -> list[str] | None:
+    """[sort key, VEVENT text] of a story (None when it is no held meeting), from `cache` when the story's
+    signature was rendered before: icalendar costs ~2 ms an event, so each is rendered once, not every publish."""
+    key = f"{CALENDAR_VERSION}:{item.signature}"
+    hit = cache.get(key)
+    if hit is None:
+        event = meeting_event(item)
+        if event is None:
+            hit = []
+        else:
+            start = event.decoded("dtstart")
+            hit = [f"{start.isoformat()}\x1f{item.guid}", event.to_ical().decode("utf-8")]
+        cache[key] = hit
+    return hit or None
+
+
+def calendar_document(
+    items: Sequence[FeedItem], name: str, base_url: str, version: str, cache: dict[str, list[str]] | None = None
+) -> bytes:
+    """The iCalendar text of the events of `items` (in the order they were held), as UTF-8 with CRLF line ends.
+
+    The calendar's own properties and each event are written by icalendar; the events' texts are joined inside
+    the calendar (each is a whole, folded VEVENT), so an event rendered once serves every calendar showing it."""
+    cache = {} if cache is None else cache
     cal = Calendar()
     cal.add("prodid", f"-//unionfeed//unionfeed {version}//VI")
     cal.add("version", "2.0")
@@ -141,17 +164,16 @@ def calendar_document(items: Sequence[FeedItem], name: str, base_url: str, versi
     cal.add("x-wr-caldesc", _nfc(f"{name}, theo tin tường thuật trên các trang công đoàn ({base_url})"))
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
-    events = [e for e in (meeting_event(i) for i in items) if e is not None]
-    if any(isinstance(e.decoded("dtstart"), datetime) for e in events):  # a timed event names the zone
-        cal.add_component(vn_timezone())
-    for event in sorted(events, key=_order):
-        cal.add_component(event)
-    return bytes(cal.to_ical())
-
-
-def _order(event: Event) -> tuple[str, str]:
-    start = event.decoded("dtstart")
-    return (start.isoformat() if isinstance(start, date) else str(start), str(event["uid"]))
+    events = sorted(e for e in (event_text(i, cache) for i in items) if e is not None)
+    head = cal.to_ical().decode("utf-8")
+    end = "END:VCALENDAR\r\n"
+    assert head.endswith(end)
+    body = [head[: -len(end)]]
+    if any(";TZID=" in text for _, text in events):  # a timed event names the zone: its VTIMEZONE comes first
+        body.append(vn_timezone().to_ical().decode("utf-8"))
+    body.extend(text for _, text in events)
+    body.append(end)
+    return "".join(body).encode("utf-8")
 
 
 def calendar_signature(items: Sequence[FeedItem], site: Any) -> str:
@@ -166,27 +188,35 @@ def calendar_outputs(
     state: dict[str, Any],
     kept: set[str],
     max_age: int,
-) -> tuple[dict[str, Output], dict[str, list[Any]]]:
-    """feeds/meetings.ics and one calendar per kind, and each one's [signature, events] for the next run.
+    limit: int,
+    cache: dict[str, list[str]],
+) -> tuple[dict[str, Output], dict[str, list[Any]], dict[str, list[str]]]:
+    """feeds/meetings.ics and one calendar per kind (each the newest `limit` meeting reports, like their feeds),
+    each one's [signature, events] for the next run, and the events rendered (the next run's `cache`).
 
     `state` is what the last run returned, `kept` the paths already published (in the manifest and on disk): a
     calendar whose signature did not change is kept as it is, without making its stories' details.
     """
     meetings = [i for i in stories if i.is_report]
-    wanted: list[tuple[str, str, list[FeedItem]]] = [(calendar_path(None), CALENDAR_NAME, meetings)]
+    wanted: list[tuple[str, str, list[FeedItem]]] = [(calendar_path(None), CALENDAR_NAME, meetings[:limit])]
     for kind in MEETING_KINDS:
-        wanted.append((calendar_path(kind), f"Lịch: {KIND_LABELS[kind]}", [i for i in meetings if i.kind == kind]))
+        items = [i for i in meetings if i.kind == kind][:limit]
+        wanted.append((calendar_path(kind), f"Lịch: {KIND_LABELS[kind]}", items))
     outputs: dict[str, Output] = {}
     written: dict[str, list[Any]] = {}
+    used: dict[str, list[str]] = {}
     for path, name, items in wanted:
         sig = calendar_signature(items, site)
         before = state.get(path)
+        keys = [f"{CALENDAR_VERSION}:{i.signature}" for i in items]
         if isinstance(before, list) and len(before) == 2 and before[0] == sig and path in kept:
             outputs[path] = Output(None, before[1], max_age)
             written[path] = before
+            used.update((k, cache[k]) for k in keys if k in cache)
             continue
-        text = calendar_document(items, name, site.base, site.version)
+        text = calendar_document(items, name, site.base, site.version, cache)
         count = text.count(b"BEGIN:VEVENT")
         outputs[path] = Output(text, count, max_age)
         written[path] = [sig, count]
-    return outputs, written
+        used.update((k, cache[k]) for k in keys if k in cache)
+    return outputs, written, used

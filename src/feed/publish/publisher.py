@@ -26,7 +26,7 @@ from feed import __version__
 from feed.config.settings import Settings
 from feed.config.sources import Source
 from feed.health.verdict import source_health
-from feed.publish.calendar import calendar_outputs
+from feed.publish.calendar import CALENDAR_EVENTS, calendar_outputs
 from feed.publish.context import PublishContext
 from feed.publish.entries import IdentityCache, Stories, build_stories
 from feed.publish.feed_writer import FORMAT_VERSION, RENDERERS, FeedSite, FeedSpec, reuse_entries, split_entries
@@ -339,8 +339,13 @@ def _publish(
         outputs["index.html"] = Output(render_index(ctx), sum(i.is_report for i in stories.stories), every)
         # -- the meetings calendar (feed.publish.calendar): feeds/meetings.ics and one per kind --
         kept = {p for p in original if p.endswith(".ics") and (out / p).is_file()}
-        calendars, calendar_state = calendar_outputs(stories.stories, site, state.get("calendars") or {}, kept, every)
+        events = _load_json(out / CALENDAR_EVENTS)
+        events = events if isinstance(events, dict) else {}
+        calendars, calendar_state, events = calendar_outputs(
+            stories.stories, site, state.get("calendars") or {}, kept, every, settings.feed_limit, events
+        )
         outputs.update(calendars)
+        events_text = json.dumps(events, ensure_ascii=False, separators=(",", ":"))
         # -- end of the calendar --
         entries, steps = stager.settle(outputs)
         previous = dict(original)
@@ -362,7 +367,11 @@ def _publish(
             },
             separators=(",", ":"),
         )
-        for name, text in ((STATE_FILE, snapshot.state.dumps()), (FEED_STATE, feed_state)):
+        for name, text in (
+            (STATE_FILE, snapshot.state.dumps()),
+            (FEED_STATE, feed_state),
+            (CALENDAR_EVENTS, events_text),  # the calendar's rendered events, by story signature
+        ):
             if not _unchanged(out / name, text):
                 stager.stage_last(name, text)
         _carry_over(out, entries, previous)
