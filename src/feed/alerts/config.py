@@ -22,10 +22,12 @@ set is a ConfigError naming the variable. Nothing here ever prints a secret (the
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from feed.config.settings import Settings
 from feed.config.sources import ConfigError
@@ -46,7 +48,11 @@ class Webhook:
 
     @property
     def channel(self) -> str:
-        return f"webhook {self.url}"
+        """How the webhook is named in state, logs and messages: its host and a digest of the whole URL, never its
+        path or query (receivers often put a token there) or a user and password."""
+        parts = urlsplit(self.url)
+        host = f"{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+        return f"webhook {parts.scheme}://{host}/… #{hashlib.sha256(self.url.encode('utf-8')).hexdigest()[:10]}"
 
 
 @dataclass(frozen=True)
