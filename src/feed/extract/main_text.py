@@ -89,36 +89,85 @@ def _hints(el: etree._Element) -> str:
     return f"{el.get('class', '')} {el.get('id', '')} {el.get('type', '')}".lower()
 
 
+# What an element's class/id/type words say, by the words themselves: a page repeats a few dozen class strings over
+# thousands of elements, so each string meets the three hint patterns once (the memo is emptied when it grows large).
+_KEEP, _NOISE, _WEAK, _PLAIN = range(4)
+_HINT_VERDICTS: dict[str, int] = {}
+_HINT_MEMO_MAX = 50_000
+
+
+def _hint_verdict(hints: str) -> int:
+    """_KEEP for a body wrapper's words, _NOISE for chrome, _WEAK for words that are chrome unless prose, else _PLAIN."""
+    verdict = _HINT_VERDICTS.get(hints)
+    if verdict is None:
+        if hints.isspace() or not hints:
+            verdict = _PLAIN
+        elif BODY_HINT.search(hints):
+            verdict = _KEEP
+        elif NOISE_HINT.search(hints):
+            verdict = _NOISE
+        elif WEAK_NOISE_HINT.search(hints):
+            verdict = _WEAK
+        else:
+            verdict = _PLAIN
+        if len(_HINT_VERDICTS) >= _HINT_MEMO_MAX:
+            _HINT_VERDICTS.clear()
+        _HINT_VERDICTS[hints] = verdict
+    return verdict
+
+
 def prune(root: etree._Element) -> None:
-    """Drop elements that are never article text: scripts, navigation, share bars, comments, related boxes, hidden."""
+    """Drop elements that are never article text: scripts, navigation, share bars, comments, related boxes, hidden.
+
+    One pass in document order; an element's class/id words are tested once (through the memo above), the cheap
+    tests (tag, style, hidden) come before the prose test, and the inside of an element already doomed is not
+    examined (it goes with it)."""
     doomed = []
+    inside: etree._Element | None = None  # the last element of the doomed subtree being passed over
     for el in root.iter():
-        tag = _tag(el)
-        if not tag:
+        if inside is not None:
+            if el is inside:
+                inside = None
+            continue
+        tag = el.tag
+        if not isinstance(tag, str):
             if el.getparent() is not None:
                 doomed.append(el)  # comments and processing instructions
             continue
+        tag = tag.lower()
         if tag in NOISE_TAGS:
-            doomed.append(el)
+            doom = True
+        elif tag in ("html", "body"):
             continue
-        if tag in ("html", "body"):
-            continue
-        style = (el.get("style") or "").replace(" ", "").lower()
-        hints = _hints(el)
-        if "display:none" in style or el.get("hidden") is not None:
+        else:
+            style = el.get("style")
+            if (style and "display:none" in style.replace(" ", "").lower()) or el.get("hidden") is not None:
+                doom = True
+            else:
+                verdict = _hint_verdict(f"{el.get('class', '')} {el.get('id', '')} {el.get('type', '')}".lower())
+                doom = verdict == _NOISE or (verdict == _WEAK and not _reads_as_prose(el))
+        if doom:
             doomed.append(el)
-        elif BODY_HINT.search(hints):
-            continue
-        elif NOISE_HINT.search(hints) or (WEAK_NOISE_HINT.search(hints) and not _reads_as_prose(el)):
-            doomed.append(el)
+            if len(el):
+                inside = _last_descendant(el)
     for el in doomed:
         _remove(el)
 
 
+def _last_descendant(el: etree._Element) -> etree._Element:
+    """The element's last descendant in document order (root.iter() reaches it last of the subtree)."""
+    while len(el):
+        el = el[-1]
+    return el
+
+
 def _reads_as_prose(el: etree._Element) -> bool:
     """True for a box holding a long run of unlinked text: a wrapper of the article, whatever its class says."""
+    whole = el.text_content()
+    if len(whole) < 200:  # no paragraph inside can be longer than the whole
+        return False
     longest = max((len(p.text_content()) for p in el.iter("p", "div", "td") if len(p) < 8), default=0)
-    text = len(el.text_content().strip())
+    text = len(whole.strip())
     return longest >= 200 and _link_density(el, text) < 0.35
 
 
