@@ -97,7 +97,7 @@ _HINT_MEMO_MAX = 50_000
 
 
 def _hint_verdict(hints: str) -> int:
-    """_KEEP for a body wrapper's words, _NOISE for chrome, _WEAK for words that are chrome unless prose, else _PLAIN."""
+    """_KEEP for body-wrapper words, _NOISE for chrome, _WEAK for words that are chrome unless prose, else _PLAIN."""
     verdict = _HINT_VERDICTS.get(hints)
     if verdict is None:
         if hints.isspace() or not hints:
