@@ -6,6 +6,7 @@ credits, sapo blocks). It answers when it is confident; the caller falls back to
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -18,6 +19,7 @@ from feed.extract.page_noise import (
     NOISE_HINT,
     NOISE_TAGS,
     POSITIVE_HINT,
+    SAPO_HINT,
     WEAK_NOISE_HINT,
     looks_like_caption_style,
 )
@@ -68,7 +70,11 @@ CONFIDENT_CHARS = 250  # a container with less text is trusted only when it also
 MAX_CAPTION_WORDS = 40
 PHOTO_STORY_SHARE = 0.4  # below this share of text outside captions, the captions are the story
 MIN_PROSE_SHARE = 0.25  # the chosen blocks must hold this share of the page's prose paragraphs
+LINK_LIST_ITEMS = 2  # a list of this many items or more whose text is mostly links is a teaser list
+LINK_LIST_DENSITY = 0.5
 SIBLING_PROSE = 200  # characters of prose a sibling block needs before it joins the body
+DIV_PARAGRAPH_WORDS = 12  # words a sibling <div> holding text directly needs to join the body as a paragraph
+_STANDFIRST = re.compile(f"{SAPO_HINT.pattern}|{CAPTION_HINT.pattern}", re.I)  # boxes beside the body, not in it
 
 
 @dataclass
@@ -301,6 +307,10 @@ def _with_siblings(
     if parent is None or _tag(top) in ("body", "html"):
         return [top]
     threshold = max(10.0, adjusted[top] * 0.2)
+    # Readability's lift: a block that is its parent's only element child is read as the parent, so the sibling
+    # rule sees the blocks beside the wrapper (an article cut into several wrapped blocks is read whole).
+    while _tag(parent) not in ("body", "html") and parent.getparent() is not None and _only_child(top, parent):
+        top, parent = parent, parent.getparent()
     nodes = []
     for sibling in parent:
         if sibling is top:
@@ -313,7 +323,21 @@ def _with_siblings(
             density = _link_density(sibling, len(text))
             if (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0 and text.endswith(".")):
                 nodes.append(sibling)
+        elif _tag(sibling) == "div" and not _has_blocks(sibling) and not _STANDFIRST.search(_hints(sibling)):
+            # A <div> written as a paragraph (no block inside, not a sapo or caption box): kept only when it reads
+            # as a sentence of prose.
+            text = sibling.text_content().strip()
+            if len(text.split()) >= DIV_PARAGRAPH_WORDS and _link_density(sibling, len(text)) < 0.25:
+                nodes.append(sibling)
     return nodes
+
+
+def _only_child(el: etree._Element, parent: etree._Element) -> bool:
+    return all(child is el for child in parent if _tag(child))
+
+
+def _has_blocks(el: etree._Element) -> bool:
+    return any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
 
 
 def _image_only(el: etree._Element) -> bool:
@@ -417,10 +441,21 @@ def find_main_text(doc: lxml_html.HtmlElement, *, title: str | None = None, lead
     holds_title = bool(title) and any(
         clean_line(h.text_content()) == title for node in nodes for h in node.iter("h1", "h2")
     )
+    for node in nodes:
+        _drop_link_lists(node)
     paragraphs, images = read_blocks(nodes)
     chars = sum(map(len, paragraphs))
     confident = (chars >= CONFIDENT_CHARS and share >= MIN_PROSE_SHARE) or (holds_title and chars > 0)
     return MainText(paragraphs, images, confident=confident, after=lines_after(nodes[-1]))
+
+
+def _drop_link_lists(container: etree._Element) -> None:
+    """Remove lists inside the body whose text is mostly links: teasers of other stories, not the article."""
+    lists = [el for el in container.iter("ul", "ol") if len(el) >= LINK_LIST_ITEMS]
+    for el in lists:
+        text = len(el.text_content().strip())
+        if text and _link_density(el, text) > LINK_LIST_DENSITY:
+            _remove(el)
 
 
 def read_blocks(nodes: list[etree._Element]) -> tuple[list[str], list[str]]:
