@@ -72,6 +72,7 @@ PHOTO_STORY_SHARE = 0.4  # below this share of text outside captions, the captio
 MIN_PROSE_SHARE = 0.25  # the chosen blocks must hold this share of the page's prose paragraphs
 LINK_LIST_ITEMS = 2  # a list of this many items or more whose text is mostly links is a teaser list
 LINK_LIST_DENSITY = 0.5
+LIST_TITLE_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 SIBLING_PROSE = 200  # characters of prose a sibling block needs before it joins the body
 DIV_PARAGRAPH_WORDS = 12  # words a sibling <div> holding text directly needs to join the body as a paragraph
 _STANDFIRST = re.compile(f"{SAPO_HINT.pattern}|{CAPTION_HINT.pattern}", re.I)  # boxes beside the body, not in it
@@ -455,6 +456,9 @@ def _drop_link_lists(container: etree._Element) -> None:
     for el in lists:
         text = len(el.text_content().strip())
         if text and _link_density(el, text) > LINK_LIST_DENSITY:
+            title = el.getprevious()
+            if title is not None and _tag(title) in LIST_TITLE_TAGS and not (title.tail or "").strip():
+                _remove(title)  # the list's own heading ("Trending", "Tin liên quan") goes with it
             _remove(el)
 
 
