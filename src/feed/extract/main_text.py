@@ -71,7 +71,8 @@ MAX_CAPTION_WORDS = 40
 PHOTO_STORY_SHARE = 0.4  # below this share of text outside captions, the captions are the story
 MIN_PROSE_SHARE = 0.25  # the chosen blocks must hold this share of the page's prose paragraphs
 LINK_LIST_ITEMS = 2  # a list of this many items or more whose text is mostly links is a teaser list
-LINK_LIST_DENSITY = 0.5
+LINK_LIST_DENSITY = 0.8
+LINK_LIST_SHARE = 0.25  # a link list holding more of the body's text than this is not a teaser beside an article
 LIST_TITLE_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 SIBLING_PROSE = 200  # characters of prose a sibling block needs before it joins the body
 DIV_PARAGRAPH_WORDS = 12  # words a sibling <div> holding text directly needs to join the body as a paragraph
@@ -451,15 +452,21 @@ def find_main_text(doc: lxml_html.HtmlElement, *, title: str | None = None, lead
 
 
 def _drop_link_lists(container: etree._Element) -> None:
-    """Remove lists inside the body whose text is mostly links: teasers of other stories, not the article."""
-    lists = [el for el in container.iter("ul", "ol") if len(el) >= LINK_LIST_ITEMS]
+    """Remove lists inside the body whose text is mostly links (teasers of other stories, not the article) when
+    they hold a small share of the body: on a listing page the links are the page, and the judge must see them."""
+    lists = []
+    for el in container.iter("ul", "ol"):
+        text = len(el.text_content().strip()) if len(el) >= LINK_LIST_ITEMS else 0
+        if text and _link_density(el, text) > LINK_LIST_DENSITY and not any(a in lists for a in el.iterancestors()):
+            lists.append(el)
+    listed = sum(len(el.text_content().strip()) for el in lists)
+    if not lists or listed > len(container.text_content().strip()) * LINK_LIST_SHARE:
+        return
     for el in lists:
-        text = len(el.text_content().strip())
-        if text and _link_density(el, text) > LINK_LIST_DENSITY:
-            title = el.getprevious()
-            if title is not None and _tag(title) in LIST_TITLE_TAGS and not (title.tail or "").strip():
-                _remove(title)  # the list's own heading ("Trending", "Tin liên quan") goes with it
-            _remove(el)
+        title = el.getprevious()
+        if title is not None and _tag(title) in LIST_TITLE_TAGS and not (title.tail or "").strip():
+            _remove(title)  # the list's own heading ("Trending", "Tin liên quan") goes with it
+        _remove(el)
 
 
 def read_blocks(nodes: list[etree._Element]) -> tuple[list[str], list[str]]:
