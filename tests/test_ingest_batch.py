@@ -111,7 +111,10 @@ def test_a_batch_stores_classifies_and_clusters_as_page_by_page_ingestion(databa
     reference = Store(f"sqlite:///{tmp_path / 'page-by-page.sqlite'}")
     batched = Store(database_url)
     try:
-        expected = [ingest(reference, slug, p.article, registry=REGISTRY, fetched_at=p.fetched_at) for slug, p in pages()]
+        expected = [
+            ingest(reference, slug, page.article, registry=REGISTRY, fetched_at=page.fetched_at)
+            for slug, page in pages()
+        ]
         got: list[Ingested | Exception] = []
         for slug, batch in by_source(pages()):
             got += ingest_batch(batched, slug, batch, registry=REGISTRY)
@@ -174,6 +177,40 @@ def test_bad_batch_bounds_are_refused_in_one_line(monkeypatch: pytest.MonkeyPatc
     from unionfeed_scrapers.pipelines import BATCH_ENV, batch_bounds
 
     monkeypatch.setenv(BATCH_ENV, value)
-    with pytest.raises(ValueError, match="UNIONFEED_STORE_BATCH|store batches of") as caught:
+    with pytest.raises(ValueError, match=r"UNIONFEED_STORE_BATCH|store batches of") as caught:
         batch_bounds()
     assert "\n" not in str(caught.value)
+
+
+def test_the_pipeline_commits_full_batches_and_the_last_one_at_close(tmp_path: Path) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from unionfeed_scrapers.pipelines import StorePipeline
+    from unionfeed_scrapers.spiders.generic import GenericSpider
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    crawler = get_crawler(GenericSpider, {"UNIONFEED_DB_URL": url, "UNIONFEED_STORE_BATCH_ITEMS": 3})
+    crawler.spider = GenericSpider(source=REGISTRY[0], registry=tuple(REGISTRY))
+    pipeline = StorePipeline.from_crawler(crawler)
+    pipeline.open_spider(crawler.spider)
+    reader = Store(url)
+    try:
+        items = [
+            {"source": slug, "url": p.article.url, "article": p.article, "fetched_at": p.fetched_at}
+            for slug, p in pages()
+            if slug == "ldld-thanhhoa"
+        ]
+        counts = []
+        for item in items:
+            pipeline.process_item(item)
+            counts.append(reader.count())
+        assert counts == [0, 0, 3, 3, 3]  # one transaction per full batch of 3; pages 4 and 5 wait
+        pipeline.close_spider(crawler.spider)  # the spider closes: the waiting batch is written
+        assert reader.count() == 3  # page 4 repeats the origin (updated), page 5 the Tết page (unchanged)
+        assert pipeline.counts["new"] == 3 and pipeline.counts["updated"] == 1 and pipeline.counts["unchanged"] == 1
+        assert crawler.stats.get_value("unionfeed/articles_new") == 3
+        assert not crawler.stats.get_value("unionfeed/store_failed")
+    finally:
+        reader.close()
+        if pipeline.store is not None:
+            pipeline.store.close()
