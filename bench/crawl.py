@@ -30,6 +30,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -67,6 +68,17 @@ SENTENCES = (
     "Kết thúc chương trình, Ban Thường vụ đã khen thưởng {k} tập thể và cá nhân có thành tích xuất sắc trong "
     "phong trào thi đua lao động giỏi, lao động sáng tạo năm {y}.",
 )
+VOCABULARY = (
+    "công nhân người lao động đoàn viên doanh nghiệp nhà máy xí nghiệp khu công nghiệp tiền lương thưởng Tết "
+    "bảo hiểm xã hội hợp đồng ca làm việc tăng ca nhà trọ bữa ăn an toàn vệ sinh tai nạn bệnh nghề nghiệp "
+    "thương lượng thoả ước đối thoại kiến nghị giải quyết tranh chấp đình công phòng ngừa hỗ trợ chăm lo "
+    "thăm hỏi tặng quà học bổng con em mái ấm công đoàn sửa chữa xây mới trao tặng kinh phí quỹ xã hội "
+    "tuyên truyền pháp luật tập huấn cán bộ chủ tịch phó ban thường vụ chấp hành kiểm tra giám sát "
+    "thi đua khen thưởng sáng kiến tiết kiệm năng suất chất lượng đào tạo nghề việc làm thu nhập ổn định "
+    "phối hợp chính quyền sở lao động thanh tra quận huyện phường xã tỉnh thành phố miền Bắc miền Trung "
+    "miền Nam đồng bằng ven biển may mặc da giày điện tử chế biến thuỷ sản gỗ dệt cơ khí xây dựng giao thông "
+    "vận tải y tế giáo dục ngân hàng bưu điện điện lực than khoáng sản dầu khí cao su nông nghiệp"
+).split()
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 
@@ -77,10 +89,14 @@ def title(n: int) -> str:
 
 def article_page(n: int) -> bytes:
     when = START + timedelta(hours=3 * n)
+    # One sentence of the shared template per paragraph, the rest in words of its own: each article is its own
+    # story (a site whose pages were all copies of a few stories would measure dedup's merging, not a crawl).
+    rng = random.Random(n)
     paragraphs = []
     for i in range(9):
         sentence = SENTENCES[(n + i) % len(SENTENCES)].format(n=120 + n, m=100 + n % 50, k=10 + i, y=2025)
-        paragraphs.append(f"<p>{sentence} {SENTENCES[(n * 7 + i) % len(SENTENCES)].format(n=n, m=i, k=i, y=2026)}</p>")
+        words = " ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(24, 40)))
+        paragraphs.append(f"<p>{sentence} {words[0].upper()}{words[1:]}.</p>")
     menu = "".join(f'<li><a href="/chuyen-muc/{i}/">Chuyên mục {i}</a></li>' for i in range(12))
     related = "".join(
         f'<li><a href="/tin-tuc/bai-{(n + j) % 9999 + 1}.html">{title(n + j)}</a></li>' for j in range(1, 6)
