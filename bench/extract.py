@@ -2,12 +2,15 @@
 
     python bench/extract.py                      # ../shared/realpages (article pages) and ../shared/aeb
     python bench/extract.py --set realpages      # one set; --aeb-limit N for a quick look; --json FILE for figures
+    python bench/extract.py --set aeb --rounds 0 # aeb quality only, without the interleaved speed rounds
 
 Real pages: the manifest's article pages only (home pages and RSS files are not articles), scored against
 bench/truth/realpages.json, a truth written by reading each page. Two runs of unionfeed: "generic" (no site
 selectors, as for a source with no profile) and "selectors" (the selectors an operator would write for the site,
 kept beside the truth). External benchmark (aeb): body only, with that benchmark's metric: 4-gram word shingles
-with counts, per-page precision/recall normalised per page, means over pages, F1 of the means.
+with counts, per-page precision/recall normalised per page, means over pages, F1 of the means. Then the aeb speed
+line: both extractors timed page by page in turn (bytes in, parse included), in three rounds; the ratio printed is
+trafilatura's time over ours, the median of the rounds (CPU-time ratio beside it: the machine is shared).
 """
 
 from __future__ import annotations
@@ -378,8 +381,45 @@ def bench_realpages(folder: Path) -> dict[str, Any]:
     return {"figures": figures, "pages": page_rows(pages, runs)}
 
 
-def bench_aeb(folder: Path, limit: int | None) -> dict[str, Any]:
-    """unionfeed and trafilatura on the external benchmark (body only)."""
+def interleaved_speed(pages: list[Page], rounds: int) -> dict[str, Any]:
+    """Pages per second of unionfeed and trafilatura timed page by page in turn (the first of the two alternates
+    from page to page), over `rounds` rounds; the ratio is the median of the rounds' ratios."""
+    per_round = []
+    if pages:  # first calls fill caches and imports on both sides: not timed
+        run_unionfeed(pages[0], False)
+        run_trafilatura(pages[0])
+    for _ in range(rounds):
+        ours = theirs = ours_cpu = theirs_cpu = 0.0
+        for index, page in enumerate(pages):
+            order = ("u", "t") if index % 2 == 0 else ("t", "u")
+            for who in order:
+                wall, cpu = time.perf_counter(), time.process_time()
+                run_unionfeed(page, False) if who == "u" else run_trafilatura(page)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                if who == "u":
+                    ours, ours_cpu = ours + wall, ours_cpu + cpu
+                else:
+                    theirs, theirs_cpu = theirs + wall, theirs_cpu + cpu
+        per_round.append(
+            {
+                "unionfeed": len(pages) / ours,
+                "trafilatura": len(pages) / theirs,
+                "ratio": theirs / ours,
+                "ratio_cpu": theirs_cpu / ours_cpu if ours_cpu else 0.0,
+            }
+        )
+    middle = sorted(per_round, key=lambda r: r["ratio"])[len(per_round) // 2]
+    return {
+        "rounds": per_round,
+        "unionfeed": middle["unionfeed"],
+        "trafilatura": middle["trafilatura"],
+        "ratio": middle["ratio"],
+        "ratio_cpu": statistics.median(r["ratio_cpu"] for r in per_round),
+    }
+
+
+def bench_aeb(folder: Path, limit: int | None, rounds: int = 3) -> dict[str, Any]:
+    """unionfeed and trafilatura on the external benchmark (body only), then their speed side by side."""
     pages = load_aeb(folder, limit)
     runs = [
         run_all("unionfeed", pages, lambda p: run_unionfeed(p, False)),
@@ -390,6 +430,16 @@ def bench_aeb(folder: Path, limit: int | None) -> dict[str, Any]:
     speed = speed_by_path(pages, runs[0], runs[1])
     print_speed(speed)
     figures["unionfeed"]["speed_by_path"] = speed
+    if rounds:
+        side = interleaved_speed(pages, rounds)
+        figures["unionfeed"]["speed_interleaved"] = side
+        print(
+            f"  speed, bytes in (parse included), interleaved page by page, median of {rounds} rounds: "
+            f"unionfeed {side['unionfeed']:.1f}/s, trafilatura {side['trafilatura']:.1f}/s = "
+            f"{side['ratio']:.2f}x trafilatura (CPU time {side['ratio_cpu']:.2f}x; rounds "
+            + ", ".join(f"{r['ratio']:.2f}x" for r in side["rounds"])
+            + ")"
+        )
     return {"figures": figures, "pages": page_rows(pages, runs)}
 
 
@@ -400,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=SHARED, help="the folder holding realpages/ and aeb/")
     parser.add_argument("--aeb-limit", type=int, default=None, help="only the first N aeb pages")
     parser.add_argument("--json", type=Path, help="write figures and per-page rows here")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved aeb speed rounds (0: none)")
     args = parser.parse_args(argv)
     report: dict[str, Any] = {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -414,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.shared / "aeb").is_dir():
             print(f"no {args.shared / 'aeb'}", file=sys.stderr)
             return 2
-        report["aeb"] = bench_aeb(args.shared / "aeb", args.aeb_limit)
+        report["aeb"] = bench_aeb(args.shared / "aeb", args.aeb_limit, args.rounds)
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return 0

@@ -126,6 +126,27 @@ def test_nesting_deeper_than_the_parser_reads_is_flattened_and_keeps_every_word(
     assert flatten_deep("<html><body>" + script + "</body></html>")[1] == 0
 
 
+def test_comments_and_raw_text_hide_their_tags_from_the_depth_count_to_their_close_or_the_page_end() -> None:
+    deep = "<div>" * 200
+    # Tags inside a comment, a script or a style never count, whatever case the closing tag is written in.
+    for hidden in (
+        f"<!-- {deep} -->",
+        f"<!--- {deep} --->",
+        f"<SCRIPT>var s = '{deep}';</script >",
+        f"<style>/* {deep} </styl> */</STYLE\n>",
+        f"<textarea>{deep}</textarea>",
+        f"<!-- {deep}",  # a comment never closed runs to the end of the page
+        f"<script>{deep}",
+    ):
+        page = f"<html><body><p>Công đoàn cơ sở</p>{hidden}</body></html>"
+        assert flatten_deep(page) == (page, 0), hidden[:20]
+    # After a closed comment or script, tags count again: the same 200 levels are flattened.
+    for before in ("<!-- ghi chú -- vẫn là ghi chú -->", "<script>if (a < b) { x = '</div>'; }</script>"):
+        page = f"<html><body>{before}{deep}<p>Người lao động</p>{'</div>' * 200}</body></html>"
+        flat, removed = flatten_deep(page)
+        assert removed == 2 * (200 - 158) and "Người lao động" in flat and before in flat
+
+
 def test_one_endless_line_is_cut_before_it_is_parsed() -> None:
     line = huge_line()
     page = f"<html><body><h1>Tiêu đề</h1><p>{line}</p></body></html>"

@@ -1,21 +1,47 @@
-"""Hands each fetched article to `feed.ingest` (store, classify, cluster); records the crawl run and its health
-figures."""
+"""Hands fetched articles to `feed.ingest` (store, classify, cluster) in batches; records the crawl run and its
+health figures.
+
+Articles wait in a batch of at most UNIONFEED_STORE_BATCH_ITEMS, or UNIONFEED_STORE_BATCH_SECONDS after the
+batch's first one, and each batch is one transaction (`feed.ingest.ingest_batch`); the last one is written when
+the spider closes, which a shutdown signal's graceful stop does too. A process killed outright loses at most the
+batch it was filling: those articles are not stored, so the next crawl fetches them again (their listings'
+validators are only saved by a run that finished)."""
 
 from __future__ import annotations
 
 import logging
+import os
+from time import monotonic
 from typing import Any
 
 from scrapy import signals
 
-from feed.ingest import ingest
+from feed.ingest import Ingested, Page, ingest_batch
 from feed.store.api import Store
 from feed.store.faults import StoreError
 from unionfeed_scrapers.keys import CANONICAL_IGNORED, FOREIGN, STORE_FAILED, STORE_LOST
 from unionfeed_scrapers.store_handle import store_for
 
 FIELDS = ("title", "date", "body")
+BATCH_ENV = "UNIONFEED_STORE_BATCH"  # "<items>" or "<items>,<seconds>", overriding the Scrapy settings
 log = logging.getLogger(__name__)
+
+
+def batch_bounds(settings: Any = None) -> tuple[int, float]:
+    """Items per batch and seconds a batch may wait: UNIONFEED_STORE_BATCH, else the Scrapy settings (50, 2 s)."""
+    items = int(settings.getint("UNIONFEED_STORE_BATCH_ITEMS", 50)) if settings is not None else 50
+    seconds = float(settings.getfloat("UNIONFEED_STORE_BATCH_SECONDS", 2.0)) if settings is not None else 2.0
+    value = os.environ.get(BATCH_ENV, "").strip()
+    if value:
+        try:
+            parts = [float(part) for part in value.split(",")]
+        except ValueError:
+            raise ValueError(f"{BATCH_ENV}={value!r} is not <items> or <items>,<seconds>") from None
+        items = int(parts[0])
+        seconds = parts[1] if len(parts) > 1 else seconds
+    if not (1 <= items <= 10000 and 0 < seconds <= 3600):
+        raise ValueError(f"store batches of {items} items or {seconds} s: not 1-10000 items and 0-3600 s")
+    return items, seconds
 
 
 class StorePipeline:
@@ -29,6 +55,10 @@ class StorePipeline:
         # Field coverage of the article pages fetched in this run: how many had a title, a date, a body.
         self.fields = dict.fromkeys(FIELDS, 0)
         self.extracted = 0
+        self.batch_items, self.batch_seconds = batch_bounds(getattr(crawler, "settings", None))
+        self.batch: list[tuple[dict[str, Any], Page]] = []
+        self.batch_started = 0.0
+        self.timer: Any = None  # the reactor call that writes a batch left waiting for batch_seconds
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -62,44 +92,91 @@ class StorePipeline:
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         if self.crawler.stats.get_value(STORE_LOST):
             return item  # stopping: the store cannot take it
-        try:
-            return self._store_item(item)
-        except StoreError as exc:
-            self.crawler.stats.inc_value(STORE_FAILED)
-            self._store_lost(exc)
-            return item
-        except Exception:
-            # The article was fetched but not kept: the run says so, keeps no validators (so the next poll asks
-            # its listing afresh and fetches the page again) and the crawl exits non-zero.
-            self.crawler.stats.inc_value(STORE_FAILED)
-            # Logged here, once and without the item (Scrapy's own "Error processing" line would print the body).
-            log.exception("could not store %s", item.get("url"), extra={"event": "store_failed"})
-            return item
-
-    def _store_item(self, item: dict[str, Any]) -> dict[str, Any]:
         assert self.store is not None
-        slug = item["source"]
         article = item.get("article")
         if article is not None:
             self._count_fields(article)
         if item.get("error") or article is None:
-            self.counts["errors"] += 1
-            self.store.record_error(slug, item["url"], item.get("error") or "unknown error", self.run_id)
-            self.crawler.stats.inc_value("unionfeed/page_errors")
+            try:
+                self._record_error(item)
+            except StoreError as exc:
+                self.crawler.stats.inc_value(STORE_FAILED)
+                self._store_lost(exc)
+            except Exception:
+                self.crawler.stats.inc_value(STORE_FAILED)
+                log.exception("could not record the error of %s", item.get("url"), extra={"event": "store_failed"})
             return item
-        result = ingest(
-            self.store, slug, article, registry=self.crawler.spider.registry, fetched_at=item.get("fetched_at")
-        )
+        if not self.batch:
+            self.batch_started = monotonic()
+            self._arm_timer()
+        self.batch.append((item, Page(article, item.get("fetched_at"))))
+        if len(self.batch) >= self.batch_items or monotonic() - self.batch_started >= self.batch_seconds:
+            self.flush()
+        return item
+
+    def close_spider(self, spider: Any = None) -> None:
+        """The spider closes (finished, time limit, shutdown signal): the batch waiting is written now."""
+        self.flush()
+
+    def _arm_timer(self) -> None:
+        """Write a batch that waits batch_seconds even when no further item comes to trigger it."""
+        if self.timer is not None and self.timer.active():
+            return
+        from twisted.internet import reactor
+
+        if reactor.running:  # type: ignore[attr-defined]
+            self.timer = reactor.callLater(self.batch_seconds, self.flush)  # type: ignore[attr-defined]
+
+    def flush(self) -> None:
+        """Store the waiting batch in one transaction and count what became of each article."""
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.timer = None
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        if self.crawler.stats.get_value(STORE_LOST):
+            self.crawler.stats.inc_value(STORE_FAILED, len(batch))
+            return
+        assert self.store is not None
+        slug = batch[0][0]["source"]
+        try:
+            results = ingest_batch(self.store, slug, [page for _, page in batch], registry=self.crawler.spider.registry)
+        except StoreError as exc:
+            self.crawler.stats.inc_value(STORE_FAILED, len(batch))
+            self._store_lost(exc)
+            return
+        for (item, _), result in zip(batch, results, strict=True):
+            if isinstance(result, Ingested):
+                self._count(item, result)
+                continue
+            # The article was fetched but not kept: the run says so, keeps no validators (so the next poll asks
+            # its listing afresh and fetches the page again) and the crawl exits non-zero.
+            self.crawler.stats.inc_value(STORE_FAILED)
+            # Logged here, once and without the item (Scrapy's own "Error processing" line would print the body).
+            log.error(
+                "could not store %s",
+                item.get("url"),
+                exc_info=(type(result), result, result.__traceback__),
+                extra={"event": "store_failed"},
+            )
+
+    def _record_error(self, item: dict[str, Any]) -> None:
+        assert self.store is not None
+        self.counts["errors"] += 1
+        self.store.record_error(item["source"], item["url"], item.get("error") or "unknown error", self.run_id)
+        self.crawler.stats.inc_value("unionfeed/page_errors")
+
+    def _count(self, item: dict[str, Any], result: Ingested) -> None:
         self.counts[result.status] += 1
         self.counts["meetings"] += int(result.meeting is not None and result.meeting.is_report)
         if result.canonical_ignored:  # named another source's article as canonical: filed under its own URL
             self.crawler.stats.inc_value(CANONICAL_IGNORED)
         if result.status == "foreign":  # its URL is another source's article (a redirect into it): left alone
             self.crawler.stats.inc_value(FOREIGN)
-            log.warning("%s is another source's article: left alone by %s", item["url"], slug)
-            return item
+            log.warning("%s is another source's article: left alone by %s", item["url"], item["source"])
+            return
         self.crawler.stats.inc_value(f"unionfeed/articles_{result.status}")
-        return item
 
     def _count_fields(self, article: Any) -> None:
         self.extracted += 1

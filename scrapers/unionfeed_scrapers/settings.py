@@ -88,3 +88,7 @@ if hasattr(_scrapy_defaults, "TWISTED_DNS_RESOLVER"):  # the name newer Scrapy r
     TWISTED_DNS_RESOLVER = "scrapy.resolver.CachingHostnameResolver"
 else:
     DNS_RESOLVER = "scrapy.resolver.CachingHostnameResolver"
+# The store pipeline writes fetched articles in batches: one transaction per this many items, or per this many
+# seconds since the batch's first item, whichever comes first (and at the spider's close, shutdown included).
+UNIONFEED_STORE_BATCH_ITEMS = 50
+UNIONFEED_STORE_BATCH_SECONDS = 2.0

@@ -3,6 +3,11 @@
 The order is the design's: the article is stored first (so nothing fetched is lost to a later stage), then
 classified and clustered here, in the library, from what was stored. `reclassify` runs the same
 classification again over stored articles after the classifier changed.
+
+`ingest_batch` does the same for a batch of pages in one transaction (the crawl's pipeline hands it up to 50
+pages or 2 s of them): each page in turn, in order, so verdicts and clusters are those page-by-page ingestion
+gives. When any page of the batch fails for a reason of its own (not the store's), the batch is rolled back and
+ingested again page by page, so that page alone fails, exactly as `ingest` would have it.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from datetime import datetime
 
 from feed.classify.classifier import classify
 from feed.config.sources import Source
-from feed.dedup.clusters import assign_cluster
+from feed.dedup.clusters import assign_cluster, assign_cluster_in
 from feed.records import Extracted, Meeting
 from feed.store.api import Store, UpsertResult
+from feed.store.faults import StoreError
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,51 @@ def ingest(
     store.save_meeting(result.article_id, meeting)
     assign_cluster(store, result.article_id, sources=registry)
     return Ingested(result.article_id, result.status, meeting, result.canonical_ignored)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One extracted page waiting in a batch, with when it was fetched."""
+
+    article: Extracted
+    fetched_at: datetime | None = None
+
+
+def ingest_batch(
+    store: Store, source_slug: str, pages: Sequence[Page], *, registry: Sequence[Source] = ()
+) -> list[Ingested | Exception]:
+    """Ingest pages in one transaction; one result per page, in order: what `ingest` returns, or the exception
+    that page alone raised. StoreError (the store cannot be used) is raised: nothing of the batch is kept."""
+    if not pages:
+        return []
+    names = {source.slug: source.name for source in registry}
+    try:
+        with store.session() as s:
+            results: list[Ingested | Exception] = []
+            for page in pages:
+                result = store.upsert_in(s, source_slug, page.article, fetched_at=page.fetched_at)
+                if result.status in ("unchanged", "foreign"):
+                    results.append(Ingested(result.article_id, result.status, None, result.canonical_ignored))
+                    continue
+                meeting = classify_article(page.article)
+                store.save_meeting_in(s, result.article_id, meeting)
+                assign_cluster_in(s, result.article_id, names)
+                results.append(Ingested(result.article_id, result.status, meeting, result.canonical_ignored))
+            return results
+    except StoreError:
+        raise
+    except Exception:  # one page's own trouble: the others must not be lost with it
+        pass
+    return [_ingest_alone(store, source_slug, page, registry) for page in pages]
+
+
+def _ingest_alone(store: Store, source_slug: str, page: Page, registry: Sequence[Source]) -> Ingested | Exception:
+    try:
+        return ingest(store, source_slug, page.article, registry=registry, fetched_at=page.fetched_at)
+    except StoreError:
+        raise
+    except Exception as exc:
+        return exc
 
 
 @dataclass

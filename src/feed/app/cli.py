@@ -481,6 +481,32 @@ def cmd_reclassify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    """`alerts test`: a test message on every channel; `alerts send`: what is new since each channel's last alert."""
+    from feed.alerts.config import load_alerts
+    from feed.alerts.run import send_alerts, send_test
+    from feed.store.api import Store
+
+    config = load_alerts(settings)
+    if config is None:
+        where = settings.config.parent / "settings.yaml"
+        raise ConfigError(f"{where}: no `alerts:` section: no webhook or e-mail to send to (see docs/operations.md)")
+    if args.action == "test":
+        outcomes = send_test(settings, config)
+    else:
+        store = Store(settings.db_url)
+        try:
+            outcomes = send_alerts(settings, store, config)
+        finally:
+            store.close()
+    for outcome in outcomes:
+        print(
+            f"unionfeed alerts {args.action}: {outcome.line()}",
+            file=sys.stderr if outcome.status == "failed" else sys.stdout,
+        )
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the bundled sample sites on loopback and run crawl → publish once."""
     from feed.app.demo import run_demo
@@ -572,6 +598,8 @@ def build_parser() -> argparse.ArgumentParser:
     from feed.app import search_cmd  # `unionfeed search` (feed.app.search_cmd)
 
     search_cmd.add_arguments(add("search", search_cmd.run, search_cmd.HELP))
+    p = add("alerts", cmd_alerts, "send a test alert, or what is new since the last alerts (webhooks, e-mail)")
+    p.add_argument("action", choices=["test", "send"])
     p = add("demo", cmd_demo, "run the whole pipeline once against bundled sample sites on loopback")
     p.add_argument("--out", help="the demo's data folder (published files land in OUT/public)")
     p.add_argument(

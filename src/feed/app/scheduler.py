@@ -34,6 +34,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from feed.alerts.run import AlertsWorker, start_alerts
 from feed.app.clock import install as install_steady_clock
 from feed.app.crawl_runner import STOP_GRACE, crawl_in_child, publish_in_child
 from feed.app.locks import BUSY_EXIT, scheduler_lock
@@ -171,6 +172,7 @@ class Runner:
         self.fired: dict[str, deque[datetime]] = {}  # the latest due times of each source's polls
         self.counts = {"started": 0, "finished": 0, "deferred": 0, "missed": 0, "overlapping": 0, "published": 0}
         self._lock = threading.Lock()
+        self.alerts: AlertsWorker | None = None  # feed.alerts: poked after each publish, never waited for
 
     def run_source(self, slug: str) -> None:
         """The job of one source: crawl unless stopping or deferred, then health and (when useful) publish."""
@@ -309,6 +311,8 @@ class Runner:
             self.last_publish = monotonic()
             self.counts["published"] += 1
             sweep_temporary_files(self.settings.public, max_age=600)
+        if self.alerts is not None and status == 0:
+            self.alerts.poke()  # the alerts thread sends what this publish made new; publishing goes on
         level = logging.INFO if status == 0 else logging.WARNING
         log.log(
             level, "published", extra={"event": "published", "exit": status, "seconds": round(monotonic() - started, 2)}
@@ -462,6 +466,7 @@ def _run_scheduler(
                     "url": f"http://{host}:{server.server_address[1]}/",
                 },
             )
+        runner.alerts = start_alerts(settings, runner.store, runner.stopping)  # a mistake stops here (ConfigError)
         runner.write_health()
         runner.publish()
         runner.start_publisher()

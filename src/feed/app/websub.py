@@ -67,5 +67,6 @@ def announce(settings: Settings, changed_paths: Iterable[str]) -> dict[str, int 
     if not settings.websub_hub:
         return {}
     base = settings.site_url.rstrip("/") + "/"
-    urls = [base + p for p in changed_paths if p.startswith("feeds/")]
+    # Feeds only: a calendar (feeds/*.ics) names no hub, so it is no WebSub topic.
+    urls = [base + p for p in changed_paths if p.startswith("feeds/") and not p.endswith(".ics")]
     return ping_hub(settings.websub_hub, urls, user_agent=settings.politeness.user_agent)

@@ -37,6 +37,16 @@ class Politeness:
 
 
 @dataclass(frozen=True)
+class AlertsSection:
+    """The `alerts:` mapping of settings.yaml as written, with where it was written (file, line of every key), for
+    feed.alerts.config to check: alerts are optional and their checks belong to the alerts box."""
+
+    values: dict[str, Any]
+    origin: str = "settings"
+    lines: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     config: Path = Path("config/sources.yaml")
     data: Path = Path("data")
@@ -53,6 +63,7 @@ class Settings:
     politeness: Politeness = field(default_factory=Politeness)
     # name -> {q, kind, province, source, org}: each published as feeds/query-<name>.* (feed.config.saved_queries)
     saved_queries: dict[str, dict[str, str]] = field(default_factory=dict)
+    alerts: AlertsSection | None = field(default=None, compare=False)  # webhooks and e-mail (feed.alerts)
 
     @property
     def db_url(self) -> str:
@@ -169,12 +180,15 @@ def read_settings_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         raise ConfigError(f"{path}: expected a mapping of settings (name: value), got {type(raw).__name__}")
     raw = dict(raw)
     politeness = raw.pop("politeness", None) or {}
+    alerts = raw.pop("alerts", None)  # checked by feed.alerts.config, which knows its shape
+    if alerts is not None and not isinstance(alerts, dict):
+        raise fail("alerts", f"expected a mapping, got {type(alerts).__name__}")
     if not isinstance(politeness, dict):
         raise fail("politeness", f"expected a mapping, got {type(politeness).__name__}")
     saved = raw.pop("saved_queries", None)
     out: dict[str, dict[str, Any]] = {"": {}, "politeness.": {}}
     for prefix, written, model in (("", raw, Settings()), ("politeness.", politeness, Politeness())):
-        known = {f.name for f in fields(model)} - {"politeness", "config", "saved_queries"}
+        known = {f.name for f in fields(model)} - {"politeness", "config", "saved_queries", "alerts"}
         unknown = sorted(str(k) for k in written if k not in known)
         if unknown:
             raise fail(
@@ -193,6 +207,10 @@ def read_settings_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             out[""]["saved_queries"] = check_saved_queries(saved)
         except ValueError as exc:
             raise fail("saved_queries", str(exc)) from None
+    if alerts:
+        out[""]["alerts"] = AlertsSection(
+            dict(alerts), str(path), {k: v for k, v in lines.items() if k.startswith("alerts")}
+        )
     return out[""], out["politeness."]
 
 
@@ -224,7 +242,7 @@ def load_settings(config: str | Path | None = None, data: str | Path | None = No
     settings_file = config_path.parent / "settings.yaml"
     overrides, politeness = read_settings_file(settings_file) if settings_file.is_file() else ({}, {})
     # config is resolved above (argument, then UNIONFEED_CONFIG); politeness has its own variables.
-    overrides.update(_from_environment(base, ("politeness", "config", "saved_queries")))
+    overrides.update(_from_environment(base, ("politeness", "config", "saved_queries", "alerts")))
     politeness.update(_from_environment(Politeness(), ()))
     settings = replace(base, **overrides, config=config_path, politeness=replace(Politeness(), **politeness))
     if data is not None:

@@ -149,12 +149,19 @@ def assign_cluster(store: Store, article_id: str, *, sources: Iterable[Source] =
     registry so credits by outlet name ("Báo Lao Động") find their member; credits by domain need nothing."""
     names = {source.slug: source.name for source in sources}
     with store.session() as s:
-        row = s.get(ArticleRow, article_id)
-        if row is None:
-            return None
-        found = DedupIndex(SqlBackend(s)).add(row.id, fingerprint(row.body_text or ""))
-        matches = list(s.scalars(select(ArticleRow).where(ArticleRow.id.in_(found)))) if found else []
-        return _merge(s, row, matches, names)
+        return assign_cluster_in(s, article_id, names)
+
+
+def assign_cluster_in(s: Session, article_id: str, names: Mapping[str, str]) -> str | None:
+    """`assign_cluster` inside a transaction the caller holds (a batch of pages ingested at once: each page in
+    turn, in the batch's order, so the clusters are the ones page-by-page ingestion gives); `names` maps each
+    source's slug to its outlet name."""
+    row = s.get(ArticleRow, article_id)
+    if row is None:
+        return None
+    found = DedupIndex(SqlBackend(s)).add(row.id, fingerprint(row.body_text or ""))
+    matches = list(s.scalars(select(ArticleRow).where(ArticleRow.id.in_(found)))) if found else []
+    return _merge(s, row, matches, names)
 
 
 def cluster_members(store: Store, cluster_id: str) -> list[ArticleRow]:

@@ -6,6 +6,7 @@ credits, sapo blocks). It answers when it is confident; the caller falls back to
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -18,6 +19,7 @@ from feed.extract.page_noise import (
     NOISE_HINT,
     NOISE_TAGS,
     POSITIVE_HINT,
+    SAPO_HINT,
     WEAK_NOISE_HINT,
     looks_like_caption_style,
 )
@@ -68,7 +70,13 @@ CONFIDENT_CHARS = 250  # a container with less text is trusted only when it also
 MAX_CAPTION_WORDS = 40
 PHOTO_STORY_SHARE = 0.4  # below this share of text outside captions, the captions are the story
 MIN_PROSE_SHARE = 0.25  # the chosen blocks must hold this share of the page's prose paragraphs
+LINK_LIST_ITEMS = 2  # a list of this many items or more whose text is mostly links is a teaser list
+LINK_LIST_DENSITY = 0.8
+LINK_LIST_SHARE = 0.25  # a link list holding more of the body's text than this is not a teaser beside an article
+LIST_TITLE_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 SIBLING_PROSE = 200  # characters of prose a sibling block needs before it joins the body
+DIV_PARAGRAPH_WORDS = 12  # words a sibling <div> holding text directly needs to join the body as a paragraph
+_STANDFIRST = re.compile(f"{SAPO_HINT.pattern}|{CAPTION_HINT.pattern}", re.I)  # boxes beside the body, not in it
 
 
 @dataclass
@@ -89,36 +97,85 @@ def _hints(el: etree._Element) -> str:
     return f"{el.get('class', '')} {el.get('id', '')} {el.get('type', '')}".lower()
 
 
+# What an element's class/id/type words say, by the words themselves: a page repeats a few dozen class strings over
+# thousands of elements, so each string meets the three hint patterns once (the memo is emptied when it grows large).
+_KEEP, _NOISE, _WEAK, _PLAIN = range(4)
+_HINT_VERDICTS: dict[str, int] = {}
+_HINT_MEMO_MAX = 50_000
+
+
+def _hint_verdict(hints: str) -> int:
+    """_KEEP for body-wrapper words, _NOISE for chrome, _WEAK for words that are chrome unless prose, else _PLAIN."""
+    verdict = _HINT_VERDICTS.get(hints)
+    if verdict is None:
+        if hints.isspace() or not hints:
+            verdict = _PLAIN
+        elif BODY_HINT.search(hints):
+            verdict = _KEEP
+        elif NOISE_HINT.search(hints):
+            verdict = _NOISE
+        elif WEAK_NOISE_HINT.search(hints):
+            verdict = _WEAK
+        else:
+            verdict = _PLAIN
+        if len(_HINT_VERDICTS) >= _HINT_MEMO_MAX:
+            _HINT_VERDICTS.clear()
+        _HINT_VERDICTS[hints] = verdict
+    return verdict
+
+
 def prune(root: etree._Element) -> None:
-    """Drop elements that are never article text: scripts, navigation, share bars, comments, related boxes, hidden."""
+    """Drop elements that are never article text: scripts, navigation, share bars, comments, related boxes, hidden.
+
+    One pass in document order; an element's class/id words are tested once (through the memo above), the cheap
+    tests (tag, style, hidden) come before the prose test, and the inside of an element already doomed is not
+    examined (it goes with it)."""
     doomed = []
+    inside: etree._Element | None = None  # the last element of the doomed subtree being passed over
     for el in root.iter():
-        tag = _tag(el)
-        if not tag:
+        if inside is not None:
+            if el is inside:
+                inside = None
+            continue
+        tag = el.tag
+        if not isinstance(tag, str):
             if el.getparent() is not None:
                 doomed.append(el)  # comments and processing instructions
             continue
+        tag = tag.lower()
         if tag in NOISE_TAGS:
-            doomed.append(el)
+            doom = True
+        elif tag in ("html", "body"):
             continue
-        if tag in ("html", "body"):
-            continue
-        style = (el.get("style") or "").replace(" ", "").lower()
-        hints = _hints(el)
-        if "display:none" in style or el.get("hidden") is not None:
+        else:
+            style = el.get("style")
+            if (style and "display:none" in style.replace(" ", "").lower()) or el.get("hidden") is not None:
+                doom = True
+            else:
+                verdict = _hint_verdict(f"{el.get('class', '')} {el.get('id', '')} {el.get('type', '')}".lower())
+                doom = verdict == _NOISE or (verdict == _WEAK and not _reads_as_prose(el))
+        if doom:
             doomed.append(el)
-        elif BODY_HINT.search(hints):
-            continue
-        elif NOISE_HINT.search(hints) or (WEAK_NOISE_HINT.search(hints) and not _reads_as_prose(el)):
-            doomed.append(el)
+            if len(el):
+                inside = _last_descendant(el)
     for el in doomed:
         _remove(el)
 
 
+def _last_descendant(el: etree._Element) -> etree._Element:
+    """The element's last descendant in document order (root.iter() reaches it last of the subtree)."""
+    while len(el):
+        el = el[-1]
+    return el
+
+
 def _reads_as_prose(el: etree._Element) -> bool:
     """True for a box holding a long run of unlinked text: a wrapper of the article, whatever its class says."""
+    whole = el.text_content()
+    if len(whole) < 200:  # no paragraph inside can be longer than the whole
+        return False
     longest = max((len(p.text_content()) for p in el.iter("p", "div", "td") if len(p) < 8), default=0)
-    text = len(el.text_content().strip())
+    text = len(whole.strip())
     return longest >= 200 and _link_density(el, text) < 0.35
 
 
@@ -252,6 +309,10 @@ def _with_siblings(
     if parent is None or _tag(top) in ("body", "html"):
         return [top]
     threshold = max(10.0, adjusted[top] * 0.2)
+    # Readability's lift: a block that is its parent's only element child is read as the parent, so the sibling
+    # rule sees the blocks beside the wrapper (an article cut into several wrapped blocks is read whole).
+    while _tag(parent) not in ("body", "html") and parent.getparent() is not None and _only_child(top, parent):
+        top, parent = parent, parent.getparent()
     nodes = []
     for sibling in parent:
         if sibling is top:
@@ -264,7 +325,21 @@ def _with_siblings(
             density = _link_density(sibling, len(text))
             if (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0 and text.endswith(".")):
                 nodes.append(sibling)
+        elif _tag(sibling) == "div" and not _has_blocks(sibling) and not _STANDFIRST.search(_hints(sibling)):
+            # A <div> written as a paragraph (no block inside, not a sapo or caption box): kept only when it reads
+            # as a sentence of prose.
+            text = sibling.text_content().strip()
+            if len(text.split()) >= DIV_PARAGRAPH_WORDS and _link_density(sibling, len(text)) < 0.25:
+                nodes.append(sibling)
     return nodes
+
+
+def _only_child(el: etree._Element, parent: etree._Element) -> bool:
+    return all(child is el for child in parent if _tag(child))
+
+
+def _has_blocks(el: etree._Element) -> bool:
+    return any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
 
 
 def _image_only(el: etree._Element) -> bool:
@@ -368,10 +443,30 @@ def find_main_text(doc: lxml_html.HtmlElement, *, title: str | None = None, lead
     holds_title = bool(title) and any(
         clean_line(h.text_content()) == title for node in nodes for h in node.iter("h1", "h2")
     )
+    for node in nodes:
+        _drop_link_lists(node)
     paragraphs, images = read_blocks(nodes)
     chars = sum(map(len, paragraphs))
     confident = (chars >= CONFIDENT_CHARS and share >= MIN_PROSE_SHARE) or (holds_title and chars > 0)
     return MainText(paragraphs, images, confident=confident, after=lines_after(nodes[-1]))
+
+
+def _drop_link_lists(container: etree._Element) -> None:
+    """Remove lists inside the body whose text is mostly links (teasers of other stories, not the article) when
+    they hold a small share of the body: on a listing page the links are the page, and the judge must see them."""
+    lists = []
+    for el in container.iter("ul", "ol"):
+        text = len(el.text_content().strip()) if len(el) >= LINK_LIST_ITEMS else 0
+        if text and _link_density(el, text) > LINK_LIST_DENSITY and not any(a in lists for a in el.iterancestors()):
+            lists.append(el)
+    listed = sum(len(el.text_content().strip()) for el in lists)
+    if not lists or listed > len(container.text_content().strip()) * LINK_LIST_SHARE:
+        return
+    for el in lists:
+        title = el.getprevious()
+        if title is not None and _tag(title) in LIST_TITLE_TAGS and not (title.tail or "").strip():
+            _remove(title)  # the list's own heading ("Trending", "Tin liên quan") goes with it
+        _remove(el)
 
 
 def read_blocks(nodes: list[etree._Element]) -> tuple[list[str], list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 # Tone marks, as combining characters, and the digit each folds to.  Vowel-quality marks (circumflex,
 # breve, horn) are not tones and stay on their letter, so "hội thảo" and "hội thao" never fold together.
@@ -52,7 +53,10 @@ def strip_xml_illegal(text: str) -> str:
     return _XML_ILLEGAL.sub("", text)
 
 
+@lru_cache(maxsize=1 << 16)
 def _fold_word(word: str) -> str:
+    # Memoised: a crawl folds the same few thousand syllables again and again (content hash, the article judge,
+    # the classifier); the cache is bounded, a miss only costs recomputation.
     decomposed = unicodedata.normalize("NFD", word.lower())
     tones = [TONE_DIGITS[ch] for ch in decomposed if ch in TONE_DIGITS]
     base = "".join(ch for ch in decomposed if ch not in TONE_DIGITS)
@@ -61,7 +65,11 @@ def _fold_word(word: str) -> str:
 
 def fold(text: str) -> str:
     """Matching key: lower case, NFC, each word's tone moved to a trailing digit ("Hoà"/"hòa" -> "hoa2")."""
-    return _WORD.sub(lambda m: _fold_word(m.group(0)), nfc(text))
+    return _WORD.sub(_fold_match, nfc(text))
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    return _fold_word(match.group(0))
 
 
 _D_BAR = str.maketrans({"đ": "d", "Đ": "D"})

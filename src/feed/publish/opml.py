@@ -23,6 +23,9 @@ def opml_document(specs: list[FeedSpec], site: FeedSite) -> str:
         members = [s for s in specs if s.path.rpartition("/")[0] == folder]
         lines = "\n".join(f"  {_outline(s, site)}" for s in members)
         groups.append(f'<outline text="{xml_attr(label)}" title="{xml_attr(label)}">\n{lines}\n</outline>')
+    # A note, not a feed: readers subscribe to outlines with an xmlUrl only (feed.publish.calendar).
+    note = "Lịch hội nghị (iCalendar), để thêm vào ứng dụng lịch"
+    groups.append(f'<outline text="{xml_attr(note)}" type="link" url="{xml_attr(site.base)}feeds/meetings.ics"/>')
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<opml version="2.0">\n<head>\n'
         f"<title>{xml_text(TITLE)}</title>\n<ownerName>unionfeed</ownerName>\n"

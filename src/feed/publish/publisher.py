@@ -26,6 +26,7 @@ from feed import __version__
 from feed.config.settings import Settings
 from feed.config.sources import Source
 from feed.health.verdict import source_health
+from feed.publish.calendar import CALENDAR_EVENTS, calendar_outputs
 from feed.publish.context import PublishContext
 from feed.publish.entries import IdentityCache, Stories, build_stories
 from feed.publish.feed_writer import (
@@ -297,6 +298,13 @@ def _carry_over(out: Path, entries: dict[str, dict[str, Any]], previous: dict[st
             entries[path] = {**entry, "max_age": IMMUTABLE_AGE}
 
 
+def _unchanged(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except OSError:
+        return False
+
+
 class Published(list[Path]):
     """The files a publish wrote or kept, and `changed`: the paths (relative to the folder) whose bytes changed."""
 
@@ -445,6 +453,16 @@ def _publish(
         every = _max_age(_interval(sources))
         outputs["feeds.opml"] = Output(opml_document(ctx.specs, site), len(ctx.specs), every)
         outputs["index.html"] = Output(render_index(ctx), sum(i.is_report for i in stories.stories), every)
+        # -- the meetings calendar (feed.publish.calendar): feeds/meetings.ics and one per kind --
+        kept_calendars = {p for p in original if p.endswith(".ics") and (out / p).is_file()}
+        events = _load_json(out / CALENDAR_EVENTS)
+        events = events if isinstance(events, dict) else {}
+        calendars, calendar_state, events = calendar_outputs(
+            stories.stories, site, state.get("calendars") or {}, kept_calendars, every, settings.feed_limit, events
+        )
+        outputs.update(calendars)
+        events_text = json.dumps(events, ensure_ascii=False, separators=(",", ":"))
+        # -- end of the calendar --
         entries, steps = stager.settle(outputs)
         previous = dict(original)
         for path in [
@@ -463,6 +481,7 @@ def _publish(
             "empty": empty,
             "sources": {s.slug: source_key(s) for s in sources},
             "counts": {s.path: len(s.items) for s in ctx.specs},
+            "calendars": calendar_state,  # feed.publish.calendar's signatures
         }
         snapshot_state = snapshot.state.to_json()
         if everything or seq != prior.seq or feed_state != state or snapshot_state != prior.snapshot:
@@ -470,6 +489,8 @@ def _publish(
                 seq, snapshot_state, feed_state, snapshot.records, snapshot.deleted, everything=everything
             )
             stager.stage_last(PENDING, pending)  # renamed with the files, copied into the store after them
+        if not _unchanged(out / CALENDAR_EVENTS, events_text):  # the calendar's rendered events, by story signature
+            stager.stage_last(CALENDAR_EVENTS, events_text)
         _carry_over(out, entries, previous)
         if entries != original or not (out / MANIFEST).is_file():
             stager.stage_last(MANIFEST, manifest_document(entries, snapshot.state.cursor, generated_at))

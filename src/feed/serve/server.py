@@ -53,9 +53,10 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
     ".png": "image/png",
+    ".ics": "text/calendar; charset=utf-8",  # feeds/meetings.ics (feed.publish.calendar)
 }
 JSON_FEED_TYPE = "application/feed+json; charset=utf-8"
-COMPRESSIBLE = {".atom", ".rss", ".json", ".jsonl", ".html", ".opml", ".xml", ".css", ".txt"}
+COMPRESSIBLE = {".atom", ".rss", ".json", ".jsonl", ".html", ".opml", ".xml", ".css", ".txt", ".ics"}
 DEFAULT_MAX_AGE = 300
 IMMUTABLE_AFTER = 30 * 24 * 3600  # a max_age this long marks a file that never changes (change files, past days)
 CHANGES_PATH = "/snapshots/changes.json"

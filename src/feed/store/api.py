@@ -201,54 +201,61 @@ class Store:
         (`canonical_ignored` says so). A URL that is already another source's article (a redirect into it) is
         left alone: status "foreign". The classifier's verdict is not part of it: `save_meeting` files it after
         the article is stored."""
+        with self.session() as s:
+            return self.upsert_in(s, source_slug, art, fetched_at=fetched_at)
+
+    def upsert_in(
+        self, s: Session, source_slug: str, art: Extracted, *, fetched_at: datetime | None = None
+    ) -> UpsertResult:
+        """`upsert` inside a transaction the caller holds (`session()`): a batch of pages is stored, classified
+        and clustered in one transaction (feed.ingest.ingest_batch). The row is then `s.get(ArticleRow, id)`."""
         fetched_at = fetched_at or now_utc()
         key = canonicalize_url(art.url)
         hint = canonicalize_url(art.canonical_url) if art.canonical_url else key
         digest = content_hash(art.title, art.body_text)
-        with self.session() as s:
-            row = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == key))
-            if row is None:
-                row = s.get(ArticleRow, article_id(key))  # same article under another scheme/edition
-            if row is None and hint != key:
-                # Stored before articles were keyed by their own URL: under the canonical this very page declared.
-                legacy = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == hint))
-                if legacy is not None and legacy.source_slug == source_slug and legacy.url == art.url:
-                    row = legacy
-            foreign_hint = hint != key and bool(
-                s.scalar(
-                    select(func.count())
-                    .select_from(ArticleRow)
-                    .where(ArticleRow.canonical_url == hint, ArticleRow.source_slug != source_slug)
-                )
+        row = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == key))
+        if row is None:
+            row = s.get(ArticleRow, article_id(key))  # same article under another scheme/edition
+        if row is None and hint != key:
+            # Stored before articles were keyed by their own URL: under the canonical this very page declared.
+            legacy = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == hint))
+            if legacy is not None and legacy.source_slug == source_slug and legacy.url == art.url:
+                row = legacy
+        foreign_hint = hint != key and bool(
+            s.scalar(
+                select(func.count())
+                .select_from(ArticleRow)
+                .where(ArticleRow.canonical_url == hint, ArticleRow.source_slug != source_slug)
             )
-            if row is not None and row.source_slug != source_slug:
-                return UpsertResult(row.id, "foreign", foreign_hint)
-            if row is None:
-                row = ArticleRow(
-                    id=article_id(key),
-                    canonical_url=key,
-                    first_seen_at=fetched_at,
-                    changed_at=fetched_at,
-                    source_slug=source_slug,
-                    content_hash=digest,
-                )
-                self._fill(row, art, fetched_at)
-                s.add(row)
-                return UpsertResult(row.id, "new", foreign_hint)
-            changed = row.content_hash != digest or (row.title or "") != (art.title or "")
-            if row.published_at is None and art.published_at is not None:
-                row.published_at = art.published_at
-                changed = True
-            row.fetched_at = fetched_at
-            if not changed:
-                return UpsertResult(row.id, "unchanged", foreign_hint)
-            keep_published = row.published_at
+        )
+        if row is not None and row.source_slug != source_slug:
+            return UpsertResult(row.id, "foreign", foreign_hint)
+        if row is None:
+            row = ArticleRow(
+                id=article_id(key),
+                canonical_url=key,
+                first_seen_at=fetched_at,
+                changed_at=fetched_at,
+                source_slug=source_slug,
+                content_hash=digest,
+            )
             self._fill(row, art, fetched_at)
-            row.published_at = keep_published or art.published_at
-            if row.content_hash != digest:
-                row.changed_at = fetched_at
-                row.content_hash = digest
-            return UpsertResult(row.id, "updated", foreign_hint)
+            s.add(row)
+            return UpsertResult(row.id, "new", foreign_hint)
+        changed = row.content_hash != digest or (row.title or "") != (art.title or "")
+        if row.published_at is None and art.published_at is not None:
+            row.published_at = art.published_at
+            changed = True
+        row.fetched_at = fetched_at
+        if not changed:
+            return UpsertResult(row.id, "unchanged", foreign_hint)
+        keep_published = row.published_at
+        self._fill(row, art, fetched_at)
+        row.published_at = keep_published or art.published_at
+        if row.content_hash != digest:
+            row.changed_at = fetched_at
+            row.content_hash = digest
+        return UpsertResult(row.id, "updated", foreign_hint)
 
     @staticmethod
     def _fill(row: ArticleRow, art: Extracted, fetched_at: datetime) -> None:
@@ -275,10 +282,19 @@ class Store:
             return
         with self.session() as s:
             for row in s.scalars(select(ArticleRow).where(ArticleRow.id.in_(list(verdicts)))):
-                meeting = verdicts[row.id]
-                row.meeting = meeting.to_json()
-                row.is_meeting_report = meeting.is_report
-                row.meeting_kind = meeting.kind if meeting.is_report else None
+                self._file_meeting(row, verdicts[row.id])
+
+    def save_meeting_in(self, s: Session, article_id_: str, meeting: Meeting) -> None:
+        """`save_meeting` inside a transaction the caller holds."""
+        row = s.get(ArticleRow, article_id_)
+        if row is not None:
+            self._file_meeting(row, meeting)
+
+    @staticmethod
+    def _file_meeting(row: ArticleRow, meeting: Meeting) -> None:
+        row.meeting = meeting.to_json()
+        row.is_meeting_report = meeting.is_report
+        row.meeting_kind = meeting.kind if meeting.is_report else None
 
     def known_urls(self, source_slug: str) -> set[str]:
         """Canonical URLs already stored for a source (the crawl skips these and stops listings at them)."""

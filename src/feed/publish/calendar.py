@@ -1,0 +1,222 @@
+"""The meetings calendar: feeds/meetings.ics and feeds/kinds/<kind>.ics, one VEVENT per held meeting (RFC 5545).
+
+A meeting report whose facts resolve the day it was held (Meeting.held_on) becomes an event on that day in
+Asia/Ho_Chi_Minh: all-day, or timed when the words the date was read from give the hour ("7h30 ngày 20/12",
+"8 giờ sáng 10/1"). The place is its LOCATION, the organiser and the meeting's line are in its DESCRIPTION, the
+story's link is its URL. Its UID is the story's feed GUID (feed.publish.guids: fixed the first time the story is
+published), so a calendar application that subscribed updates the event instead of adding a second one; DTSTAMP
+and LAST-MODIFIED are the story's `updated`, so the bytes change only when a story does and ETag/304 keep working.
+The `icalendar` package writes the text (line folding at 75 octets, escaping of commas, semicolons and newlines);
+every text is NFC. Reports with no resolved day are left out: a calendar cannot place them.
+
+Written at publish beside the feeds (a few lines in feed.publish.publisher call `calendar_outputs`), staged and
+renamed with them and listed in the manifest; served as `text/calendar; charset=utf-8` by feed.serve.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from icalendar import Calendar, Event, Timezone, TimezoneStandard
+
+from feed.lang.dates import VN_ZONE
+from feed.publish.entries import meeting_summary
+from feed.publish.feed_writer import FeedItem
+from feed.publish.transaction import Output
+from feed.records import KIND_LABELS, MEETING_KINDS
+
+CALENDAR_VERSION = "1"  # bump when the bytes written for the same stories change
+CALENDAR_EVENTS = ".calendar-events.json"  # rendered events kept between publishes (a dotfile: never served)
+MEETINGS_CALENDAR = "feeds/meetings.ics"
+CALENDAR_NAME = "Lịch hội nghị, đại hội công đoàn"
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+# "7h30", "7 h 30", "8 giờ 30", "8 giờ", "14:00" in the words the date was read from; never a bare number.
+_TIME = re.compile(
+    r"(?<![0-9])([01]?[0-9]|2[0-3])\s*(?:h|giờ|g|:)\s*([0-5][0-9])?(?![0-9])(?![^\W\d_])(?!\s*/)", re.IGNORECASE
+)
+_AFTERNOON = re.compile(r"\b(chiều|tối)\b", re.IGNORECASE)
+
+
+def calendar_path(kind: str | None) -> str:
+    """feeds/meetings.ics, or feeds/kinds/<kind>.ics."""
+    return MEETINGS_CALENDAR if kind is None else f"feeds/kinds/{kind}.ics"
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def held_day(held_on: str | None) -> date | None:
+    """The ISO day a meeting was held, None when it did not resolve (or is no real day)."""
+    found = _ISO_DATE.match(held_on or "")
+    if not found:
+        return None
+    try:
+        return date(*map(int, found.groups()))
+    except ValueError:
+        return None
+
+
+def held_time(held_on_text: str | None) -> time | None:
+    """The hour a meeting began when its date words state it ("7h30 ngày 20/12", "14 giờ chiều"), else None."""
+    found = _TIME.search(held_on_text or "")
+    if not found:
+        return None
+    hour, minute = int(found.group(1)), int(found.group(2) or 0)
+    if hour < 12 and _AFTERNOON.search(held_on_text or ""):  # "2 giờ chiều" is 14:00
+        hour += 12
+    return time(hour, minute)
+
+
+def _stamp(when: datetime) -> datetime:
+    """A UTC time to the second (DTSTAMP and LAST-MODIFIED are UTC)."""
+    return when.astimezone(UTC).replace(microsecond=0)
+
+
+def vn_timezone() -> Timezone:
+    """VTIMEZONE for Asia/Ho_Chi_Minh: UTC+7 without daylight saving since 1975, one STANDARD rule."""
+    tz = Timezone()
+    tz.add("tzid", VN_ZONE)
+    standard = TimezoneStandard()
+    standard.add("dtstart", datetime(1970, 1, 1))
+    standard.add("tzoffsetfrom", timedelta(hours=7))
+    standard.add("tzoffsetto", timedelta(hours=7))
+    standard.add("tzname", "+07")
+    tz.add_component(standard)
+    return tz
+
+
+def meeting_event(item: FeedItem) -> Event | None:
+    """One VEVENT for a story that reports a meeting held on a known day; None for any other story."""
+    if not item.is_report:
+        return None
+    meeting = item.details.meeting
+    day = held_day(meeting.held_on)
+    if day is None:
+        return None
+    event = Event()
+    event.add("uid", item.guid)
+    event.add("dtstamp", _stamp(item.updated))
+    event.add("last-modified", _stamp(item.updated))
+    event.add("created", _stamp(item.published))
+    start = held_time(meeting.held_on_text)
+    if start is None:
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+    else:
+        # A wall time in Vietnam, named by TZID (its VTIMEZONE is in the calendar): readers show it as written.
+        event.add("dtstart", datetime.combine(day, start), parameters={"TZID": VN_ZONE})
+    event.add("summary", _nfc(item.title))
+    if meeting.location:
+        event.add("location", _nfc(meeting.location))
+    lines = [meeting_summary(meeting)]
+    if meeting.org:
+        lines.append(f"Đơn vị tổ chức: {meeting.org}")
+    lines.append(f"Nguồn: {item.source_name}")
+    if item.link:
+        lines.append(f"Bài viết: {item.link}")
+    event.add("description", _nfc("\n".join(lines)))
+    if item.link:
+        event.add("url", item.link)
+    if meeting.kind in KIND_LABELS:
+        event.add("categories", [_nfc(KIND_LABELS[meeting.kind])])
+    event.add("transp", "TRANSPARENT")  # a meeting reported in the news does not make the reader busy
+    return event
+
+
+def event_text(item: FeedItem, cache: dict[str, list[str]]) -> list[str] | None:
+    """[sort key, VEVENT text] of a story (None when it is no held meeting), from `cache` when the story's
+    signature was rendered before: icalendar costs ~2 ms an event, so each is rendered once, not every publish."""
+    key = f"{CALENDAR_VERSION}:{item.signature}"
+    hit = cache.get(key)
+    if hit is None:
+        event = meeting_event(item)
+        if event is None:
+            hit = []
+        else:
+            start = event.decoded("dtstart")
+            hit = [f"{start.isoformat()}\x1f{item.guid}", event.to_ical().decode("utf-8")]
+        cache[key] = hit
+    return hit or None
+
+
+def calendar_document(
+    items: Sequence[FeedItem], name: str, base_url: str, version: str, cache: dict[str, list[str]] | None = None
+) -> bytes:
+    """The iCalendar text of the events of `items` (in the order they were held), as UTF-8 with CRLF line ends.
+
+    The calendar's own properties and each event are written by icalendar; the events' texts are joined inside
+    the calendar (each is a whole, folded VEVENT), so an event rendered once serves every calendar showing it."""
+    cache = {} if cache is None else cache
+    cal = Calendar()
+    cal.add("prodid", f"-//unionfeed//unionfeed {version}//VI")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", _nfc(name))
+    cal.add("x-wr-timezone", VN_ZONE)
+    cal.add("x-wr-caldesc", _nfc(f"{name}, theo tin tường thuật trên các trang công đoàn ({base_url})"))
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    events = sorted(e for e in (event_text(i, cache) for i in items) if e is not None)
+    head = cal.to_ical().decode("utf-8")
+    end = "END:VCALENDAR\r\n"
+    assert head.endswith(end)
+    body = [head[: -len(end)]]
+    if any(";TZID=" in text for _, text in events):  # a timed event names the zone: its VTIMEZONE comes first
+        body.append(vn_timezone().to_ical().decode("utf-8"))
+    body.extend(text for _, text in events)
+    body.append(end)
+    return "".join(body).encode("utf-8")
+
+
+def calendar_signature(items: Sequence[FeedItem], site: Any) -> str:
+    """Equal signatures write equal bytes (the items' own signatures move with anything they show)."""
+    head = repr((CALENDAR_VERSION, site, [i.signature for i in items if i.is_report]))
+    return hashlib.blake2b(head.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def calendar_outputs(
+    stories: Sequence[FeedItem],
+    site: Any,
+    state: dict[str, Any],
+    kept: set[str],
+    max_age: int,
+    limit: int,
+    cache: dict[str, list[str]],
+) -> tuple[dict[str, Output], dict[str, list[Any]], dict[str, list[str]]]:
+    """feeds/meetings.ics and one calendar per kind (each the newest `limit` meeting reports, like their feeds),
+    each one's [signature, events] for the next run, and the events rendered (the next run's `cache`).
+
+    `state` is what the last run returned, `kept` the paths already published (in the manifest and on disk): a
+    calendar whose signature did not change is kept as it is, without making its stories' details.
+    """
+    meetings = [i for i in stories if i.is_report]
+    wanted: list[tuple[str, str, list[FeedItem]]] = [(calendar_path(None), CALENDAR_NAME, meetings[:limit])]
+    for kind in MEETING_KINDS:
+        items = [i for i in meetings if i.kind == kind][:limit]
+        wanted.append((calendar_path(kind), f"Lịch: {KIND_LABELS[kind]}", items))
+    outputs: dict[str, Output] = {}
+    written: dict[str, list[Any]] = {}
+    used: dict[str, list[str]] = {}
+    for path, name, items in wanted:
+        sig = calendar_signature(items, site)
+        before = state.get(path)
+        keys = [f"{CALENDAR_VERSION}:{i.signature}" for i in items]
+        if isinstance(before, list) and len(before) == 2 and before[0] == sig and path in kept:
+            outputs[path] = Output(None, before[1], max_age)
+            written[path] = before
+            used.update((k, cache[k]) for k in keys if k in cache)
+            continue
+        text = calendar_document(items, name, site.base, site.version, cache)
+        count = text.count(b"BEGIN:VEVENT")
+        outputs[path] = Output(text, count, max_age)
+        written[path] = [sig, count]
+        used.update((k, cache[k]) for k in keys if k in cache)
+    return outputs, written, used
