@@ -299,7 +299,9 @@ def test_adding_an_article_costs_the_same_few_lookups_at_any_size(store: Store) 
     small = _statements_of_one_add(store, "https://probe.vn/a.html")
     _fill(store, 120)
     large = _statements_of_one_add(store, "https://probe.vn/b.html")
-    assert max(len(small), len(large)) <= 16  # depends on what is found, never on how much is stored
+    # Depends on what is found, never on how much is stored: the dedup lookups and writes (16 at most), plus the
+    # search index's two (feed.store.search) and a change number per article written (feed.store.changes).
+    assert max(len(small), len(large)) <= 24
     with store.engine.connect() as conn:
         for statement in {s for s in large if s.lstrip().upper().startswith("SELECT")}:
             qmarks = tuple("x" for _ in range(statement.count("?")))

@@ -183,6 +183,7 @@ def test_bad_batch_bounds_are_refused_in_one_line(monkeypatch: pytest.MonkeyPatc
 
 
 def test_the_pipeline_commits_full_batches_and_the_last_one_at_close(tmp_path: Path) -> None:
+    from scrapy import signals
     from scrapy.utils.test import get_crawler
 
     from unionfeed_scrapers.pipelines import StorePipeline
@@ -212,5 +213,4 @@ def test_the_pipeline_commits_full_batches_and_the_last_one_at_close(tmp_path: P
         assert not crawler.stats.get_value("unionfeed/store_failed")
     finally:
         reader.close()
-        if pipeline.store is not None:
-            pipeline.store.close()
+        crawler.signals.send_catch_log(signals.engine_stopped)  # the crawl's end releases its shared store handle

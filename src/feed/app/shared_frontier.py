@@ -59,6 +59,10 @@ def frontier_settings(settings: Settings, sources: list[Source]) -> dict[str, di
 def apply(crawler_settings: Any, extra: dict[str, Any]) -> None:
     """Put one source's frontier settings and components on its crawler's settings."""
     crawler_settings.setdict(extra, priority="cmdline")
+    # A lease is given back once its response is handled. A batched store would still hold that article unwritten,
+    # and a worker killed then would lose it with no lease left to put back: on the shared frontier every article
+    # is committed as it comes (batches of one).
+    crawler_settings.set("UNIONFEED_STORE_BATCH_ITEMS", 1, priority="cmdline")
     for name, (path, order) in (
         ("SPIDER_MIDDLEWARES", SPIDER_MIDDLEWARE),
         *(("DOWNLOADER_MIDDLEWARES", entry) for entry in DOWNLOADER_MIDDLEWARES),

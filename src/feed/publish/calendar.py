@@ -30,7 +30,7 @@ from feed.publish.feed_writer import FeedItem
 from feed.publish.transaction import Output
 from feed.records import KIND_LABELS, MEETING_KINDS
 
-CALENDAR_VERSION = "1"  # bump when the bytes written for the same stories change
+CALENDAR_VERSION = "2"  # bump when the bytes written for the same stories change
 CALENDAR_EVENTS = ".calendar-events.json"  # rendered events kept between publishes (a dotfile: never served)
 MEETINGS_CALENDAR = "feeds/meetings.ics"
 CALENDAR_NAME = "Lịch hội nghị, đại hội công đoàn"
@@ -141,7 +141,7 @@ def event_text(item: FeedItem, cache: dict[str, list[str]]) -> list[str] | None:
             hit = []
         else:
             start = event.decoded("dtstart")
-            hit = [f"{start.isoformat()}\x1f{item.guid}", event.to_ical().decode("utf-8")]
+            hit = [f"{start.isoformat()} {item.guid}", event.to_ical().decode("utf-8")]
         cache[key] = hit
     return hit or None
 
