@@ -502,7 +502,7 @@ def test_shell_text_in_config_and_pages_stays_text(hostile: Hostile) -> None:
     assert entry.title == hostile.shell_title and entry.author == f"Lê Văn Dũng {shell}"
     assert {t.label for t in entry.tags} >= {f"Công đoàn mẫu {shell}"}
     assert hostile.shell_url in by_link
-    assert parsed.feed.title == f"unionfeed — Công đoàn mẫu {shell}"
+    assert parsed.feed.title == f"Công đoàn mẫu {shell}"
 
 
 # --- what readers receive -------------------------------------------------------------------------------------

@@ -297,7 +297,7 @@ def newest_first(items: Iterable[FeedItem]) -> list[FeedItem]:
 
 
 def aggregate_keys(clusters: dict[str, list[PubRow]], limit: int) -> list[str]:
-    """The stories all, meetings and each kind's feed may show (each keeps its newest `limit`)."""
+    """The stories all, meetings, other and each kind's feed may show (each keeps its newest `limit`)."""
     heads = sorted(
         ((representative(m), k) for k, m in clusters.items()), key=lambda h: (h[0].shown_at, h[0].id), reverse=True
     )
@@ -305,6 +305,7 @@ def aggregate_keys(clusters: dict[str, list[PubRow]], limit: int) -> list[str]:
     keys = dict.fromkeys(k for _, k in heads[:reach])
     meetings = [(h, k) for h, k in heads if h.is_meeting_report]
     keys.update(dict.fromkeys(k for _, k in meetings[:reach]))
+    keys.update(dict.fromkeys([k for h, k in heads if not h.is_meeting_report][:reach]))
     for kind in MEETING_KINDS:
         keys.update(dict.fromkeys([k for h, k in meetings if h.meeting_kind == kind][:reach]))
     return list(keys)
