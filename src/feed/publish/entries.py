@@ -1,9 +1,10 @@
 """From stored articles to feed entries: one entry per story (dedup cluster) with a stable identity.
 
-Aggregate feeds (all, meetings, kinds) show stories: guid, link and published time come from feed.publish.guids
-(fixed the first time a story appears in a feed, so readers never see it re-announced). Per-source feeds show
-that source's own articles, each under its article id, which never changes, with its own link and times, which
-the store never moves.
+Aggregate feeds (all, meetings, other, kinds) show stories: guid, link and published time come from
+feed.publish.guids (fixed the first time a story appears in a feed, so readers never see it re-announced).
+Per-source feeds show that source's own articles, one entry per story (a page whose URL changed is stored twice,
+in one story: it is shown once), under the story's GUID from the same registry, with the source's own link and
+times, which the store never moves.
 Identities already issued are remembered between runs (IdentityCache) so a publish asks feed.publish.guids only
 about stories that are new or whose canonical member, text or membership changed.
 """
@@ -22,7 +23,7 @@ from typing import Any, overload
 
 from feed.config.sources import Source
 from feed.lang.dates import VN_TZ
-from feed.publish.feed_writer import GUID_PREFIX, Category, FeedItem, ItemDetails, safe_url, xml_safe
+from feed.publish.feed_writer import Category, FeedItem, ItemDetails, safe_url, xml_safe
 from feed.publish.guids import FeedIdentity, issue_identities
 from feed.publish.rows import PubRow
 from feed.publish.snapshots import meeting_record
@@ -324,29 +325,50 @@ def build_stories(
     for key in keys:
         head = representative(clusters[key])
         stories.append(make_item(head, idents[key], clusters[key], sources, shared, full=False))
-    by_source: dict[str, list[PubRow]] = {}
-    for row in rows:  # newest first: each source's first `limit` rows are its feed
-        mine = by_source.setdefault(row.source_slug, [])
-        if len(mine) < limit:
-            mine.append(row)
+    by_source = own_rows(rows, limit)
     lazy = {}
+    registry = partial(issue, store, now=now, cache=cache)
     for slug, mine in by_source.items():
-        mine.sort(key=lambda r: (r.shown_at, r.id), reverse=True)  # the order newest_first gives their items
-        make = partial(_own_items, clusters=clusters, sources=sources, shared=shared)
+        make = partial(_own_items, clusters=clusters, sources=sources, shared=shared, registry=registry)
         lazy[slug] = LazyItems(mine, make, _own_signature(mine, clusters, sources))
     return Stories(rows, clusters, signatures, newest_first(stories), lazy)
 
 
+def own_rows(rows: list[PubRow], limit: int) -> dict[str, list[PubRow]]:
+    """Slug -> the rows its feed shows: one per story (a page whose URL changed is stored twice, in one story),
+    its newest `limit` stories, each by the representative of its members from that source, newest first."""
+    picked: dict[str, dict[str, list[PubRow]]] = {}
+    for row in rows:  # newest first: each source's first `limit` stories are its feed
+        mine = picked.setdefault(row.source_slug, {})
+        key = cluster_key(row)
+        if key in mine:
+            mine[key].append(row)
+        elif len(mine) < limit:
+            mine[key] = [row]
+    out = {}
+    for slug, stories in picked.items():
+        chosen = [representative(members) for members in stories.values()]
+        chosen.sort(key=lambda r: (r.shown_at, r.id), reverse=True)  # the order newest_first gives their items
+        out[slug] = chosen
+    return out
+
+
 def _own_items(
-    rows: list[PubRow], *, clusters: dict[str, list[PubRow]], sources: dict[str, Source], shared: dict[str, ItemDetails]
+    rows: list[PubRow],
+    *,
+    clusters: dict[str, list[PubRow]],
+    sources: dict[str, Source],
+    shared: dict[str, ItemDetails],
+    registry: Callable[[dict[str, list[PubRow]], list[str]], dict[str, FeedIdentity]],
 ) -> list[FeedItem]:
-    """A source's own articles as entries, each under its article id, which never changes."""
+    """A source's own articles as entries, one per story, under the story's GUID from the registry
+    (feed.publish.guids, the one the aggregate feeds use), with the source's own link and times."""
+    idents = registry(clusters, list(dict.fromkeys(cluster_key(r) for r in rows)))
     items = []
     for row in rows:
-        own = FeedIdentity(
-            GUID_PREFIX + row.id, row.url, row.shown_at, max(row.changed_at, row.shown_at), cluster_key(row)
-        )
-        items.append(make_item(row, own, clusters[cluster_key(row)], sources, shared))
+        key = cluster_key(row)
+        own = FeedIdentity(idents[key].guid, row.url, row.shown_at, max(row.changed_at, row.shown_at), key)
+        items.append(make_item(row, own, clusters[key], sources, shared))
     return items
 
 
