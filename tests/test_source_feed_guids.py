@@ -43,3 +43,27 @@ def test_a_moved_article_keeps_one_entry_and_one_guid_in_its_source_feed(tmp_pat
         assert [e.id for e in entries(public, "all") if e.title == original.title] == [story_guid]
     finally:
         world.store.close()
+
+
+def test_source_entries_are_updated_when_their_text_changed_not_when_fetched(tmp_path: Path) -> None:
+    """One crawl stores every article in the same second: entries then all said `updated` = that second (the W3C
+    validator warns of entries sharing atom:updated). An entry's `updated` is its published time until its text
+    changes after it was first stored."""
+    world = make_world(tmp_path)  # every article stored at one fetch time
+    try:
+        publish(world.store, world.settings, world.sources)
+        public = world.settings.public
+        for source in world.sources:
+            parsed = entries(public, f"sources/{source.slug}")
+            updated = [e.updated for e in parsed]
+            assert len(updated) == len(set(updated)), (source.slug, updated)
+            assert all(e.updated == e.published for e in parsed), source.slug
+        original = next(a for a in ARTICLES if a.key == "tin-thuong")
+        edited = replace(original, body=original.body + "\n\nDanh sách công nhân nhận quà được niêm yết công khai.")
+        later = datetime(2026, 8, 3, 14, 5, 9, tzinfo=VN)
+        add_article(world.store, edited, later)  # the same page re-crawled with a new paragraph
+        publish(world.store, world.settings, world.sources)
+        entry = next(e for e in entries(public, "sources/bao-mau") if e.link.endswith("/tin-thuong.html"))
+        assert entry.updated == "2026-08-03T14:05:09+07:00" and entry.published == "2026-01-25T07:15:00+07:00"
+    finally:
+        world.store.close()

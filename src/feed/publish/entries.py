@@ -353,6 +353,14 @@ def own_rows(rows: list[PubRow], limit: int) -> dict[str, list[PubRow]]:
     return out
 
 
+def own_updated(row: PubRow) -> datetime:
+    """An article's `updated` in its source's feed: when its text last changed after it was first stored, else
+    when it was published. Not the time it was fetched: a crawl stores many articles in the same second, and
+    their entries would all claim that second (the W3C validator warns of entries sharing `atom:updated`)."""
+    changed = row.changed_at if row.changed_at > row.first_seen_at else row.shown_at
+    return max(changed, row.shown_at)
+
+
 def _own_items(
     rows: list[PubRow],
     *,
@@ -367,7 +375,7 @@ def _own_items(
     items = []
     for row in rows:
         key = cluster_key(row)
-        own = FeedIdentity(idents[key].guid, row.url, row.shown_at, max(row.changed_at, row.shown_at), key)
+        own = FeedIdentity(idents[key].guid, row.url, row.shown_at, own_updated(row), key)
         items.append(make_item(row, own, clusters[key], sources, shared))
     return items
 
