@@ -23,8 +23,8 @@ from typing import Any, overload
 
 from feed.config.sources import Source
 from feed.lang.dates import VN_TZ
-from feed.publish.feed_writer import Category, FeedItem, ItemDetails, safe_url, xml_safe
-from feed.publish.guids import FeedIdentity, issue_identities
+from feed.publish.feed_writer import GUID_PREFIX, Category, FeedItem, ItemDetails, safe_url, xml_safe
+from feed.publish.guids import FeedIdentity, issue_identities, known_guids
 from feed.publish.rows import PubRow
 from feed.publish.snapshots import meeting_record
 from feed.records import KIND_LABELS, MEETING_KINDS, Meeting
@@ -327,11 +327,32 @@ def build_stories(
         stories.append(make_item(head, idents[key], clusters[key], sources, shared, full=False))
     by_source = own_rows(rows, limit)
     lazy = {}
-    registry = partial(issue, store, now=now, cache=cache)
+    registry = partial(story_guids, store, cache=cache)
     for slug, mine in by_source.items():
         make = partial(_own_items, clusters=clusters, sources=sources, shared=shared, registry=registry)
         lazy[slug] = LazyItems(mine, make, _own_signature(mine, clusters, sources))
     return Stories(rows, clusters, signatures, newest_first(stories), lazy)
+
+
+def story_guids(
+    store: Store, clusters: dict[str, list[PubRow]], keys: list[str], *, cache: IdentityCache
+) -> dict[str, str]:
+    """Story key -> its GUID in the registry (this run's identities, else a look-up); a story never issued one
+    gets the GUID it would be issued (feed.publish.guids: the prefix and its representative's id), without
+    filing it, so the aggregate feed that first shows it later issues that same GUID."""
+    out: dict[str, str] = {}
+    ask: dict[str, list[PubRow]] = {}
+    for key in keys:
+        hit = cache.get(key, story_signature(key, clusters[key]))
+        if hit is not None:
+            out[key] = hit.guid
+        else:
+            ask[key] = clusters[key]
+    if ask:
+        out.update(known_guids(store, ask))
+    for key in ask:
+        out.setdefault(key, GUID_PREFIX + representative(clusters[key]).id)
+    return out
 
 
 def own_rows(rows: list[PubRow], limit: int) -> dict[str, list[PubRow]]:
@@ -367,15 +388,15 @@ def _own_items(
     clusters: dict[str, list[PubRow]],
     sources: dict[str, Source],
     shared: dict[str, ItemDetails],
-    registry: Callable[[dict[str, list[PubRow]], list[str]], dict[str, FeedIdentity]],
+    registry: Callable[[dict[str, list[PubRow]], list[str]], dict[str, str]],
 ) -> list[FeedItem]:
     """A source's own articles as entries, one per story, under the story's GUID from the registry
     (feed.publish.guids, the one the aggregate feeds use), with the source's own link and times."""
-    idents = registry(clusters, list(dict.fromkeys(cluster_key(r) for r in rows)))
+    guids = registry(clusters, list(dict.fromkeys(cluster_key(r) for r in rows)))
     items = []
     for row in rows:
         key = cluster_key(row)
-        own = FeedIdentity(idents[key].guid, row.url, row.shown_at, own_updated(row), key)
+        own = FeedIdentity(guids[key], row.url, row.shown_at, own_updated(row), key)
         items.append(make_item(row, own, clusters[key], sources, shared))
     return items
 
