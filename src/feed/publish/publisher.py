@@ -135,7 +135,7 @@ def feed_specs(
             OTHER_TITLE,
             "Tin công đoàn không phải tường thuật hội nghị",
             other[:limit],
-            f"{base}#tin-khac",
+            base,  # the index page (it has no filter for non-reports)
             every,
             empty_since("other"),
         ),
