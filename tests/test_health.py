@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,27 @@ def test_breaking_and_recovering_are_announced_once_each(tmp_path: Path, store: 
     assert len(kept) == 1
     note = json.loads((kept[0].parents[1] / "broken.json").read_text(encoding="utf-8"))
     assert note["reasons"][0]["code"] == "failing"
+
+
+def test_the_health_feed_has_whole_second_times_with_their_offset(tmp_path: Path, store: Store) -> None:
+    settings = settings_for(tmp_path)
+    history = History(store)
+    history.runs("ok", "failed", "failed", "failed")
+    odd = NOW + timedelta(microseconds=654321)  # the scheduler's clock is not whole seconds
+    refresh_health(store, settings, [source()], now=odd)
+    history.run("ok")
+    refresh_health(store, settings, [source()], now=odd + timedelta(hours=1))
+    raw = (tmp_path / "public" / "feeds" / "health.atom").read_text(encoding="utf-8")
+    times = re.findall(r"<(published|updated)>([^<]*)</", raw)
+    assert len(times) == 5 and "unionfeed — " not in raw  # the feed's updated, two entries' published and updated
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", t) for _, t in times), times
+    feed = feedparser.parse(raw.encode("utf-8"))
+    assert not feed.bozo and feed.feed.title == "Tình trạng nguồn tin"
+    assert feed.feed.links[0].href == "http://127.0.0.1:8080/feeds/health.atom" or feed.feed.id.endswith(
+        "/feeds/health.atom"
+    )
+    assert feed.entries[0].published == "2026-03-10T17:00:00+07:00"  # 10:00 UTC, the microseconds dropped
+    assert [t.term for e in feed.entries for t in e.tags] == ["ok", "broken"]
 
 
 # --- for real, over loopback ---------------------------------------------------------------------------------

@@ -90,7 +90,8 @@ def test_every_link_on_the_page_resolves(site: tuple[str, World], browser: DevTo
     hrefs = browser.js("Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))")
     local = sorted({h for h in hrefs if not h.startswith("http")})
     feeds = {h for h in local if h.startswith("feeds/")}
-    assert len(feeds) == 3 * 13 + 1 and "feeds.opml" in local and "snapshots/latest.json" in local  # + meetings.ics
+    assert len(feeds) == 3 * 14 + 1 and "feeds.opml" in local and "feeds-all.opml" in local  # + meetings.ics
+    assert "snapshots/latest.json" in local
     port = int(base.rsplit(":", 1)[1].strip("/"))
     for href in local:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

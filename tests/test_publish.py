@@ -322,7 +322,7 @@ def test_websub_declared_and_pinged_for_changed_feeds(
     assert all(p["content-type"] == ["application/x-www-form-urlencoded"] for p in pings)
     assert all(p["user-agent"] == [world.settings.politeness.user_agent] for p in pings)
     assert "ops.example.vn" in world.settings.politeness.user_agent
-    assert len(topics) == len(pings) == 3 * 13  # every feed in three formats, once each
+    assert len(topics) == len(pings) == 3 * 14  # every feed in three formats, once each
     pings.clear()
     announce(world.settings, publish(world.store, world.settings, world.sources).changed)
     assert pings == []  # nothing changed, nobody is bothered
@@ -340,7 +340,7 @@ def test_websub_declared_and_pinged_for_changed_feeds(
     announce(world.settings, publish(world.store, world.settings, world.sources).changed)
     base = world.settings.site_url
     assert {p["hub.url"][0] for p in pings} == {
-        f"{base}feeds/{n}.{e}" for n in ("all", "sources/cd-nganh-mau") for e in ("atom", "rss", "json")
+        f"{base}feeds/{n}.{e}" for n in ("all", "other", "sources/cd-nganh-mau") for e in ("atom", "rss", "json")
     }
     world.store.close()
 
@@ -413,8 +413,9 @@ def test_incremental_publish_equals_a_fresh_one(world: World, tmp_path: Path, mo
             continue  # empty feeds: their `updated` is when each folder first saw them empty
         assert (world.settings.public / relative).read_bytes() == path.read_bytes(), relative
         compared += 1
-    assert compared == 3 * 10 + 6  # every feed in three formats, and the calendars (.ics) of the same folders
-    assert (world.settings.public / "feeds.opml").read_bytes() == (fresh.public / "feeds.opml").read_bytes()
+    assert compared == 3 * 11 + 6  # every feed in three formats, and the calendars (.ics) of the same folders
+    for opml in ("feeds.opml", "feeds-all.opml"):
+        assert (world.settings.public / opml).read_bytes() == (fresh.public / opml).read_bytes()
 
     def articles(public: Path) -> list[Any]:
         return list(json.loads((public / "snapshots" / "latest.json").read_text(encoding="utf-8"))["articles"])

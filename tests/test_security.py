@@ -501,8 +501,10 @@ def test_shell_text_in_config_and_pages_stays_text(hostile: Hostile) -> None:
     entry = by_link[hostile.base + "/tin-tuc/bai-3.html"]
     assert entry.title == hostile.shell_title and entry.author == f"Lê Văn Dũng {shell}"
     assert {t.label for t in entry.tags} >= {f"Công đoàn mẫu {shell}"}
-    assert hostile.shell_url in by_link
-    assert parsed.feed.title == f"unionfeed — Công đoàn mẫu {shell}"
+    # The page at the shell URL is a near-copy of bai-3 (dedup makes them one story): the source's feed shows the
+    # story once, under its one GUID, and names the copy's URL, as text, among the places it appeared.
+    assert hostile.shell_url not in by_link and hostile.shell_url in entry.content[0].value
+    assert parsed.feed.title == f"Công đoàn mẫu {shell}"
 
 
 # --- what readers receive -------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """From stored articles to feed entries: one entry per story (dedup cluster) with a stable identity.
 
-Aggregate feeds (all, meetings, kinds) show stories: guid, link and published time come from feed.publish.guids
-(fixed the first time a story appears in a feed, so readers never see it re-announced). Per-source feeds show
-that source's own articles, each under its article id, which never changes, with its own link and times, which
-the store never moves.
+Aggregate feeds (all, meetings, other, kinds) show stories: guid, link and published time come from
+feed.publish.guids (fixed the first time a story appears in a feed, so readers never see it re-announced).
+Per-source feeds show that source's own articles, one entry per story (a page whose URL changed is stored twice,
+in one story: it is shown once), under the story's GUID from the same registry, with the source's own link and
+times, which the store never moves.
 Identities already issued are remembered between runs (IdentityCache) so a publish asks feed.publish.guids only
 about stories that are new or whose canonical member, text or membership changed.
 """
@@ -23,7 +24,7 @@ from typing import Any, overload
 from feed.config.sources import Source
 from feed.lang.dates import VN_TZ
 from feed.publish.feed_writer import GUID_PREFIX, Category, FeedItem, ItemDetails, safe_url, xml_safe
-from feed.publish.guids import FeedIdentity, issue_identities
+from feed.publish.guids import FeedIdentity, issue_identities, known_guids
 from feed.publish.rows import PubRow
 from feed.publish.snapshots import meeting_record
 from feed.records import KIND_LABELS, MEETING_KINDS, Meeting
@@ -297,7 +298,7 @@ def newest_first(items: Iterable[FeedItem]) -> list[FeedItem]:
 
 
 def aggregate_keys(clusters: dict[str, list[PubRow]], limit: int) -> list[str]:
-    """The stories all, meetings and each kind's feed may show (each keeps its newest `limit`)."""
+    """The stories all, meetings, other and each kind's feed may show (each keeps its newest `limit`)."""
     heads = sorted(
         ((representative(m), k) for k, m in clusters.items()), key=lambda h: (h[0].shown_at, h[0].id), reverse=True
     )
@@ -305,6 +306,7 @@ def aggregate_keys(clusters: dict[str, list[PubRow]], limit: int) -> list[str]:
     keys = dict.fromkeys(k for _, k in heads[:reach])
     meetings = [(h, k) for h, k in heads if h.is_meeting_report]
     keys.update(dict.fromkeys(k for _, k in meetings[:reach]))
+    keys.update(dict.fromkeys([k for h, k in heads if not h.is_meeting_report][:reach]))
     for kind in MEETING_KINDS:
         keys.update(dict.fromkeys([k for h, k in meetings if h.meeting_kind == kind][:reach]))
     return list(keys)
@@ -323,29 +325,79 @@ def build_stories(
     for key in keys:
         head = representative(clusters[key])
         stories.append(make_item(head, idents[key], clusters[key], sources, shared, full=False))
-    by_source: dict[str, list[PubRow]] = {}
-    for row in rows:  # newest first: each source's first `limit` rows are its feed
-        mine = by_source.setdefault(row.source_slug, [])
-        if len(mine) < limit:
-            mine.append(row)
+    by_source = own_rows(rows, limit)
     lazy = {}
+    registry = partial(story_guids, store, cache=cache)
     for slug, mine in by_source.items():
-        mine.sort(key=lambda r: (r.shown_at, r.id), reverse=True)  # the order newest_first gives their items
-        make = partial(_own_items, clusters=clusters, sources=sources, shared=shared)
+        make = partial(_own_items, clusters=clusters, sources=sources, shared=shared, registry=registry)
         lazy[slug] = LazyItems(mine, make, _own_signature(mine, clusters, sources))
     return Stories(rows, clusters, signatures, newest_first(stories), lazy)
 
 
+def story_guids(
+    store: Store, clusters: dict[str, list[PubRow]], keys: list[str], *, cache: IdentityCache
+) -> dict[str, str]:
+    """Story key -> its GUID in the registry (this run's identities, else a look-up); a story never issued one
+    gets the GUID it would be issued (feed.publish.guids: the prefix and its representative's id), without
+    filing it, so the aggregate feed that first shows it later issues that same GUID."""
+    out: dict[str, str] = {}
+    ask: dict[str, list[PubRow]] = {}
+    for key in keys:
+        hit = cache.get(key, story_signature(key, clusters[key]))
+        if hit is not None:
+            out[key] = hit.guid
+        else:
+            ask[key] = clusters[key]
+    if ask:
+        out.update(known_guids(store, ask))
+    for key in ask:
+        out.setdefault(key, GUID_PREFIX + representative(clusters[key]).id)
+    return out
+
+
+def own_rows(rows: list[PubRow], limit: int) -> dict[str, list[PubRow]]:
+    """Slug -> the rows its feed shows: one per story (a page whose URL changed is stored twice, in one story),
+    its newest `limit` stories, each by the representative of its members from that source, newest first."""
+    picked: dict[str, dict[str, list[PubRow]]] = {}
+    for row in rows:  # newest first: each source's first `limit` stories are its feed
+        mine = picked.setdefault(row.source_slug, {})
+        key = cluster_key(row)
+        if key in mine:
+            mine[key].append(row)
+        elif len(mine) < limit:
+            mine[key] = [row]
+    out = {}
+    for slug, stories in picked.items():
+        chosen = [representative(members) for members in stories.values()]
+        chosen.sort(key=lambda r: (r.shown_at, r.id), reverse=True)  # the order newest_first gives their items
+        out[slug] = chosen
+    return out
+
+
+def own_updated(row: PubRow) -> datetime:
+    """An article's `updated` in its source's feed: when its text last changed after it was first stored, else
+    when it was published. Not the time it was fetched: a crawl stores many articles in the same second, and
+    their entries would all claim that second (the W3C validator warns of entries sharing `atom:updated`)."""
+    changed = row.changed_at if row.changed_at > row.first_seen_at else row.shown_at
+    return max(changed, row.shown_at)
+
+
 def _own_items(
-    rows: list[PubRow], *, clusters: dict[str, list[PubRow]], sources: dict[str, Source], shared: dict[str, ItemDetails]
+    rows: list[PubRow],
+    *,
+    clusters: dict[str, list[PubRow]],
+    sources: dict[str, Source],
+    shared: dict[str, ItemDetails],
+    registry: Callable[[dict[str, list[PubRow]], list[str]], dict[str, str]],
 ) -> list[FeedItem]:
-    """A source's own articles as entries, each under its article id, which never changes."""
+    """A source's own articles as entries, one per story, under the story's GUID from the registry
+    (feed.publish.guids, the one the aggregate feeds use), with the source's own link and times."""
+    guids = registry(clusters, list(dict.fromkeys(cluster_key(r) for r in rows)))
     items = []
     for row in rows:
-        own = FeedIdentity(
-            GUID_PREFIX + row.id, row.url, row.shown_at, max(row.changed_at, row.shown_at), cluster_key(row)
-        )
-        items.append(make_item(row, own, clusters[cluster_key(row)], sources, shared))
+        key = cluster_key(row)
+        own = FeedIdentity(guids[key], row.url, row.shown_at, own_updated(row), key)
+        items.append(make_item(row, own, clusters[key], sources, shared))
     return items
 
 

@@ -30,7 +30,8 @@ GUID_PREFIX = "urn:unionfeed:"  # every entry id: stories and articles (+ id), h
 # Bump whenever a renderer's output changes: feeds rendered, and entries kept, by an older version are redone.
 # 2: RSS description is escaped HTML (its text's "<" no longer reaches readers as markup)
 # 3: aggregate feeds carry a story's opening and links, only its source's feed the whole body
-FORMAT_VERSION = 3
+# 4: category labels without commas (tag_label)
+FORMAT_VERSION = 4
 _json_string = json.encoder.encode_basestring  # C-accelerated, keeps non-ASCII
 # Characters XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE/U+FFFF), DEL, and the bidi
 # controls that can reorder a title in a reader (LRM/RLM, ALM, embeddings and overrides, isolates). Kept here, not
@@ -68,6 +69,14 @@ class Category:
     def __post_init__(self) -> None:
         for name in ("scheme", "term", "label"):
             object.__setattr__(self, name, xml_safe(getattr(self, name)))
+        object.__setattr__(self, "label", tag_label(self.label))
+
+
+def tag_label(label: str) -> str:
+    """A category label with no comma: readers (FreshRSS, newsboat, JSON Feed clients) split tags on commas, so
+    "Hội nghị cán bộ, công chức, viên chức" would become three tags. The parts are joined by an en dash."""
+    parts = [p.strip() for p in label.split(",")]
+    return " – ".join(p for p in parts if p)
 
 
 @dataclass

@@ -96,7 +96,7 @@ def feed_row(spec: FeedSpec) -> str:
     """One feed with links to its three formats."""
     links = " ".join(f'<a href="feeds/{escape(spec.path)}.{fmt}">{label}</a>' for fmt, label in FEED_FORMATS)
     return (
-        f'<tr><td data-label="Kênh tin">{escape(spec.title.removeprefix("unionfeed — "))}</td>'
+        f'<tr><td data-label="Kênh tin">{escape(spec.title)}</td>'
         f'<td data-label="Số bài">{len(spec.items)}</td><td data-label="Định dạng" class="fmt">{links}</td></tr>'
     )
 

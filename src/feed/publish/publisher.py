@@ -41,7 +41,7 @@ from feed.publish.feed_writer import (
 from feed.publish.incremental import PENDING, Prior, apply_pending, current_seq, load_prior, pending_document
 from feed.publish.index_page import render_index
 from feed.publish.jsonl import JSONL_PATH, LATEST_PATH, jsonl_output
-from feed.publish.opml import opml_document
+from feed.publish.opml import ALL_OPML, opml_all, opml_document
 from feed.publish.precompressed import gzip_steps
 from feed.publish.query_static import query_feed_specs
 from feed.publish.rows import prefetch_bodies
@@ -60,8 +60,9 @@ from feed.store.api import Store, now_utc
 
 log = logging.getLogger(__name__)
 
-FEED_TITLE = "unionfeed — Tin công đoàn"
-MEETINGS_TITLE = "unionfeed — Tin hội nghị, đại hội công đoàn"
+FEED_TITLE = "Tin công đoàn"
+MEETINGS_TITLE = "Tin hội nghị, đại hội công đoàn"
+OTHER_TITLE = "Tin công đoàn khác"
 MANIFEST = "snapshots/manifest.json"
 FORMATS = ("atom", "rss", "json")
 MAX_AGE_CEILING = 3600  # caches may keep a file at most this long, however rarely its sources are polled
@@ -100,13 +101,15 @@ def feed_specs(
     empty_since: Callable[[str], datetime],
     kept: dict[str, int] | None = None,
 ) -> list[FeedSpec]:
-    """all, meetings, one per kind and one per source; an empty feed's `updated` is when it became empty.
+    """all, meetings, other (every story not a meeting report), one per kind and one per source; an empty feed's
+    `updated` is when it became empty.
     `kept`: the per-source feeds this publish keeps as they are (path -> entries), none of whose articles changed."""
     kept = kept or {}
     base = settings.site_url.rstrip("/") + "/"
     limit = settings.feed_limit
     every = _interval(sources)
     meetings = [i for i in stories.stories if i.is_report]
+    other = [i for i in stories.stories if not i.is_report]
     specs = [
         FeedSpec(
             "all",
@@ -126,13 +129,23 @@ def feed_specs(
             every,
             empty_since("meetings"),
         ),
+        # Every story that is not a meeting report: with meetings, what feeds.opml subscribes to (no overlap).
+        FeedSpec(
+            "other",
+            OTHER_TITLE,
+            "Tin công đoàn không phải tường thuật hội nghị",
+            other[:limit],
+            base,  # the index page (it has no filter for non-reports)
+            every,
+            empty_since("other"),
+        ),
     ]
     for kind in MEETING_KINDS:
         items = [i for i in meetings if i.kind == kind][:limit]
         specs.append(
             FeedSpec(
                 f"kinds/{kind}",
-                f"unionfeed — {KIND_LABELS[kind]}",
+                KIND_LABELS[kind],
                 f"Tin tường thuật: {KIND_LABELS[kind]}",
                 items,
                 f"{base}#loai={kind}",
@@ -145,7 +158,7 @@ def feed_specs(
         specs.append(
             FeedSpec(
                 path,
-                f"unionfeed — {source.name}",
+                source.name,
                 f"Bài viết của {source.name}",
                 KeptItems(kept[path]) if path in kept else stories.by_source.get(source.slug, []),
                 f"{base}#nguon={source.slug}",
@@ -346,7 +359,7 @@ def _refuse_emptying(store: Store, out: Path, original: dict[str, dict[str, Any]
 
 
 def publish(store: Store, settings: Settings, sources: list[Source], *, allow_empty: bool = False) -> Published:
-    """Write every feed, the snapshots, feeds.opml and index.html from the store; returns the files published.
+    """Write every feed, the snapshots, both OPML lists and index.html from the store; returns the files published.
 
     One publisher at a time per folder: a second waits for the first. A publish killed earlier is finished
     (after its commit point) or cleared away (before it) first. A full disk raises PublishFailed; a store with
@@ -451,7 +464,9 @@ def _publish(
         feeds, feed_sigs, entry_sigs = feed_outputs(ctx, site, state, original)
         outputs.update(feeds)
         every = _max_age(_interval(sources))
-        outputs["feeds.opml"] = Output(opml_document(ctx.specs, site), len(ctx.specs), every)
+        # feeds.opml: meetings + other, which never overlap; feeds-all.opml: every feed, by group.
+        outputs["feeds.opml"] = Output(opml_document(ctx.specs, site), 2, every)
+        outputs[ALL_OPML] = Output(opml_all(ctx.specs, site), len(ctx.specs), every)
         outputs["index.html"] = Output(render_index(ctx), sum(i.is_report for i in stories.stories), every)
         # -- the meetings calendar (feed.publish.calendar): feeds/meetings.ics and one per kind --
         kept_calendars = {p for p in original if p.endswith(".ics") and (out / p).is_file()}

@@ -1,8 +1,8 @@
 """Which articles a publish reads: those written since the last one, and the few that every feed's head shows.
 
 The store numbers every article write (feed.store.changes). A publish reads:
-- the newest WINDOW articles (latest.json, the all-articles feed), the newest meeting reports and the newest of
-  each kind (their feeds);
+- the newest WINDOW articles (latest.json, the all-articles feed), the newest meeting reports, the newest other
+  articles and the newest of each kind (their feeds);
 - every article written since the change number the last publish covered, and every other member of their
   stories, old and new (a story's records list its members);
 - for each source one of those articles belongs to (or whose name or poll interval changed), its newest
@@ -99,6 +99,7 @@ def select_rows(
     reach = int(limit * MARGIN) + 1
     window = reader.fetch(f"{_NEWEST} LIMIT :n", n=WINDOW)
     reader.fetch(f"WHERE is_meeting_report = :yes {_NEWEST} LIMIT :n", yes=True, n=reach)
+    reader.fetch(f"WHERE is_meeting_report = :no {_NEWEST} LIMIT :n", no=False, n=reach)  # the "other" feed
     for kind in MEETING_KINDS:
         where = f"WHERE is_meeting_report = :yes AND meeting_kind = :kind {_NEWEST} LIMIT :n"
         reader.fetch(where, yes=True, kind=kind, n=reach)

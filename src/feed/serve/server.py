@@ -65,7 +65,7 @@ CHANGES_PAGE_BYTES = 4 * 1024 * 1024  # change files folded into one changes.jso
 CHANGES_CACHE_BYTES = 16 * 1024 * 1024  # folded answers kept, keyed by cursor and the change index's version
 # What publish and feed.publish.status_files write at the top of the folder: anything else there (a store, a config,
 # captures, logs left by an operator who pointed the public folder at the data folder) is never served.
-PUBLISHED_ROOTS = frozenset({"index.html", "feeds.opml", "status.json", "feeds", "snapshots"})
+PUBLISHED_ROOTS = frozenset({"index.html", "feeds.opml", "feeds-all.opml", "status.json", "feeds", "snapshots"})
 INLINE_MAX = 64 * 1024  # answers up to this size from memory are sent by the selector thread itself
 RESOLVED_FOR = 1.0
 MANIFEST_EVERY = 0.5  # seconds between looks at the manifest for Cache-Control (healthz always looks)
