@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -116,14 +117,29 @@ def explain(exc: BaseException, database: str, busy_seconds: float) -> StoreErro
     return None
 
 
+CREATION_WAITS = 20  # pauses of CREATION_PAUSE s for a store another process is creating (check_file)
+CREATION_PAUSE = 0.05
+
+
+def _head(path: Path) -> tuple[bytes, int]:
+    with path.open("rb") as handle:
+        head = handle.read(100)
+    return head, path.stat().st_size
+
+
 def check_file(database: str) -> None:
     """Raise StoreError for a file that is not a whole SQLite database: another kind of file (or garbage) where
     the store should be, or one shorter than its header says (truncated by a copy or a full disk)."""
     path = Path(database)
     try:
-        with path.open("rb") as handle:
-            head = handle.read(100)
-        size = path.stat().st_size
+        head, size = _head(path)
+        # Another process may be creating this store this very moment: its first page is not written yet (a file
+        # grown but still short or zero-filled). Give it a moment before calling it damaged.
+        for _ in range(CREATION_WAITS):
+            if size == 0 or (len(head) == 100 and head.strip(b"\0")):
+                break
+            time.sleep(CREATION_PAUSE)
+            head, size = _head(path)
     except FileNotFoundError:
         return  # a new store
     except OSError as exc:
