@@ -60,6 +60,13 @@ def test_the_default_opml_shows_each_story_exactly_once(world: World) -> None:
     assert len(every) > 2 and f"{base}feeds/all.atom" in every and f"{base}feeds/sources/bao-mau.atom" in every
     groups = [o.get("text") for o in etree.parse(str(world.settings.public / "feeds-all.opml")).getroot()[1]]
     assert groups[:3] == ["Tổng hợp", "Theo loại hội nghị", "Theo nguồn tin"]
+    # What the W3C validator asks of an OPML file: a section outline (a folder) carries text only, every outline
+    # with more attributes says its type, and the head holds no element OPML 1.0 lacks (<docs>).
+    for name in ("feeds.opml", "feeds-all.opml"):
+        root = etree.parse(str(world.settings.public / name)).getroot()
+        assert [child.tag for child in root.find("head")] == ["title", "ownerName"]
+        for outline in root.iter("outline"):
+            assert set(outline.attrib) == {"text"} or outline.get("type") == "rss", etree.tostring(outline)
     index = (world.settings.public / "index.html").read_text(encoding="utf-8")
     assert 'href="feeds.opml"' in index and 'href="feeds-all.opml"' in index
 

@@ -123,6 +123,25 @@ def test_query_feeds_find_without_diacritics_and_filter(served: str) -> None:
     assert titles(served, "limit=1") == [ARTICLES[0][2]]
 
 
+def test_a_province_is_named_by_the_slug_of_its_published_feeds(served: str) -> None:
+    """feeds/provinces/thanh-hoa.* is "Thanh Hóa": the query feeds take the same slug the index page links to."""
+    assert titles(served, "province=thanh-hoa") == [ARTICLES[0][2], ARTICLES[3][2]]
+    assert titles(served, "kind=dai_hoi&province=nghe-an", "rss") == [ARTICLES[2][2]]
+    status, _headers, body = get(f"{served}/feeds/query.atom?province=thanh")
+    assert status == 400 and body.decode().startswith("unknown province 'thanh'")
+
+
+def test_query_feed_entries_are_updated_when_published_not_when_fetched(served: str) -> None:
+    """The store fetched every article in the same second; entries claiming that second would all share one
+    `atom:updated` (the W3C validator warns). An article unchanged since it was stored is updated when published,
+    as in the source feeds (feed.publish.feed_writer.article_updated)."""
+    status, _headers, body = get(f"{served}/feeds/query.atom?q=dai+hoi")
+    assert status == 200
+    entries = feedparser.parse(body).entries
+    assert [e.updated for e in entries] == ["2026-03-09T08:00:00+07:00", "2026-03-07T08:00:00+07:00"]
+    assert all(e.updated == e.published for e in entries)
+
+
 def test_query_feed_is_a_good_feed_with_its_own_self_link_and_304(served: str) -> None:
     status, headers, body = get(f"{served}/feeds/query.atom?q=dai+hoi&province=thanh+hoa")
     assert status == 200 and headers["Content-Type"] == "application/atom+xml; charset=utf-8"

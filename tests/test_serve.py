@@ -69,6 +69,7 @@ def test_get_with_content_type_and_validators(server: tuple[str, int, Path]) -> 
     assert status == 200
     assert headers["content-type"] == "application/atom+xml; charset=utf-8"
     assert headers["etag"] and headers["last-modified"] and "max-age" in headers["cache-control"]
+    assert headers["server"] == "unionfeed"  # no trailing space (the base class's "name version" with no version)
     assert body.decode("utf-8") == ATOM
 
 

@@ -198,6 +198,8 @@ def run_demo(out: Path, settings: Settings) -> int:
     ):
         console.print(f"  {demo.public / name}")
     console.print(
-        f"Done in {time.monotonic() - started:.1f} s. Serve them with: unionfeed --data {out} serve --port 8080"
+        f"Done in {time.monotonic() - started:.1f} s. Serve them with: "
+        # the demo's own sources file: the query feeds know its sources and provinces by it
+        f"unionfeed --data {out} --config {out / 'sources.yaml'} serve --port 8080"
     )
     return 0 if articles else 1

@@ -23,7 +23,15 @@ from typing import Any, overload
 
 from feed.config.sources import Source
 from feed.lang.dates import VN_TZ
-from feed.publish.feed_writer import GUID_PREFIX, Category, FeedItem, ItemDetails, safe_url, xml_safe
+from feed.publish.feed_writer import (
+    GUID_PREFIX,
+    Category,
+    FeedItem,
+    ItemDetails,
+    article_updated,
+    safe_url,
+    xml_safe,
+)
 from feed.publish.guids import FeedIdentity, issue_identities, known_guids
 from feed.publish.rows import PubRow
 from feed.publish.snapshots import meeting_record
@@ -375,11 +383,8 @@ def own_rows(rows: list[PubRow], limit: int) -> dict[str, list[PubRow]]:
 
 
 def own_updated(row: PubRow) -> datetime:
-    """An article's `updated` in its source's feed: when its text last changed after it was first stored, else
-    when it was published. Not the time it was fetched: a crawl stores many articles in the same second, and
-    their entries would all claim that second (the W3C validator warns of entries sharing `atom:updated`)."""
-    changed = row.changed_at if row.changed_at > row.first_seen_at else row.shown_at
-    return max(changed, row.shown_at)
+    """An article's `updated` in its source's feed (article_updated)."""
+    return article_updated(row.shown_at, row.changed_at, row.first_seen_at)
 
 
 def _own_items(

@@ -388,3 +388,11 @@ def reuse_entries(items: Sequence[FeedItem], signatures: list[str], fragments: d
                 item._xml[fmt] = fragment
                 reused += 1
     return reused
+
+
+def article_updated(shown_at: datetime, changed_at: datetime, first_seen_at: datetime) -> datetime:
+    """An article's `updated`: when its text last changed after it was first stored, else when it was published.
+    Not the time it was fetched: a crawl stores many articles in the same second, and their entries would all
+    claim that second (the W3C validator warns of entries sharing `atom:updated`)."""
+    changed = changed_at if changed_at > first_seen_at else shown_at
+    return max(changed, shown_at)

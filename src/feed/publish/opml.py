@@ -35,14 +35,16 @@ def _outline(spec: FeedSpec, site: FeedSite) -> str:
 
 def _group(label: str, members: list[FeedSpec], site: FeedSite) -> str:
     lines = "\n".join(f"  {_outline(s, site)}" for s in members)
-    return f'<outline text="{xml_attr(label)}" title="{xml_attr(label)}">\n{lines}\n</outline>'
+    # A section is a folder: text only (the W3C validator asks an outline with more attributes for a type).
+    return f'<outline text="{xml_attr(label)}">\n{lines}\n</outline>'
 
 
 def _document(title: str, body: list[str]) -> str:
+    # No <docs> in the head: it is optional, and the W3C validator (OPML 1.0 rules) calls it an undefined element.
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<opml version="2.0">\n<head>\n'
         f"<title>{xml_text(title)}</title>\n<ownerName>unionfeed</ownerName>\n"
-        "<docs>http://opml.org/spec2.opml</docs>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</opml>\n"
+        "</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</opml>\n"
     )
 
 

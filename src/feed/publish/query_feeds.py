@@ -4,7 +4,7 @@ JSON Feed by the project's one writer (feed.publish.feed_writer).
 
 Imports only the writer, the store's read-only search and the configuration, so the server (feed.serve.query) can
 answer query feeds without the publisher. Provinces are the sources' configured `province`, matched without case
-or diacritics ("thanh hoa" is "Thanh Hóa").
+or diacritics, or by the slug of their published feeds ("thanh hoa" and "thanh-hoa" are "Thanh Hóa").
 """
 
 from __future__ import annotations
@@ -18,7 +18,16 @@ from urllib.parse import urlencode
 
 from feed.config.sources import Source
 from feed.lang.text import strip_accents
-from feed.publish.feed_writer import Category, FeedItem, FeedSite, FeedSpec, ItemDetails, html_text, xml_safe
+from feed.publish.feed_writer import (
+    Category,
+    FeedItem,
+    FeedSite,
+    FeedSpec,
+    ItemDetails,
+    article_updated,
+    html_text,
+    xml_safe,
+)
 from feed.records import KIND_LABELS, MEETING_KINDS, Meeting
 from feed.store.search import Hit, SearchQuery
 
@@ -49,8 +58,14 @@ class FeedQuery:
         return out
 
 
+def province_slug(name: str) -> str:
+    """ "Thanh Hóa" -> "thanh-hoa", "Bà Rịa – Vũng Tàu" -> "ba-ria-vung-tau" (feeds/provinces/<slug>.*)."""
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in strip_accents(name)).split())
+
+
 def province_key(name: str) -> str:
-    return " ".join(strip_accents(name).split())
+    """A province as a query names it, by name or by the slug of its published feeds ("Thanh Hoá", "thanh-hoa")."""
+    return province_slug(name)
 
 
 def provinces(sources: Sequence[Source]) -> dict[str, str]:
@@ -162,7 +177,7 @@ def hit_item(hit: Hit, names: Mapping[str, str]) -> FeedItem:
         guid=hit.guid,
         link=hit.url,
         published=hit.shown_at,
-        updated=max(hit.shown_at, hit.changed_at),
+        updated=article_updated(hit.shown_at, hit.changed_at, hit.first_seen_at),  # as in the source feeds
         article_id=hit.article_id,
         cluster_id=hit.cluster_id,
         source_slug=hit.source_slug,

@@ -18,19 +18,13 @@ from datetime import datetime
 
 from feed.config.settings import Settings
 from feed.config.sources import Source
-from feed.lang.text import strip_accents
 from feed.publish.entries import Stories
 from feed.publish.feed_writer import FeedItem, FeedSpec
-from feed.publish.query_feeds import BadQuery, hit_item, parse_params, provinces, title, to_search
+from feed.publish.query_feeds import BadQuery, hit_item, parse_params, province_slug, provinces, title, to_search
 from feed.store.api import Store
 from feed.store.search import MAX_LIMIT, SearchError, search
 
 log = logging.getLogger(__name__)
-
-
-def province_slug(name: str) -> str:
-    """ "Thanh Hóa" -> "thanh-hoa", "Bà Rịa – Vũng Tàu" -> "ba-ria-vung-tau"."""
-    return "-".join("".join(ch if ch.isalnum() else " " for ch in strip_accents(name)).split())
 
 
 def _items(store: Store, stories: Stories, sources: list[Source], params: dict[str, str], limit: int) -> list[FeedItem]:

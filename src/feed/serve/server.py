@@ -288,6 +288,10 @@ class FeedHandler(BaseHTTPRequestHandler):
     queries: QueryFeeds | None = None  # query feeds, when the server was given the store (feed.serve.query)
     server_version = "unionfeed"
     sys_version = ""
+
+    def version_string(self) -> str:  # "unionfeed", not "unionfeed " (the base class joins two parts with a space)
+        return self.server_version
+
     protocol_version = "HTTP/1.1"
 
     def __init__(self, head: bytes, conn: Connection, inline: bool) -> None:  # one request's head, already read

@@ -106,6 +106,7 @@ class Hit:
     source_slug: str
     shown_at: datetime  # published, else first seen
     changed_at: datetime
+    first_seen_at: datetime
     kind: str | None
     is_report: bool
     meeting: dict[str, Any]
@@ -363,6 +364,7 @@ def search(engine: Engine, query: SearchQuery, database: str = "the database") -
             source_slug=row.source_slug,
             shown_at=row.published_at or row.first_seen_at,
             changed_at=row.changed_at,
+            first_seen_at=row.first_seen_at,
             kind=row.meeting_kind if row.is_meeting_report else None,
             is_report=bool(row.is_meeting_report),
             meeting=row.meeting if isinstance(row.meeting, dict) else {},
