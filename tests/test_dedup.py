@@ -16,7 +16,16 @@ from sqlalchemy import event, text
 
 from feed.config.sources import Source
 from feed.dedup.clusters import assign_cluster, choose_canonical, cluster_members, credits
-from feed.dedup.fingerprints import BANDS, JACCARD_MIN, facts_agree, fingerprint, jaccard, same_story, story_text
+from feed.dedup.fingerprints import (
+    BANDS,
+    JACCARD_MIN,
+    facts_agree,
+    fingerprint,
+    jaccard,
+    same_story,
+    shingle_set,
+    story_text,
+)
 from feed.records import Extracted
 from feed.store.api import ArticleRow, Store
 
@@ -383,3 +392,21 @@ def test_benchmark_quick_meets_quality_floors(tmp_path: Path) -> None:
     near_miss_merges = int(re.search(r"near-miss pairs merged\s+(\d+)", out).group(1))  # type: ignore[union-attr]
     assert precision >= 0.98 and recall >= 0.95, out
     assert near_miss_merges == 0, out
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "Sáng 9/3, hội nghị khai mạc.",
+        "Sáng 9/3, Liên đoàn Lao động tỉnh Thanh Hóa tổ chức Hội nghị tổng kết công tác công đoàn năm 2025. "
+        "Dự hội nghị có đồng chí Nguyễn Văn Bình, Chủ tịch LĐLĐ tỉnh, cùng 250 đại biểu.\n\n"
+        "Năm 2025, các cấp công đoàn đã chăm lo cho 12.000 đoàn viên, người lao động.",
+    ],
+)
+def test_shingle_set_is_the_fingerprints_hash_and_shingles(body: str) -> None:
+    """The feed identities' cheaper path (feed.publish.guids.body_basis) sees the same text hash and shingles."""
+    digest, shingles = shingle_set(body)
+    whole = fingerprint(body)
+    assert digest == whole.text_hash
+    assert shingles.tolist() == whole.shingles.tolist()

@@ -247,6 +247,16 @@ def fingerprint(body: str) -> Fingerprint:
     return Fingerprint(len(words), digest, shingles, signature, evidence, band_keys(signature))
 
 
+def shingle_set(body: str) -> tuple[str, np.ndarray]:
+    """(text hash, shingles) of fingerprint(body), without the MinHash signature and the evidence it also works out
+    (half its cost): what a feed's identity keeps to judge later changes of a body (feed.publish.guids)."""
+    words = _tokens(story_text(body)) & ~_FLAGS
+    digest = hashlib.blake2b(words.tobytes(), digest_size=16).hexdigest()
+    if len(words) < MIN_WORDS:
+        return digest, np.empty(0, dtype=np.uint64)
+    return digest, _shingles(words)
+
+
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Exact Jaccard similarity of two sorted, unique shingle arrays."""
     if len(a) == 0 and len(b) == 0:

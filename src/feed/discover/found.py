@@ -13,7 +13,8 @@ Read from fetched text only (the spider fetches; see `unionfeed_scrapers.homepag
    when its page links at least `MIN_SECTION_ARTICLES` articles outside its navigation blocks.
 
 `Summary` is what was found for one source (what the store remembers and the status shows); `summarize` builds it
-from fetched pages, for the spider and for a command that proposes a sources.yaml entry from a URL.
+from fetched pages, for the spider and for a command that proposes a sources.yaml entry from a URL. trafilatura is
+imported when first used: publish and status import this module for `Summary` only (half a second saved each).
 """
 
 from __future__ import annotations
@@ -23,9 +24,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-
-from trafilatura.feeds import LINK_VALIDATION_RE, is_potential_feed
-from trafilatura.sitemaps import extract_robots_sitemaps
 
 from feed.discover.links import PageLink, page_links, parse_html
 from feed.discover.shapes import ANY_ARTICLE, LearnedShape, learn_article_pattern
@@ -90,12 +88,19 @@ def feeds_in_page(text: str | bytes, base_url: str) -> list[str]:
         if "alternate" not in rel or not href:
             continue
         kind = _media_type(link.get("type"))
-        if kind not in FEED_TYPES and (kind or not LINK_VALIDATION_RE.search(href)):
+        if kind not in FEED_TYPES and (kind or not _feed_like(href)):
             continue
         url = web_url(base_url, href)
         if url and not re.search(r"\bcomments?\b", url) and url not in out:
             out.append(url)
     return out
+
+
+def _feed_like(href: str) -> bool:
+    """trafilatura's test of an untyped alternate link's URL."""
+    from trafilatura.feeds import LINK_VALIDATION_RE
+
+    return bool(LINK_VALIDATION_RE.search(href))
 
 
 def probe_urls(homepage: str, paths: Sequence[str]) -> list[str]:
@@ -105,6 +110,8 @@ def probe_urls(homepage: str, paths: Sequence[str]) -> list[str]:
 
 def sitemaps_in_robots(text: str, base_url: str) -> list[str]:
     """Sitemaps named in robots.txt (`Sitemap:` lines), absolute, news sitemaps first."""
+    from trafilatura.sitemaps import extract_robots_sitemaps
+
     root = f"{urlsplit(base_url).scheme}://{urlsplit(base_url).netloc}"
     found = [web_url(root, u) for u in extract_robots_sitemaps(text, root)]
     urls = list(dict.fromkeys(u for u in found if u))
@@ -116,6 +123,8 @@ def looks_like_feed(body: bytes) -> bool:
     head = body[:2000].decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
     if "<html" in head[:300].lower():
         return False
+    from trafilatura.feeds import is_potential_feed
+
     return is_potential_feed(head) and bool(re.search(r"<(?:rss|feed|rdf:RDF)\b", head))
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feed.dedup.clusters import cluster_members
-from feed.dedup.fingerprints import fingerprint
+from feed.dedup.fingerprints import shingle_set
 from feed.publish.feed_writer import GUID_PREFIX
 from feed.store.api import Store
 from feed.store.schema import ArticleRow, FeedIdentityRow
@@ -53,10 +53,10 @@ def _frozen(ident: FeedIdentityRow) -> FeedIdentity:
 
 def body_basis(body: str) -> tuple[bytes, str]:
     """A compact sample of a body's 5-grams and its exact text hash, to judge later changes against."""
-    fp = fingerprint(body)
-    chosen = ((fp.shingles >> np.uint64(SAMPLE_SHIFT)) & np.uint64(SAMPLE_MASK)) == 0
-    sample = fp.shingles[chosen] >> np.uint64(32)
-    return sample.astype(np.uint32).tobytes(), fp.text_hash
+    text_hash, shingles = shingle_set(body)
+    chosen = ((shingles >> np.uint64(SAMPLE_SHIFT)) & np.uint64(SAMPLE_MASK)) == 0
+    sample = shingles[chosen] >> np.uint64(32)
+    return sample.astype(np.uint32).tobytes(), text_hash
 
 
 def is_material(old: tuple[bytes, str], new: tuple[bytes, str]) -> bool:
