@@ -18,15 +18,18 @@ import pytest
 import yaml
 
 from feed.alerts.config import load_alerts
+from feed.alerts.digest import published_meetings
+from feed.alerts.matching import match_reports
 from feed.alerts.run import send_alerts
 from feed.alerts.state import STATE_FILE
 from feed.app.cli import main
 from feed.config.settings import AlertsSection, load_settings
 from feed.config.sources import ConfigError, Source
 from feed.publish.publisher import publish
+from feed.store.search import MAX_LIMIT, SearchQuery, search
 
 from .support.databases import database_url, postgres_url  # noqa: F401  (fixtures)
-from .support.feedworld import SOURCES, VN, Art, World, add_article, make_world
+from .support.feedworld import SOURCES, VN, Art, World, add_article, join_cluster, make_world
 from .test_alerts import SECRET, SECRET_ENV, Mailbox, Receiver, add_event, hook, mailbox, payloads, receiver  # noqa: F401
 
 SAVED = {  # written without diacritics, as people type them
@@ -303,3 +306,38 @@ def test_alerts_send_command_reads_queries_and_provinces_from_the_files(
     world.store.close()
     assert main(args) == 0 and ": sent (1 meeting reports, 0 source changes" in capsys.readouterr().out
     assert [m["title"] for m in payloads(receiver)[-1]["meetings"]] == [THANH_HOA.title]
+
+
+def test_matching_is_the_query_feeds_rule(world: World) -> None:
+    """What a saved query finds among the new reports is what its published feed shows of them, story by story: a
+    report from Nghệ An whose copy in a Thanh Hóa paper is in its story is found by the Thanh Hóa query, as in the
+    feed; and nothing outside the stories asked about is looked at."""
+    copy = Art(
+        "dh-y-te-ban-sao",
+        "bao-mau",
+        "Nghệ An: Đại hội Công đoàn ngành Y tế nhiệm kỳ 2026–2031",
+        NEITHER.body,
+        datetime(2026, 9, 9, 14, 0, tzinfo=VN),
+        "dai_hoi",
+        NEITHER.org,
+    )
+    ids = {art.key: add_article(world.store, art, datetime(2026, 9, 12, tzinfo=VN)) for art in (NEITHER, copy)}
+    join_cluster(world.store, ids[NEITHER.key], ids[copy.key])
+    settings = replace(world.settings, saved_queries=SAVED)
+    publish_new(replace(world, settings=settings), BOTH, THANH_HOA, EDUCATION, NEWS)
+    reports = [m for m in published_meetings(settings.public) if m["published"] >= "2026-09"]
+    assert sorted(m["title"] for m in reports) == sorted(a.title for a in (BOTH, THANH_HOA, EDUCATION, NEITHER))
+    matches = match_reports(world.store, world.sources, SAVED, SAVED, reports)
+    assert not matches.failed
+    for name in SAVED:
+        feed = json.loads((settings.public / f"feeds/query-{name}.json").read_text(encoding="utf-8"))
+        assert matches.found[name] == {i["id"] for i in feed["items"]} & {m["id"] for m in reports}, name
+    story = next(m for m in reports if m["title"] == NEITHER.title)
+    assert story["id"] in matches.found["dai-hoi-thanh-hoa"]  # found through its Thanh Hóa copy
+    assert matches.titles == {"dai-hoi-thanh-hoa": "Tìm “dai hoi” · Thanh Hóa", "giao-duc": "cong doan giao duc"}
+    # The search among named stories: those and no other; none named, none found; too many, refused.
+    only = search(world.store.engine, SearchQuery(text="đại hội", stories=(story["cluster_id"],)), world.store.name)
+    assert [(h.cluster_id, h.title) for h in only] == [(story["cluster_id"], NEITHER.title)]
+    assert search(world.store.engine, SearchQuery(text="dai hoi", stories=()), world.store.name) == []
+    with pytest.raises(ValueError, match=f"stories names more than {MAX_LIMIT} stories"):
+        search(world.store.engine, SearchQuery(stories=("x",) * (MAX_LIMIT + 1)), world.store.name)
