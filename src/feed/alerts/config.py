@@ -6,6 +6,7 @@
           secret_env: UNIONFEED_WEBHOOK_SECRET   # the variable holding the shared HMAC secret (never the secret)
           timeout: 10                            # seconds per attempt
           retries: 3                             # attempts after the first, with backoff doubling from `backoff`
+          queries: [dai-hoi-thanh-hoa]           # optional: only the new meeting reports these saved queries find
       email:
         host: smtp.example.vn
         port: 587
@@ -13,8 +14,17 @@
         username_env: UNIONFEED_SMTP_USER
         password_env: UNIONFEED_SMTP_PASSWORD
         from: "unionfeed <canh-bao@example.vn>"
-        to: [van-phong@example.vn]
+        to: [van-phong@example.vn]               # a recipient group (optional when `groups` names some)
+        queries: [giao-duc]                      # optional, for `to`
+        groups:                                  # more recipient groups on the same server, each its own channel
+          - to: [tuyen-giao@example.vn]
+            queries: [dai-hoi-thanh-hoa, giao-duc]
       max_items: 50                              # meeting reports named in one message at most
+
+Each webhook and each recipient group is a channel. `queries` names saved queries of settings.yaml
+(`saved_queries:`): the channel is sent only the new meeting reports one of them finds (feed.alerts.matching); without
+`queries` it is sent every new meeting report. Source breakages and recoveries go to every channel. A name that is
+not a saved query is a ConfigError naming the channel and the query.
 
 Secrets are read from environment variables named in the file, never written in it; a named variable that is not
 set is a ConfigError naming the variable. Nothing here ever prints a secret (the dataclasses hide them from repr).
@@ -25,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +55,7 @@ class Webhook:
     timeout: float = 10.0
     retries: int = 3
     backoff: float = 2.0  # seconds before the first retry; doubled each time
+    queries: tuple[str, ...] = ()  # saved queries followed; () = every new meeting report
 
     @property
     def channel(self) -> str:
@@ -67,6 +78,7 @@ class Email:
     timeout: float = 20.0
     retries: int = 2
     backoff: float = 5.0
+    queries: tuple[str, ...] = ()  # saved queries followed; () = every new meeting report
 
     @property
     def channel(self) -> str:
@@ -76,12 +88,13 @@ class Email:
 @dataclass(frozen=True)
 class AlertConfig:
     webhooks: tuple[Webhook, ...] = ()
-    email: Email | None = None
+    emails: tuple[Email, ...] = ()  # one per recipient group, all on the same SMTP server
     max_items: int = 50
+    saved_queries: dict[str, dict[str, str]] = field(default_factory=dict)  # the settings' saved queries, by name
 
     @property
     def channels(self) -> list[Webhook | Email]:
-        return [*self.webhooks, *([self.email] if self.email else [])]
+        return [*self.webhooks, *self.emails]
 
 
 class _Reader:
@@ -118,6 +131,28 @@ class _Reader:
             raise self.fail(key, f"must be between {low:g} and {high:g}, got {value!r}")
         return int(value) if whole else float(value)
 
+    def queries(self, key: str, value: Any, channel: str, saved: dict[str, dict[str, str]]) -> tuple[str, ...]:
+        """The saved queries a channel follows, each checked to be one of settings.yaml's `saved_queries`."""
+        if value is None:
+            return ()
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names:
+            raise self.fail(
+                key, f"expected one or more saved query names, got {value!r} (leave it out to send every report)"
+            )
+        out: list[str] = []
+        for name in names:
+            if not isinstance(name, str) or not name.strip():
+                raise self.fail(key, f"expected the name of a saved query, got {name!r}")
+            if name.strip() not in saved:
+                known = ", ".join(sorted(saved)) or "none: settings.yaml has no saved_queries"
+                raise self.fail(
+                    key, f"channel {channel} follows {name.strip()!r}, which is not a saved query (saved: {known})"
+                )
+            if name.strip() not in out:
+                out.append(name.strip())
+        return tuple(out)
+
     def secret(self, key: str, value: Any, *, required: bool) -> str | None:
         if value is None and not required:
             return None
@@ -136,6 +171,7 @@ def load_alerts(settings: Settings) -> AlertConfig | None:
     if section is None or not section.values:
         return None
     r = _Reader(section.origin, section.lines)
+    saved = settings.saved_queries
     raw = r.mapping("alerts", section.values, {"webhooks", "email", "max_items"})
     webhooks = []
     hooks = raw.get("webhooks") or []
@@ -143,60 +179,95 @@ def load_alerts(settings: Settings) -> AlertConfig | None:
         raise r.fail("alerts.webhooks", f"expected a list of webhooks, got {type(hooks).__name__}")
     for n, hook in enumerate(hooks):
         key = f"alerts.webhooks[{n}]"
-        hook = r.mapping(key, hook, {"url", "secret_env", "timeout", "retries", "backoff"})
+        hook = r.mapping(key, hook, {"url", "secret_env", "timeout", "retries", "backoff", "queries"})
         url = r.text(f"{key}.url", hook.get("url"))
         if not url.startswith(("http://", "https://")):
             raise r.fail(f"{key}.url", f"expected an http(s) URL, got {url!r}")
-        webhooks.append(
-            Webhook(
-                url,
-                r.secret(f"{key}.secret_env", hook.get("secret_env"), required=True) or "",
-                r.number(f"{key}.timeout", hook.get("timeout", 10), 0.1, 300),
-                r.number(f"{key}.retries", hook.get("retries", 3), 0, 10, whole=True),
-                r.number(f"{key}.backoff", hook.get("backoff", 2.0), 0, 600),
-            )
+        made = Webhook(
+            url,
+            r.secret(f"{key}.secret_env", hook.get("secret_env"), required=True) or "",
+            r.number(f"{key}.timeout", hook.get("timeout", 10), 0.1, 300),
+            r.number(f"{key}.retries", hook.get("retries", 3), 0, 10, whole=True),
+            r.number(f"{key}.backoff", hook.get("backoff", 2.0), 0, 600),
         )
-    email = None
-    if raw.get("email") is not None:
-        known = {
-            "host",
-            "port",
-            "security",
-            "username_env",
-            "password_env",
-            "from",
-            "to",
-            "timeout",
-            "retries",
-            "backoff",
-        }
-        mail = r.mapping("alerts.email", raw["email"], known)
-        to = mail.get("to")
-        to = [to] if isinstance(to, str) else to
-        if not isinstance(to, list) or not to:
-            raise r.fail("alerts.email.to", f"expected one or more addresses, got {mail.get('to')!r}")
-        addresses = tuple(r.text("alerts.email.to", a) for a in to)
-        for address in (*addresses, r.text("alerts.email.from", mail.get("from"))):
-            if not _ADDRESS.match(address):
-                raise r.fail("alerts.email", f"not an e-mail address: {address!r}")
-        security = mail.get("security", "starttls")
-        if security not in SECURITY:
-            raise r.fail("alerts.email.security", f"expected one of {', '.join(SECURITY)}, got {security!r}")
-        username = r.secret("alerts.email.username_env", mail.get("username_env"), required=False)
-        password = r.secret("alerts.email.password_env", mail.get("password_env"), required=username is not None)
-        email = Email(
-            r.text("alerts.email.host", mail.get("host")),
-            r.text("alerts.email.from", mail.get("from")),
-            addresses,
-            r.number("alerts.email.port", mail.get("port", 587), 1, 65535, whole=True),
-            security,
-            username,
-            password,
-            r.number("alerts.email.timeout", mail.get("timeout", 20), 0.1, 300),
-            r.number("alerts.email.retries", mail.get("retries", 2), 0, 10, whole=True),
-            r.number("alerts.email.backoff", mail.get("backoff", 5.0), 0, 600),
-        )
+        webhooks.append(replace(made, queries=r.queries(f"{key}.queries", hook.get("queries"), made.channel, saved)))
+    emails = _emails(r, raw["email"], saved) if raw.get("email") is not None else []
     max_items = r.number("alerts.max_items", raw.get("max_items", 50), 1, 1000, whole=True)
-    if not webhooks and email is None:
+    if not webhooks and not emails:
         raise r.fail("alerts", "names no webhook and no e-mail: remove the section or add one")
-    return AlertConfig(tuple(webhooks), email, max_items)
+    seen: set[str] = set()
+    channels: list[Webhook | Email] = [*webhooks, *emails]
+    for channel in channels:
+        if channel.channel in seen:
+            raise r.fail("alerts", f"two channels are both {channel.channel!r}: give each webhook or group once")
+        seen.add(channel.channel)
+    used = {name for channel in channels for name in channel.queries}
+    return AlertConfig(tuple(webhooks), tuple(emails), max_items, {k: v for k, v in saved.items() if k in used})
+
+
+def _emails(r: _Reader, value: Any, saved: dict[str, dict[str, str]]) -> list[Email]:
+    """One Email channel per recipient group: `to` (with its `queries`) and each of `groups`."""
+    known = {
+        "host",
+        "port",
+        "security",
+        "username_env",
+        "password_env",
+        "from",
+        "to",
+        "queries",
+        "groups",
+        "timeout",
+        "retries",
+        "backoff",
+    }
+    mail = r.mapping("alerts.email", value, known)
+    sender = r.text("alerts.email.from", mail.get("from"))
+    if not _ADDRESS.match(sender):
+        raise r.fail("alerts.email", f"not an e-mail address: {sender!r}")
+    security = mail.get("security", "starttls")
+    if security not in SECURITY:
+        raise r.fail("alerts.email.security", f"expected one of {', '.join(SECURITY)}, got {security!r}")
+    username = r.secret("alerts.email.username_env", mail.get("username_env"), required=False)
+    password = r.secret("alerts.email.password_env", mail.get("password_env"), required=username is not None)
+    server = Email(
+        r.text("alerts.email.host", mail.get("host")),
+        sender,
+        (),
+        r.number("alerts.email.port", mail.get("port", 587), 1, 65535, whole=True),
+        security,
+        username,
+        password,
+        r.number("alerts.email.timeout", mail.get("timeout", 20), 0.1, 300),
+        r.number("alerts.email.retries", mail.get("retries", 2), 0, 10, whole=True),
+        r.number("alerts.email.backoff", mail.get("backoff", 5.0), 0, 600),
+    )
+    written: list[tuple[str, Any, Any]] = []  # (key, to, queries) of each recipient group
+    groups = mail.get("groups")
+    if groups is not None and (not isinstance(groups, list) or not groups):
+        raise r.fail("alerts.email.groups", f"expected a list of recipient groups ({{to, queries}}), got {groups!r}")
+    if mail.get("to") is not None or not groups:
+        written.append(("alerts.email", mail.get("to"), mail.get("queries")))
+    elif mail.get("queries") is not None:
+        raise r.fail("alerts.email.queries", "names saved queries for no `to`: put them in a group, beside its `to`")
+    for n, group in enumerate(groups or []):
+        key = f"alerts.email.groups[{n}]"
+        group = r.mapping(key, group, {"to", "queries"})
+        written.append((key, group.get("to"), group.get("queries")))
+    out = []
+    for key, to, queries in written:
+        addresses = _addresses(r, f"{key}.to", to)
+        channel = replace(server, to=addresses)
+        out.append(replace(channel, queries=r.queries(f"{key}.queries", queries, channel.channel, saved)))
+    return out
+
+
+def _addresses(r: _Reader, key: str, value: Any) -> tuple[str, ...]:
+    to = [value] if isinstance(value, str) else value
+    if not isinstance(to, list) or not to:
+        raise r.fail(key, f"expected one or more addresses, got {value!r}")
+    addresses = tuple(r.text(key, a) for a in to)
+    for address in addresses:
+        if not _ADDRESS.match(address):
+            raise r.fail(key, f"not an e-mail address: {address!r}")
+    return addresses

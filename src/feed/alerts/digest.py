@@ -4,6 +4,11 @@ recovered since then, read from what the product already keeps (never computed a
 Meeting reports come from the published feeds/meetings.json (JSON Feed, with the facts under `_unionfeed`): the
 alert names exactly the stories readers were given, under the same GUIDs. Breakages and recoveries are the health
 events feed.health.status records (one per change of a source's state, numbered by the store).
+
+A channel that follows saved queries is given each report with the names of the queries that found it
+(`queries`, in the channel's order; [] on a channel that follows every report). The e-mail lists each report
+once, under one heading per set of queries found it: a report that two queries find is under a heading naming
+both, before the reports of the second query alone.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ STATE_WORDS = {
     "skipping": "bỏ qua nhiều trang không phải bài viết",
     "ok": "đã hoạt động trở lại",
 }
+PRIVATE = ("article_id", "cluster_id")  # what matching needs from the feed, not what a receiver is told
 
 
 @dataclass
@@ -37,6 +43,8 @@ class Digest:
     health: list[dict[str, Any]] = field(default_factory=list)
     last_event: int = 0  # the newest health event id this digest covers
     test: bool = False
+    follows: tuple[str, ...] = ()  # the channel's saved queries (() = every report)
+    titles: dict[str, str] = field(default_factory=dict)  # each saved query's feed title, for the e-mail
 
     def __bool__(self) -> bool:
         return bool(self.meetings or self.health or self.test)
@@ -45,7 +53,7 @@ class Digest:
         return {
             "type": "unionfeed.test" if self.test else "unionfeed.alert",
             "site": site_url,
-            "meetings": self.meetings,
+            "meetings": [{k: v for k, v in m.items() if k not in PRIVATE} for m in self.meetings],
             "health": self.health,
         }
 
@@ -73,6 +81,8 @@ def published_meetings(public: Path) -> list[dict[str, Any]]:
                 "org": meeting.get("org"),
                 "held_on": meeting.get("held_on"),
                 "location": meeting.get("location"),
+                "article_id": facts.get("article_id"),
+                "cluster_id": facts.get("cluster_id"),
             }
         )
     return [m for m in out if isinstance(m["id"], str)]
@@ -121,9 +131,9 @@ def plain_text(digest: Digest, site_url: str) -> str:
     if digest.test:
         return f"Đây là thư thử nghiệm từ unionfeed ({site_url}): cấu hình cảnh báo qua e-mail hoạt động.\n"
     lines = []
-    if digest.meetings:
-        lines.append("TIN HỘI NGHỊ MỚI")
-        for m in digest.meetings:
+    for names, meetings in _by_queries(digest):
+        lines.append("TIN HỘI NGHỊ MỚI" + (f" khớp truy vấn {_named(names, digest.titles)}" if names else ""))
+        for m in meetings:
             facts = [m["kind_label"] or "Hội nghị"]
             if m["org"]:
                 facts.append(f"đơn vị tổ chức: {m['org']}")
@@ -141,3 +151,19 @@ def plain_text(digest: Digest, site_url: str) -> str:
         lines.append("")
     lines.append(f"Trang tin: {site_url}")
     return "\n".join(lines) + "\n"
+
+
+def _by_queries(digest: Digest) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    """The reports under each set of saved queries that found them (newest first within), the sets in the channel's
+    order of its queries: (a,), (a, b), (b,)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for m in digest.meetings:
+        groups.setdefault(tuple(m.get("queries") or ()), []).append(m)
+    place = {name: n for n, name in enumerate(digest.follows)}
+    return sorted(groups.items(), key=lambda group: [place.get(name, len(place)) for name in group[0]])
+
+
+def _named(names: tuple[str, ...], titles: dict[str, str]) -> str:
+    """ "“dai-hoi-thanh-hoa” (Tìm “đại hội” · Thanh Hóa) và “giao-duc” (Công đoàn Giáo dục)"."""
+    said = [f"“{n}”" + (f" ({titles[n]})" if titles.get(n) else "") for n in names]
+    return ", ".join(said[:-1]) + f" và {said[-1]}" if len(said) > 1 else said[0]

@@ -6,6 +6,11 @@ timeouts and retries, never a crawl or a publish. The first time a channel is se
 already published is not announced again); from then on every meeting report that enters the meetings feed and
 every breakage or recovery is sent once, in order, to every channel (feed.alerts.state). One sender at a time per
 data folder (a lock file): a second one finds the lock taken and leaves the news to the first.
+
+A channel that follows saved queries (`queries:`) is sent only the new reports one of them finds
+(feed.alerts.matching); a report none finds counts as told to it (decided once, when it enters the meetings feed).
+When one of its queries cannot run (it names an unknown province, or PostgreSQL has no unaccent), the channel's
+reports wait, its source changes are still sent, and the round says "failed" naming the query.
 """
 
 from __future__ import annotations
@@ -16,16 +21,19 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from feed.alerts.channels import DeliveryFailed, post_webhook, send_email
 from feed.alerts.config import AlertConfig, Email, Webhook, load_alerts
 from feed.alerts.digest import Digest, health_events, last_event_id, plain_text, published_meetings, subject
+from feed.alerts.matching import Matches, match_reports
 from feed.alerts.state import load_state, save_state
 from feed.config.settings import Settings
+from feed.config.sources import Source, read_sources
 from feed.store.api import Store
 
 log = logging.getLogger(__name__)
@@ -72,23 +80,56 @@ def send_alerts(
     store: Store,
     config: AlertConfig | None = None,
     *,
+    sources: Sequence[Source] | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> list[Outcome]:
-    """Tell every channel what is new since its last alert; returns what happened on each."""
+    """Tell every channel what is new since its last alert; returns what happened on each. `sources` (for saved
+    queries naming a province or a source) are read from the sources file when not given, as a publish does."""
     config = config or load_alerts(settings)
     if config is None:
         return []
     with _sender_lock(settings.data) as mine:
         if not mine:
             return [Outcome(c.channel, "busy", "another sender is at work") for c in config.channels]
-        return _send(settings, store, config, stop)
+        return _send(settings, store, config, sources, stop)
 
 
-def _send(settings: Settings, store: Store, config: AlertConfig, stop: Callable[[], bool]) -> list[Outcome]:
+def _matches(
+    store: Store,
+    config: AlertConfig,
+    sources: Sequence[Source] | None,
+    settings: Settings,
+    wanted: dict[str, list[dict[str, Any]]],
+) -> Matches:
+    """The saved queries of the channels that follow some, run once each among every such channel's new reports."""
+    names = {name for channel in config.channels if channel.channel in wanted for name in channel.queries}
+    if not names:
+        return Matches()
+    reports = list({m["id"]: m for pending in wanted.values() for m in pending}.values())
+    if sources is None:
+        sources = read_sources(settings.config)[0]  # the usable ones; their problems are the crawl's to tell
+    return match_reports(store, sources, config.saved_queries, names, reports)
+
+
+def _send(
+    settings: Settings,
+    store: Store,
+    config: AlertConfig,
+    sources: Sequence[Source] | None,
+    stop: Callable[[], bool],
+) -> list[Outcome]:
     state = load_state(settings.data)
     meetings = published_meetings(settings.public)
     current = {m["id"] for m in meetings}
     newest_event = last_event_id(store)
+    new: dict[str, list[dict[str, Any]]] = {}  # the reports each known channel was not told about, oldest first
+    for channel in config.channels:
+        known = state.get(channel.channel)
+        if isinstance(known, dict):
+            told = set(known.get("meetings") or [])
+            new[channel.channel] = [m for m in reversed(meetings) if m["id"] not in told]
+    following = {c.channel: new[c.channel] for c in config.channels if c.queries and new.get(c.channel)}
+    matches = _matches(store, config, sources, settings, following)
     outcomes = []
     for channel in config.channels:
         key = channel.channel
@@ -100,14 +141,29 @@ def _send(settings: Settings, store: Store, config: AlertConfig, stop: Callable[
             continue
         told = set(known.get("meetings") or [])
         after = int(known.get("health") or 0)
-        pending = [m for m in reversed(meetings) if m["id"] not in told][: config.max_items]  # oldest first
+        reports = [{**m, "queries": matches.of(m["id"], channel.queries)} for m in new[key]]
+        # A query that cannot run decides nothing: the channel's reports wait (its source changes still go out).
+        held = "; ".join(f"saved query {n!r} cannot be run: {matches.failed[n]}" for n in channel.queries
+                         if n in matches.failed) if reports else ""  # fmt: skip
+        if held:
+            log.warning("%s: meeting reports held: %s", key, held, extra={"event": "alert_query_failed"})
+            reports = []
+        passed = {m["id"] for m in reports if channel.queries and not m["queries"]}  # decided: no query finds it
+        pending = [m for m in reports if m["id"] not in passed][: config.max_items]
         events = health_events(store, after, config.max_items)
-        digest = Digest(list(reversed(pending)), events, max((e["id"] for e in events), default=after))
+        digest = Digest(
+            list(reversed(pending)),
+            events,
+            max((e["id"] for e in events), default=after),
+            follows=channel.queries,
+            titles=matches.titles,
+        )
+        decided = (told & current) | passed
         if not digest:
-            if told - current:  # forget reports that left the feed
-                state[key] = {"meetings": sorted(told & current), "health": after}
+            if decided != told:  # forget reports that left the feed; remember those no query of the channel finds
+                state[key] = {"meetings": sorted(decided), "health": after}
                 save_state(settings.data, state)
-            outcomes.append(Outcome(key, "nothing"))
+            outcomes.append(Outcome(key, "failed", held) if held else Outcome(key, "nothing"))
             continue
         delivery = hashlib.sha256(
             repr((key, [m["id"] for m in pending], [e["id"] for e in events])).encode("utf-8")
@@ -118,11 +174,11 @@ def _send(settings: Settings, store: Store, config: AlertConfig, stop: Callable[
             log.warning("alert not sent, kept for the next time: %s", exc, extra={"event": "alert_failed"})
             outcomes.append(Outcome(key, "failed", str(exc).removeprefix(f"{key}: ")))
             continue
-        state[key] = {"meetings": sorted((told & current) | {m["id"] for m in pending}), "health": digest.last_event}
+        state[key] = {"meetings": sorted(decided | {m["id"] for m in pending}), "health": digest.last_event}
         save_state(settings.data, state)
         detail = f"{len(pending)} meeting reports, {len(events)} source changes, {attempts} attempt(s)"
         log.info("alert sent to %s: %s", key, detail, extra={"event": "alert_sent"})
-        outcomes.append(Outcome(key, "sent", detail))
+        outcomes.append(Outcome(key, "failed", f"{detail} sent; {held}") if held else Outcome(key, "sent", detail))
     return outcomes
 
 

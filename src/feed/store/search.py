@@ -70,7 +70,9 @@ def unaccent_missing(database: str, reason: str) -> SearchError:
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """What to look for. `sources` None means every source; an empty tuple means none (a province without one)."""
+    """What to look for. `sources` None means every source; an empty tuple means none (a province without one).
+    `stories`, when given, looks only among the articles with these ids and those of the clusters with these ids
+    (at most MAX_LIMIT names): how alerts ask which of a few new reports a saved query finds (feed.alerts.matching)."""
 
     text: str = ""
     kind: str | None = None
@@ -78,6 +80,7 @@ class SearchQuery:
     org: str | None = None
     since: datetime | None = None
     limit: int = 50
+    stories: tuple[str, ...] | None = None
 
     def problem(self) -> str | None:
         """What is wrong with this query, in one line, or None."""
@@ -92,6 +95,8 @@ class SearchQuery:
             return f"limit must be between 1 and {MAX_LIMIT}, got {self.limit}"
         if self.since is not None and self.since.tzinfo is None:
             return "since needs a timezone"
+        if self.stories is not None and len(self.stories) > MAX_LIMIT:
+            return f"stories names more than {MAX_LIMIT} stories"
         return None
 
 
@@ -298,7 +303,7 @@ def search(engine: Engine, query: SearchQuery, database: str = "the database") -
     problem = query.problem()
     if problem:
         raise ValueError(problem)
-    if query.sources is not None and not query.sources:
+    if (query.sources is not None and not query.sources) or (query.stories is not None and not query.stories):
         return []
     shown = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
     stmt = select(
@@ -323,7 +328,11 @@ def search(engine: Engine, query: SearchQuery, database: str = "the database") -
     if query.since is not None:
         stmt = stmt.where(shown >= query.since)
     wanted = min(query.limit, MAX_LIMIT)
-    stmt = stmt.limit(wanted * 4)  # room for the other members of the stories found
+    if query.stories is not None:  # bounded by the members of the stories named: no story is cut off
+        named = list(query.stories)
+        stmt = stmt.where(or_(ArticleRow.cluster_id.in_(named), ArticleRow.id.in_(named)))
+    else:
+        stmt = stmt.limit(wanted * 4)  # room for the other members of the stories found
     with engine.connect() as connection, connection.begin():
         postgres = connection.dialect.name == "postgresql"
         if postgres:
