@@ -10,10 +10,11 @@ and LAST-MODIFIED are the story's `updated`, so the bytes change only when a sto
 The `icalendar` package writes the text (line folding at 75 octets, escaping of commas, semicolons and newlines);
 every text is NFC. Reports with no resolved day are left out: a calendar cannot place them.
 
-A province's calendar is that of its feed (feed.publish.query_static: feeds/provinces/<slug>.*, a search of the whole
-store for the province's sources): the meeting reports that feed shows, under the same slug, so a province has a
-calendar exactly when it has feeds. Its events are the very events of meetings.ics (same story, same UID, same
-rendered text from the cache) plus those of the province's older stories the aggregate feeds no longer hold.
+A province has a calendar exactly when this publish wrote its feeds (feed.publish.query_static:
+feeds/provinces/<slug>.*, same slug): its meeting reports among the aggregate stories meetings.ics is made from (a
+story with an article from one of the province's sources) and among its feed's search of the whole store (older
+stories the aggregate feeds no longer hold), newest first, bounded like the others. An event it shares with
+meetings.ics is the very same (same story, same UID, same rendered text from the cache).
 
 Written at publish beside the feeds (a few lines in feed.publish.publisher call `calendar_outputs`), staged and
 renamed with them and listed in the manifest; served as `text/calendar; charset=utf-8` by feed.serve.
@@ -30,6 +31,7 @@ from typing import Any
 
 from icalendar import Calendar, Event, Timezone, TimezoneStandard
 
+from feed.config.sources import Source
 from feed.lang.dates import VN_ZONE
 from feed.publish.entries import Stories, meeting_summary, newest_first
 from feed.publish.feed_writer import FeedItem, FeedSpec
@@ -72,14 +74,16 @@ def feed_calendar(feed_path: str) -> str | None:
     return None
 
 
-def province_calendars(specs: Sequence[FeedSpec], stories: Stories, sources: Sequence[Any], limit: int) -> list[Wanted]:
+def province_calendars(
+    specs: Sequence[FeedSpec], stories: Stories, sources: Sequence[Source], limit: int
+) -> list[Wanted]:
     """One calendar per province feed made this publish (feeds/provinces/<slug>.ics beside feeds/provinces/<slug>.*):
     the newest `limit` meeting reports of that province, newest first. They are the reports of the aggregate
     stories (those meetings.ics draws from) with a member from one of the province's sources, and the reports of the
     province's feed (a search of the whole store, so older stories the aggregate feeds no longer hold): a
     province whose latest stories are not meetings still shows the meetings meetings.ics shows for it."""
     names = {province_slug(name): name for name in provinces(sources).values()}
-    where = {s.slug: province_slug(s.province) for s in sources if getattr(s, "province", None)}
+    where = {s.slug: province_slug(s.province) for s in sources if s.province}
     aggregate: dict[str, list[FeedItem]] = {}
     for item in stories.stories:
         if not item.is_report:
@@ -94,7 +98,10 @@ def province_calendars(specs: Sequence[FeedSpec], stories: Stories, sources: Seq
         if path is None or not spec.path.startswith(PROVINCE_FEEDS):
             continue
         slug = spec.path.removeprefix(PROVINCE_FEEDS)
-        items = newest_first([*aggregate.get(slug, []), *(i for i in spec.items if i.is_report)])
+        # One entry per story, the aggregate one first: its event is the one meetings.ics holds, byte for byte.
+        chosen = {i.guid: i for i in spec.items if i.is_report}
+        chosen.update((i.guid, i) for i in aggregate.get(slug, []))
+        items = newest_first(chosen.values())
         out.append((path, f"Lịch hội nghị công đoàn {names.get(slug, slug)}", items[:limit]))
     return out
 
