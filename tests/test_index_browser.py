@@ -90,7 +90,8 @@ def test_every_link_on_the_page_resolves(site: tuple[str, World], browser: DevTo
     hrefs = browser.js("Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))")
     local = sorted({h for h in hrefs if not h.startswith("http")})
     feeds = {h for h in local if h.startswith("feeds/")}
-    assert len(feeds) == 3 * 14 + 1 and "feeds.opml" in local and "feeds-all.opml" in local  # + meetings.ics
+    # 14 feeds in three formats, and the calendars of meetings and of the seven kinds.
+    assert len(feeds) == 3 * 14 + 1 + 7 and "feeds.opml" in local and "feeds-all.opml" in local
     assert "snapshots/latest.json" in local
     port = int(base.rsplit(":", 1)[1].strip("/"))
     for href in local:

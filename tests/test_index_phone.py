@@ -128,6 +128,7 @@ def test_search_ignores_diacritics_and_case_and_province_filters(site: tuple[str
         ".map(r => r.innerText)"
     )
     assert all("sơ kết" in t.lower() for t in texts)
+    assert browser.js("document.getElementById('lich-tinh').hidden") is True  # no province chosen: no calendar
     # The same search as a feed: the link the page offers is answered by the server with those stories.
     follow = browser.js("Array.from(document.querySelectorAll('#kenh-tim a')).map(a => a.href)")
     assert [f.split("?")[0].rsplit("/", 1)[1] for f in follow] == ["query.atom", "query.rss", "query.json"]
@@ -143,6 +144,12 @@ def test_search_ignores_diacritics_and_case_and_province_filters(site: tuple[str
     assert browser.js("document.getElementById('bo-loc').open") is True  # asked for in the address: shown open
     browser.open(base + "index.html?lan=4#tinh=thanh-hoa")  # by its slug, as the province feeds link to it
     assert browser.js(VISIBLE) == 3 and browser.js("document.getElementById('loc-tinh').value") == "Thanh Hóa"
+    # The chosen province's meetings calendar is offered beside the filter, and served.
+    calendar = browser.js("document.querySelector('#lich-tinh a').href")
+    assert browser.js("document.getElementById('lich-tinh').hidden") is False
+    assert calendar == base + "feeds/provinces/thanh-hoa.ics"
+    with urllib.request.urlopen(calendar, timeout=10) as answer:
+        assert answer.headers["Content-Type"] == "text/calendar; charset=utf-8" and b"BEGIN:VEVENT" in answer.read()
     assert browser.complaints() == []
 
 

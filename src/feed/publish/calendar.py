@@ -1,4 +1,5 @@
-"""The meetings calendar: feeds/meetings.ics and feeds/kinds/<kind>.ics, one VEVENT per held meeting (RFC 5545).
+"""The meetings calendar: feeds/meetings.ics, feeds/kinds/<kind>.ics and feeds/provinces/<slug>.ics, one VEVENT per
+held meeting (RFC 5545).
 
 A meeting report whose facts resolve the day it was held (Meeting.held_on) becomes an event on that day in
 Asia/Ho_Chi_Minh: all-day, or timed when the words the date was read from give the hour ("7h30 ngày 20/12",
@@ -8,6 +9,12 @@ published), so a calendar application that subscribed updates the event instead 
 and LAST-MODIFIED are the story's `updated`, so the bytes change only when a story does and ETag/304 keep working.
 The `icalendar` package writes the text (line folding at 75 octets, escaping of commas, semicolons and newlines);
 every text is NFC. Reports with no resolved day are left out: a calendar cannot place them.
+
+A province has a calendar exactly when this publish wrote its feeds (feed.publish.query_static:
+feeds/provinces/<slug>.*, same slug): its meeting reports among the aggregate stories meetings.ics is made from (a
+story with an article from one of the province's sources) and among its feed's search of the whole store (older
+stories the aggregate feeds no longer hold), newest first, bounded like the others. An event it shares with
+meetings.ics is the very same (same story, same UID, same rendered text from the cache).
 
 Written at publish beside the feeds (a few lines in feed.publish.publisher call `calendar_outputs`), staged and
 renamed with them and listed in the manifest; served as `text/calendar; charset=utf-8` by feed.serve.
@@ -24,9 +31,12 @@ from typing import Any
 
 from icalendar import Calendar, Event, Timezone, TimezoneStandard
 
+from feed.config.sources import Source
 from feed.lang.dates import VN_ZONE
-from feed.publish.entries import meeting_summary
-from feed.publish.feed_writer import FeedItem
+from feed.publish.entries import Stories, meeting_summary, newest_first
+from feed.publish.feed_writer import FeedItem, FeedSpec
+from feed.publish.query_feeds import provinces
+from feed.publish.query_static import province_slug
 from feed.publish.transaction import Output
 from feed.records import KIND_LABELS, MEETING_KINDS
 
@@ -43,9 +53,57 @@ _TIME = re.compile(
 _AFTERNOON = re.compile(r"\b(chiều|tối)\b", re.IGNORECASE)
 
 
+PROVINCE_FEEDS = "provinces/"  # feed.publish.query_static's province feeds: feeds/provinces/<slug>.*
+Wanted = tuple[str, str, list[FeedItem]]  # a calendar's path, name and stories (newest first)
+
+
 def calendar_path(kind: str | None) -> str:
     """feeds/meetings.ics, or feeds/kinds/<kind>.ics."""
     return MEETINGS_CALENDAR if kind is None else f"feeds/kinds/{kind}.ics"
+
+
+def feed_calendar(feed_path: str) -> str | None:
+    """The calendar published beside a feed ("meetings", "kinds/<kind>", "provinces/<slug>"), else None."""
+    if feed_path == "meetings":
+        return MEETINGS_CALENDAR
+    kind = feed_path.removeprefix("kinds/")
+    if kind != feed_path and kind in MEETING_KINDS:
+        return calendar_path(kind)
+    if feed_path.startswith(PROVINCE_FEEDS) and "/" not in feed_path.removeprefix(PROVINCE_FEEDS):
+        return f"feeds/{feed_path}.ics"
+    return None
+
+
+def province_calendars(
+    specs: Sequence[FeedSpec], stories: Stories, sources: Sequence[Source], limit: int
+) -> list[Wanted]:
+    """One calendar per province feed made this publish (feeds/provinces/<slug>.ics beside feeds/provinces/<slug>.*):
+    the newest `limit` meeting reports of that province, newest first. They are the reports of the aggregate
+    stories (those meetings.ics draws from) with a member from one of the province's sources, and the reports of the
+    province's feed (a search of the whole store, so older stories the aggregate feeds no longer hold): a
+    province whose latest stories are not meetings still shows the meetings meetings.ics shows for it."""
+    names = {province_slug(name): name for name in provinces(sources).values()}
+    where = {s.slug: province_slug(s.province) for s in sources if s.province}
+    aggregate: dict[str, list[FeedItem]] = {}
+    for item in stories.stories:
+        if not item.is_report:
+            continue
+        members = stories.clusters.get(item.cluster_id) or []
+        slugs = {item.source_slug, *(m.source_slug for m in members)}
+        for province in {where[slug] for slug in slugs if slug in where}:
+            aggregate.setdefault(province, []).append(item)
+    out: list[Wanted] = []
+    for spec in specs:
+        path = feed_calendar(spec.path)
+        if path is None or not spec.path.startswith(PROVINCE_FEEDS):
+            continue
+        slug = spec.path.removeprefix(PROVINCE_FEEDS)
+        # One entry per story, the aggregate one first: its event is the one meetings.ics holds, byte for byte.
+        chosen = {i.guid: i for i in spec.items if i.is_report}
+        chosen.update((i.guid, i) for i in aggregate.get(slug, []))
+        items = newest_first(chosen.values())
+        out.append((path, f"Lịch hội nghị công đoàn {names.get(slug, slug)}", items[:limit]))
+    return out
 
 
 def _nfc(text: str) -> str:
@@ -176,9 +234,10 @@ def calendar_document(
     return "".join(body).encode("utf-8")
 
 
-def calendar_signature(items: Sequence[FeedItem], site: Any) -> str:
-    """Equal signatures write equal bytes (the items' own signatures move with anything they show)."""
-    head = repr((CALENDAR_VERSION, site, [i.signature for i in items if i.is_report]))
+def calendar_signature(items: Sequence[FeedItem], site: Any, name: str = "") -> str:
+    """Equal signatures write equal bytes (the items' own signatures move with anything they show; the name is a
+    province's as configured, which can change without any story changing)."""
+    head = repr((CALENDAR_VERSION, site, name, [i.signature for i in items if i.is_report]))
     return hashlib.blake2b(head.encode("utf-8"), digest_size=12).hexdigest()
 
 
@@ -190,9 +249,11 @@ def calendar_outputs(
     max_age: int,
     limit: int,
     cache: dict[str, list[str]],
+    more: Sequence[Wanted] = (),
 ) -> tuple[dict[str, Output], dict[str, list[Any]], dict[str, list[str]]]:
     """feeds/meetings.ics and one calendar per kind (each the newest `limit` meeting reports, like their feeds),
-    each one's [signature, events] for the next run, and the events rendered (the next run's `cache`).
+    and the calendars of `more` (the provinces': province_calendars), each one's [signature, events] for the next
+    run, and the events rendered (the next run's `cache`).
 
     `state` is what the last run returned, `kept` the paths already published (in the manifest and on disk): a
     calendar whose signature did not change is kept as it is, without making its stories' details.
@@ -202,11 +263,12 @@ def calendar_outputs(
     for kind in MEETING_KINDS:
         items = [i for i in meetings if i.kind == kind][:limit]
         wanted.append((calendar_path(kind), f"Lịch: {KIND_LABELS[kind]}", items))
+    wanted.extend((path, name, list(items)[:limit]) for path, name, items in more)
     outputs: dict[str, Output] = {}
     written: dict[str, list[Any]] = {}
     used: dict[str, list[str]] = {}
     for path, name, items in wanted:
-        sig = calendar_signature(items, site)
+        sig = calendar_signature(items, site, name)
         before = state.get(path)
         keys = [f"{CALENDAR_VERSION}:{i.signature}" for i in items]
         if isinstance(before, list) and len(before) == 2 and before[0] == sig and path in kept:

@@ -17,8 +17,10 @@ from feed.health.verdict import SourceHealth
 from feed.health.words import in_vietnamese
 from feed.lang.dates import VN_TZ
 from feed.lang.text import strip_accents
+from feed.publish.calendar import feed_calendar
 from feed.publish.context import PublishContext
 from feed.publish.feed_writer import FeedItem, FeedSpec, safe_url, xml_safe
+from feed.publish.query_static import province_slug
 from feed.records import KIND_LABELS, MEETING_KINDS
 from feed.store.api import PageError
 
@@ -95,10 +97,19 @@ def meeting_row(item: FeedItem, provinces: dict[str, str] | None = None) -> str:
 def feed_row(spec: FeedSpec) -> str:
     """One feed with links to its three formats."""
     links = " ".join(f'<a href="feeds/{escape(spec.path)}.{fmt}">{label}</a>' for fmt, label in FEED_FORMATS)
+    calendar = feed_calendar(spec.path)  # meetings, each kind and each province have a calendar beside the feed
+    if calendar is not None:
+        links += f' <a href="{escape(calendar)}" type="text/calendar">Lịch (iCal)</a>'
     return (
         f'<tr><td data-label="Kênh tin">{escape(spec.title)}</td>'
         f'<td data-label="Số bài">{len(spec.items)}</td><td data-label="Định dạng" class="fmt">{links}</td></tr>'
     )
+
+
+def province_calendar(province: str, calendars: set[str]) -> str:
+    """The province option's data-lich attribute: its calendar, when this publish writes one (its feed exists)."""
+    path = f"feeds/provinces/{province_slug(province)}.ics"
+    return f' data-lich="{escape(path)}"' if path in calendars else ""
 
 
 def source_state(source: Source, health: SourceHealth | None, now: datetime) -> str:
@@ -192,6 +203,7 @@ def render_index(ctx: PublishContext) -> str:
             errors.setdefault(error.source_slug, error)
     by_slug = {s.slug: s for s in ctx.sources}
     provinces = {s.slug: s.province for s in ctx.sources if s.province}
+    calendars = {c for c in (feed_calendar(s.path) for s in ctx.specs) if c is not None}
     states = {s.slug: source_state(s, ctx.health.get(s.slug), ctx.generated_at) for s in ctx.sources}
     rows = (
         "\n".join(meeting_row(i, provinces) for i in meetings)
@@ -216,7 +228,7 @@ def render_index(ctx: PublishContext) -> str:
             for s in sorted(by_slug.values(), key=lambda s: s.name)
         ),
         province_options="\n".join(
-            f'<option value="{escape(p)}">{escape(p)}</option>'
+            f'<option value="{escape(p)}"{province_calendar(p, calendars)}>{escape(p)}</option>'
             for p in sorted(set(provinces.values()), key=lambda p: (strip_accents(p), p))
         ),
         province_hidden="" if provinces else " hidden",

@@ -26,7 +26,7 @@ from feed import __version__
 from feed.config.settings import Settings
 from feed.config.sources import Source
 from feed.health.verdict import source_health
-from feed.publish.calendar import CALENDAR_EVENTS, calendar_outputs
+from feed.publish.calendar import CALENDAR_EVENTS, calendar_outputs, province_calendars
 from feed.publish.context import PublishContext
 from feed.publish.entries import IdentityCache, Stories, build_stories
 from feed.publish.feed_writer import (
@@ -468,12 +468,19 @@ def _publish(
         outputs["feeds.opml"] = Output(opml_document(ctx.specs, site), 2, every)
         outputs[ALL_OPML] = Output(opml_all(ctx.specs, site), len(ctx.specs), every)
         outputs["index.html"] = Output(render_index(ctx), sum(i.is_report for i in stories.stories), every)
-        # -- the meetings calendar (feed.publish.calendar): feeds/meetings.ics and one per kind --
+        # -- the meetings calendar (feed.publish.calendar): feeds/meetings.ics, one per kind, one per province --
         kept_calendars = {p for p in original if p.endswith(".ics") and (out / p).is_file()}
         events = _load_json(out / CALENDAR_EVENTS)
         events = events if isinstance(events, dict) else {}
         calendars, calendar_state, events = calendar_outputs(
-            stories.stories, site, state.get("calendars") or {}, kept_calendars, every, settings.feed_limit, events
+            stories.stories,
+            site,
+            state.get("calendars") or {},
+            kept_calendars,
+            every,
+            settings.feed_limit,
+            events,
+            province_calendars(ctx.specs, stories, sources, settings.feed_limit),
         )
         outputs.update(calendars)
         events_text = json.dumps(events, ensure_ascii=False, separators=(",", ":"))
