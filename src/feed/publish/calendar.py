@@ -7,8 +7,9 @@ Asia/Ho_Chi_Minh: all-day, or timed when the words the date was read from give t
 story's link is its URL. Its UID is the story's feed GUID (feed.publish.guids: fixed the first time the story is
 published), so a calendar application that subscribed updates the event instead of adding a second one; DTSTAMP
 and LAST-MODIFIED are the story's `updated`, so the bytes change only when a story does and ETag/304 keep working.
-The `icalendar` package writes the text (line folding at 75 octets, escaping of commas, semicolons and newlines);
-every text is NFC. Reports with no resolved day are left out: a calendar cannot place them.
+Events are written here (line folding at 75 octets, escaping of commas, semicolons and newlines), the calendar's
+own head and VTIMEZONE by the `icalendar` package; every text is NFC. Reports with no resolved day are left out:
+a calendar cannot place them.
 
 A province has a calendar exactly when this publish wrote its feeds (feed.publish.query_static:
 feeds/provinces/<slug>.*, same slug): its meeting reports among the aggregate stories meetings.ics is made from (a
@@ -29,10 +30,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from icalendar import Calendar, Event, Timezone, TimezoneStandard
+from icalendar import Calendar, Timezone, TimezoneStandard
 
 from feed.config.sources import Source
-from feed.lang.dates import VN_ZONE
+from feed.lang.dates import VN_TZ, VN_ZONE
 from feed.publish.entries import Stories, meeting_summary, newest_first
 from feed.publish.feed_writer import FeedItem, FeedSpec
 from feed.publish.query_feeds import provinces
@@ -50,6 +51,7 @@ _ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 _TIME = re.compile(
     r"(?<![0-9])([01]?[0-9]|2[0-3])\s*(?:h|giờ|g|:)\s*([0-5][0-9])?(?![0-9])(?![^\W\d_])(?!\s*/)", re.IGNORECASE
 )
+FOLD_OCTETS = 75  # RFC 5545 3.1: lines SHOULD NOT be longer than 75 octets
 _AFTERNOON = re.compile(r"\b(chiều|tối)\b", re.IGNORECASE)
 
 
@@ -132,11 +134,6 @@ def held_time(held_on_text: str | None) -> time | None:
     return time(hour, minute)
 
 
-def _stamp(when: datetime) -> datetime:
-    """A UTC time to the second (DTSTAMP and LAST-MODIFIED are UTC)."""
-    return when.astimezone(UTC).replace(microsecond=0)
-
-
 def vn_timezone() -> Timezone:
     """VTIMEZONE for Asia/Ho_Chi_Minh: UTC+7 without daylight saving since 1975, one STANDARD rule."""
     tz = Timezone()
@@ -150,56 +147,100 @@ def vn_timezone() -> Timezone:
     return tz
 
 
-def meeting_event(item: FeedItem) -> Event | None:
-    """One VEVENT for a story that reports a meeting held on a known day; None for any other story."""
+def _text(value: str) -> str:
+    """A TEXT value escaped as RFC 5545 3.3.11 says: backslash, semicolon, comma, and line ends as \\n."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    """A content line folded as RFC 5545 3.1 says: no line over 75 octets (CRLF left out), continued after CRLF and
+    a space; never inside a character, and a backslash escape is never split from the character it escapes."""
+    if len(line) < FOLD_OCTETS and line.isascii():
+        return line
+    lines: list[str] = []
+    current: list[str] = []
+    octets = 0
+    for char in line:
+        size = 1 if char < "\x80" else len(char.encode("utf-8"))
+        if current and octets + size >= FOLD_OCTETS:
+            # an escape's backslash (or RFC 6868's caret) moves down with what it escapes, as icalendar does
+            carried = current.pop() if len(current) > 1 and current[-1] in "\\^" else ""
+            lines.append("".join(current))
+            current = [carried] if carried else []
+            octets = len(carried)
+        current.append(char)
+        octets += size
+    lines.append("".join(current))
+    return "\r\n ".join(lines)
+
+
+def _utc(when: datetime) -> str:
+    """A UTC DATE-TIME to the second (DTSTAMP, CREATED and LAST-MODIFIED are UTC)."""
+    return when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def meeting_event(item: FeedItem) -> tuple[str, str] | None:
+    """(sort key, VEVENT text) for a story that reports a meeting held on a known day; None for any other story.
+
+    Written here, not by icalendar: ~2 ms an event there, the largest part of a first publish's calendars, for a
+    dozen fixed properties. Properties come in icalendar's order (SUMMARY, DTSTART, DTEND, DTSTAMP, UID, then by
+    name), so the text is the one icalendar wrote before; tests/test_calendar_events.py checks it against
+    icalendar's Event and parses it back with icalendar."""
     if not item.is_report:
         return None
     meeting = item.details.meeting
     day = held_day(meeting.held_on)
     if day is None:
         return None
-    event = Event()
-    event.add("uid", item.guid)
-    event.add("dtstamp", _stamp(item.updated))
-    event.add("last-modified", _stamp(item.updated))
-    event.add("created", _stamp(item.published))
     start = held_time(meeting.held_on_text)
+    lines = [f"SUMMARY:{_text(_nfc(item.title))}"]
     if start is None:
-        event.add("dtstart", day)
-        event.add("dtend", day + timedelta(days=1))
+        key = day.isoformat()
+        lines.append(f"DTSTART;VALUE=DATE:{day:%Y%m%d}")
+        lines.append(f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}")
     else:
         # A wall time in Vietnam, named by TZID (its VTIMEZONE is in the calendar): readers show it as written.
-        event.add("dtstart", datetime.combine(day, start), parameters={"TZID": VN_ZONE})
-    event.add("summary", _nfc(item.title))
-    if meeting.location:
-        event.add("location", _nfc(meeting.location))
-    lines = [meeting_summary(meeting)]
-    if meeting.org:
-        lines.append(f"Đơn vị tổ chức: {meeting.org}")
-    lines.append(f"Nguồn: {item.source_name}")
-    if item.link:
-        lines.append(f"Bài viết: {item.link}")
-    event.add("description", _nfc("\n".join(lines)))
-    if item.link:
-        event.add("url", item.link)
+        began = datetime.combine(day, start)
+        key = began.replace(tzinfo=VN_TZ).isoformat()
+        lines.append(f"DTSTART;TZID={VN_ZONE}:{began:%Y%m%dT%H%M%S}")
+    stamp = _utc(item.updated)
+    lines.append(f"DTSTAMP:{stamp}")
+    lines.append(f"UID:{_text(item.guid)}")
     if meeting.kind in KIND_LABELS:
-        event.add("categories", [_nfc(KIND_LABELS[meeting.kind])])
-    event.add("transp", "TRANSPARENT")  # a meeting reported in the news does not make the reader busy
-    return event
+        lines.append(f"CATEGORIES:{_text(_nfc(KIND_LABELS[meeting.kind]))}")
+    lines.append(f"CREATED:{_utc(item.published)}")
+    about = [meeting_summary(meeting)]
+    if meeting.org:
+        about.append(f"Đơn vị tổ chức: {meeting.org}")
+    about.append(f"Nguồn: {item.source_name}")
+    if item.link:
+        about.append(f"Bài viết: {item.link}")
+    lines.append(f"DESCRIPTION:{_text(_nfc(chr(10).join(about)))}")
+    lines.append(f"LAST-MODIFIED:{stamp}")
+    if meeting.location:
+        lines.append(f"LOCATION:{_text(_nfc(meeting.location))}")
+    lines.append("TRANSP:TRANSPARENT")  # a meeting reported in the news does not make the reader busy
+    if item.link:
+        lines.append(f"URL:{item.link}")
+    body = "".join(f"{fold(line)}\r\n" for line in lines)
+    return f"{key} {item.guid}", f"BEGIN:VEVENT\r\n{body}END:VEVENT\r\n"
 
 
 def event_text(item: FeedItem, cache: dict[str, list[str]]) -> list[str] | None:
     """[sort key, VEVENT text] of a story (None when it is no held meeting), from `cache` when the story's
-    signature was rendered before: icalendar costs ~2 ms an event, so each is rendered once, not every publish."""
+    signature was rendered before, so an event is rendered once, not at every publish."""
     key = f"{CALENDAR_VERSION}:{item.signature}"
     hit = cache.get(key)
     if hit is None:
         event = meeting_event(item)
-        if event is None:
-            hit = []
-        else:
-            start = event.decoded("dtstart")
-            hit = [f"{start.isoformat()} {item.guid}", event.to_ical().decode("utf-8")]
+        hit = [] if event is None else list(event)
         cache[key] = hit
     return hit or None
 
