@@ -303,6 +303,25 @@ def _tidy(text: str | None) -> str:
     return nfc(text).strip()
 
 
+def _is_word_char(ch: str) -> bool:
+    """What `\\w` matches in a str pattern: str.isalnum() or "_"."""
+    return ch.isalnum() or ch == "_"
+
+
+def _whole_words_at(text: str, phrase: str, end: int) -> int:
+    r"""Where phrase first stands in text[:end] as whole words (no word character just before or after it), or -1:
+    what re.search(r"(?<!\w)<phrase>(?!\w)", text, 0, end) finds, without compiling a pattern for each article's
+    headline (that compile was most of what preparing a document cost)."""
+    end = min(end, len(text))
+    at = text.find(phrase, 0, end)
+    while at >= 0:
+        after = at + len(phrase)
+        if (at == 0 or not _is_word_char(text[at - 1])) and (after >= end or not _is_word_char(text[after])):
+            return at
+        at = text.find(phrase, at + 1, end)
+    return -1
+
+
 def _prepare(title: str | None, text: str, lead: str | None, voc: Vocabulary) -> tuple[Folded, int]:
     """One folded document: the title, a blank line, then the body; returns it and where the body starts."""
     title, body = " ".join(_tidy(title).split()), _tidy(text)
@@ -311,9 +330,8 @@ def _prepare(title: str | None, text: str, lead: str | None, voc: Vocabulary) ->
     if title:
         # The headline repeated as the first line of the body counts once, in the title zone; only as whole words
         # (a one-letter headline must not blank the "h" of "Đại học").
-        repeated = re.compile(rf"(?<!\w){re.escape(title)}(?!\w)").search(body, 0, len(title) + 400)
-        if repeated:
-            at = repeated.start()
+        at = _whole_words_at(body, title, len(title) + 400)
+        if at >= 0:
             body = body[:at] + " " * len(title) + body[at + len(title) :]
     doc = Folded(f"{title}\n\n{body}")
     bang = doc.text.find("!")

@@ -314,13 +314,15 @@ def _same_site(href: str | None, host: str | None) -> bool:
     return host is not None and other == host.removeprefix("www.")
 
 
-def _listing(lines: list[str], doc: lxml_html.HtmlElement, host: str | None) -> Judgement | None:
+def _listing(lines: list[str], folded: list[str], doc: lxml_html.HtmlElement, host: str | None) -> Judgement | None:
     """The body is a list of teasers: lines that are (or open with) the text of links to other pages of the site,
-    or a date line under each teaser."""
+    or a date line under each teaser. `folded` is fold() of each line (folded once for both tests)."""
     anchors = (_text(a) for a in doc.iter("a") if _same_site(a.get("href"), host))
     link_texts = {fold(t) for t in anchors if len(t) >= LINK_TEXT_MIN}
     starts = {t[:LINK_TEXT_MIN] for t in link_texts}
-    linked = [line for line in lines if fold(line) in link_texts or fold(line)[:LINK_TEXT_MIN] in starts]
+    linked = [
+        line for line, key in zip(lines, folded, strict=True) if key in link_texts or key[:LINK_TEXT_MIN] in starts
+    ]
     linked = [line for line in linked if len(line) >= LINK_TEXT_MIN]
     total = sum(map(len, lines)) or 1
     share = sum(map(len, linked)) / total
@@ -332,14 +334,14 @@ def _listing(lines: list[str], doc: lxml_html.HtmlElement, host: str | None) -> 
     return None
 
 
-def _chrome_body(lines: list[str], chrome: list[etree._Element]) -> Judgement | None:
+def _chrome_body(lines: list[str], folded: list[str], chrome: list[etree._Element]) -> Judgement | None:
     """Most of the body is what the menus and footer already say (copyright, address, hotline)."""
     held = " ".join(fold(_text(block)) for block in chrome)
     if not held:
         return None
-    counted = [line for line in lines if len(line) >= CHROME_LINE_MIN]
-    total = sum(map(len, counted))
-    inside = sum(len(line) for line in counted if fold(line) in held)
+    counted = [(line, key) for line, key in zip(lines, folded, strict=True) if len(line) >= CHROME_LINE_MIN]
+    total = sum(len(line) for line, _ in counted)
+    inside = sum(len(line) for line, key in counted if key in held)
     if total and inside / total >= CHROME_SHARE:
         return Judgement("chrome", f"{inside / total:.0%} of the body is menu or footer text")
     return None
@@ -400,7 +402,8 @@ def _judge(page: bytes | str, article: Extracted, site: SiteFacts, encoding: str
     if article.error:
         return Judgement()  # an unreadable page stays an extraction error
     lines = _body_lines(article)
-    found = _listing(lines, doc, _own_host(article)) or _chrome_body(lines, chrome)
+    folded = [fold(line) for line in lines]  # once per line, for both tests
+    found = _listing(lines, folded, doc, _own_host(article)) or _chrome_body(lines, folded, chrome)
     if found:
         return found
     if evidence or site.vouched:

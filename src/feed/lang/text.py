@@ -16,7 +16,7 @@ TONE_DIGITS = {
     "\u0303": "4",  # ngã
     "\u0323": "5",  # nặng
 }
-_WORD = re.compile(r"\w+")
+_WORD_SPLIT = re.compile(r"(\w+)")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 # Characters XML 1.0 forbids, plus bidi controls that only confuse readers of a feed.
@@ -65,11 +65,11 @@ def _fold_word(word: str) -> str:
 
 def fold(text: str) -> str:
     """Matching key: lower case, NFC, each word's tone moved to a trailing digit ("Hoà"/"hòa" -> "hoa2")."""
-    return _WORD.sub(_fold_match, nfc(text))
-
-
-def _fold_match(match: re.Match[str]) -> str:
-    return _fold_word(match.group(0))
+    # What re.sub(r"\w+", folding each match) gives, at half its cost (no Match object and Python call per word): the
+    # split keeps the words at the odd places, the text between them at the even ones.
+    parts = _WORD_SPLIT.split(nfc(text))
+    parts[1::2] = map(_fold_word, parts[1::2])
+    return "".join(parts)
 
 
 _D_BAR = str.maketrans({"đ": "d", "Đ": "D"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import SplitResult, parse_qsl, quote, unquote_to_bytes, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as w3_canonicalize
@@ -116,11 +117,15 @@ def _split(url: str) -> SplitResult | None:
     return parts
 
 
+@lru_cache(maxsize=1 << 13)
 def canonicalize_url(url: str) -> str:
     """A clean, stable spelling of url: lower-case scheme and host, no default port, no fragment,
     no tracking or session parameters, sorted query, normalised percent-encoding (NFC, upper-case hex,
     unreserved characters decoded), no trailing slash on paths. Never raises: text that is no URL
-    (a link written "http://[::1" on a page) comes back percent-encoded as written."""
+    (a link written "http://[::1" on a page) comes back percent-encoded as written.
+
+    Memoised (a pure function of its text; bounded): a crawl asks for the same few URLs a dozen times a page
+    (the boundary, the judge, moves, the store's key and id)."""
     text = unicodedata.normalize("NFC", _SURROGATES.sub("\ufffd", re.sub(r"[\t\r\n]", "", url).strip()))
     text = _with_scheme(text)
     escaped = quote(text, safe=_KEPT_AS_WRITTEN)

@@ -285,8 +285,11 @@ class Store:
                 self._file_meeting(row, verdicts[row.id])
 
     def save_meeting_in(self, s: Session, article_id_: str, meeting: Meeting) -> None:
-        """`save_meeting` inside a transaction the caller holds."""
-        row = s.get(ArticleRow, article_id_)
+        """`save_meeting` inside a transaction the caller holds. An article `upsert_in` has just added (not yet
+        flushed) gets its verdict before its INSERT: one statement (and one search-index write, one change
+        number) instead of an INSERT flushed by the lookup and an UPDATE after it."""
+        pending = (obj for obj in s.new if isinstance(obj, ArticleRow) and obj.id == article_id_)
+        row = next(pending, None) or s.get(ArticleRow, article_id_)
         if row is not None:
             self._file_meeting(row, meeting)
 
