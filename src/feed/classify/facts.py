@@ -232,6 +232,9 @@ def read_org(report: Report, fv: FactsVocabulary) -> str | None:
     """The organiser: the subject before "tổ chức" in the report sentence, or the body after "do" ("Hội nghị
     ... do LĐLĐ tỉnh tổ chức"), else the body named in or right after a meeting phrase."""
     spans = (report.phrase, *report.title_phrases)
+    foreign = _foreign_org(report)
+    if foreign is not None:  # an English or French edition: its subject comes before "held" / "a tenu"
+        return foreign
     return (
         _org_from_subject(report, fv)
         or _org_from_passive(report, fv)
@@ -240,6 +243,46 @@ def read_org(report: Report, fv: FactsVocabulary) -> str | None:
         or next((org for at in report.meetings if (org := _org_from_phrase(report.doc, (at, at), fv))), None)
     )
 
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MOIS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+# "On the morning of June 27th, [in Hanoi,] the Nghe An Provincial Federation of Labor held a conference ...",
+# "Morning Dec 1st, Provincial Labor Federation held ...", "Dans l'après-midi du 25 juin, le Syndicat ... a tenu ...":
+# the subject of the holding verb, after a date (and place) preamble; English and French pages only.
+_FOREIGN_DATE = (
+    rf"(?:(?:On|In|Dans)\s+(?:the\s+|l['’]|la\s+)?)?(?:(?:morning|afternoon|evening|après-midi|matinée|soirée)"
+    rf"\s+(?:of\s+|du\s+|de\s+)?)?(?:(?:{_MONTHS}|[A-Z][a-z]{{2}})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:er)?"
+    rf"\s+(?:{_MOIS}|{_MONTHS}))(?:,?\s+\d{{4}})?(?:\s*\([^)]*\))?"
+)
+_FOREIGN_SUBJECT = re.compile(
+    rf"(?:^|(?<=[.!?]\s)|(?<=\n)|(?<=-\s)|(?<=\bthat\s))(?:[^,\n]{{0,40}}?{_FOREIGN_DATE}\s*,\s*(?:(?:in|at|à)\s+[^,\n]{{1,60}},\s*)?)?"
+    r"(?P<org>(?:[Tt]he\s+|[Ll]e\s+|[Ll]a\s+|[Ll]['’])?[A-ZĐ][^,;.\n]{2,110}?)"
+    r"\s+(?:has\s+|have\s+|had\s+|officially\s+|successfully\s+|solemnly\s+|jointly\s+)*"
+    r"(?:held|organized|organised|convened|hosted|co-held|co-organized|opened\s+the|a\s+tenu|a\s+organis[ée]|ont\s+tenu|ont\s+organis[ée])\b"
+)
+_NOT_ORG = re.compile(
+    r"^(?:The\s+)?(?:conference|congress|meeting|session|workshop|event|la\s+conférence|le\s+congrès)\b", re.I
+)
+
+
+def _foreign_org(report: Report) -> str | None:
+    """The organiser of an English or French page (few Vietnamese letters): the subject of "held" / "a tenu" in
+    the first sentences of the body, a date and place preamble skipped; None for a Vietnamese page."""
+    body = report.doc.orig[report.doc.to_orig(report.body_at) :][:1500]
+    letters = [ch for ch in body if ch.isalpha()]
+    if not letters or sum(ch in _VIETNAMESE_ONLY for ch in letters) > len(letters) * 0.02:
+        return None
+    for m in _FOREIGN_SUBJECT.finditer(body):
+        # "the X Federation announced that the Y Union held": Y, unless Y is no name ("that the unit had held")
+        parts = re.split(r"\s(?:announced|said|reported|informed)\s+that\s", m.group("org"))
+        named = re.match(r"(?:[Tt]he\s+)?[A-ZĐ]", parts[-1])
+        org = (parts[-1] if named else parts[0]).strip(" -–")
+        if not _NOT_ORG.match(org) and len(org.split()) <= 18:
+            return org
+    return None
+
+
+_VIETNAMESE_ONLY = frozenset("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĂÂĐÊÔƠƯ")
 
 _PASSIVE_STOP = re.compile(r"[.;:!?](?:\s|$)|\n")  # the end of the sentence "do <organiser> tổ chức" must sit in
 _PASSIVE_PIECE_END = re.compile(r"[,;.:\n]")
