@@ -241,7 +241,27 @@ def read_org(report: Report, fv: FactsVocabulary) -> str | None:
         or next((org for span in spans if (org := _org_from_phrase(report.doc, span, fv))), None)
         # "Đại hội XII Công đoàn Việt Nam diễn ra ...": the body named after another mention of the meeting
         or next((org for at in report.meetings if (org := _org_from_phrase(report.doc, (at, at), fv))), None)
+        or _org_from_opening(report, fv)
     )
+
+
+# "Sở Giao thông vận tải Bắc Giang đã tổ chức Hội nghị sơ kết ...": a headline-like line that opens with its subject
+_OPENING = re.compile(
+    r"(?:^|\n)[ \t]*(?P<org>[A-ZĐ][^,.;:!?\n]{3,100}?)\s+(?:đã\s+|vừa\s+|long trọng\s+)*(?:tổ chức|họp|tiến hành)\s+"
+    r"(?:thành công\s+)?(?:[Hh]ội nghị|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Ss]ơ kết|[Tt]ổng kết|[Hh]ọp|[Gg]iao ban)"
+)
+
+
+def _org_from_opening(report: Report, fv: FactsVocabulary) -> str | None:
+    """Last resort: the subject of "tổ chức Hội nghị ..." at the start of a line of the title or the lead."""
+    head = report.doc.orig[: report.doc.to_orig(report.lead[1])] if report.lead[1] else report.doc.orig[:800]
+    for m in _OPENING.finditer(head[:1500]):
+        start = report.doc.to_folded(m.start("org"))
+        end = report.doc.to_folded(m.end("org"))
+        found = _as_org(report.doc, start, end, fv)
+        if found:
+            return found
+    return None
 
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -349,8 +369,15 @@ def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
         named = org[:1].isupper() or fv.org_heads.search.match(body.text, a)
         if not org or fv.subject_skip.match(piece) or not named:
             continue
-        return _as_org(body, a, b, fv)
+        found = _as_org(body, a, b, fv)
+        if found is None and _PLACE_PIECE.match(org):
+            continue  # "Công đoàn phường Tân Hiệp, TP HCM đã tổ chức": the place after a comma; the body is before it
+        return found
     return None
+
+
+# a piece of a subject that only places the body before it ("..., TP HCM", "..., tỉnh Bắc Ninh")
+_PLACE_PIECE = re.compile(r"^(?:TP\.?|TPHCM|Thành phố|tỉnh|Tỉnh|huyện|Huyện|quận|Quận|Hà Nội|Hồ Chí Minh)\b")
 
 
 def _as_org(doc: Doc, start: int, end: int, fv: FactsVocabulary) -> str | None:
