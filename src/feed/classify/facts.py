@@ -512,7 +512,27 @@ def read_when(report: Report, fv: FactsVocabulary) -> str | None:
             if text.count("(") > text.count(")") and body.orig[b : b + 1] == ")":
                 text += ")"
             return text[:1].upper() + text[1:]
-    return None
+    return _foreign_when(report)
+
+
+# "On the morning of June 27th[, 2024]", "On July 11th, 2013", "Dans l'après-midi du 25 juin", "Le 21 octobre"
+_FOREIGN_WHEN = re.compile(
+    rf"(?:(?:[Oo]n|[Ii]n|[Dd]ans|[Ll]e|[Mm]orning|[Aa]fternoon)\s+(?:the\s+|l['’])?"
+    rf"(?:(?:morning|afternoon|evening|après-midi|matin|matinée|soir)\s+(?:of\s+|du\s+)?)?)"
+    rf"(?:(?:{_MONTHS}|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?)\s+\d{{1,2}}(?:st|nd|rd|th)?"
+    rf"|\d{{1,2}}(?:er)?\s+(?:{_MOIS}))(?:,?\s+(?:19|20)\d\d)?"
+)
+
+
+def _foreign_when(report: Report) -> str | None:
+    """The date words of an English or French page (few Vietnamese letters), in the first 1,500 characters of
+    its body, when the Vietnamese forms found none."""
+    body = report.doc.orig[report.doc.to_orig(report.body_at) :][:1500]
+    letters = [ch for ch in body if ch.isalpha()]
+    if not letters or sum(ch in _VIETNAMESE_ONLY for ch in letters) > len(letters) * 0.02:
+        return None
+    m = _FOREIGN_WHEN.search(body)
+    return m.group()[:1].upper() + m.group()[1:] if m else None
 
 
 def _page_date(report: Report) -> datetime | None:
