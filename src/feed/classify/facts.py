@@ -232,14 +232,77 @@ def read_org(report: Report, fv: FactsVocabulary) -> str | None:
     """The organiser: the subject before "tổ chức" in the report sentence, or the body after "do" ("Hội nghị
     ... do LĐLĐ tỉnh tổ chức"), else the body named in or right after a meeting phrase."""
     spans = (report.phrase, *report.title_phrases)
+    foreign = _foreign_org(report)
+    if foreign is not None:  # an English or French edition: its subject comes before "held" / "a tenu"
+        return foreign
     return (
         _org_from_subject(report, fv)
         or _org_from_passive(report, fv)
         or next((org for span in spans if (org := _org_from_phrase(report.doc, span, fv))), None)
         # "Đại hội XII Công đoàn Việt Nam diễn ra ...": the body named after another mention of the meeting
         or next((org for at in report.meetings if (org := _org_from_phrase(report.doc, (at, at), fv))), None)
+        or _org_from_opening(report, fv)
     )
 
+
+# "Sở Giao thông vận tải Bắc Giang đã tổ chức Hội nghị sơ kết ...": a headline-like line that opens with its subject
+_OPENING = re.compile(
+    r"(?:^|\n)[ \t]*(?P<org>[A-ZĐ][^,.;:!?\n]{3,100}?)\s+(?:đã\s+|vừa\s+|long trọng\s+)*(?:tổ chức|họp|tiến hành)\s+"
+    r"(?:thành công\s+)?(?:[Hh]ội nghị|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Ss]ơ kết|[Tt]ổng kết|[Hh]ọp|[Gg]iao ban)"
+)
+
+
+def _org_from_opening(report: Report, fv: FactsVocabulary) -> str | None:
+    """Last resort: the subject of "tổ chức Hội nghị ..." at the start of a line of the title or the lead."""
+    head = report.doc.orig[: report.doc.to_orig(report.lead[1])] if report.lead[1] else report.doc.orig[:800]
+    for m in _OPENING.finditer(head[:1500]):
+        start = report.doc.to_folded(m.start("org"))
+        end = report.doc.to_folded(m.end("org"))
+        found = _as_org(report.doc, start, end, fv)
+        if found:
+            return found
+    return None
+
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MOIS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+# "On the morning of June 27th, [in Hanoi,] the Nghe An Provincial Federation of Labor held a conference ...",
+# "Morning Dec 1st, Provincial Labor Federation held ...", "Dans l'après-midi du 25 juin, le Syndicat ... a tenu ...":
+# the subject of the holding verb, after a date (and place) preamble; English and French pages only.
+_FOREIGN_DATE = (
+    rf"(?:(?:On|In|Dans)\s+(?:the\s+|l['’]|la\s+)?)?(?:(?:morning|afternoon|evening|après-midi|matinée|soirée)"
+    rf"\s+(?:of\s+|du\s+|de\s+)?)?(?:(?:{_MONTHS}|[A-Z][a-z]{{2}})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:er)?"
+    rf"\s+(?:{_MOIS}|{_MONTHS}))(?:,?\s+\d{{4}})?(?:\s*\([^)]*\))?"
+)
+_FOREIGN_SUBJECT = re.compile(
+    rf"(?:^|(?<=[.!?]\s)|(?<=\n)|(?<=-\s)|(?<=\bthat\s))(?:[^,\n]{{0,40}}?{_FOREIGN_DATE}\s*,\s*(?:(?:in|at|à)\s+[^,\n]{{1,60}},\s*)?)?"
+    r"(?P<org>(?:[Tt]he\s+|[Ll]e\s+|[Ll]a\s+|[Ll]['’])?[A-ZĐ][^,;.\n]{2,110}?)"
+    r"\s+(?:has\s+|have\s+|had\s+|officially\s+|successfully\s+|solemnly\s+|jointly\s+)*"
+    r"(?:held|organized|organised|convened|hosted|co-held|co-organized|opened\s+the|a\s+tenu|a\s+organis[ée]|ont\s+tenu|ont\s+organis[ée])\b"
+)
+_NOT_ORG = re.compile(
+    r"^(?:The\s+)?(?:conference|congress|meeting|session|workshop|event|la\s+conférence|le\s+congrès)\b", re.I
+)
+
+
+def _foreign_org(report: Report) -> str | None:
+    """The organiser of an English or French page (few Vietnamese letters): the subject of "held" / "a tenu" in
+    the first sentences of the body, a date and place preamble skipped; None for a Vietnamese page."""
+    body = report.doc.orig[report.doc.to_orig(report.body_at) :][:1500]
+    letters = [ch for ch in body if ch.isalpha()]
+    if not letters or sum(ch in _VIETNAMESE_ONLY for ch in letters) > len(letters) * 0.02:
+        return None
+    for m in _FOREIGN_SUBJECT.finditer(body):
+        # "the X Federation announced that the Y Union held": Y, unless Y is no name ("that the unit had held")
+        parts = re.split(r"\s(?:announced|said|reported|informed)\s+that\s", m.group("org"))
+        named = re.match(r"(?:[Tt]he\s+)?[A-ZĐ]", parts[-1])
+        org = (parts[-1] if named else parts[0]).strip(" -–")
+        if not _NOT_ORG.match(org) and len(org.split()) <= 18:
+            return org
+    return None
+
+
+_VIETNAMESE_ONLY = frozenset("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĂÂĐÊÔƠƯ")
 
 _PASSIVE_STOP = re.compile(r"[.;:!?](?:\s|$)|\n")  # the end of the sentence "do <organiser> tổ chức" must sit in
 _PASSIVE_PIECE_END = re.compile(r"[,;.:\n]")
@@ -306,8 +369,15 @@ def _org_from_subject(report: Report, fv: FactsVocabulary) -> str | None:
         named = org[:1].isupper() or fv.org_heads.search.match(body.text, a)
         if not org or fv.subject_skip.match(piece) or not named:
             continue
-        return _as_org(body, a, b, fv)
+        found = _as_org(body, a, b, fv)
+        if found is None and _PLACE_PIECE.match(org):
+            continue  # "Công đoàn phường Tân Hiệp, TP HCM đã tổ chức": the place after a comma; the body is before it
+        return found
     return None
+
+
+# a piece of a subject that only places the body before it ("..., TP HCM", "..., tỉnh Bắc Ninh")
+_PLACE_PIECE = re.compile(r"^(?:TP\.?|TPHCM|Thành phố|tỉnh|Tỉnh|huyện|Huyện|quận|Quận|Hà Nội|Hồ Chí Minh)\b")
 
 
 def _as_org(doc: Doc, start: int, end: int, fv: FactsVocabulary) -> str | None:
@@ -442,7 +512,27 @@ def read_when(report: Report, fv: FactsVocabulary) -> str | None:
             if text.count("(") > text.count(")") and body.orig[b : b + 1] == ")":
                 text += ")"
             return text[:1].upper() + text[1:]
-    return None
+    return _foreign_when(report)
+
+
+# "On the morning of June 27th[, 2024]", "On July 11th, 2013", "Dans l'après-midi du 25 juin", "Le 21 octobre"
+_FOREIGN_WHEN = re.compile(
+    rf"(?:(?:[Oo]n|[Ii]n|[Dd]ans|[Ll]e|[Mm]orning|[Aa]fternoon)\s+(?:the\s+|l['’])?"
+    rf"(?:(?:morning|afternoon|evening|après-midi|matin|matinée|soir)\s+(?:of\s+|du\s+)?)?)"
+    rf"(?:(?:{_MONTHS}|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?)\s+\d{{1,2}}(?:st|nd|rd|th)?"
+    rf"|\d{{1,2}}(?:er)?\s+(?:{_MOIS}))(?:,?\s+(?:19|20)\d\d)?"
+)
+
+
+def _foreign_when(report: Report) -> str | None:
+    """The date words of an English or French page (few Vietnamese letters), in the first 1,500 characters of
+    its body, when the Vietnamese forms found none."""
+    body = report.doc.orig[report.doc.to_orig(report.body_at) :][:1500]
+    letters = [ch for ch in body if ch.isalpha()]
+    if not letters or sum(ch in _VIETNAMESE_ONLY for ch in letters) > len(letters) * 0.02:
+        return None
+    m = _FOREIGN_WHEN.search(body)
+    return m.group()[:1].upper() + m.group()[1:] if m else None
 
 
 def _page_date(report: Report) -> datetime | None:
