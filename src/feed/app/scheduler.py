@@ -361,11 +361,7 @@ def build_scheduler(
     install_steady_clock()
     scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(MAX_PARALLEL_CRAWLS)}, timezone=VN_ZONE)
     now = now or now_utc()
-    store = Store(settings.db_url)
-    try:
-        starts = first_run_times(sources, store, now, period_for)
-    finally:
-        store.close()
+    starts = first_run_times(sources, runner.store, now, period_for)  # the runner's store: one open per process
     for source in (s for s in sources if s.enabled):
         period = period_for(source)
         start = starts[source.slug]

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -108,6 +109,10 @@ def _use_wal(cursor: Any) -> None:
             sleep(0.02)
 
 
+# SQLite files this process has open through a Store, by (device, inode), with how many Stores hold each.
+_OPEN_FILES: Counter[tuple[int, int]] = Counter()
+
+
 class Store:
     """All reads and writes of articles, crawl runs and HTTP validators go through here; opening one creates
     every missing table (feed.store.schema).
@@ -121,6 +126,7 @@ class Store:
         self.name = describe(self.engine.url)
         self._file: str | None = None
         self._identity: tuple[int, int] | None = None
+        self._registered: tuple[int, int] | None = None  # counted in _OPEN_FILES until closed
         if self.engine.dialect.name == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:" and not database.startswith("file:"):
@@ -134,7 +140,10 @@ class Store:
                         " create it, writable by this user, or point --data elsewhere",
                         "cannot_open",
                     ) from exc
-                check_file(database)
+                # Not on a file this process already has open: check_file's open()/close() would drop that
+                # connection's POSIX locks (tests/test_store_locks.py). It was checked when first opened.
+                if file_identity(database) not in _OPEN_FILES:
+                    check_file(database)
             event.listen(self.engine, "connect", _sqlite_pragmas)
         with self._translated():
             create_tables(self.engine)
@@ -142,6 +151,9 @@ class Store:
             self.searchable = search.ensure_index(self.engine, self.name)
         if self._file is not None:
             self._identity = file_identity(self._file)
+            if self._identity is not None:
+                _OPEN_FILES[self._identity] += 1
+                self._registered = self._identity
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         search.keep_current(self._sessions)
 
@@ -190,6 +202,11 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._registered is not None:
+            _OPEN_FILES[self._registered] -= 1
+            if _OPEN_FILES[self._registered] <= 0:
+                del _OPEN_FILES[self._registered]
+            self._registered = None
 
     # --- articles -------------------------------------------------------------------------------------
     def upsert(self, source_slug: str, art: Extracted, *, fetched_at: datetime | None = None) -> UpsertResult:
