@@ -47,11 +47,15 @@ import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the loopback servers live with the tests
+
+from tests.support.loopback_sites import pages_handler  # noqa: E402
+
 PLACES = ("Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Thừa Thiên Huế", "Nghệ An", "Thanh Hoá", "Quảng Ninh")
 TOPICS = (
     "chăm lo Tết cho đoàn viên, người lao động có hoàn cảnh khó khăn",
@@ -138,28 +142,7 @@ def site_pages(count: int, base: str) -> dict[str, tuple[str, bytes]]:
 
 def serve_site(count: int, ready: Any) -> None:
     pages: dict[str, tuple[str, bytes]] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            found = pages.get(self.path.split("?")[0])
-            if found is None:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            kind, body = found
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), pages_handler(pages))
     server.daemon_threads = True
     pages.update(site_pages(count, f"http://127.0.0.1:{server.server_address[1]}"))
     ready.put(server.server_address[1])

@@ -99,6 +99,28 @@ def test_kept_current_by_ingest_and_by_verdicts(store: Store) -> None:
     assert found(store, "hoc ky", kind="dai_hoi") == []
 
 
+def test_an_updated_article_is_found_by_its_new_words_only_and_indexed_once(store: Store) -> None:
+    """An update replaces the article's index row (no DELETE before each insert: a new article is only inserted,
+    an updated one replaced); a batch mixing new and updated articles in one flush keeps one row each."""
+    store.upsert("th", TONG_KET)
+    store.upsert("hn", AN_SINH)
+    so_ket = article(TONG_KET.url, "Công đoàn Giáo dục sơ kết học kỳ I", "Hội nghị sơ kết học kỳ I năm học mới.")
+    with store.session() as s:  # one transaction, as a crawl's batch: one update, one new article, one more update
+        assert store.upsert_in(s, "th", so_ket).status == "updated"
+        assert store.upsert_in(s, "th", DAI_HOI).status == "new"
+        s.flush()
+        moved = article(AN_SINH.url, "Trao quà Tết sớm cho công nhân nhà trọ", "Công nhân ở trọ nhận quà Tết sớm.", 5)
+        assert store.upsert_in(s, "hn", moved).status == "updated"
+    assert found(store, "tong ket") == [] and found(store, "so ket hoc ky") == [so_ket.title]
+    assert found(store, "suat qua") == [] and found(store, "nha tro") == [moved.title]
+    assert found(store, "dai hoi") == [DAI_HOI.title]
+    with store.engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"SELECT article_id FROM {search.TABLE}").scalars().all()
+        if connection.dialect.name == "sqlite":  # FTS5's own check that every row's words are indexed as stored
+            connection.exec_driver_sql(f"INSERT INTO {search.TABLE}({search.TABLE}) VALUES ('integrity-check')")
+    assert sorted(rows) == sorted(a.id for a in store.articles())
+
+
 def test_one_result_per_story_and_bounded(store: Store) -> None:
     for n in range(5):
         store.upsert("th", article(f"https://congdoan-th.vn/tin/{n}.html", f"Hội nghị số {n}", "Hội nghị cán bộ."))

@@ -22,6 +22,7 @@ from feed.config.sources import ConfigError, SourceKind, load_sources, parse_sou
 from feed.store.api import Store
 
 from .support.cli import run_cli
+from .support.loopback_sites import FAST_SETTINGS
 from .support.needs import missing
 from .support.real_shaped_sites import SITES, Decoy, browser_available, judge, serve_site
 
@@ -79,6 +80,16 @@ def test_an_entry_that_would_break_the_file_is_not_written(tmp_path: Path, chang
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def fast_config(folder: Path) -> Path:
+    """An empty sources file beside the loopback settings every crawl test uses (no politeness delay: the default
+    1 s delay and 2 s AutoThrottle start made each probe and crawl of these sites take 30-50 s, and the probe
+    judges what it reads, not how politely)."""
+    (folder / "settings.yaml").write_text(FAST_SETTINGS, encoding="utf-8")
+    empty = folder / "empty.yaml"
+    empty.write_text("version: 1\nsources: []\n", encoding="utf-8")
+    return empty
+
+
 @pytest.mark.parametrize("slug", sorted(SITES))
 def test_sources_add_proposes_a_working_entry_from_the_homepage_alone(slug: str, tmp_path: Path) -> None:
     site = SITES[slug]()
@@ -86,8 +97,7 @@ def test_sources_add_proposes_a_working_entry_from_the_homepage_alone(slug: str,
         missing("chromium and scrapy-playwright (the extra 'browser') are needed to read a script-built list")
     site.browser = site.needs_js
     decoy = Decoy()
-    empty = tmp_path / "empty.yaml"
-    empty.write_text("version: 1\nsources: []\n", encoding="utf-8")
+    empty = fast_config(tmp_path)
     with serve_site(site, decoy):
         homepage = site.url(next(iter(site.hosts)), "/")
         args = ["--config", str(empty), "--data", str(tmp_path / "probe"), "sources", "add", homepage, "--slug", slug]
@@ -116,8 +126,7 @@ def test_sources_add_proposes_a_working_entry_from_the_homepage_alone(slug: str,
 
 def test_a_script_built_site_probed_plainly_is_named_with_the_browser_hint(tmp_path: Path) -> None:
     site = SITES["bo-noi-vu-tin-tuc"]()
-    empty = tmp_path / "empty.yaml"
-    empty.write_text("version: 1\nsources: []\n", encoding="utf-8")
+    empty = fast_config(tmp_path)
     with serve_site(site, Decoy()):
         homepage = site.url(next(iter(site.hosts)), "/")
         args = ["--config", str(empty), "--data", str(tmp_path / "d"), "sources", "add", homepage, "--write"]
@@ -131,6 +140,7 @@ def test_a_script_built_site_probed_plainly_is_named_with_the_browser_hint(tmp_p
 
 def test_sources_check_reports_the_probe_for_a_configured_source(tmp_path: Path) -> None:
     site = SITES["ldld-quang-tri"]()
+    fast_config(tmp_path)
     with serve_site(site, Decoy()):
         config = tmp_path / "sources.yaml"
         config.write_text("version: 1\nsources:\n" + site.entry(), encoding="utf-8")

@@ -12,7 +12,7 @@ import hashlib
 import html
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -194,18 +194,43 @@ def page_html(title: str, body: str, head: str = "") -> str:
     )
 
 
+def reply(handler: BaseHTTPRequestHandler, status: int, headers: Mapping[str, str], body: bytes) -> None:
+    """Send one whole answer: status, headers, Content-Length, body."""
+    handler.send_response(status)
+    for key, value in headers.items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             base = f"http://127.0.0.1:{self.server.server_address[1]}"  # type: ignore[index]
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, out, body = site.answer(self.path, headers, base)
-            self.send_response(status)
-            for key, value in out.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, *site.answer(self.path, headers, base))
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+def pages_handler(pages: Mapping[str, tuple[str, bytes]]) -> type[BaseHTTPRequestHandler]:
+    """A handler for fixed pages (path -> content type and body; the query is ignored), 404 elsewhere, with
+    keep-alive (HTTP/1.1): a site of thousands of pages, as bench/crawl.py serves it. `pages` may be filled
+    after the server is made (the pages name its port)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            found = pages.get(self.path.split("?")[0])
+            if found is None:
+                reply(self, 404, {}, b"")
+            else:
+                reply(self, 200, {"Content-Type": found[0]}, found[1])
 
         def log_message(self, format: str, *args: object) -> None:
             pass

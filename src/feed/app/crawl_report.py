@@ -17,39 +17,14 @@ from typing import Any, TextIO
 
 from feed.config.sources import Source
 from feed.health.verdict import RunFigures, run_figures
+from feed.health.words import plain_words
 from feed.store.api import Store, now_utc
 
 SOME_FAILED_EXIT = 7  # crawl: some sources failed (the others ran); status: some sources are broken
 ALL_FAILED_EXIT = 8  # crawl: every source crawled failed; status: every source is broken
 
-# Errors as Twisted and Scrapy word them (in a page error), and what they mean to whoever runs the crawl.
-PLAIN_ERRORS = (
-    (("connection was refused", "connectionrefused"), "the site refused the connection"),
-    (
-        ("dns lookup failed", "dnslookuperror", "no address associated", "name or service not known"),
-        "the host name was not found (DNS)",
-    ),
-    (("timed out", "timeout", "took longer than"), "the site did not answer in time"),
-    (
-        ("connection lost", "connectionlost", "responsenever", "connection was closed"),
-        "the connection was cut before the page arrived",
-    ),
-    (("certificate", "ssl", "tls"), "the site's TLS certificate or handshake was refused"),
-    (("robots.txt",), "the site's robots.txt forbids it"),
-    (("no route to host", "network is unreachable"), "the network cannot reach the site"),
-    (("maxsize", "exceeds", "too large"), "a page was larger than the size limit"),
-    (("redirect",), "the site's redirects loop or lead away"),
-)
-
-
-def plain_error(text: str) -> str:
-    """A page error in plain words; an unknown one is kept as it was, shortened to one line."""
-    lowered = text.lower()
-    for needles, words in PLAIN_ERRORS:
-        if any(n in lowered for n in needles):
-            return words
-    flat = " ".join(text.split())
-    return flat[:117] + "…" if len(flat) > 120 else flat
+# A page error in plain words: the one table of error classes, beside their Vietnamese wording.
+plain_error = plain_words
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,42 @@ class Folded:
 # --- cue patterns ----------------------------------------------------------------------------------------
 
 
+class _Lazy:
+    """A regex compiled on its first use, not when the vocabulary is built: the packaged vocabulary holds about 560
+    regexes, and compiling them all cost every crawl process 1.5-3 CPU seconds at start (most of a short crawl),
+    while a text's Scanner pass reaches only the patterns its words can start. `pattern` is known at once; the
+    first call of any other attribute (search, match, ...) compiles and puts the compiled regex's own methods on
+    this object, so later calls cost what calls on the compiled regex cost."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        compiled = re.compile(self.pattern)
+        for method in ("search", "match", "fullmatch", "finditer", "findall", "sub", "split"):
+            setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
+
+    def __eq__(self, other: object) -> bool:  # as re.Pattern: the same source (the flags are always the same)
+        return isinstance(other, _Lazy) and other.pattern == self.pattern
+
+    def __hash__(self) -> int:
+        return hash(self.pattern)
+
+    def __reduce__(self) -> tuple[type[_Lazy], tuple[str]]:
+        return _Lazy, (self.pattern,)
+
+    def __repr__(self) -> str:
+        return f"_Lazy({self.pattern[:60]!r})"
+
+
+def lazy_compile(pattern: str) -> re.Pattern[str]:
+    """`re.compile(pattern)`, done on first use (see _Lazy)."""
+    return cast("re.Pattern[str]", _Lazy(pattern))
+
+
 @dataclass(frozen=True)
 class Pattern:
     """A compiled cue pattern: `search` scans; `at` is tried only where a word pair of `heads` stands."""
@@ -313,11 +349,11 @@ def compile_pattern(src: str, macros: dict[str, str]) -> Pattern:
     if "**" in tokens and not src.startswith("^"):
         cut = tokens.index("**")
         halves = (compile_pattern(" ".join(tokens[:cut]), macros), compile_pattern(" ".join(tokens[cut + 1 :]), macros))
-    loose = re.compile(f"(?:{rx})(?!\\w)") if head == r"(?<!\w)" else None
+    loose = lazy_compile(f"(?:{rx})(?!\\w)") if head == r"(?<!\w)" else None
     return Pattern(
         src,
-        re.compile(f"{head}(?:{rx})(?!\\w)"),
-        re.compile(f"(?:{rx})(?!\\w)"),
+        lazy_compile(f"{head}(?:{rx})(?!\\w)"),
+        lazy_compile(f"(?:{rx})(?!\\w)"),
         heads,
         frozenset(h[0] for h in heads or ()),
         frozenset(h[0] for h in heads or () if h[1] is None),

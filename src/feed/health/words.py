@@ -1,9 +1,11 @@
-"""Page errors in Vietnamese words, for the index page and the health feed.
+"""Page errors in words: Vietnamese for the index page and the health feed, plain words for the crawl report.
 
 A page error is stored as the crawler saw it ("HTTP 404", "TCP connection timed out: 110: Connection timed out.",
 "DNS lookup failed: …", "the source's title and body selectors match nothing on this page"): English, from
 Scrapy, Twisted or the extractor. Readers of the Vietnamese pages get a Vietnamese sentence first; the stored
-text stays as it was (status.json, the logs and the store keep it) and is shown beside it as a detail.
+text stays as it was (status.json, the logs and the store keep it) and is shown beside it as a detail. The
+operator running `unionfeed crawl` gets the same classes in short plain words (feed.app.crawl_report): one table,
+ERROR_CLASSES, holds both wordings.
 """
 
 from __future__ import annotations
@@ -22,33 +24,116 @@ HTTP_WORDS = {
     429: "Trang đòi giảm tần suất truy cập (HTTP 429)",
     451: "Trang bị chặn vì lý do pháp lý (HTTP 451)",
 }
-# Ordered: the first pattern found in the text names it. Case-insensitive, searched anywhere in the text.
-PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"needs javascript", "Trang cần JavaScript mới hiện liên kết bài viết"),
-    (r"selectors match nothing", "Bộ chọn của nguồn không còn khớp trang này"),
-    (r"download max size|larger than .*max size|too large", "Trang quá lớn, đã dừng tải"),
-    (r"max redirections|redirect loop|redirects? in a loop", "Trang chuyển hướng quá nhiều lần"),
-    (r"robots\.txt", "robots.txt của trang không cho phép thu thập"),
-    (r"dns lookup failed|no results for hostname|name or service not known", "Không tìm thấy tên miền (lỗi DNS)"),
-    (r"timed? ?out|took longer than", "Trang không trả lời kịp (hết thời gian chờ)"),
-    (r"connection (was )?refused", "Máy chủ từ chối kết nối"),
-    (r"ssl|tls|certificate", "Lỗi chứng chỉ bảo mật (SSL/TLS)"),
-    (
-        r"connection (was )?(lost|closed|reset|done)|responsenever|response never|connectionlost|connectiondone"
-        r"|partial ?download|potentialdataloss",
-        "Kết nối bị ngắt giữa chừng",
+
+
+@dataclass(frozen=True)
+class ErrorClass:
+    """One kind of page error and its two wordings: `vi`, the sentence readers of the Vietnamese pages get (the
+    index page, the health feed), and `plain`, the operator's short words in `unionfeed crawl`'s report (which
+    speaks English, like the rest of the CLI); a class with no `plain` keeps the stored text in that report (it is
+    already the crawler's own plain words: "no article text found")."""
+
+    name: str
+    pattern: str  # searched anywhere in the stored text, case-insensitive
+    vi: str
+    plain: str | None = None
+
+
+# The one table of page errors. Ordered: the first class whose pattern is found in the text names it (the specific
+# causes first: a certificate failure that Twisted wraps in ResponseNeverReceived is a TLS failure, not a cut).
+ERROR_CLASSES: tuple[ErrorClass, ...] = (
+    ErrorClass("cookie_gate", r"cookie gate", "Trang chỉ mở sau khi một đoạn script đặt cookie"),
+    ErrorClass("needs_js", r"needs javascript", "Trang cần JavaScript mới hiện liên kết bài viết"),
+    ErrorClass("selectors", r"selectors match nothing", "Bộ chọn của nguồn không còn khớp trang này"),
+    ErrorClass(
+        "too_large",
+        r"download max size|larger than .*max size|too large|maxsize|exceeds",
+        "Trang quá lớn, đã dừng tải",
+        "a page was larger than the size limit",
     ),
-    (r"sitemap unreadable", "Không đọc được sơ đồ trang (sitemap)"),
-    (r"homepage is not a web page", "Trang chủ không phải trang web"),
-    (r"binary content|not a text page", "Không phải trang văn bản"),
-    (r"empty page", "Trang trống"),
-    (r"no title found", "Không tìm thấy tiêu đề bài"),
-    (r"no article text found", "Không tìm thấy nội dung bài"),
-    (r"browser|playwright|chromium", "Trình duyệt không mở được trang"),
-    (r"could not store|disk|database", "Không lưu được bài vào kho"),
+    ErrorClass(
+        "redirect_loop",
+        r"max redirections|redirect loop|redirects? in a loop",
+        "Trang chuyển hướng quá nhiều lần",
+        "the site's redirects loop or lead away",
+    ),
+    ErrorClass(
+        "robots", r"robots\.txt", "robots.txt của trang không cho phép thu thập", "the site's robots.txt forbids it"
+    ),
+    ErrorClass(
+        "dns",
+        r"dns lookup failed|dnslookuperror|cannotresolvehost|no results for hostname|name or service not known"
+        r"|no address associated",
+        "Không tìm thấy tên miền (lỗi DNS)",
+        "the host name was not found (DNS)",
+    ),
+    ErrorClass(
+        "timeout",
+        r"timed? ?out|took longer than",
+        "Trang không trả lời kịp (hết thời gian chờ)",
+        "the site did not answer in time",
+    ),
+    ErrorClass(
+        "refused",
+        r"connection ?(was )?refused",
+        "Máy chủ từ chối kết nối",
+        "the site refused the connection",
+    ),
+    ErrorClass(
+        "unreachable",
+        r"no route to host|network is unreachable",
+        "Mạng không tới được máy chủ của trang",
+        "the network cannot reach the site",
+    ),
+    ErrorClass(
+        "tls",
+        r"ssl|tls|certificate",
+        "Lỗi chứng chỉ bảo mật (SSL/TLS)",
+        "the site's TLS certificate or handshake was refused",
+    ),
+    ErrorClass(
+        "cut",
+        r"connection (was )?(lost|closed|reset|done)|responsenever|response never|connectionlost|connectiondone"
+        r"|other side was lost|partial ?download|potentialdataloss|dataloss",
+        "Kết nối bị ngắt giữa chừng",
+        "the connection was cut before the page arrived",
+    ),
+    ErrorClass("redirect", r"redirect", "Trang chuyển hướng đi nơi khác", "the site's redirects loop or lead away"),
+    ErrorClass(
+        "connect",
+        r"error occurred while connecting|connecterror|downloadfailed|^oserror$",
+        "Không kết nối được tới máy chủ của trang",
+    ),
+    ErrorClass("proxy", r"tunnel", "Không mở được kết nối qua máy chủ trung gian (proxy)"),
+    ErrorClass("sitemap", r"sitemap unreadable", "Không đọc được sơ đồ trang (sitemap)"),
+    ErrorClass("homepage", r"homepage is not a web page", "Trang chủ không phải trang web"),
+    ErrorClass("not_text", r"binary content|not a text page", "Không phải trang văn bản"),
+    ErrorClass("empty", r"empty page", "Trang trống"),
+    ErrorClass("no_title", r"no title found", "Không tìm thấy tiêu đề bài"),
+    ErrorClass("no_text", r"no article text found", "Không tìm thấy nội dung bài"),
+    ErrorClass("browser", r"browser|playwright|chromium", "Trình duyệt không mở được trang"),
+    ErrorClass("store", r"could not store|disk|database", "Không lưu được bài vào kho"),
 )
-_COMPILED = tuple((re.compile(pattern, re.IGNORECASE), words) for pattern, words in PATTERNS)
+_COMPILED = tuple((re.compile(c.pattern, re.IGNORECASE), c) for c in ERROR_CLASSES)
 FALLBACK = "Lỗi khi đọc trang"
+
+
+def error_class(error: str) -> ErrorClass | None:
+    """The class of a stored page error (not an HTTP status), or None when no pattern knows it."""
+    for pattern, known in _COMPILED:
+        if pattern.search(error):
+            return known
+    return None
+
+
+def plain_words(error: str) -> str:
+    """A page error in the operator's plain words (`unionfeed crawl`'s report); an unknown one, or one already in
+    plain words, is kept as it was, shortened to one line."""
+    known = error_class(error)
+    if known is not None and known.plain is not None:
+        return known.plain
+    flat = " ".join(error.split())
+    return flat[:117] + "…" if len(flat) > 120 else flat
 
 
 @dataclass(frozen=True)
@@ -72,15 +157,14 @@ def in_vietnamese(error: str) -> ErrorWords:
         else:
             words = f"Trang trả về mã lỗi HTTP {code}"
         return ErrorWords(words, "" if text == status.group(0) else text)
-    for pattern, words in _COMPILED:
-        if pattern.search(text):
-            return ErrorWords(words, text)
-    return ErrorWords(FALLBACK, text)
+    known = error_class(text)
+    return ErrorWords(known.vi if known is not None else FALLBACK, text)
 
 
 # Scrapy's and unionfeed's finish reasons of a crawl run that did not finish cleanly.
 FINISH_WORDS = {
     "store_failed": "không lưu được bài vào kho",
+    "store_lost": "mất kho lưu trữ giữa chừng, đã dừng",
     "closespider_timeout": "hết thời gian thu thập cho phép",
     "closespider_errorcount": "quá nhiều trang lỗi, đã dừng",
     "closespider_pagecount": "đạt giới hạn số trang, đã dừng",

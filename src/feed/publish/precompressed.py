@@ -19,15 +19,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import os
-import tempfile
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from feed.publish.transaction import STAGED_SUFFIX, stage_with
 
 GZ = ".gz"
 # The published types worth compressing (images are not: png is compressed already).
 COMPRESSIBLE = frozenset({".atom", ".rss", ".json", ".html", ".opml", ".xml", ".css", ".txt"})
 LEVEL = 6  # nginx's and the old on-the-fly level: a 474 MB latest.json in seconds, not minutes
-STAGED_SUFFIX = ".publish.tmp"  # feed.publish.transaction.STAGED_SUFFIX: swept by the next publish
 CHUNK = 1 << 20
 _HEADER_MAX = 10 + 65 + 2  # magic..OS, FNAME (64 hex digits and its NUL), slack
 
@@ -38,27 +38,20 @@ def wants_gzip(path: str) -> bool:
 
 
 def compress_file(source: Path, target: Path) -> Path:
-    """Write source gzipped, naming its sha256 in FNAME, to a flushed, fsynced temporary file beside target."""
+    """Write source gzipped, naming its sha256 in FNAME, to a flushed, fsynced temporary file beside target
+    (transaction.stage_with, the staged write of every published file; STAGED_SUFFIX: swept by the next publish)."""
     digest = hashlib.sha256()
     with source.open("rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             digest.update(chunk)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=STAGED_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as raw, source.open("rb") as handle:
+
+    def write(raw: BinaryIO) -> None:
+        with source.open("rb") as handle:
             with gzip.GzipFile(filename=digest.hexdigest(), mode="wb", fileobj=raw, compresslevel=LEVEL, mtime=0) as gz:
                 for chunk in iter(lambda: handle.read(CHUNK), b""):
                     gz.write(chunk)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(tmp, 0o644)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
-            raise OSError(exc.errno, exc.strerror, str(target)) from exc
-        raise
-    return Path(tmp)
+
+    return stage_with(target, write, suffix=STAGED_SUFFIX)
 
 
 def gzip_steps(

@@ -22,12 +22,12 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,16 @@ TEMP_SUFFIX = ".tmp"  # every temporary file is a dotfile ending so: hidden from
 def stage_file(target: Path, data: bytes, *, suffix: str = TEMP_SUFFIX, sync: bool = True) -> Path:
     """Write data to a flushed, fsynced temporary file beside target (same folder, so a rename is atomic).
     With `sync` off the fsync is left to the caller (Stager fsyncs all its files together before its commit).
+    """
+    return stage_with(target, lambda handle: handle.write(data), suffix=suffix, sync=sync)
+
+
+def stage_with(
+    target: Path, write: Callable[[BinaryIO], object], *, suffix: str = TEMP_SUFFIX, sync: bool = True
+) -> Path:
+    """The staged write every published file goes through: `write` fills a new temporary file beside target
+    (same folder, so a rename is atomic), which is flushed, fsynced unless `sync` is off, made readable (0644)
+    and returned for the caller to rename (stage_file for bytes in memory, precompressed.compress_file streams).
 
     A failed write (a full disk, a file size limit) removes the temporary file and names the file it was for:
     write() errors carry no file name of their own.
@@ -50,7 +60,7 @@ def stage_file(target: Path, data: bytes, *, suffix: str = TEMP_SUFFIX, sync: bo
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             if sync:
                 os.fsync(handle.fileno())

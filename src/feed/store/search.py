@@ -222,10 +222,11 @@ def _write(
             {"r": _rowid(i), "i": i, "t": title, "l": lead, "b": body, "o": org}
             for i, title, lead, body, org in entries
         ]
-        if not fresh:
-            connection.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :r"), [{"r": p["r"]} for p in params])
+        # An article indexed before (an update) has its row replaced: FTS5 removes the old row's words under
+        # REPLACE as under DELETE, in one statement; a new article's row is only inserted (its rowid is new).
+        verb = "INSERT" if fresh else "INSERT OR REPLACE"
         connection.execute(
-            text(f"INSERT INTO {TABLE} (rowid, article_id, title, lead, body, org) VALUES (:r, :i, :t, :l, :b, :o)"),
+            text(f"{verb} INTO {TABLE} (rowid, article_id, title, lead, body, org) VALUES (:r, :i, :t, :l, :b, :o)"),
             params,
         )
         return
@@ -263,8 +264,15 @@ def _after_flush(session: Session, _context: Any) -> None:
     unaccent = unaccent_function(connection) if connection.dialect.name == "postgresql" else None
     if gone:
         _delete(connection, gone)
-    entries = [(i, *_texts(r.title, r.lead, r.body_text, r.meeting)) for i, r in changed.items()]
-    _write(connection, entries, unaccent, fresh=False)
+    # Rows inserted by this flush have no index entry yet (a deleted article's entry went with it, above); rows
+    # updated by it have one, which is replaced.
+    for fresh in (True, False):
+        entries = [
+            (i, *_texts(r.title, r.lead, r.body_text, r.meeting))
+            for i, r in changed.items()
+            if (r in session.new) is fresh
+        ]
+        _write(connection, entries, unaccent, fresh=fresh)
 
 
 def keep_current(sessions: sessionmaker[Session]) -> None:
