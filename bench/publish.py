@@ -133,19 +133,25 @@ def make_row(n: int, source: str, at: datetime, rng: random.Random) -> ArticleRo
     )
 
 
-def fill_store(store: Store, sources: list[Source], count: int, start: int = 0, seed: int = 7) -> None:
-    """Insert `count` invented articles spread over the sources; one in ten joins an earlier story's cluster."""
-    rng = random.Random(seed + start)
-    now = datetime(2026, 7, 20, 8, 0, tzinfo=UTC)
-    rows = []
-    for n in range(start, start + count):
-        rows.append(make_row(n, sources[n % len(sources)].slug, now - timedelta(minutes=7 * (count - n)), rng))
+def make_rows(
+    slugs: list[str], count: int, now: datetime, gap: timedelta, rng: random.Random, start: int = 0
+) -> list[ArticleRow]:
+    """`count` invented articles spread over the sources, `gap` apart up to `now`; one in ten joins an earlier
+    story's cluster (a copy on another site of a story published a little earlier)."""
+    rows = [make_row(n, slugs[n % len(slugs)], now - gap * (count - n), rng) for n in range(start, start + count)]
     for n, row in enumerate(rows):
-        if n % 10 == 9 and n > 20:  # a copy on another site of a story published a little earlier
+        if n % 10 == 9 and n > 20:
             origin = rows[n - rng.randint(1, 9)]
             row.body_text, row.content_hash = origin.body_text, origin.content_hash
             origin.cluster_id = origin.cluster_id or origin.id
             row.cluster_id, row.is_canonical = origin.cluster_id, False
+    return rows
+
+
+def fill_store(store: Store, sources: list[Source], count: int, start: int = 0, seed: int = 7) -> None:
+    """Insert `count` invented articles spread over the sources (make_rows)."""
+    now = datetime(2026, 7, 20, 8, 0, tzinfo=UTC)
+    rows = make_rows([s.slug for s in sources], count, now, timedelta(minutes=7), random.Random(seed + start), start)
     with store.session() as s:
         s.add_all(rows)
 
