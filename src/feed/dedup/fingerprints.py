@@ -233,11 +233,16 @@ class Fingerprint:
     keys: list[int] = field(default_factory=list)
 
 
-def fingerprint(body: str) -> Fingerprint:
-    """Fingerprint an article body (boilerplate that copies rewrite is left out first)."""
+def _words(body: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """(tokens, words, exact text hash) of a body, boilerplate that copies rewrite left out first."""
     tokens = _tokens(story_text(body))
     words = tokens & ~_FLAGS
-    digest = hashlib.blake2b(words.tobytes(), digest_size=16).hexdigest()
+    return tokens, words, hashlib.blake2b(words.tobytes(), digest_size=16).hexdigest()
+
+
+def fingerprint(body: str) -> Fingerprint:
+    """Fingerprint an article body (boilerplate that copies rewrite is left out first)."""
+    tokens, words, digest = _words(body)
     evidence = _evidence(tokens, words)
     if len(words) < MIN_WORDS:
         empty = np.empty(0, dtype=np.uint64)
@@ -250,8 +255,7 @@ def fingerprint(body: str) -> Fingerprint:
 def shingle_set(body: str) -> tuple[str, np.ndarray]:
     """(text hash, shingles) of fingerprint(body), without the MinHash signature and the evidence it also works out
     (half its cost): what a feed's identity keeps to judge later changes of a body (feed.publish.guids)."""
-    words = _tokens(story_text(body)) & ~_FLAGS
-    digest = hashlib.blake2b(words.tobytes(), digest_size=16).hexdigest()
+    _, words, digest = _words(body)
     if len(words) < MIN_WORDS:
         return digest, np.empty(0, dtype=np.uint64)
     return digest, _shingles(words)
