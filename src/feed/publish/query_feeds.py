@@ -59,13 +59,9 @@ class FeedQuery:
 
 
 def province_slug(name: str) -> str:
-    """ "Thanh Hóa" -> "thanh-hoa", "Bà Rịa – Vũng Tàu" -> "ba-ria-vung-tau" (feeds/provinces/<slug>.*)."""
+    """ "Thanh Hóa" -> "thanh-hoa", "Bà Rịa – Vũng Tàu" -> "ba-ria-vung-tau" (feeds/provinces/<slug>.*); also the key
+    a query's province is matched by, so it may be named either way ("Thanh Hoá", "thanh hoa", "thanh-hoa")."""
     return "-".join("".join(ch if ch.isalnum() else " " for ch in strip_accents(name)).split())
-
-
-def province_key(name: str) -> str:
-    """A province as a query names it, by name or by the slug of its published feeds ("Thanh Hoá", "thanh-hoa")."""
-    return province_slug(name)
 
 
 def provinces(sources: Sequence[Source]) -> dict[str, str]:
@@ -73,7 +69,7 @@ def provinces(sources: Sequence[Source]) -> dict[str, str]:
     out: dict[str, str] = {}
     for s in sources:
         if s.province:
-            out.setdefault(province_key(s.province), s.province)
+            out.setdefault(province_slug(s.province), s.province)
     return out
 
 
@@ -114,10 +110,10 @@ def to_search(query: FeedQuery, sources: Sequence[Source], since: datetime | Non
         chosen = {query.source}
     if query.province is not None:
         known = provinces(sources)
-        key = province_key(query.province)
+        key = province_slug(query.province)
         if key not in known:
             raise BadQuery(f"unknown province {query.province!r} (known: {', '.join(sorted(known.values()))})")
-        in_province = {s.slug for s in sources if s.province and province_key(s.province) == key}
+        in_province = {s.slug for s in sources if s.province and province_slug(s.province) == key}
         chosen = in_province if chosen is None else chosen & in_province
     search = SearchQuery(
         text=query.q,
@@ -139,7 +135,7 @@ def title(query: FeedQuery, sources: Sequence[Source]) -> str:
     if query.kind:
         parts.append(KIND_LABELS.get(query.kind, query.kind))
     if query.province:
-        parts.append(provinces(sources).get(province_key(query.province), query.province))
+        parts.append(provinces(sources).get(province_slug(query.province), query.province))
     if query.source:
         parts.append(next((s.name for s in sources if s.slug == query.source), query.source))
     if query.org:
