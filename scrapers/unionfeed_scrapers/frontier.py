@@ -12,13 +12,13 @@ With it, each source's crawl in a period is one *round* shared by every worker t
   one worker once in the round, and the next period starts clean (the keys expire).
 - **Leases** (`InflightQueue`): taking a request from the queue moves it, in one Lua step, into the round's
   in-flight hash under the worker that took it; the lease is released once the response has been handled (its
-  article stored, the requests it led to queued: `FrontierSpiderMiddleware`), once its download finally failed
-  (`LeaseRelease`), or once a retry or redirect of it is queued (in the same step). A new request is checked
-  against the duplicate filter and queued in one step too, so a worker killed at any instant leaves every
-  request in the queue, leased, or done. Every worker keeps a heartbeat key (`HEARTBEAT_TTL` seconds) alive;
-  each live worker, at every beat and when idle, puts the leases of workers whose key has expired back in the
-  queue (`FrontierExtension.reclaim`, one Lua step): the crawl finishes without the dead one, and only what it
-  had leased is fetched again. A worker stays open while another live worker still holds leases or is still
+  article out of the item pipeline, so stored; the requests it led to queued: `FrontierSpiderMiddleware`), once
+  its download finally failed (`LeaseRelease`), or once a retry or redirect of it is queued (in the same step).
+  A new request is checked against the duplicate filter and queued in one step too, so a worker killed at any
+  instant leaves every request in the queue, leased, or done. Every worker keeps a heartbeat key (`HEARTBEAT_TTL`
+  seconds) alive; each live worker, at every beat and when idle, puts the leases of workers whose key has expired
+  back in the queue (`FrontierExtension.reclaim`, one Lua step): the crawl finishes without the dead one, and only
+  what it had leased is fetched again. A worker stays open while another live worker still holds leases or is still
   seeding, since those may add more.
 - **Politeness per domain** (`SharedPoliteness`): every request first reserves a moment on its host's Redis
   clock, `download_delay` after the one reserved before it by any worker, and waits for it; Scrapy's own
@@ -167,7 +167,7 @@ return out
 class InflightQueue(PriorityQueue):
     """scrapy-redis's priority queue whose pop leases the request to this worker (the in-flight hash).
 
-    The lease is released when the request's response has been handled (`FrontierSpiderMiddleware.done`), when
+    The lease is released when the request's response has been handled (`FrontierSpiderMiddleware.let_go`), when
     its download finally failed (`LeaseRelease`), when a retry or redirect of it is queued (`push`), or, for
     anything else that ended without a response, when this worker goes idle; a dead worker's leases are put back
     by the others (`FrontierExtension.reclaim`).
@@ -392,7 +392,14 @@ class FrontierExtension:
 
 
 class FrontierSpiderMiddleware:
-    """Only the lease holder seeds the round; a response's request leaves the in-flight hash once its output is in."""
+    """Only the lease holder seeds the round; a response's request leaves the in-flight hash once its output is in.
+
+    "In" means: the requests it led to are in the shared queue, and every item it yielded has left the item
+    pipeline (Scrapy's item_scraped, item_dropped or item_error: on the shared frontier the store writes each
+    article as it comes, so an article that left the pipeline is stored). Scrapy hands items to the pipeline
+    concurrently with the rest of the callback's output, so the end of the output alone is not enough: a lease
+    given back then, by a worker killed before the store wrote the article, would lose that article for the round.
+    """
 
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
@@ -403,6 +410,12 @@ class FrontierSpiderMiddleware:
         self.worker = settings.get(WORKER_KEY)
         self.crawler = crawler
         self.client = connect(settings.get("REDIS_URL"))
+        # token -> what still holds its lease: 1 while the response's output is being read, +1 per item of it
+        # still in the item pipeline; id(item) -> (item, token) for those items.
+        self.holding: dict[str, int] = {}
+        self.items: dict[int, tuple[Any, str]] = {}
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self.item_left, signal=signal)
         if self.seed:
             self.client.set(f"{self.prefix}:seeding", self.worker, ex=settings.getint(TTL_KEY, 3600))
 
@@ -424,16 +437,24 @@ class FrontierSpiderMiddleware:
     # Requests a response led to go into the shared queue here, before the response leaves the in-flight hash:
     # the scraper would enqueue them later, concurrently, and a worker killed in between would lose them.
     async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any]) -> Any:
-        async for item in result:
-            if self.enqueue(item):
-                yield item
-        self.done(response)
+        token = self.reading(response)
+        try:
+            async for item in result:
+                if self.enqueue(item):
+                    self.hold(token, item)
+                    yield item
+        finally:
+            self.let_go(token)
 
     def process_spider_output(self, response: Any, result: Iterable[Any], spider: Any) -> Iterator[Any]:
-        for item in result:
-            if self.enqueue(item):
-                yield item
-        self.done(response)
+        token = self.reading(response)
+        try:
+            for item in result:
+                if self.enqueue(item):
+                    self.hold(token, item)
+                    yield item
+        finally:
+            self.let_go(token)
 
     def enqueue(self, item: Any) -> bool:
         """False when item was a request, now in the shared queue (or its duplicate filter)."""
@@ -444,9 +465,33 @@ class FrontierSpiderMiddleware:
             return False
         return True
 
-    def done(self, response: Any) -> None:
-        token = response.request.meta.get(TOKEN) if response.request is not None else None
+    def reading(self, response: Any) -> str:
+        """The lease token of response's request ("" for none); its output is now being read."""
+        token = response.request.meta.get(TOKEN, "") if response.request is not None else ""
         if token:
+            self.holding[token] = self.holding.get(token, 0) + 1
+        return str(token)
+
+    def hold(self, token: str, item: Any) -> None:
+        """item goes to the item pipeline: the lease of its response waits for it."""
+        if token and item is not None:
+            self.holding[token] += 1
+            self.items[id(item)] = (item, token)
+
+    def item_left(self, item: Any = None, **kwargs: Any) -> None:
+        """An item left the item pipeline (stored, dropped or failed)."""
+        entry = self.items.get(id(item))
+        if entry is not None and entry[0] is item:
+            del self.items[id(item)]
+            self.let_go(entry[1])
+
+    def let_go(self, token: str) -> None:
+        """One holder of token's lease is done; the last one releases it."""
+        if not token or token not in self.holding:
+            return
+        self.holding[token] -= 1
+        if self.holding[token] <= 0:
+            del self.holding[token]
             self.client.hdel(f"{self.prefix}:inflight", token)
 
 
