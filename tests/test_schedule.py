@@ -279,7 +279,12 @@ def test_sigterm_stops_a_running_crawl_and_leaves_complete_files(tmp_path: Path)
                 while not any(e.get("event") == "crawl_started" for e in read_events(log_path)):
                     assert time.monotonic() < deadline and child.poll() is None, log_path.read_text()
                     time.sleep(0.2)
-                time.sleep(2)  # some articles fetched, most not
+                # Some articles fetched, most not: wait for the first article page served (a loaded machine may take
+                # more than a few seconds to get there), then a moment more.
+                while not any(h.path.startswith("/tin-tuc/bai-") and h.status == 200 for h in list(slow.hits)):
+                    assert time.monotonic() < deadline and child.poll() is None, log_path.read_text()
+                    time.sleep(0.1)
+                time.sleep(1)
                 sent = time.monotonic()
                 child.send_signal(signal.SIGTERM)
                 code = child.wait(timeout=40)
