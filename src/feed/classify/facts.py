@@ -235,7 +235,7 @@ def read_org(report: Report, fv: FactsVocabulary) -> str | None:
     foreign = _foreign_org(report)
     if foreign is not None:  # an English or French edition: its subject comes before "held" / "a tenu"
         return foreign
-    return (
+    return trim_org(
         _org_from_subject(report, fv)
         or _org_from_passive(report, fv)
         or next((org for span in spans if (org := _org_from_phrase(report.doc, span, fv))), None)
@@ -243,6 +243,42 @@ def read_org(report: Report, fv: FactsVocabulary) -> str | None:
         or next((org for at in report.meetings if (org := _org_from_phrase(report.doc, (at, at), fv))), None)
         or _org_from_opening(report, fv)
     )
+
+
+# What may trail an organiser read off a sentence, and is not part of its name: the verb that follows it ("Đoàn
+# Chủ tịch ... sẽ thảo luận ...", "BCH ... dự kiến tổ chức"), a list it heads ("UBND tỉnh X và các cơ quan ..."),
+# or the name of the official who speaks for it ("Chủ tịch Quốc hội Trần Thanh Mẫn", "Bộ Xây dựng Nguyễn Văn Sinh").
+_ORG_VERB_TAIL = re.compile(
+    r"\s+(?:sẽ|dự kiến|tổ chức|chuẩn bị|cũng|đồng loạt|phát biểu|nhấn mạnh|thảo luận|cho biết"
+    r"|và các|và gần|và thông qua)(?!\w)"
+)
+_SURNAMES = (
+    "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đào|Đinh|Trương|Lưu|Uông|Tô|Hà|"
+    "Lương|Vương|Tạ|Quách|Kiều|Đàm|Triệu|Trịnh|Chu|Nông|Lò|Hứa"
+)
+# a full name (surname and two or three more capitalised words) after a body's name; not after the words that
+# name a school, a street or a ward after a person ("Trường THCS Lê Quý Đôn", "phường Nguyễn Trãi")
+_OFFICIAL_NAME = re.compile(
+    rf"(?<!Trường)(?<!THPT)(?<!THCS)(?<!TH)(?<!học)(?<!non)(?<!giáo)(?<!phường)(?<!xã)(?<!đường)(?<!viện)(?<!sĩ)"
+    rf"(?<!đẳng)(?!\s+Hồ Chí Minh)\s+(?:{_SURNAMES})(?:\s+[A-ZĐÀ-Ỹ][^\W\d_]*){{2,3}}(?!\w)"
+)
+
+
+def trim_org(org: str | None) -> str | None:
+    """An organiser without what trails its name: a following verb or list, an official's name (a cut that would
+    leave fewer than two words is not made); a bracket left open is closed ("Công đoàn Công an nhân dân (CAND" ->
+    "... (CAND)")."""
+    if not org:
+        return org
+    cut = org
+    for rx in (_ORG_VERB_TAIL, _OFFICIAL_NAME):
+        m = rx.search(cut)
+        if m and len(cut[: m.start()].split()) >= 2:
+            cut = cut[: m.start()]
+    cut = cut.strip()
+    if cut.count("(") > cut.count(")"):  # the reader stops at a bracket's inside: close it
+        cut += ")"
+    return cut or org
 
 
 # "Sở Giao thông vận tải Bắc Giang đã tổ chức Hội nghị sơ kết ...": a headline-like line that opens with its subject

@@ -1,0 +1,41 @@
+"""The organiser without what trails its name (feed.classify.facts.trim_org, issue 14's third round): a verb or a
+list after the body, an official's name after it, a bracket the reader left open. In-process; texts written for
+these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from feed.classify.classifier import classify
+from feed.classify.facts import trim_org
+
+
+@pytest.mark.parametrize(
+    ("read", "trimmed"),
+    [
+        ("Đoàn Chủ tịch Tổng LĐLĐVN sẽ thảo luận và thông qua 7 nội dung", "Đoàn Chủ tịch Tổng LĐLĐVN"),
+        ("UBND tỉnh Bắc Kạn và các cơ quan chức năng", "UBND tỉnh Bắc Kạn"),
+        ("Ủy ban Kinh tế Quốc hội Vũ Hồng Thanh", "Ủy ban Kinh tế Quốc hội"),
+        ("Công đoàn Công an nhân dân (CAND", "Công đoàn Công an nhân dân (CAND)"),
+        # names that hold a person's name or a place stay whole
+        ("Công đoàn Trường THCS Lê Quý Đôn", "Công đoàn Trường THCS Lê Quý Đôn"),
+        ("Đoàn TNCS Hồ Chí Minh tỉnh Nghệ An", "Đoàn TNCS Hồ Chí Minh tỉnh Nghệ An"),
+        ("BCH Lâm thời Đoàn Khối Cơ quan và Doanh nghiệp tỉnh", "BCH Lâm thời Đoàn Khối Cơ quan và Doanh nghiệp tỉnh"),
+        ("Ban Tổ chức Tỉnh ủy", "Ban Tổ chức Tỉnh ủy"),
+        # a cut that would leave one word is not made
+        ("BCH cũng", "BCH cũng"),
+        (None, None),
+    ],
+)
+def test_trim_org(read: str | None, trimmed: str | None) -> None:
+    assert trim_org(read) == trimmed
+
+
+def test_the_classifier_reads_the_body_not_the_official() -> None:
+    meeting = classify(
+        "Hội nghị giao ban công tác quý III",
+        "Sáng 12/10, tại Hà Nội, Ủy ban Kinh tế Quốc hội Vũ Hồng Thanh tổ chức phiên họp giao ban quý III năm 2024 "
+        "với các bộ, ngành. Tại phiên họp, các đại biểu đã thảo luận kết quả 9 tháng đầu năm.",
+    )
+    assert meeting.is_report
+    assert meeting.org == "Ủy ban Kinh tế Quốc hội"
