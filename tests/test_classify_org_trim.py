@@ -39,3 +39,18 @@ def test_the_classifier_reads_the_body_not_the_official() -> None:
     )
     assert meeting.is_report
     assert meeting.org == "Ủy ban Kinh tế Quốc hội"
+
+
+def test_the_date_of_a_cited_document_is_not_the_meeting_date() -> None:
+    meeting = classify(
+        "Đảng bộ trường quán triệt Nghị quyết",
+        "Thực hiện Kế hoạch số 07-KH/ĐU ngày 10/02/2020 của Đảng ủy, sáng ngày 9/3/2020, Đảng bộ Trường Trung học "
+        "phổ thông Hữu Nghị tổ chức hội nghị quán triệt Nghị quyết số 33-NQ/TW ngày 9/6/2014 của Ban Chấp hành "
+        "Trung ương cho 60 đảng viên.",
+    )
+    assert meeting.is_report
+    assert meeting.held_on_text is not None and meeting.held_on_text.lower().startswith("sáng ngày 9/3")
+
+
+def test_the_organiser_stops_before_the_one_who_chairs() -> None:
+    assert trim_org("Tổ trưởng Tổ xây dựng Đề án chủ trì Cuộc") == "Tổ trưởng Tổ xây dựng Đề án"

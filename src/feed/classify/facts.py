@@ -249,7 +249,7 @@ def read_org(report: Report, fv: FactsVocabulary) -> str | None:
 # Chủ tịch ... sẽ thảo luận ...", "BCH ... dự kiến tổ chức"), a list it heads ("UBND tỉnh X và các cơ quan ..."),
 # or the name of the official who speaks for it ("Chủ tịch Quốc hội Trần Thanh Mẫn", "Bộ Xây dựng Nguyễn Văn Sinh").
 _ORG_VERB_TAIL = re.compile(
-    r"\s+(?:sẽ|dự kiến|tổ chức|chuẩn bị|cũng|đồng loạt|phát biểu|nhấn mạnh|thảo luận|cho biết"
+    r"\s+(?:sẽ|dự kiến|tổ chức|chuẩn bị|cũng|đồng loạt|phát biểu|nhấn mạnh|thảo luận|cho biết|đồng chủ trì|chủ trì"
     r"|và các|và gần|và thông qua)(?!\w)"
 )
 _SURNAMES = (
@@ -527,7 +527,8 @@ _DATE_REST = re.compile(
     rf"|\s*(?:[-–]|va2|đên1|tơi1)\s*(?:ngay2\s*)?{_DAY_MONTH}{_YEAR_REST}?"
     rf"|{_YEAR_REST})*"
 )
-_CITED = re.compile(r"sô1\s*\d+\s*/\S*\s*(?:\S+\s*){0,4}\Z")  # "số 4155/HD-SYT.CĐN [của ...]" right before
+# right before the date: "số 4155/HD-SYT.CĐN [của ...]", "số 07-KH/ĐU", "số 11- QĐ/TW", "Nghị định 60/2013/NĐ-CP"
+_CITED = re.compile(r"(?:sô1\s*\d+\s*[-–]?\s*\w*\s*/\S*|\d+/(?:19|20)\d\d/\S+)\s*(?:\S+\s*){0,4}\Z")
 
 
 def read_when(report: Report, fv: FactsVocabulary) -> str | None:
