@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from feed.classify.classifier import classify
+from feed.classify.classifier import analyse, classify
 from feed.classify.facts import trim_org
+from feed.classify.model import Model
+
+# the facts readers apart from the model's verdict: a model that calls every page with a meeting word a report,
+# the kind by the kind rules
+ALWAYS = Model(intercept=100.0, threshold=0.5, weights={}, kind_method="rules")
 
 
 @pytest.mark.parametrize(
@@ -54,3 +59,26 @@ def test_the_date_of_a_cited_document_is_not_the_meeting_date() -> None:
 
 def test_the_organiser_stops_before_the_one_who_chairs() -> None:
     assert trim_org("Tổ trưởng Tổ xây dựng Đề án chủ trì Cuộc") == "Tổ trưởng Tổ xây dựng Đề án"
+
+
+def test_a_congress_term_is_read_from_the_page_when_its_phrase_has_none() -> None:
+    meeting, _ = analyse(
+        "Le 12e congrès syndical national du Vietnam tient sa grande séance",
+        "Hanoï (VNA) - La grande séance du 12e congrès syndical national du Vietnam pour le mandat 2018-2023 a "
+        "été organisée mardi matin à Hanoï. Le congrès a élu le nouveau comité exécutif.",
+        model=ALWAYS,
+    )
+    assert meeting.is_report
+    assert meeting.period is not None and "2018-2023" in meeting.period
+
+
+def test_a_foreign_congress_is_organised_by_the_body_it_is_named_for() -> None:
+    meeting, _ = analyse(
+        "Le congrès de la CGTV s'ouvre à Hanoï",
+        "Le 11e congrès national de la Confédération générale du Travail du Vietnam (CGTV) pour le mandat "
+        "2013-2018 s'est ouvert ce dimanche à Hanoï. Il réunit près de 950 délégués, qui ont examiné le rapport "
+        "du comité exécutif et élu la nouvelle direction.",
+        model=ALWAYS,
+    )
+    assert meeting.is_report
+    assert meeting.org == "Confédération générale du Travail du Vietnam"

@@ -181,7 +181,7 @@ def read_facts(report: Report, fv: FactsVocabulary, published_at: datetime | Non
     facts = Facts()
     officials = read_officials(report.doc, report.body_at, fv)
     facts.officials = officials
-    facts.org = read_org(report, fv) or _org_from_chair(officials)
+    facts.org = read_org(report, fv) or trim_org(_org_from_chair(officials))
     sentence = _orig(report.doc, *report.sentence) if report.sentence else ""
     phrases = [_orig(report.doc, *span) for span in (report.phrase, *report.title_phrases)]
     facts.period = read_period([*phrases, sentence], report.kind)
@@ -335,7 +335,17 @@ def _foreign_org(report: Report) -> str | None:
         org = (parts[-1] if named else parts[0]).strip(" -–")
         if not _NOT_ORG.match(org) and len(org.split()) <= 18:
             return org
-    return None
+    # no holding verb: the body a congress or conference is named for ("Le 11e congrès national de la
+    # Confédération générale du Travail du Vietnam ... s'est ouvert", "The 12th Congress of the VGCL closed")
+    named = _FOREIGN_MEETING_OF.search(body)
+    return named.group("org").strip() if named else None
+
+
+_FOREIGN_MEETING_OF = re.compile(
+    r"\b(?:[Cc]ongress|[Cc]ongrès|[Cc]onference|[Cc]onférence)\s+(?:national\s+|nationale\s+|syndical\s+)?"
+    r"(?:of\s+the\s+|of\s+|de\s+la\s+|du\s+|des\s+|de\s+l['’])(?P<org>[A-ZĐ][^,.;:!?\n(]{3,90}?)"
+    r"(?=\s*[(,.;:]|\s+(?:for|pour|in|à|opened|closed|s['’]est|a|was|has|term|mandat|tenure)\b)"
+)
 
 
 _VIETNAMESE_ONLY = frozenset("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĂÂĐÊÔƠƯ")
@@ -469,6 +479,24 @@ def _org_from_chair(officials: list[Official]) -> str | None:
         if m:
             return m.group(1).strip()
     return None
+
+
+# a term written anywhere near the top of the page: "nhiệm kỳ 2023 - 2028", "mandat 2025-2030", "term 2023-2028",
+# "the 2023-2028 term", "tenure 2018-2023"
+_TERM = re.compile(
+    r"(?:nhiệm kỳ|mandat|term|tenure)\s+(?:de\s+|of\s+)?(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d(?!\d)"
+    r"|(?<!\d)(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d\s+(?:term|tenure)\b",
+    re.I,
+)
+
+
+def read_term(report: Report) -> str | None:
+    """The term of a congress or committee session when its phrase and sentence name none: the first term
+    written in the title, lead or the first 1,500 characters of the body, as written."""
+    if report.kind not in ("dai_hoi", "hoi_nghi_bch"):
+        return None
+    m = _TERM.search(report.doc.orig[: report.doc.to_orig(report.body_at) + 1500])
+    return m.group() if m else None
 
 
 def read_period(phrases: list[str], kind: str) -> str | None:
