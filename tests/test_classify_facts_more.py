@@ -27,8 +27,11 @@ CASES = [
     ),
     (
         "Le syndicat de la zone économique tient sa conférence",
+        # since "conférence" is a meeting word (third round) the model reads this French text itself; an
+        # announcement alone ("pour annoncer le transfert ...") was below its threshold, a review is above it
         "Dans l'après-midi du 25 juin, le Syndicat de la Zone Economique du Sud-Est a tenu une conférence pour "
-        "annoncer le transfert des syndicats de base à la Fédération provinciale du travail.\n\nToàn cảnh Hội nghị.",
+        "faire le bilan de ses 13 années d'activité. Ont assisté à la conférence les dirigeants de la Fédération "
+        "provinciale du travail et 120 délégués.\n\nToàn cảnh Hội nghị.",
         "le Syndicat de la Zone Economique du Sud-Est",
         "Dans l'après-midi du 25 juin",
     ),

@@ -16,7 +16,7 @@ from typing import Any, cast
 import yaml
 
 from feed.classify.cue_patterns import Folded, Pattern, Scanner, compile_pattern
-from feed.classify.facts import FactsVocabulary, Report, compile_facts, finders, read_facts, read_period
+from feed.classify.facts import FactsVocabulary, Report, compile_facts, finders, read_facts, read_period, read_term
 from feed.classify.features import BODY_CHARS, Features, Grammar, Layout, featurize
 from feed.classify.model import Model, shipped, sigmoid
 from feed.lang.text import clean, nfc
@@ -518,7 +518,7 @@ def _fill_facts(
     facts = read_facts(report, voc.facts, published_at)
     if facts.period is None:  # "Hội nghị tổng kết có ...": another mention of the same meeting names the period
         same = [_orig_of(doc, m) for m in mentions if m is not primary and decide_kind(m, voc)[0] == meeting.kind]
-        facts.period = read_period(same, report.kind)
+        facts.period = read_period(same, report.kind) or read_term(report)
     meeting.org, meeting.period, meeting.location = facts.org, facts.period, facts.location
     meeting.held_on, meeting.held_on_text = facts.held_on, facts.held_on_text
     meeting.officials, meeting.figures = facts.officials, facts.figures

@@ -181,7 +181,7 @@ def read_facts(report: Report, fv: FactsVocabulary, published_at: datetime | Non
     facts = Facts()
     officials = read_officials(report.doc, report.body_at, fv)
     facts.officials = officials
-    facts.org = read_org(report, fv) or _org_from_chair(officials)
+    facts.org = read_org(report, fv) or trim_org(_org_from_chair(officials))
     sentence = _orig(report.doc, *report.sentence) if report.sentence else ""
     phrases = [_orig(report.doc, *span) for span in (report.phrase, *report.title_phrases)]
     facts.period = read_period([*phrases, sentence], report.kind)
@@ -235,7 +235,7 @@ def read_org(report: Report, fv: FactsVocabulary) -> str | None:
     foreign = _foreign_org(report)
     if foreign is not None:  # an English or French edition: its subject comes before "held" / "a tenu"
         return foreign
-    return (
+    return trim_org(
         _org_from_subject(report, fv)
         or _org_from_passive(report, fv)
         or next((org for span in spans if (org := _org_from_phrase(report.doc, span, fv))), None)
@@ -243,6 +243,42 @@ def read_org(report: Report, fv: FactsVocabulary) -> str | None:
         or next((org for at in report.meetings if (org := _org_from_phrase(report.doc, (at, at), fv))), None)
         or _org_from_opening(report, fv)
     )
+
+
+# What may trail an organiser read off a sentence, and is not part of its name: the verb that follows it ("Đoàn
+# Chủ tịch ... sẽ thảo luận ...", "BCH ... dự kiến tổ chức"), a list it heads ("UBND tỉnh X và các cơ quan ..."),
+# or the name of the official who speaks for it ("Chủ tịch Quốc hội Trần Thanh Mẫn", "Bộ Xây dựng Nguyễn Văn Sinh").
+_ORG_VERB_TAIL = re.compile(
+    r"\s+(?:sẽ|dự kiến|tổ chức|chuẩn bị|cũng|đồng loạt|phát biểu|nhấn mạnh|thảo luận|cho biết|đồng chủ trì|chủ trì"
+    r"|và các|và gần|và thông qua)(?!\w)"
+)
+_SURNAMES = (
+    "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đào|Đinh|Trương|Lưu|Uông|Tô|Hà|"
+    "Lương|Vương|Tạ|Quách|Kiều|Đàm|Triệu|Trịnh|Chu|Nông|Lò|Hứa"
+)
+# a full name (surname and two or three more capitalised words) after a body's name; not after the words that
+# name a school, a street or a ward after a person ("Trường THCS Lê Quý Đôn", "phường Nguyễn Trãi")
+_OFFICIAL_NAME = re.compile(
+    rf"(?<!Trường)(?<!THPT)(?<!THCS)(?<!TH)(?<!học)(?<!non)(?<!giáo)(?<!phường)(?<!xã)(?<!đường)(?<!viện)(?<!sĩ)"
+    rf"(?<!đẳng)(?!\s+Hồ Chí Minh)\s+(?:{_SURNAMES})(?:\s+[A-ZĐÀ-Ỹ][^\W\d_]*){{2,3}}(?!\w)"
+)
+
+
+def trim_org(org: str | None) -> str | None:
+    """An organiser without what trails its name: a following verb or list, an official's name (a cut that would
+    leave fewer than two words is not made); a bracket left open is closed ("Công đoàn Công an nhân dân (CAND" ->
+    "... (CAND)")."""
+    if not org:
+        return org
+    cut = org
+    for rx in (_ORG_VERB_TAIL, _OFFICIAL_NAME):
+        m = rx.search(cut)
+        if m and len(cut[: m.start()].split()) >= 2:
+            cut = cut[: m.start()]
+    cut = cut.strip()
+    if cut.count("(") > cut.count(")"):  # the reader stops at a bracket's inside: close it
+        cut += ")"
+    return cut or org
 
 
 # "Sở Giao thông vận tải Bắc Giang đã tổ chức Hội nghị sơ kết ...": a headline-like line that opens with its subject
@@ -299,7 +335,17 @@ def _foreign_org(report: Report) -> str | None:
         org = (parts[-1] if named else parts[0]).strip(" -–")
         if not _NOT_ORG.match(org) and len(org.split()) <= 18:
             return org
-    return None
+    # no holding verb: the body a congress or conference is named for ("Le 11e congrès national de la
+    # Confédération générale du Travail du Vietnam ... s'est ouvert", "The 12th Congress of the VGCL closed")
+    named = _FOREIGN_MEETING_OF.search(body)
+    return named.group("org").strip() if named else None
+
+
+_FOREIGN_MEETING_OF = re.compile(
+    r"\b(?:[Cc]ongress|[Cc]ongrès|[Cc]onference|[Cc]onférence)\s+(?:national\s+|nationale\s+|syndical\s+)?"
+    r"(?:of\s+the\s+|of\s+|de\s+la\s+|du\s+|des\s+|de\s+l['’])(?P<org>[A-ZĐ][^,.;:!?\n(]{3,90}?)"
+    r"(?=\s*[(,.;:]|\s+(?:for|pour|in|à|opened|closed|s['’]est|a|was|has|term|mandat|tenure)\b)"
+)
 
 
 _VIETNAMESE_ONLY = frozenset("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĂÂĐÊÔƠƯ")
@@ -435,6 +481,24 @@ def _org_from_chair(officials: list[Official]) -> str | None:
     return None
 
 
+# a term written anywhere near the top of the page: "nhiệm kỳ 2023 - 2028", "mandat 2025-2030", "term 2023-2028",
+# "the 2023-2028 term", "tenure 2018-2023"
+_TERM = re.compile(
+    r"(?:nhiệm kỳ|mandat|term|tenure)\s+(?:de\s+|of\s+)?(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d(?!\d)"
+    r"|(?<!\d)(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d\s+(?:term|tenure)\b",
+    re.I,
+)
+
+
+def read_term(report: Report) -> str | None:
+    """The term of a congress or committee session when its phrase and sentence name none: the first term
+    written in the title, lead or the first 1,500 characters of the body, as written."""
+    if report.kind not in ("dai_hoi", "hoi_nghi_bch"):
+        return None
+    m = _TERM.search(report.doc.orig[: report.doc.to_orig(report.body_at) + 1500])
+    return m.group() if m else None
+
+
 def read_period(phrases: list[str], kind: str) -> str | None:
     """The reporting period or term named in the meeting phrase ("6 tháng đầu năm 2021", "nhiệm kỳ 2023-2028")."""
     for phrase in phrases:
@@ -491,7 +555,8 @@ _DATE_REST = re.compile(
     rf"|\s*(?:[-–]|va2|đên1|tơi1)\s*(?:ngay2\s*)?{_DAY_MONTH}{_YEAR_REST}?"
     rf"|{_YEAR_REST})*"
 )
-_CITED = re.compile(r"sô1\s*\d+\s*/\S*\s*(?:\S+\s*){0,4}\Z")  # "số 4155/HD-SYT.CĐN [của ...]" right before
+# right before the date: "số 4155/HD-SYT.CĐN [của ...]", "số 07-KH/ĐU", "số 11- QĐ/TW", "Nghị định 60/2013/NĐ-CP"
+_CITED = re.compile(r"(?:sô1\s*\d+\s*[-–]?\s*\w*\s*/\S*|\d+/(?:19|20)\d\d/\S+)\s*(?:\S+\s*){0,4}\Z")
 
 
 def read_when(report: Report, fv: FactsVocabulary) -> str | None:
