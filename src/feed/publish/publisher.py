@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib import resources
@@ -210,11 +211,30 @@ def _reuse_previous_entries(ctx: PublishContext, render: list[FeedSpec], state: 
         reuse_entries(spec.items, signatures, fragments)
 
 
+def _release(item: FeedItem) -> None:
+    """Let go of what rendering an entry kept (its fragments, its HTML) once no feed still to render shows it:
+    made again, they would be the same bytes."""
+    item._xml.clear()
+    details = item._details
+    if details is not None:
+        full = item.full_body or details.brief is None
+        for key in ("html", "escaped") if full else ("brief", "escaped-brief"):
+            details.rendered.pop(key, None)
+
+
 def feed_outputs(
-    ctx: PublishContext, site: FeedSite, state: dict[str, Any], manifest: dict[str, dict[str, Any]]
+    ctx: PublishContext,
+    site: FeedSite,
+    state: dict[str, Any],
+    manifest: dict[str, dict[str, Any]],
+    stager: Stager | None = None,
 ) -> tuple[dict[str, Output], dict[str, str], dict[str, list[str]]]:
     """The three files of every feed; a feed with the signature it had last run is kept as it is.
-    Returns the outputs, each feed's signature and each feed's entry signatures (for the next run)."""
+    Returns the outputs, each feed's signature and each feed's entry signatures (for the next run).
+
+    With a `stager`, each feed's files are handed to it as soon as they are rendered and their text let go
+    (Stager.stage, release), and each entry's fragments once the last feed showing it is rendered: a first
+    publish holds one feed at a time, not every feed and every entry at once."""
     outputs: dict[str, Output] = {}
     signatures: dict[str, str] = {}
     render: list[FeedSpec] = []
@@ -234,11 +254,20 @@ def feed_outputs(
         _reuse_previous_entries(ctx, render, state)
     by_id = {r.id: r for r in ctx.stories.rows}
     prefetch_bodies(by_id[i.article_id] for spec in render for i in spec.items if not i._xml)
+    uses = Counter(id(i) for spec in render for i in spec.items)
     for spec in render:
-        for fmt in FORMATS:
-            outputs[f"feeds/{spec.path}.{fmt}"] = Output(
-                RENDERERS[fmt](spec, site), len(spec.items), _max_age(spec.ttl_minutes)
-            )
+        files = {
+            f"feeds/{spec.path}.{fmt}": Output(RENDERERS[fmt](spec, site), len(spec.items), _max_age(spec.ttl_minutes))
+            for fmt in FORMATS
+        }
+        outputs.update(files)
+        if stager is None:
+            continue
+        stager.stage(files, release=True)
+        for item in spec.items:
+            uses[id(item)] -= 1
+            if not uses[id(item)]:
+                _release(item)
     previous: dict[str, list[str]] = state.get("items") or {}
     rendered = {spec.path for spec in render}
     entries = {
@@ -461,7 +490,7 @@ def _publish(
     try:
         outputs, snapshot = snapshot_outputs(ctx, selection, prior)
         stager.stage(outputs)
-        feeds, feed_sigs, entry_sigs = feed_outputs(ctx, site, state, original)
+        feeds, feed_sigs, entry_sigs = feed_outputs(ctx, site, state, original, stager)
         outputs.update(feeds)
         every = _max_age(_interval(sources))
         # feeds.opml: meetings + other, which never overlap; feeds-all.opml: every feed, by group.
