@@ -279,6 +279,15 @@ def feed_outputs(
     return outputs, signatures, entries
 
 
+def _shown_in_feeds(ctx: PublishContext) -> set[str]:
+    """The articles whose entries the feeds of this publish may render (the stories of the aggregate feeds, each
+    source's newest), whose bodies the snapshot keeps once read."""
+    shown = {i.article_id for i in ctx.stories.stories}
+    for items in ctx.stories.by_source.values():
+        shown.update(r.id for r in items.rows)
+    return shown
+
+
 def snapshot_outputs(ctx: PublishContext, selection: Selection, prior: Prior) -> tuple[dict[str, Output], Snapshot]:
     """latest.json, today's dated copy, the change file and index; returns them and the snapshot."""
     every = _max_age(_interval(ctx.sources))
@@ -294,6 +303,7 @@ def snapshot_outputs(ctx: PublishContext, selection: Selection, prior: Prior) ->
         ctx.out,
         ctx.generated_at,
         ctx.settings.snapshot_retention_days,
+        _shown_in_feeds(ctx),
     )
     change_counts = {c["path"]: sum(c["counts"].values()) for c in snapshot.state.changes}
     outputs: dict[str, Output] = {}

@@ -142,16 +142,20 @@ def build_snapshot(
     out: Path,
     now: datetime,
     retention_days: int,
+    keep_bodies: set[str] | None = None,
 ) -> Snapshot:
     """latest.json (the newest `window` articles), today's dated copy and, when a record changed, a change file
     and a new cursor. Only `touched` rows (written since the last publish, or sharing a story with one) are
     encoded and compared with what the last publish said of them (`before`); `gone` are ids written since then
-    and no longer stored. Every other record of the window is taken, as bytes, from the current latest.json."""
+    and no longer stored. Every other record of the window is taken, as bytes, from the current latest.json.
+    Bodies read to encode a record are let go after it unless the window or `keep_bodies` (the feeds about to be
+    rendered) shows the article, so they are not read twice."""
     state = SnapshotState(prior.cursor, prior.cursor_at, list(prior.changes), {s: v.name for s, v in sources.items()})
     changes: dict[str, list[str]] = {k: [] for k in CHANGE_KINDS}
     encoded: dict[str, str] = {}
     records: dict[str, list[str]] = {}
     shown = {r.id for r in window}
+    keep = shown | (keep_bodies or set())
     announce = prior.cursor is not None  # the first state is latest.json itself: nothing to announce
     for start in range(0, len(touched), BODY_BATCH):  # bodies read a batch at a time, and let go after it
         batch = touched[start : start + BODY_BATCH]
@@ -159,7 +163,7 @@ def build_snapshot(
         for row in batch:
             cluster = row.cluster_id or row.id
             body, fingerprint = encode_record(row, sources.get(row.source_slug), clusters.get(cluster, [row]))
-            row._body = None if row.id not in shown else row._body
+            row._body = None if row.id not in keep else row._body
             if row.id in shown:
                 encoded[row.id] = body
             records[row.id] = [fingerprint, cluster]
