@@ -99,9 +99,19 @@ def snapshot_record(row: PubRow, source: Source | None, members: list[PubRow]) -
 
 def encode_record(row: PubRow, source: Source | None, members: list[PubRow]) -> tuple[str, str]:
     """(record JSON, fingerprint). A re-fetch that only moves fetched_at is not a change for pipelines."""
+    body, fingerprint = _fingerprinted(row, source, members)
+    return with_fetched_at(body, row), fingerprint
+
+
+def _fingerprinted(row: PubRow, source: Source | None, members: list[PubRow]) -> tuple[str, str]:
+    """(record JSON without fetched_at, fingerprint): a record no file shows needs only the fingerprint."""
     body = json.dumps(snapshot_record(row, source, members), ensure_ascii=False, separators=(",", ":"))
-    fingerprint = hashlib.blake2b(body.encode("utf-8"), digest_size=12).hexdigest()
-    return body[:-1] + f',"fetched_at":"{rfc3339(row.fetched_at)}"}}', fingerprint
+    return body, hashlib.blake2b(body.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def with_fetched_at(body: str, row: PubRow) -> str:
+    """The record JSON of _fingerprinted with fetched_at added last."""
+    return body[:-1] + f',"fetched_at":"{rfc3339(row.fetched_at)}"}}'
 
 
 def previous_records(out: Path) -> dict[str, bytes]:
@@ -162,11 +172,14 @@ def build_snapshot(
         prefetch_bodies(batch)
         for row in batch:
             cluster = row.cluster_id or row.id
-            body, fingerprint = encode_record(row, sources.get(row.source_slug), clusters.get(cluster, [row]))
+            bare, fingerprint = _fingerprinted(row, sources.get(row.source_slug), clusters.get(cluster, [row]))
             row._body = None if row.id not in keep else row._body
+            records[row.id] = [fingerprint, cluster]
+            if row.id not in shown and not announce:
+                continue  # (the first state: only the window's records are written)
+            body = with_fetched_at(bare, row)
             if row.id in shown:
                 encoded[row.id] = body
-            records[row.id] = [fingerprint, cluster]
             seen = before.get(row.id)
             if not announce:
                 continue
