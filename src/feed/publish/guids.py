@@ -205,7 +205,7 @@ def issue_identities(store: Store, rows: list[ArticleRow], now: datetime) -> dic
                 frozen = FeedIdentity(new["guid"], new["link"], new["published_at"], new["updated_at"], key)
             out.update({row.id: frozen for row in given})
         if issued:
-            s.execute(insert(FeedIdentityRow.__table__), list(issued.values()))
+            s.execute(insert(FeedIdentityRow), list(issued.values()))
     return out
 
 
