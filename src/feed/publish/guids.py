@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from feed.dedup.clusters import cluster_members
@@ -205,7 +205,7 @@ def issue_identities(store: Store, rows: list[ArticleRow], now: datetime) -> dic
                 frozen = FeedIdentity(new["guid"], new["link"], new["published_at"], new["updated_at"], key)
             out.update({row.id: frozen for row in given})
         if issued:
-            s.execute(insert(FeedIdentityRow), list(issued.values()))
+            s.execute(insert(cast(Table, FeedIdentityRow.__table__)), list(issued.values()))
     return out
 
 
