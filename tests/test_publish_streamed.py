@@ -2,17 +2,20 @@
 
 Each feed's files go to the stager as soon as they are rendered and let go of their text, and an entry's rendered
 fragments are dropped once the last feed showing it is rendered. None of this may change a byte: the same stories
-rendered with every fragment kept give the same files. New story identities are inserted in bulk; a stale row that
+rendered with every fragment kept give the same files. The cyclic collector runs less often while publishing, and
+as before once it ends. New story identities are inserted in bulk; a stale row that
 puts one article in two stories still gets one identity, which follows the story seen last.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from feed import __version__
@@ -20,7 +23,7 @@ from feed.publish.context import PublishContext
 from feed.publish.entries import IdentityCache, build_stories
 from feed.publish.feed_writer import GUID_PREFIX, RENDERERS, FeedSite
 from feed.publish.guids import issue_identities
-from feed.publish.publisher import FORMATS, feed_outputs, feed_specs
+from feed.publish.publisher import FORMATS, GC_FIRST_THRESHOLD, _fewer_collections, feed_outputs, feed_specs, publish
 from feed.publish.rows import load_rows
 from feed.publish.transaction import Output, Stager
 from feed.store.api import ArticleRow
@@ -101,3 +104,18 @@ def test_a_stale_row_in_two_stories_gets_one_identity(tmp_path: Path) -> None:
     assert issued[copy].guid == issued[origin].guid == GUID_PREFIX + origin
     assert (issued[copy].cluster_id, issued[origin].cluster_id) == ("cum-so-ket", origin)
     assert cluster_ids == [origin]  # one row, following the story seen last
+
+
+def test_the_collector_runs_less_often_only_while_publishing(tmp_path: Path) -> None:
+    before = gc.get_threshold()
+    world = make_world(tmp_path)
+    try:
+        with pytest.raises(RuntimeError, match="hỏng giữa chừng"), _fewer_collections():
+            assert gc.get_threshold() == (max(GC_FIRST_THRESHOLD, before[0]), *before[1:])
+            raise RuntimeError("bản tin hỏng giữa chừng")
+        assert gc.get_threshold() == before
+        publish(world.store, world.settings, world.sources)
+    finally:
+        world.store.close()
+    assert gc.get_threshold() == before
+    assert "Công đoàn tỉnh Mẫu tổng kết năm 2025" in (world.settings.public / "feeds/all.atom").read_text("utf-8")

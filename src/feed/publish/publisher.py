@@ -12,12 +12,14 @@ which feeds changed (Published.changed) once publish returns.
 from __future__ import annotations
 
 import errno
+import gc
 import hashlib
 import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -66,6 +68,7 @@ MEETINGS_TITLE = "Tin hội nghị, đại hội công đoàn"
 OTHER_TITLE = "Tin công đoàn khác"
 MANIFEST = "snapshots/manifest.json"
 FORMATS = ("atom", "rss", "json")
+GC_FIRST_THRESHOLD = 100_000  # allocations between the collector's passes while publishing (Python's default: 700)
 MAX_AGE_CEILING = 3600  # caches may keep a file at most this long, however rarely its sources are polled
 IMMUTABLE_AGE = 365 * 24 * 3600
 DEFAULT_INTERVAL = 60
@@ -397,6 +400,21 @@ def _refuse_emptying(store: Store, out: Path, original: dict[str, dict[str, Any]
         )
 
 
+@contextmanager
+def _fewer_collections(first: int = GC_FIRST_THRESHOLD) -> Iterator[None]:
+    """Run the cyclic garbage collector less often while publishing: a publish makes hundreds of thousands of
+    objects that live until it ends (rows, entries, records) and almost no cycles, and the collector's default
+    (a pass every 700 allocations, each older generation walked again and again) cost a first publish of 10,000
+    articles about a tenth of its CPU. Reference counting frees everything else as before; the old thresholds
+    come back when the publish ends, however it ends."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(first, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def publish(store: Store, settings: Settings, sources: list[Source], *, allow_empty: bool = False) -> Published:
     """Write every feed, the snapshots, both OPML lists and index.html from the store; returns the files published.
 
@@ -405,7 +423,7 @@ def publish(store: Store, settings: Settings, sources: list[Source], *, allow_em
     no article while the published feeds have entries raises PublishRefused unless `allow_empty`.
     """
     out = settings.public
-    with publish_lock(out):
+    with publish_lock(out), _fewer_collections():
         finish_interrupted(out)
         apply_pending(store, out)  # the state of a publish killed after its commit point
         return _publish(store, settings, sources, out, allow_empty=allow_empty)
