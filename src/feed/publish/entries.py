@@ -25,10 +25,10 @@ from feed.config.sources import Source
 from feed.lang.dates import VN_TZ
 from feed.publish.feed_writer import (
     GUID_PREFIX,
-    Category,
     FeedItem,
     ItemDetails,
     article_updated,
+    category,
     safe_url,
     xml_safe,
 )
@@ -223,8 +223,8 @@ def item_details(row: PubRow, members: list[PubRow], sources: dict[str, Source])
     also_at = [(xml_safe(_name(sources, m.source_slug)), safe_url(m.url)) for m in others if safe_url(m.url)]
     categories = []
     if meeting.is_report and meeting.kind in MEETING_KINDS:
-        categories.append(Category("kinds", meeting.kind, KIND_LABELS[meeting.kind]))
-    categories.append(Category("sources", row.source_slug, source_name))
+        categories.append(category("kinds", meeting.kind, KIND_LABELS[meeting.kind]))
+    categories.append(category("sources", row.source_slug, source_name))
     title = xml_safe(row.title or "") or UNTITLED
     summary = row.lead or row.body_text[:300]
     if meeting.is_report:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
+from functools import lru_cache
 from typing import Any
 
 from feed.lang.dates import VN_TZ
@@ -70,6 +71,12 @@ class Category:
         for name in ("scheme", "term", "label"):
             object.__setattr__(self, name, xml_safe(getattr(self, name)))
         object.__setattr__(self, "label", tag_label(self.label))
+
+
+@lru_cache(maxsize=4096)
+def category(scheme: str, term: str, label: str) -> Category:
+    """The Category of these values, made once: every entry of a source or kind shows the same one."""
+    return Category(scheme, term, label)
 
 
 def tag_label(label: str) -> str:
@@ -224,6 +231,8 @@ def xml_attr(value: str) -> str:
 
 def _esc(value: str) -> str:
     """Escape text already free of XML-illegal characters (every FeedItem field is, by its __post_init__)."""
+    if "&" not in value and "<" not in value and ">" not in value:  # most titles, names, ids: nothing to do
+        return value
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -254,11 +263,18 @@ def _cached(item: FeedItem, key: str, make: Any) -> str:
 
 
 # --- Atom (RFC 4287) ----------------------------------------------------------------------------------
+@lru_cache(maxsize=4096)
+def _atom_category(c: Category, base: str) -> str:
+    return f'<category term="{_attr(c.term)}" scheme="{_attr(base + c.scheme)}" label="{_attr(c.label)}"/>'
+
+
+@lru_cache(maxsize=4096)
+def _rss_category(c: Category, base: str) -> str:
+    return f'<category domain="{_attr(base + c.scheme)}">{_esc(c.label)}</category>'
+
+
 def _atom_entry(item: FeedItem, site: FeedSite) -> str:
-    cats = "".join(
-        f'<category term="{_attr(c.term)}" scheme="{_attr(site.base + c.scheme)}" label="{_attr(c.label)}"/>'
-        for c in item.categories
-    )
+    cats = "".join(_atom_category(c, site.base) for c in item.categories)
     return (
         f'<entry>\n<id>{_esc(item.guid)}</id>\n<title type="text">{_esc(item.title)}</title>\n'
         f'<link rel="alternate" type="text/html" href="{_attr(item.link)}"/>\n'
@@ -289,9 +305,7 @@ def atom_document(spec: FeedSpec, site: FeedSite) -> str:
 
 # --- RSS 2.0 --------------------------------------------------------------------------------------------
 def _rss_item(item: FeedItem, site: FeedSite) -> str:
-    cats = "".join(
-        f'<category domain="{_attr(site.base + c.scheme)}">{_esc(c.label)}</category>' for c in item.categories
-    )
+    cats = "".join(_rss_category(c, site.base) for c in item.categories)
     permalink = "true" if item.guid == item.link else "false"
     return (
         f"<item>\n<title>{_esc(item.title)}</title>\n<link>{_esc(item.link)}</link>\n"

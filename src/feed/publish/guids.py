@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from feed.dedup.clusters import cluster_members
@@ -137,21 +137,23 @@ def _canonical(members: Sequence[Any]) -> Any:
     return min(flagged or members, key=lambda m: (m.published_at or m.first_seen_at, m.id))
 
 
-def _issue(key: str, canonical: Any, body: str, now: datetime) -> FeedIdentityRow:
+def _issue(key: str, canonical: Any, body: str, now: datetime) -> dict[str, Any]:
+    """A new identity's row, as the values inserted (in bulk, without an ORM object each: a first publish
+    issues thousands)."""
     basis, basis_hash = body_basis(body)
     published = canonical.published_at or canonical.first_seen_at
-    return FeedIdentityRow(
-        guid=GUID_PREFIX + canonical.id,
-        anchor_id=canonical.id,
-        cluster_id=key,
-        link=canonical.canonical_url or canonical.url,
-        published_at=published,
-        updated_at=published,
-        issued_at=now,
-        seen=f"{canonical.id}:{canonical.content_hash}",
-        basis=basis,
-        basis_hash=basis_hash,
-    )
+    return {
+        "guid": GUID_PREFIX + canonical.id,
+        "anchor_id": canonical.id,
+        "cluster_id": key,
+        "link": canonical.canonical_url or canonical.url,
+        "published_at": published,
+        "updated_at": published,
+        "issued_at": now,
+        "seen": f"{canonical.id}:{canonical.content_hash}",
+        "basis": basis,
+        "basis_hash": basis_hash,
+    }
 
 
 def _refresh(ident: FeedIdentityRow, key: str, canonical: Any, body: str | None, now: datetime) -> None:
@@ -186,18 +188,24 @@ def issue_identities(store: Store, rows: list[ArticleRow], now: datetime) -> dic
             if key not in identities or identities[key].seen != f"{c.id}:{c.content_hash}"
         ]
         bodies = _bodies(s, judge)
-        issued: dict[str, FeedIdentityRow] = {}  # by anchor: stale rows may put one article in two stories
+        issued: dict[str, dict[str, Any]] = {}  # by anchor: stale rows may put one article in two stories
         for key, given in stories.items():
             canonical = canonicals[key]
-            ident = identities.get(key) or issued.get(canonical.id)
-            if ident is None:
-                ident = _issue(key, canonical, bodies.get(canonical.id, getattr(canonical, "body_text", "")), now)
-                issued[canonical.id] = ident
-                s.add(ident)
+            stored = identities.get(key)
+            if stored is not None:
+                _refresh(stored, key, canonical, bodies.get(canonical.id), now)
+                frozen = _frozen(stored)
             else:
-                _refresh(ident, key, canonical, bodies.get(canonical.id), now)
-            frozen = _frozen(ident)
+                new = issued.get(canonical.id)
+                if new is None:
+                    body = bodies.get(canonical.id, getattr(canonical, "body_text", ""))
+                    new = issued[canonical.id] = _issue(key, canonical, body, now)
+                else:  # as _refresh does: the identity follows the story to its current cluster
+                    new["cluster_id"] = key
+                frozen = FeedIdentity(new["guid"], new["link"], new["published_at"], new["updated_at"], key)
             out.update({row.id: frozen for row in given})
+        if issued:
+            s.execute(insert(cast(Table, FeedIdentityRow.__table__)), list(issued.values()))
     return out
 
 

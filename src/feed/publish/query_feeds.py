@@ -19,12 +19,12 @@ from urllib.parse import urlencode
 from feed.config.sources import Source
 from feed.lang.text import strip_accents
 from feed.publish.feed_writer import (
-    Category,
     FeedItem,
     FeedSite,
     FeedSpec,
     ItemDetails,
     article_updated,
+    category,
     html_text,
     xml_safe,
 )
@@ -153,8 +153,8 @@ def hit_item(hit: Hit, names: Mapping[str, str]) -> FeedItem:
     meeting = Meeting.from_json(hit.meeting)
     categories = []
     if hit.is_report and hit.kind in MEETING_KINDS:
-        categories.append(Category("kinds", hit.kind, KIND_LABELS[hit.kind]))
-    categories.append(Category("sources", hit.source_slug, name))
+        categories.append(category("kinds", hit.kind, KIND_LABELS[hit.kind]))
+    categories.append(category("sources", hit.source_slug, name))
     heading = xml_safe(hit.title) or UNTITLED
     summary = xml_safe(hit.lead) or heading
     details = ItemDetails(

@@ -99,9 +99,19 @@ def snapshot_record(row: PubRow, source: Source | None, members: list[PubRow]) -
 
 def encode_record(row: PubRow, source: Source | None, members: list[PubRow]) -> tuple[str, str]:
     """(record JSON, fingerprint). A re-fetch that only moves fetched_at is not a change for pipelines."""
+    body, fingerprint = _fingerprinted(row, source, members)
+    return with_fetched_at(body, row), fingerprint
+
+
+def _fingerprinted(row: PubRow, source: Source | None, members: list[PubRow]) -> tuple[str, str]:
+    """(record JSON without fetched_at, fingerprint): a record no file shows needs only the fingerprint."""
     body = json.dumps(snapshot_record(row, source, members), ensure_ascii=False, separators=(",", ":"))
-    fingerprint = hashlib.blake2b(body.encode("utf-8"), digest_size=12).hexdigest()
-    return body[:-1] + f',"fetched_at":"{rfc3339(row.fetched_at)}"}}', fingerprint
+    return body, hashlib.blake2b(body.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def with_fetched_at(body: str, row: PubRow) -> str:
+    """The record JSON of _fingerprinted with fetched_at added last."""
+    return body[:-1] + f',"fetched_at":"{rfc3339(row.fetched_at)}"}}'
 
 
 def previous_records(out: Path) -> dict[str, bytes]:
@@ -142,27 +152,34 @@ def build_snapshot(
     out: Path,
     now: datetime,
     retention_days: int,
+    keep_bodies: set[str] | None = None,
 ) -> Snapshot:
     """latest.json (the newest `window` articles), today's dated copy and, when a record changed, a change file
     and a new cursor. Only `touched` rows (written since the last publish, or sharing a story with one) are
     encoded and compared with what the last publish said of them (`before`); `gone` are ids written since then
-    and no longer stored. Every other record of the window is taken, as bytes, from the current latest.json."""
+    and no longer stored. Every other record of the window is taken, as bytes, from the current latest.json.
+    Bodies read to encode a record are let go after it unless the window or `keep_bodies` (the feeds about to be
+    rendered) shows the article, so they are not read twice."""
     state = SnapshotState(prior.cursor, prior.cursor_at, list(prior.changes), {s: v.name for s, v in sources.items()})
     changes: dict[str, list[str]] = {k: [] for k in CHANGE_KINDS}
     encoded: dict[str, str] = {}
     records: dict[str, list[str]] = {}
     shown = {r.id for r in window}
+    keep = shown | (keep_bodies or set())
     announce = prior.cursor is not None  # the first state is latest.json itself: nothing to announce
     for start in range(0, len(touched), BODY_BATCH):  # bodies read a batch at a time, and let go after it
         batch = touched[start : start + BODY_BATCH]
         prefetch_bodies(batch)
         for row in batch:
             cluster = row.cluster_id or row.id
-            body, fingerprint = encode_record(row, sources.get(row.source_slug), clusters.get(cluster, [row]))
-            row._body = None if row.id not in shown else row._body
+            bare, fingerprint = _fingerprinted(row, sources.get(row.source_slug), clusters.get(cluster, [row]))
+            row._body = None if row.id not in keep else row._body
+            records[row.id] = [fingerprint, cluster]
+            if row.id not in shown and not announce:
+                continue  # (the first state: only the window's records are written)
+            body = with_fetched_at(bare, row)
             if row.id in shown:
                 encoded[row.id] = body
-            records[row.id] = [fingerprint, cluster]
             seen = before.get(row.id)
             if not announce:
                 continue

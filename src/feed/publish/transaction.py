@@ -236,10 +236,9 @@ class Stager:
         """The staged file's path relative to the folder: it sits beside its target (mkstemp makes it absolute)."""
         return (PurePosixPath(path).parent / staged.name).as_posix()
 
-    def _stage(self, path: str, output: Output) -> tuple[dict[str, Any], Path | None]:
-        assert output.text is not None
+    def _stage(self, path: str, output: Output, text: str | bytes) -> tuple[dict[str, Any], Path | None]:
         target = self.out / path
-        data = output.text if isinstance(output.text, bytes) else output.text.encode("utf-8")
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
         entry = manifest_entry(output, data)
         before = self.previous.get(path)
         if (
@@ -251,11 +250,15 @@ class Stager:
             return entry, None
         return entry, stage_file(target, data, suffix=STAGED_SUFFIX, sync=False)
 
-    def stage(self, outputs: dict[str, Output]) -> None:
-        """Start staging every rendered output."""
+    def stage(self, outputs: dict[str, Output], *, release: bool = False) -> None:
+        """Start staging every rendered output. With `release` the outputs let go of their text once handed to
+        the writers (output.text becomes None; settle knows them as staged), so a publish holds each file's text
+        only until it is written, not every file at once."""
         for path, output in outputs.items():
             if output.text is not None and path not in self.staged:
-                self.staged[path] = self.pool.submit(self._stage, path, output)
+                self.staged[path] = self.pool.submit(self._stage, path, output, output.text)
+                if release:
+                    output.text = None
 
     def stage_last(self, path: str, text: str) -> None:
         """Stage a file that is renamed after every other one (the publisher's state, the manifest)."""
@@ -279,7 +282,8 @@ class Stager:
                 entries[path] = {**entries[output.link_from], "max_age": output.max_age}
                 if not (before and before.get("sha256") == entries[path]["sha256"] and target.is_file()):
                     steps.append(["link", output.link_from, path])  # today's dated snapshot: latest.json too
-            elif output.text is None:  # unchanged: the file on disk is what this run would write
+            elif output.text is None and path not in results:  # unchanged: the file on disk is what this run
+                # would write (a staged output whose text was released is in `results`)
                 known = before if before and "sha256" in before else manifest_entry(output, target.read_bytes())
                 entries[path] = {**known, "count": output.count, "max_age": output.max_age}
         return entries, steps
