@@ -165,14 +165,12 @@ def ngram_features(layout: Layout, out: dict[str, frozenset[str]]) -> None:
     for zone, words in _zone_words(layout).items():
         if not words:
             continue
-        tokens = [_token(w) for w in words]
+        tokens = [_token(w) if w.isdigit() else w for w in words]  # (a call per number only: most words are not)
         grams = set(tokens)
-        grams.update(f"{a} {b}" for a, b in pairwise(tokens))
+        grams.update(map(" ".join, pairwise(tokens)))  # "a b": the same strings as f"{a} {b}"
         chars: set[str] = set()
-        if zone in CHAR_ZONES:
-            for w in set(words):
-                if not w.isdigit():
-                    chars.update(_chars(w))
+        if zone in CHAR_ZONES:  # the same set as updating it word by word, in the same order
+            chars = chars.union(*[_chars(w) for w in set(words) if not w.isdigit()])
         for kind, block in (("w", grams), ("c", chars)):
             if block:
                 out[f"{kind}|{zone}"] = frozenset(block)
