@@ -83,6 +83,7 @@ def ingest_batch(
         with store.session() as s, s.no_autoflush:  # one flush, at the commit: the batch's rows are in `batch`
             results: list[Ingested | Exception] = []
             batch = BatchRows()
+            batch.look_up(s, (page.article for page in pages))  # the stored rows the pages may be, in one query
             for page in pages:
                 result = store.upsert_in(s, source_slug, page.article, fetched_at=page.fetched_at, batch=batch)
                 if result.status in ("unchanged", "foreign"):

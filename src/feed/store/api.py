@@ -240,12 +240,12 @@ class Store:
         hint = canonicalize_url(art.canonical_url) if art.canonical_url else key
         digest = content_hash(art.title, art.body_text)
         mine = batch or BatchRows()  # (empty without a batch: the session flushes before each look-up)
-        row = mine.by_url.get(key) or s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == key))
+        row = mine.by_url.get(key) or mine.stored_by_url(s, key)
         if row is None:  # same article under another scheme/edition
-            row = mine.by_id.get(article_id(key)) or s.get(ArticleRow, article_id(key))
+            row = mine.by_id.get(article_id(key)) or mine.stored_by_id(s, article_id(key))
         if row is None and hint != key:
             # Stored before articles were keyed by their own URL: under the canonical this very page declared.
-            legacy = mine.by_url.get(hint) or s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == hint))
+            legacy = mine.by_url.get(hint) or mine.stored_by_url(s, hint)
             if legacy is not None and legacy.source_slug == source_slug and legacy.url == art.url:
                 row = legacy
         foreign_hint = hint != key and bool(
