@@ -22,6 +22,8 @@ the crawling process used meanwhile (the fair figure on a shared, loaded machine
 own process); the figures are the medians, and the ratios unionfeed / plain (target ≥ 1.0) and unionfeed /
 scrapy bench (target ≥ 0.6), both ways.
 --profile runs one more unionfeed crawl under cProfile (CPU time) and prints where its time went, by area.
+--before DIR adds, in every round, the unionfeed crawl of another checkout (an exported main, say), the two taking
+turns going first, and prints the ratio of their medians: a before/after measured in one run, on one site.
 
 The other Scrapy settings of the two crawls of this site, compared key by key (2026-12-07, Scrapy 2.19): the
 reactor, the scheduler, the queues, CONCURRENT_ITEMS and the HTTP client are the same; unionfeed runs with
@@ -313,10 +315,12 @@ def child(argv: list[str]) -> None:
     print("RESULT " + json.dumps(result))
 
 
-def measure(kind: str, base: str, concurrency: int, profile: bool = False) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT / 'scrapers'}"}
-    args = [sys.executable, __file__, "--child", kind, base, str(concurrency), "1" if profile else "0"]
-    done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+def measure(kind: str, base: str, concurrency: int, profile: bool = False, root: Path = ROOT) -> dict[str, Any]:
+    """One crawl in a fresh interpreter; `root` is the checkout whose code crawls (--before: another one)."""
+    env = {**os.environ, "PYTHONPATH": f"{root / 'src'}:{root / 'scrapers'}"}
+    script = root / "bench" / "crawl.py"
+    args = [sys.executable, str(script), "--child", kind, base, str(concurrency), "1" if profile else "0"]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=root, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         raise SystemExit(f"the {kind} crawl failed (exit {done.returncode}): {done.stderr.strip()[-800:]}")
@@ -336,19 +340,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout (e.g. `git archive main | tar -x -C DIR`): its unionfeed crawls too, in every round, "
+        "right before or after this one's (alternately), and the ratio of the two is printed",
+    )
     args = parser.parse_args(argv)
+    if args.before is not None and not (args.before / "bench" / "crawl.py").is_file():
+        raise SystemExit(f"--before {args.before}: no bench/crawl.py there (give the root of a checkout)")
     context = multiprocessing.get_context("spawn")
     ready = context.Queue()
     server = context.Process(target=serve_site, args=(args.pages, ready), daemon=True)
     server.start()
     base = f"http://127.0.0.1:{ready.get(timeout=120)}"
-    kinds = ("unionfeed", "plain", "scrapy bench")
+    kinds: tuple[str, ...] = ("unionfeed", "plain", "scrapy bench")
+    if args.before is not None:
+        kinds = ("before", *kinds)
     rates: dict[str, list[float]] = {kind: [] for kind in kinds}
     cpu_rates: dict[str, list[float]] = {kind: [] for kind in kinds}
     try:
         for round_ in range(args.repeat):
-            for kind in kinds:
-                result = measure(kind.replace(" ", "-"), base, args.concurrency)
+            order = list(kinds)
+            if args.before is not None and round_ % 2:  # the two unionfeed crawls take turns going first
+                order[0], order[1] = order[1], order[0]
+            for kind in order:
+                if kind == "before":
+                    result = measure("unionfeed", base, args.concurrency, root=args.before.resolve())
+                else:
+                    result = measure(kind.replace(" ", "-"), base, args.concurrency)
                 rates[kind].append(result["rate"])
                 cpu_rates[kind].append(result["cpu_rate"])
                 print(
@@ -357,8 +377,8 @@ def main(argv: list[str] | None = None) -> int:
                     " per CPU second",
                     flush=True,
                 )
-                if kind == "unionfeed" and result["pages"] < args.pages:
-                    raise SystemExit(f"unionfeed stored {result['pages']} of {args.pages} pages")
+                if kind in ("unionfeed", "before") and result["pages"] < args.pages:
+                    raise SystemExit(f"{kind} stored {result['pages']} of {args.pages} pages")
         if args.profile:
             profiled = measure("unionfeed", base, args.concurrency, profile=True)
             print("profile of one unionfeed crawl (share of own time):")
@@ -377,6 +397,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{plain_ratio:.2f}x (target >= 1.0), unionfeed / scrapy bench {bench_ratio:.2f}x (target >= 0.6)"
         )
         met = met and plain_ratio >= 1.0 and bench_ratio >= 0.6
+        if args.before is not None:
+            print(
+                f"{label}: unionfeed {medians['unionfeed']:.1f} pages/s against {medians['before']:.1f} for --before:"
+                f" {medians['unionfeed'] / medians['before']:.2f}x ({1000 / medians['unionfeed']:.1f} against"
+                f" {1000 / medians['before']:.1f} ms a page); --before / plain spider"
+                f" {medians['before'] / medians['plain']:.2f}x"
+            )
     return 0 if met else 1
 
 

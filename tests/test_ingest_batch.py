@@ -214,3 +214,111 @@ def test_the_pipeline_commits_full_batches_and_the_last_one_at_close(tmp_path: P
     finally:
         reader.close()
         crawler.signals.send_catch_log(signals.engine_stopped)  # the crawl's end releases its shared store handle
+
+
+def test_a_batch_sees_its_own_earlier_articles_before_its_one_flush(database_url: str, tmp_path: Path) -> None:
+    """Copies inside one batch (a site that posts a story twice, a corrected text), written in one flush at the
+    commit: each page's clustering reads the batch's earlier rows, texts and clusters from memory, and the outcome
+    is page-by-page ingestion's."""
+    site = "https://ldld.thanhhoa.gov.vn/tin-tuc"
+
+    def page(path: str, title: str, body: str, minutes: int) -> Page:
+        article = Extracted(
+            url=f"{site}/{path}", title=title, body_text=body, published_at=T0 + timedelta(minutes=minutes)
+        )
+        return Page(article, T0 + timedelta(hours=2, minutes=minutes))
+
+    corrected = ORIGIN.replace("Hội nghị", "Hội nghị sơ kết", 1) + "\nBan Thường vụ LĐLĐ tỉnh ghi nhận ý kiến."
+    batches = [
+        [page("so-ket.html", "Sơ kết công đoàn 6 tháng", ORIGIN, 0)],
+        [
+            page("so-ket-ban-in.html", "Sơ kết công đoàn 6 tháng (bản in)", COPY, 30),  # joins the stored story
+            page("so-ket-lan-2.html", "Sơ kết công đoàn 6 tháng đầu năm", ORIGIN, 40),  # exact copy: hash look-up
+            page("ninh-binh.html", "Ninh Bình sơ kết", OTHER_UNION, 50),  # another union's report: alone
+            page("tet.html", "Tết Sum vầy 2027", TET, 60),
+            page("tet-2.html", "Tết Sum vầy 2027 (ảnh)", TET, 70),  # copy of a row not flushed yet
+            page("so-ket.html", "Sơ kết công đoàn 6 tháng", corrected, 0),  # its text corrected: re-filed
+            page("tet.html", "Tết Sum vầy 2027", TET, 60),  # again in the batch: unchanged
+            page("kham.html", "Khám sức khỏe", UNRELATED, 80),
+        ],
+    ]
+    reference = Store(f"sqlite:///{tmp_path / 'page-by-page.sqlite'}")
+    batched = Store(database_url)
+    try:
+        expected = [
+            ingest(reference, "ldld-thanhhoa", p.article, registry=REGISTRY, fetched_at=p.fetched_at)
+            for b in batches
+            for p in b
+        ]
+        got = [r for b in batches for r in ingest_batch(batched, "ldld-thanhhoa", b, registry=REGISTRY)]
+        assert got == expected
+        want = stored(reference)
+        assert stored(batched) == want
+        clusters = {url.rsplit("/", 1)[1]: row[3] for url, row in want.items()}
+        story = clusters["so-ket.html"]
+        assert clusters["so-ket-ban-in.html"] == clusters["so-ket-lan-2.html"] == story
+        assert clusters["tet-2.html"] == clusters["tet.html"] != story
+        assert len({clusters["ninh-binh.html"], clusters["kham.html"], story, clusters["tet.html"]}) == 4
+    finally:
+        reference.close()
+        batched.close()
+
+
+# Three paragraphs of a report; two rewrites of it, each keeping two of them: each is a copy of the report, not of
+# the other (the story is a chain).
+OPENING = (
+    "Chiều 14/7, Liên đoàn Lao động tỉnh Thanh Hóa tổ chức hội nghị sơ kết hoạt động công đoàn sáu tháng đầu năm. "
+    "Dự hội nghị có lãnh đạo Ban Dân vận Tỉnh ủy, đại diện các sở, ngành và chủ tịch công đoàn cấp trên cơ sở. "
+    "Báo cáo tại hội nghị cho biết các cấp công đoàn đã tập trung chăm lo đời sống, việc làm cho đoàn viên."
+)
+DIALOGUE = (
+    "Công đoàn các khu công nghiệp phối hợp với doanh nghiệp tổ chức đối thoại định kỳ tại nơi làm việc, giải quyết "
+    "kịp thời kiến nghị về tiền lương, bữa ăn ca và điều kiện nhà trọ của công nhân. Nhiều doanh nghiệp cam kết "
+    "tăng mức hỗ trợ đi lại, gửi trẻ cho người lao động có con nhỏ."
+)
+MEMBERS = (
+    "Công tác phát triển đoàn viên, thành lập công đoàn cơ sở trong doanh nghiệp ngoài nhà nước tiếp tục được "
+    "đẩy mạnh. Các cấp công đoàn đã tuyên truyền pháp luật lao động, tập huấn nghiệp vụ cho cán bộ công đoàn cơ sở "
+    "và kiểm tra, giám sát việc thực hiện chế độ bảo hiểm xã hội."
+)
+CLOSING = (
+    "Phát biểu kết luận, đồng chí Chủ tịch Liên đoàn Lao động tỉnh đề nghị các cấp công đoàn bám sát cơ sở, "
+    "lắng nghe tâm tư, nguyện vọng của người lao động và chủ động phòng ngừa tranh chấp lao động tập thể, "
+    "ngừng việc tập thể trong những tháng cuối năm."
+)
+AWARDS = (
+    "Dịp này, Ban Thường vụ Liên đoàn Lao động tỉnh đã trao bằng khen cho các tập thể, cá nhân có thành tích "
+    "xuất sắc trong phong trào thi đua lao động giỏi, lao động sáng tạo; trao quà cho đoàn viên có hoàn cảnh "
+    "đặc biệt khó khăn và công nhân bị tai nạn lao động."
+)
+
+
+def test_a_batch_finds_the_members_of_a_story_it_has_not_flushed(database_url: str, tmp_path: Path) -> None:
+    """A page that copies one member of a story joins all of it, the members only the batch holds included: the
+    earliest (the batch's unflushed rewrite) stays the one canonical member."""
+    site = "https://ldld.thanhhoa.gov.vn/tin-tuc"
+
+    def page(path: str, body: str, minutes: int) -> Page:
+        title = "Sơ kết hoạt động công đoàn 6 tháng đầu năm"
+        article = Extracted(
+            url=f"{site}/{path}", title=title, body_text=body, published_at=T0 + timedelta(minutes=minutes)
+        )
+        return Page(article, T0 + timedelta(hours=2, minutes=minutes))
+
+    report = page("so-ket.html", "\n".join([OPENING, DIALOGUE, MEMBERS]), 0)
+    first = page("so-ket-ket-luan.html", "\n".join([OPENING, DIALOGUE, CLOSING]), -30)  # copies the report only
+    second = page("so-ket-khen-thuong.html", "\n".join([DIALOGUE, MEMBERS, AWARDS]), 40)  # copies the report only
+    reference = Store(f"sqlite:///{tmp_path / 'page-by-page.sqlite'}")
+    batched = Store(database_url)
+    try:
+        for p in (report, first, second):
+            ingest(reference, "ldld-thanhhoa", p.article, registry=REGISTRY, fetched_at=p.fetched_at)
+        for b in ([report], [first, second]):
+            ingest_batch(batched, "ldld-thanhhoa", b, registry=REGISTRY)
+        want = stored(reference)
+        assert stored(batched) == want
+        assert len({row[3] for row in want.values()}) == 1  # one story
+        assert [url for url, row in want.items() if row[4]] == [first.article.url]  # one canonical: the earliest
+    finally:
+        reference.close()
+        batched.close()

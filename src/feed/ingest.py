@@ -6,8 +6,10 @@ classification again over stored articles after the classifier changed.
 
 `ingest_batch` does the same for a batch of pages in one transaction (the crawl's pipeline hands it up to 50
 pages or 2 s of them): each page in turn, in order, so verdicts and clusters are those page-by-page ingestion
-gives. When any page of the batch fails for a reason of its own (not the store's), the batch is rolled back and
-ingested again page by page, so that page alone fails, exactly as `ingest` would have it.
+gives. The batch is written in one flush, at its commit (its earlier rows are looked up in memory meanwhile:
+feed.store.batch), with each article's verdict and cluster in its INSERT. When any page of the batch fails for a
+reason of its own (not the store's), the batch is rolled back and ingested again page by page, so that page alone
+fails, exactly as `ingest` would have it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from feed.config.sources import Source
 from feed.dedup.clusters import assign_cluster, assign_cluster_in
 from feed.records import Extracted, Meeting
 from feed.store.api import Store, UpsertResult
+from feed.store.batch import BatchRows
 from feed.store.faults import StoreError
 
 
@@ -77,16 +80,18 @@ def ingest_batch(
         return []
     names = {source.slug: source.name for source in registry}
     try:
-        with store.session() as s:
+        with store.session() as s, s.no_autoflush:  # one flush, at the commit: the batch's rows are in `batch`
             results: list[Ingested | Exception] = []
+            batch = BatchRows()
+            batch.look_up(s, (page.article for page in pages))  # the stored rows the pages may be, in one query
             for page in pages:
-                result = store.upsert_in(s, source_slug, page.article, fetched_at=page.fetched_at)
+                result = store.upsert_in(s, source_slug, page.article, fetched_at=page.fetched_at, batch=batch)
                 if result.status in ("unchanged", "foreign"):
                     results.append(Ingested(result.article_id, result.status, None, result.canonical_ignored))
                     continue
                 meeting = classify_article(page.article)
                 store.save_meeting_in(s, result.article_id, meeting)
-                assign_cluster_in(s, result.article_id, names)
+                assign_cluster_in(s, result.article_id, names, batch)
                 results.append(Ingested(result.article_id, result.status, meeting, result.canonical_ignored))
             return results
     except StoreError:

@@ -325,8 +325,7 @@ def _foreign_org(report: Report) -> str | None:
     """The organiser of an English or French page (few Vietnamese letters): the subject of "held" / "a tenu" in
     the first sentences of the body, a date and place preamble skipped; None for a Vietnamese page."""
     body = report.doc.orig[report.doc.to_orig(report.body_at) :][:1500]
-    letters = [ch for ch in body if ch.isalpha()]
-    if not letters or sum(ch in _VIETNAMESE_ONLY for ch in letters) > len(letters) * 0.02:
+    if not _foreign_letters(body):
         return None
     for m in _FOREIGN_SUBJECT.finditer(body):
         # "the X Federation announced that the Y Union held": Y, unless Y is no name ("that the unit had held")
@@ -349,6 +348,20 @@ _FOREIGN_MEETING_OF = re.compile(
 
 
 _VIETNAMESE_ONLY = frozenset("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĂÂĐÊÔƠƯ")
+_VIETNAMESE_LETTER = re.compile(f"[{''.join(sorted(_VIETNAMESE_ONLY))}]")
+
+
+def _foreign_letters(text: str) -> bool:
+    """Whether text has letters and at most 2 % of them are Vietnamese-only ones (an English or French page).
+
+    The Vietnamese-only letters are counted in C; a Vietnamese text has more of them than 2 % of all its characters,
+    which settles it without counting its letters (there are no more letters than characters)."""
+    vietnamese = len(_VIETNAMESE_LETTER.findall(text))
+    if vietnamese > len(text) * 0.02:
+        return False
+    letters = sum(map(str.isalpha, text))
+    return bool(letters) and not vietnamese > letters * 0.02
+
 
 _PASSIVE_STOP = re.compile(r"[.;:!?](?:\s|$)|\n")  # the end of the sentence "do <organiser> tổ chức" must sit in
 _PASSIVE_PIECE_END = re.compile(r"[,;.:\n]")
@@ -593,8 +606,7 @@ def _foreign_when(report: Report) -> str | None:
     """The date words of an English or French page (few Vietnamese letters), in the first 1,500 characters of
     its body, when the Vietnamese forms found none."""
     body = report.doc.orig[report.doc.to_orig(report.body_at) :][:1500]
-    letters = [ch for ch in body if ch.isalpha()]
-    if not letters or sum(ch in _VIETNAMESE_ONLY for ch in letters) > len(letters) * 0.02:
+    if not _foreign_letters(body):
         return None
     m = _FOREIGN_WHEN.search(body)
     return m.group()[:1].upper() + m.group()[1:] if m else None

@@ -20,7 +20,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import compress, pairwise
 
 from feed.lang.text import fold
 
@@ -165,14 +165,19 @@ def ngram_features(layout: Layout, out: dict[str, frozenset[str]]) -> None:
     for zone, words in _zone_words(layout).items():
         if not words:
             continue
-        tokens = [_token(w) for w in words]
+        tokens = words
+        numbers = list(compress(range(len(words)), map(str.isdigit, words)))  # found in C: most words are none
+        if numbers:
+            tokens = list(words)
+            for i in numbers:
+                tokens[i] = _token(words[i])
         grams = set(tokens)
-        grams.update(f"{a} {b}" for a, b in pairwise(tokens))
+        grams.update(map(" ".join, pairwise(tokens)))  # "a b": the same strings as f"{a} {b}"
         chars: set[str] = set()
-        if zone in CHAR_ZONES:
-            for w in set(words):
-                if not w.isdigit():
-                    chars.update(_chars(w))
+        if zone in CHAR_ZONES:  # the same set as updating it word by word, in the same order
+            unique = list(set(words))
+            cached = zip(unique, map(_CHAR_CACHE.get, unique), strict=True)  # a number is never cached (no n-grams)
+            chars = chars.union(*[g or _chars(w) for w, g in cached if g is not None or not w.isdigit()])
         for kind, block in (("w", grams), ("c", chars)):
             if block:
                 out[f"{kind}|{zone}"] = frozenset(block)

@@ -9,7 +9,7 @@ most complete. Clusters only grow: an article never leaves a story once it has j
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from feed.dedup.index import DedupIndex, SqlBackend
 from feed.lang.text import fold, strip_accents
 from feed.lang.urls import host_of, same_site
 from feed.store.api import ArticleRow, Store
+from feed.store.batch import BatchRows
 
 # Words that name the kind of outlet, not which one: "Báo Lao Động" and "Lao Động" credit the same paper.
 OUTLET_WORDS = (
@@ -121,16 +122,32 @@ def choose_canonical(members: list[ArticleRow], names: Mapping[str, str] | None 
     )
 
 
-def _cluster_rows(s: Session, cluster_ids: set[str]) -> list[ArticleRow]:
-    return list(s.scalars(select(ArticleRow).where(ArticleRow.cluster_id.in_(sorted(cluster_ids)))))
+def _cluster_rows(s: Session, cluster_ids: set[str], batch: BatchRows | None = None) -> list[ArticleRow]:
+    rows = list(s.scalars(select(ArticleRow).where(ArticleRow.cluster_id.in_(sorted(cluster_ids)))))
+    if batch is None:
+        return rows
+    # Unflushed, the database has the clusters as they were before the batch: a row the batch moved is a member
+    # where it is in memory, and the batch's new rows are members only in memory.
+    return [r for r in rows if r.cluster_id in cluster_ids and r.id not in batch.by_id] + batch.in_clusters(cluster_ids)
 
 
-def _merge(s: Session, row: ArticleRow, matches: list[ArticleRow], names: Mapping[str, str]) -> str:
+def _rows(s: Session, ids: list[str], batch: BatchRows | None) -> list[ArticleRow]:
+    """The articles of these ids, the batch's own (perhaps not in the database yet) from memory."""
+    mine = [batch.by_id[i] for i in ids if i in batch.by_id] if batch is not None else []
+    rest = [i for i in ids if batch is None or i not in batch.by_id]
+    return mine + (list(s.scalars(select(ArticleRow).where(ArticleRow.id.in_(rest)))) if rest else [])
+
+
+def _merge(
+    s: Session, row: ArticleRow, matches: list[ArticleRow], names: Mapping[str, str], batch: BatchRows | None = None
+) -> str:
     """Put row, its copies and everything already clustered with any of them into one cluster."""
     involved = [row, *matches]
     cluster_ids = {m.cluster_id for m in involved if m.cluster_id}
     members = (
-        {m.id: m for m in (*_cluster_rows(s, cluster_ids), *involved)} if cluster_ids else {m.id: m for m in involved}
+        {m.id: m for m in (*_cluster_rows(s, cluster_ids, batch), *involved)}
+        if cluster_ids
+        else {m.id: m for m in involved}
     )
     # The story keeps the id it was first known by: the cluster of its earliest-seen clustered member.
     clustered = [m for m in members.values() if m.cluster_id] or list(members.values())
@@ -140,6 +157,8 @@ def _merge(s: Session, row: ArticleRow, matches: list[ArticleRow], names: Mappin
     for member in members.values():
         member.cluster_id = target
         member.is_canonical = member.id == canonical.id
+    if batch is not None:
+        batch.changed(members.values())
     return target
 
 
@@ -152,16 +171,34 @@ def assign_cluster(store: Store, article_id: str, *, sources: Iterable[Source] =
         return assign_cluster_in(s, article_id, names)
 
 
-def assign_cluster_in(s: Session, article_id: str, names: Mapping[str, str]) -> str | None:
+def assign_cluster_in(
+    s: Session, article_id: str, names: Mapping[str, str], batch: BatchRows | None = None
+) -> str | None:
     """`assign_cluster` inside a transaction the caller holds (a batch of pages ingested at once: each page in
     turn, in the batch's order, so the clusters are the ones page-by-page ingestion gives); `names` maps each
-    source's slug to its outlet name."""
-    row = s.get(ArticleRow, article_id)
+    source's slug to its outlet name.
+
+    With `batch` (the session's autoflush off: one flush for the whole batch), the articles the batch wrote before
+    are read from it: their rows, texts and clusters as they are in memory (feed.store.batch). The index itself
+    needs nothing more: its fingerprints are written at once (Core statements, not the ORM's flush)."""
+    row = (batch.by_id.get(article_id) if batch is not None else None) or s.get(ArticleRow, article_id)
     if row is None:
         return None
-    found = DedupIndex(SqlBackend(s)).add(row.id, fingerprint(row.body_text or ""))
-    matches = list(s.scalars(select(ArticleRow).where(ArticleRow.id.in_(found)))) if found else []
-    return _merge(s, row, matches, names)
+    backend = SqlBackend(s) if batch is None else SqlBackend(s, texts=_texts_reader(s, batch))
+    found = DedupIndex(backend).add(row.id, fingerprint(row.body_text or ""))
+    matches = _rows(s, found, batch) if found else []
+    return _merge(s, row, matches, names, batch)
+
+
+def _texts_reader(s: Session, batch: BatchRows) -> Callable[[Sequence[str]], dict[str, str]]:
+    """Bodies for the index's exact check: the batch's rows from memory (new, or with a new text), the rest stored."""
+
+    def texts(ids: Sequence[str]) -> dict[str, str]:
+        mine = {i: batch.by_id[i].body_text or "" for i in ids if i in batch.by_id}
+        rest = [i for i in ids if i not in mine]
+        return {**SqlBackend(s).texts(rest), **mine} if rest else mine
+
+    return texts
 
 
 def cluster_members(store: Store, cluster_id: str) -> list[ArticleRow]:

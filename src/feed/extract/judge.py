@@ -236,20 +236,28 @@ def _title_reason(title: str, doc: lxml_html.HtmlElement, site: SiteFacts) -> Ju
 def _chrome(doc: lxml_html.HtmlElement) -> list[etree._Element]:
     """The page's menus, headers and footers: by tag, role, or a class/id that says so."""
     found: list[etree._Element] = []
-    for element in doc.iter():
-        if not isinstance(element.tag, str) or any(a in found for a in element.iterancestors()):
-            continue
-        tokens = f"{element.get('class', '')} {element.get('id', '')} {element.get('role', '')}".split()
-        named = element.tag in ("div", "ul", "section", "table", "td") and any(CHROME_HINT.match(t) for t in tokens)
-        if not (element.tag in CHROME_TAGS or named or "navigation" in tokens):
-            continue
-        # An article's own <header> (headline, byline) or a wrapper named "header-…" around the whole page is not
-        # chrome: a block holding the headline or prose paragraphs is content.
-        prose = sum(1 for p in element.iter("p") if len(_text(p)) >= 100)
-        if prose >= CHROME_PROSE or any(True for _ in element.iter("h1", "article")):
-            continue
-        found.append(element)
+    # Depth first in document order, not entering a block once found (what it holds is part of it): the blocks
+    # found are the ones testing every element's ancestors against the list found so far gave, at a visit each.
+    stack: list[etree._Element] = [doc]
+    while stack:
+        element = stack.pop()
+        if isinstance(element.tag, str) and _is_chrome(element):
+            found.append(element)
+        else:
+            stack.extend(reversed(element))
     return found
+
+
+def _is_chrome(element: etree._Element) -> bool:
+    """A menu, header or footer block by its tag, role, class or id, unless it holds the headline or prose."""
+    tokens = f"{element.get('class', '')} {element.get('id', '')} {element.get('role', '')}".split()
+    named = element.tag in ("div", "ul", "section", "table", "td") and any(CHROME_HINT.match(t) for t in tokens)
+    if not (element.tag in CHROME_TAGS or named or "navigation" in tokens):
+        return False
+    # An article's own <header> (headline, byline) or a wrapper named "header-…" around the whole page is not
+    # chrome: a block holding the headline or prose paragraphs is content.
+    prose = sum(1 for p in element.iter("p") if len(_text(p)) >= 100)
+    return not (prose >= CHROME_PROSE or any(True for _ in element.iter("h1", "article")))
 
 
 def _menu_title(title: str, chrome: list[etree._Element]) -> Judgement | None:

@@ -25,6 +25,7 @@ from feed.lang.urls import article_id, canonicalize_url
 from feed.records import Extracted, Meeting
 from feed.store import changes as _changes  # noqa: F401  (registers the change tracking)
 from feed.store import search
+from feed.store.batch import BatchRows
 from feed.store.faults import StoreError, check_file, check_identity, describe, explain, file_identity
 
 # ArticleRow, CrawlRun and PageError are what the Store hands out, so callers may import them from here too.
@@ -222,20 +223,29 @@ class Store:
             return self.upsert_in(s, source_slug, art, fetched_at=fetched_at)
 
     def upsert_in(
-        self, s: Session, source_slug: str, art: Extracted, *, fetched_at: datetime | None = None
+        self,
+        s: Session,
+        source_slug: str,
+        art: Extracted,
+        *,
+        fetched_at: datetime | None = None,
+        batch: BatchRows | None = None,
     ) -> UpsertResult:
         """`upsert` inside a transaction the caller holds (`session()`): a batch of pages is stored, classified
-        and clustered in one transaction (feed.ingest.ingest_batch). The row is then `s.get(ArticleRow, id)`."""
+        and clustered in one transaction (feed.ingest.ingest_batch). The row is then `s.get(ArticleRow, id)`.
+        With `batch` (the session's autoflush off), the rows the batch wrote before are looked up there first and
+        this one is added to it (feed.store.batch)."""
         fetched_at = fetched_at or now_utc()
         key = canonicalize_url(art.url)
         hint = canonicalize_url(art.canonical_url) if art.canonical_url else key
         digest = content_hash(art.title, art.body_text)
-        row = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == key))
-        if row is None:
-            row = s.get(ArticleRow, article_id(key))  # same article under another scheme/edition
+        mine = batch or BatchRows()  # (empty without a batch: the session flushes before each look-up)
+        row = mine.by_url.get(key) or mine.stored_by_url(s, key)
+        if row is None:  # same article under another scheme/edition
+            row = mine.by_id.get(article_id(key)) or mine.stored_by_id(s, article_id(key))
         if row is None and hint != key:
             # Stored before articles were keyed by their own URL: under the canonical this very page declared.
-            legacy = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == hint))
+            legacy = mine.by_url.get(hint) or mine.stored_by_url(s, hint)
             if legacy is not None and legacy.source_slug == source_slug and legacy.url == art.url:
                 row = legacy
         foreign_hint = hint != key and bool(
@@ -258,6 +268,7 @@ class Store:
             )
             self._fill(row, art, fetched_at)
             s.add(row)
+            mine.upserted(row)
             return UpsertResult(row.id, "new", foreign_hint)
         changed = row.content_hash != digest or (row.title or "") != (art.title or "")
         if row.published_at is None and art.published_at is not None:
@@ -272,6 +283,7 @@ class Store:
         if row.content_hash != digest:
             row.changed_at = fetched_at
             row.content_hash = digest
+        mine.upserted(row)
         return UpsertResult(row.id, "updated", foreign_hint)
 
     @staticmethod
