@@ -45,11 +45,23 @@ def test_dev_set_figures_hold_their_floors() -> None:
 
 
 def test_floors_only_rise() -> None:
+    """On the same data a floor never falls. The dev set is fixed; the corpus grows: an entry whose corpus differs
+    (`corpus_items`) measures cross-validation on other data, so its cross-validated floors are pinned afresh from
+    what it measured (the rule below still holds) and its note says why. Its dev floors still only rise."""
     history = [entry["floors"] for entry in BASELINE["history"]]
     assert history and history[-1] == BASELINE["floors"]
-    for before, after in itertools.pairwise(history):
+    for before_entry, after_entry in itertools.pairwise(BASELINE["history"]):
+        before, after = before_entry["floors"], after_entry["floors"]
         for name in SETS:
+            if name == "cross_validated" and after_entry.get("corpus_items") != before_entry.get("corpus_items"):
+                continue
             assert all(after[name][k] >= before[name][k] for k in before[name]), (name, before, after)
     for entry in BASELINE["history"]:  # a floor is never above what was measured when it was pinned
         for name in SETS:
             assert all(entry["floors"][name][k] <= entry["measured"][name][k] for k in entry["floors"][name])
+
+
+def test_the_cross_validated_floors_were_pinned_on_this_corpus() -> None:
+    """Adding or removing corpus items changes what cross-validation measures: re-measure and append an entry."""
+    rows, _ = load_corpus(ROOT / "corpus" / "meetings")
+    assert BASELINE["history"][-1].get("corpus_items") == len(rows)
