@@ -26,7 +26,7 @@ from feed.config.settings import Settings, load_settings
 from feed.health.verdict import run_figures
 from feed.store.api import Store
 
-from .support.loopback_sites import page_html, write_config
+from .support.loopback_sites import page_html, reply, write_config
 
 SECRET = "bi-mat-ngoai-bien-7c2e"  # on every page outside the boundary: nothing stored or published may hold it
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -89,12 +89,7 @@ def _start(site: Pages) -> ThreadingHTTPServer:
             site.hits.append(self.path)
             status, headers, text = site.pages.get(self.path, (404, {"Content-Type": "text/plain"}, "không có"))
             body = text.encode("utf-8")
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, status, headers, body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

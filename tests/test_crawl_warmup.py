@@ -19,8 +19,7 @@ def test_the_warm_up_pages_read_as_written(caplog: pytest.LogCaptureFixture) -> 
     assert not [r for r in caplog.records if r.name == "feed.app.crawl_warmup"], caplog.text
     verdicts = []
     for title, body in crawl_warmup.WARM_TEXTS:
-        page = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article>"
-        article = extract(page, "http://127.0.0.1/tin/1.html")
+        article = extract(crawl_warmup.warm_page(title, body), crawl_warmup.WARM_URL)
         assert article.title == title and "công đoàn" in article.body_text.lower()
         meeting = classify(article.title, article.body_text, published_at=article.published_at, lead=article.lead)
         verdicts.append((meeting.is_report, meeting.kind if meeting.is_report else None))

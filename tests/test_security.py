@@ -28,7 +28,7 @@ import pytest
 from lxml import etree
 
 from .support.cli import ROOT, run_cli
-from .support.loopback_sites import FAST_SETTINGS
+from .support.loopback_sites import FAST_SETTINGS, reply
 
 SECRET = "unionfeed-secret-4b1d"  # in every file only a file: URL reaches: nothing stored may contain it
 SHELL = "$(touch {m}) ; touch {m} `touch {m}` | touch {m} && touch {m}"
@@ -219,12 +219,7 @@ def serve_pages(site: Hostile) -> ThreadingHTTPServer:
                 unquote(urlsplit(self.path).path), (404, {"Content-Type": "text/plain"}, "không có")
             )
             body = text.encode("utf-8")
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, status, headers, body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

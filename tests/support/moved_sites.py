@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .loopback_sites import page_html
+from .loopback_sites import page_html, reply
 
 PREFIX = "/nld"
 UNION = {
@@ -103,12 +103,7 @@ def _start(site: Site) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             status, headers, body = site.answer(self.path)
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, status, headers, body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

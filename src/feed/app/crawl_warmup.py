@@ -44,6 +44,14 @@ WARM_TEXTS = (
 )
 
 
+WARM_URL = "http://127.0.0.1/tin/1.html"
+
+
+def warm_page(title: str, body: str) -> str:
+    """The page of one warm-up text, as a crawl would fetch it."""
+    return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article>"
+
+
 def warm_up() -> None:
     """Extract and classify a tiny page; failures are only logged (a cold child still works)."""
     try:
@@ -51,8 +59,7 @@ def warm_up() -> None:
         from feed.extract.article import extract
 
         for title, body in WARM_TEXTS:
-            page = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article>"
-            article = extract(page, "http://127.0.0.1/tin/1.html")
+            article = extract(warm_page(title, body), WARM_URL)
             classify(article.title, article.body_text, published_at=article.published_at, lead=article.lead)
     except Exception:  # the forkserver must start even if warming fails
         logging.getLogger(__name__).exception("warm-up failed")

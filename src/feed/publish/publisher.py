@@ -405,7 +405,7 @@ def _fewer_collections(first: int = GC_FIRST_THRESHOLD) -> Iterator[None]:
     """Run the cyclic garbage collector less often while publishing: a publish makes hundreds of thousands of
     objects that live until it ends (rows, entries, records) and almost no cycles, and the collector's default
     (a pass every 700 allocations, each older generation walked again and again) cost a first publish of 10,000
-    articles about a tenth of its CPU. Reference counting frees everything else as before; the old thresholds
+    articles about 5 % of its CPU. Reference counting frees everything else as before; the old thresholds
     come back when the publish ends, however it ends."""
     before = gc.get_threshold()
     gc.set_threshold(max(first, before[0]), *before[1:])
