@@ -1,6 +1,7 @@
 """Measure the meeting-report classifier: grouped cross-validation on the training corpus, and the held-out dev set.
 
     .venv/bin/python bench/classify.py [--corpus DIR] [--data PATH] [--folds 10] [--no-cv] [--errors] [--no-headline]
+    .venv/bin/python bench/classify.py --facts-split [--facts-errors]
 
 1. Cross-validation on the corpus (corpus/meetings, read as `unionfeed train` reads it: malformed lines skipped,
    one row per URL, the dev set's URLs dropped): k folds grouped by site (GroupKFold over `domain`), each fold's
@@ -11,6 +12,12 @@
    one core, CPU time) and the model's load time.
 
 Skips a part with a message when its data is absent.
+
+The facts split (evaluate.facts_half: the corpus's sites in two halves by a fixed seed): the cross-validation
+prints org / period / held_on on the "development" half (whose misses the facts rules were written from: in-sample)
+and on the "held_out" half (never read item by item: the honest figure). `--facts-split` prints only those two,
+quickly, with the shipped model deciding which items are reports (its report decision is in-sample, the facts
+are rules); `--facts-errors` adds the facts misses of the development half, and never lists a held-out item.
 """
 
 from __future__ import annotations
@@ -18,21 +25,26 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
 from feed.classify.evaluate import (
+    FACTS_HALVES,
+    FACTS_SPLIT_SEED,
     Evaluation,
     confusion_table,
     cross_validate,
     evaluate,
+    fact_agrees,
+    facts_half,
     load_labeled,
     measure_speed,
 )
 from feed.classify.model import from_json, shipped_path
-from feed.classify.train import corpus_digest, held_out_urls, items_of, load_corpus
+from feed.classify.train import corpus_digest, group_of, held_out_urls, items_of, load_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared beside the repository holds the labelled set; it is read there, never copied into the project.
@@ -64,6 +76,41 @@ def _figures(ev: Evaluation, *, errors: bool) -> None:
             print(f"    {miss.id}  truth {miss.truth:<16} predicted {miss.predicted:<16} {miss.reason}")
 
 
+def _halves(ev: Evaluation, rows: list[dict]) -> None:
+    """Facts agreement on each half of the facts split."""
+    sites = {h: len({group_of(r) for r in rows if facts_half(r) == h}) for h in FACTS_HALVES}
+    for h in FACTS_HALVES:
+        agree = "  ".join(
+            f"{k} {ev.facts[f'{h}:{k}_agree']}/{ev.facts[f'{h}:{k}_labelled']} ({ev.fact_accuracy(f'{h}:{k}'):.3f})"
+            for k in ("org", "period", "held_on")
+        )
+        said = "in-sample: the facts rules were read on it" if h == "development" else "never read: the honest figure"
+        print(f"  facts, {h} half ({sites[h]} sites; {said}): {agree}")
+
+
+def _facts_split(rows: list[dict], *, errors: bool) -> int:
+    """Facts of the truth reports the shipped model finds, per half of the facts split; with errors, the misses
+    of the development half only."""
+    from feed.classify.classifier import classify
+
+    print(f"\n== facts split (seed {FACTS_SPLIT_SEED!r}, sites hashed in two halves); shipped model")
+    ev = evaluate(rows, speed=False, half=facts_half)
+    _halves(ev, rows)
+    if errors:
+        print("  facts misses, development half only")
+        for row in rows:
+            if row["label"] != "meeting_report" or facts_half(row) != "development":
+                continue
+            got = classify(row.get("headline"), row.get("text") or "").to_json()
+            if not got.get("is_report"):
+                continue
+            for name, key in (("org", "org"), ("period", "period"), ("held_on", "held_on_text")):
+                want = row.get(name)
+                if want and not fact_agrees(name, want, got.get(key)) and re.sub(r"\([^)]*\)", "", want).strip():
+                    print(f"    {row['id']}  {name:<8} want «{want}»  got «{got.get(key)}»")
+    return 0
+
+
 def _load_time() -> float:
     """Seconds to read and parse the shipped artifact (best of 3)."""
     best = float("inf")
@@ -83,12 +130,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cv", action="store_true", help="skip the cross-validation")
     parser.add_argument("--errors", action="store_true", help="list misclassified ids with a short reason")
     parser.add_argument("--no-headline", action="store_true", help="give the classifier the text only, no headline")
+    parser.add_argument("--facts-split", action="store_true", help="only the facts on the two halves of the split")
+    parser.add_argument("--facts-errors", action="store_true", help="with --facts-split: the development half's misses")
     args = parser.parse_args(argv)
     headline = not args.no_headline
     print(f"{date.today().isoformat()}; headline given: {headline}")
     rows, report = load_corpus(args.corpus, held_out_urls(args.data))
+    if args.facts_split:
+        return _facts_split(rows, errors=args.facts_errors)
     if not args.no_cv and rows:
-        cv = cross_validate(rows, folds=args.folds, headline=headline, methods=("rules", "model", "hybrid"))
+        cv = cross_validate(
+            rows, folds=args.folds, headline=headline, methods=("rules", "model", "hybrid"), half=facts_half
+        )
         positives = sum(r["label"] == "meeting_report" for r in rows)
         print(
             f"\n== {args.folds}-fold cross-validation, grouped by site: {args.corpus} ({len(rows)} items, {positives}"
@@ -105,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         method = shipped["kind"]["method"]
         print(f"-- with the shipped kind method ({method}):")
         _figures(cv.by_kind_method[method], errors=args.errors)
+        _halves(cv.by_kind_method[method], rows)
     elif not rows:
         print(f"\nskipped cross-validation: no corpus in {args.corpus}")
     if not args.data.exists():
