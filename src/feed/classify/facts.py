@@ -572,16 +572,34 @@ _DATE_REST = re.compile(
 _CITED = re.compile(r"(?:sô1\s*\d+\s*[-–]?\s*\w*\s*/\S*|\d+/(?:19|20)\d\d/\S+)\s*(?:\S+\s*){0,4}\Z")
 
 
+# a date that opens with the time of day ("sáng ngày 18/10/2023") is when something happened, never a document's date
+_TIMED = re.compile(r"(?:sang1|chiêu2|tôi1|trưa|vao2 luc1|luc1)(?!\w)")
+# "Hôm nay: 1", "Hôm qua: 0": a visitor counter's labels, not a date
+_COUNTER = re.compile(r"\s*:")
+
+
+def _meeting_date(text: str, hit: re.Match[str]) -> bool:
+    """Whether a date phrase found in the folded text may say when the meeting was held: not the date of a cited
+    document ("Kế hoạch số 12/KH-LĐLĐ ngày 5/3/2024"), unless it gives the time of day ("Thực hiện Quyết định số
+    73/QĐ-CT, sáng ngày 18/10/2023 Công ty tổ chức ..."), and not a counter's label ("Hôm nay: 1")."""
+    if not re.search(r"\d", hit.group()) and _COUNTER.match(text, hit.end()):
+        return False
+    return bool(_TIMED.match(text, hit.start())) or not _CITED.search(text, max(0, hit.start() - 80), hit.start())
+
+
+_WHEN_REACH = 1000
+
+
 def read_when(report: Report, fv: FactsVocabulary) -> str | None:
     """The words that say when the meeting was held, as written."""
     body = report.doc
     spans = [report.sentence] if report.sentence else []
-    spans.append((report.lead[0], min(report.lead[1], report.lead[0] + 500)))
+    spans.append((report.lead[0], min(report.lead[1], report.lead[0] + _WHEN_REACH)))
     for s, e in spans:
         # leftmost, skipping the date of a cited document ("Hướng dẫn số 4155/HD ngày 18/12/2023"); at one place
         # the most specific form wins, then the rest of the date or range is taken ("ngày 24 - 26/9/2018")
         hits = fv.when.find_all(body.text, s, e)
-        hit = next((h for h in hits if not _CITED.search(body.text, max(0, h.start() - 80), h.start())), None)
+        hit = next((h for h in hits if _meeting_date(body.text, h)), None)
         if hit:
             more = _DATE_REST.match(body.text, hit.end())
             end = more.end() if more and more.end() <= e else hit.end()
