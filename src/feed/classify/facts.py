@@ -626,8 +626,19 @@ def _foreign_when(report: Report) -> str | None:
     body = report.doc.orig[report.doc.to_orig(report.body_at) :][:1500]
     if not _foreign_letters(body):
         return None
-    m = _FOREIGN_WHEN.search(body)
+    m = _FOREIGN_WHEN.search(body) or _FOREIGN_WEEKDAY.search(body)
     return m.group()[:1].upper() + m.group()[1:] if m else None
+
+
+# "on Friday", "this Sunday morning", "Ce samedi matin", "mardi matin", "dimanche après-midi": a weekday, when the
+# page gives no date
+_DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_JOURS = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+_FOREIGN_WEEKDAY = re.compile(
+    rf"\b(?:(?:[Oo]n|[Tt]his|[Ll]ast)\s+(?:{_DAYS})(?:\s+(?:morning|afternoon|evening))?"
+    rf"|(?:[Cc]e\s+)(?:{_JOURS})(?:\s+(?:matin|après-midi|soir))?"
+    rf"|(?:{_JOURS})\s+(?:matin|après-midi|soir))\b"
+)
 
 
 def _page_date(report: Report) -> datetime | None:
