@@ -236,7 +236,8 @@ def read_org(report: Report, fv: FactsVocabulary) -> str | None:
     if foreign is not None:  # an English or French edition: its subject comes before "held" / "a tenu"
         return foreign
     return trim_org(
-        _org_from_subject(report, fv)
+        _org_from_when_opening(report, fv)
+        or _org_from_subject(report, fv)
         or _org_from_passive(report, fv)
         or next((org for span in spans if (org := _org_from_phrase(report.doc, span, fv))), None)
         # "Đại hội XII Công đoàn Việt Nam diễn ra ...": the body named after another mention of the meeting
@@ -286,6 +287,34 @@ _OPENING = re.compile(
     r"(?:^|\n)[ \t]*(?P<org>[A-ZĐ][^,.;:!?\n]{3,100}?)\s+(?:đã\s+|vừa\s+|long trọng\s+)*(?:tổ chức|họp|tiến hành)\s+"
     r"(?:thành công\s+)?(?:[Hh]ội nghị|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Ss]ơ kết|[Tt]ổng kết|[Hh]ọp|[Gg]iao ban)"
 )
+
+
+# "Sáng 16/8, UBND tỉnh tổ chức họp ...", "(NLĐ)- Sáng 25-3, CĐ Tổng Công ty Liksin đã tổng kết ...", "Ngày 07 tháng
+# 8 năm 2015, BCH Công đoàn cơ sở Nam Định mở Hội nghị ...", "..., Ban chấp hành Đảng ủy X đã có buổi làm việc với
+# ...": a sentence of the title or lead that opens with a date (and a place), then its subject and a meeting verb
+_WHEN_OPENING = re.compile(
+    r"(?:^|\n|(?<=[.!?]\s))[ \t]*(?:\([^)\n]{1,40}\)\s*[-–]?\s*)?(?:[A-ZĐ]{2,10}\s*[-–]\s*)?"
+    r"(?:(?:Sáng|Chiều|Tối|Trưa|Ngày|Hôm|Vào|Trong|Từ)\b[^,\n.;:]{0,40}?\d{1,2}"
+    r"(?:\s*(?:[/.-]|tháng)\s*\d{1,2})?(?:\s*(?:[/.-]|năm)\s*(?:19|20)\d\d)?\)?"
+    r"|(?:Sáng|Chiều|Tối|Trưa) (?:nay|qua)|Hôm (?:nay|qua)|Mới đây|Vừa qua)"
+    r"\s*,\s*(?:tại\s+[^,\n]{1,80},\s*)?"
+    r"(?P<org>[A-ZĐ][^,.;:!?\n]{3,100}?)\s+(?:đã\s+|vừa\s+|long trọng\s+|chính thức\s+)*"
+    r"(?:(?:tổ chức|tiến hành|mở)\s+(?:thành công\s+)?(?:[Hh]ội nghị|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Hh]ọp|[Gg]iao ban|[Pp]hiên"
+    r"|[Kk]ỳ họp|[Hh]ội thảo|[Tt]ọa đàm|[Tt]oạ đàm|[Đđ]ối thoại|[Ss]ơ kết|[Tt]ổng kết|[Bb]uổi|[Cc]uộc)"
+    r"|họp\b|có buổi làm việc với|làm việc với|hội đàm với|tổng kết|sơ kết)"
+)
+
+
+def _org_from_when_opening(report: Report, fv: FactsVocabulary) -> str | None:
+    """The subject of a title or lead sentence that opens with a date: "Sáng 16/8, <UBND tỉnh> tổ chức họp ..."."""
+    end = report.doc.to_orig(report.lead[1]) if report.lead[1] else 800
+    head = report.doc.orig[: min(end, 1500)]
+    for m in _WHEN_OPENING.finditer(head):
+        start = report.doc.to_folded(m.start("org"))
+        found = _as_org(report.doc, start, report.doc.to_folded(m.end("org")), fv)
+        if found:
+            return found
+    return None
 
 
 def _org_from_opening(report: Report, fv: FactsVocabulary) -> str | None:
