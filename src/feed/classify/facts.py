@@ -305,11 +305,18 @@ _WHEN_OPENING = re.compile(
 )
 
 
+_NOT_SUBJECT = re.compile(
+    r"(?:^|\s)(?:đã|vừa|sẽ|đang|dự|tham dự|về dự)(?!\w)|[“”\"]|^(?:[Kk]ỳ họp|[Hh]ội nghị|[Đđ]ại hội|[Pp]hiên|[Cc]uộc họp)\b"
+)
+
+
 def _org_from_when_opening(report: Report, fv: FactsVocabulary) -> str | None:
     """The subject of a title or lead sentence that opens with a date: "Sáng 16/8, <UBND tỉnh> tổ chức họp ..."."""
     end = report.doc.to_orig(report.lead[1]) if report.lead[1] else 800
     head = report.doc.orig[: min(end, 1500)]
     for m in _WHEN_OPENING.finditer(head):
+        if _NOT_SUBJECT.search(m.group("org")) or m.group("org").count("(") != m.group("org").count(")"):
+            continue  # "Ban chấp hành ... đã tham dự “Hội nghị sơ kết", "Kỳ họp thứ 13 (Kỳ họp ...": no subject
         start = report.doc.to_folded(m.start("org"))
         found = _as_org(report.doc, start, report.doc.to_folded(m.end("org")), fv)
         if found:
@@ -494,16 +501,45 @@ def _org_from_phrase(doc: Doc, span: tuple[int, int], fv: FactsVocabulary) -> st
     clause = _PASSIVE_PIECE_END.search(doc.text, end, end + _PHRASE_REACH)
     end = clause.start() if clause else min(len(doc.text), end + _PHRASE_REACH)
     person = fv.person_titles.find(doc.text, start, end)  # "Hội nghị có đồng chí X, Bí thư Đảng ủy"
+    heads: list[re.Match[str]] = []
     for head in fv.org_heads.find_all(doc.text, start + 1, person.start() if person else end):
         # a head word inside a common noun ("cán bộ") is not a name: the first head that starts a name wins
         stops = (fv.org_end.find(doc.text, head.end(), end), _ORG_END.search(doc.text, head.end(), end))
         ends = [m.start() for m in stops if m]
         cut = min(ends) if ends else end
         org = _orig(doc, head.start(), cut).strip()
-        # a head alone ("Công đoàn", "Trường") names no body: a name has a word after its head
-        if org[:1].isupper() and len(org.split()) > len(_orig(doc, head.start(), head.end()).split()):
+        words = len(_orig(doc, head.start(), head.end()).split())
+        bracket = doc.text.rfind("(", start, head.start())
+        if bracket >= 0 and not doc.text[bracket + 1 : head.start()].strip():
+            # "công đoàn cơ sở (CĐCS) Sở Khoa học": an abbreviation in brackets goes with the heads before it
+            near = [h for h in heads if bracket - 30 <= h.start() and not _ORG_END.search(doc.text, h.end(), bracket)]
+            found = _as_org(doc, near[0].start(), cut, fv) if near else None
+            if found and found.count("(") == found.count(")"):
+                return found
+        # a head alone ("Công đoàn", "Trường") names no body: a name has a word after its head; a head written
+        # in lower case names one when a capitalised name follows it ("của trường Mẫu giáo Sơn Ca")
+        if len(org.split()) > words and (org[:1].isupper() or _lower_head(org, words)):
             return _as_org(doc, head.start(), cut, fv)
+        heads.append(head)
     return None
+
+
+_LOWER_HEADS = frozenset(
+    ("trường", "công đoàn", "liên đoàn", "bệnh viện", "công ty", "tổng công ty", "học viện", "tập đoàn", "ngân hàng")
+)
+
+
+def _lower_head(org: str, words: int) -> bool:
+    """A body's head word in lower case with a name of two words or more after it, capitalised and not another head:
+    "trường Mẫu giáo Sơn Ca" (not "công đoàn Trường", not "Hội trường A")."""
+    parts = org.split()
+    name = parts[words:]
+    return (
+        " ".join(parts[:words]) in _LOWER_HEADS
+        and len(name) >= 2
+        and name[0][:1].isupper()
+        and name[0].lower() not in _LOWER_HEADS
+    )
 
 
 def _skip_when(piece: str, fv: FactsVocabulary) -> int:
