@@ -373,7 +373,19 @@ def _foreign_org(report: Report) -> str | None:
     # no holding verb: the body a congress or conference is named for ("Le 11e congrès national de la
     # Confédération générale du Travail du Vietnam ... s'est ouvert", "The 12th Congress of the VGCL closed")
     named = _FOREIGN_MEETING_OF.search(body)
-    return named.group("org").strip() if named else None
+    if named:
+        return named.group("org").strip()
+    # "Mr. X - Vice President of the Vietnam General Confederation of Labor - attended and chaired the workshop",
+    # "vice-présidente permanente de la Confédération générale du travail du Vietnam": the body its chair leads
+    chair = _FOREIGN_CHAIR.search(body)
+    return chair.group("org").strip() if chair else None
+
+
+_FOREIGN_CHAIR = re.compile(
+    r"\b(?:(?:Standing\s+|Permanent\s+)?(?:Vice[- ])?(?:President|Chairman|Chairwoman|Chairperson)\s+of\s+(?:the\s+)?"
+    r"|(?:[Vv]ice-)?[Pp]r[ée]sident(?:e)?(?:\s+permanent(?:e)?)?\s+(?:de\s+la\s+|du\s+|de\s+l['’]))"
+    r"(?P<org>[A-ZĐ][^,.;:!?\n()–-]{3,90}?)(?=\s*(?:[,.;:()–-]|\s(?:a|ont|has|have|was|is|and|et|attended|chaired|presided)\b))"
+)
 
 
 _FOREIGN_MEETING_OF = re.compile(
