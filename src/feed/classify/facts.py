@@ -293,13 +293,14 @@ _OPENING = re.compile(
 # 8 năm 2015, BCH Công đoàn cơ sở Nam Định mở Hội nghị ...", "..., Ban chấp hành Đảng ủy X đã có buổi làm việc với
 # ...": a sentence of the title or lead that opens with a date (and a place), then its subject and a meeting verb
 _WHEN_OPENING = re.compile(
-    r"(?:^|\n|(?<=[.!?]\s))[ \t]*(?:\([^)\n]{1,40}\)\s*[-–]?\s*)?(?:[A-ZĐ]{2,10}\s*[-–]\s*)?"
+    r"(?:^|\n|(?<=[.!?]\s))[ \t]*(?:[-–*•]\s*)?(?:\([^)\n]{1,40}\)\s*[-–]?\s*)?(?:[A-ZĐ]{2,10}\s*[-–]\s*)?"
     r"(?:(?:Sáng|Chiều|Tối|Trưa|Ngày|Hôm|Vào|Trong|Từ)\b[^,\n.;:]{0,40}?\d{1,2}"
     r"(?:\s*(?:[/.-]|tháng)\s*\d{1,2})?(?:\s*(?:[/.-]|năm)\s*(?:19|20)\d\d)?\)?"
     r"|(?:Sáng|Chiều|Tối|Trưa) (?:nay|qua)|Hôm (?:nay|qua)|Mới đây|Vừa qua)"
     r"\s*,\s*(?:tại\s+[^,\n]{1,80},\s*)?"
-    r"(?P<org>[A-ZĐ][^,.;:!?\n]{3,100}?)\s+(?:đã\s+|vừa\s+|long trọng\s+|chính thức\s+)*"
-    r"(?:(?:tổ chức|tiến hành|mở)\s+(?:thành công\s+)?(?:[Hh]ội nghị|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Hh]ọp|[Gg]iao ban|[Pp]hiên"
+    r"(?P<org>[A-ZĐ][^,.;:!?\n]{3,100}?)(?:\s*,\s*nhiệm kỳ\s+[\d\s–-]{9,13},)?\s+"
+    r"(?:đã\s+|vừa\s+|long trọng\s+|chính thức\s+)*"
+    r"(?:(?:tổ chức|tiến hành|mở)\s+(?:thành công\s+|khai mạc\s+|bế mạc\s+)?(?:[Hh]ội nghị|[Hh]ọc tập|[Qq]uán triệt|[Tt]riển khai|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Hh]ọp|[Gg]iao ban|[Pp]hiên"
     r"|[Kk]ỳ họp|[Hh]ội thảo|[Tt]ọa đàm|[Tt]oạ đàm|[Đđ]ối thoại|[Ss]ơ kết|[Tt]ổng kết|[Bb]uổi|[Cc]uộc)"
     r"|họp\b|có buổi làm việc với|làm việc với|hội đàm với|tổng kết|sơ kết)"
 )
