@@ -285,7 +285,9 @@ def trim_org(org: str | None) -> str | None:
 # "Sở Giao thông vận tải Bắc Giang đã tổ chức Hội nghị sơ kết ...": a headline-like line that opens with its subject
 _OPENING = re.compile(
     r"(?:^|\n)[ \t]*(?P<org>[A-ZĐ][^,.;:!?\n]{3,100}?)\s+(?:đã\s+|vừa\s+|long trọng\s+)*(?:tổ chức|họp|tiến hành)\s+"
-    r"(?:thành công\s+)?(?:[Hh]ội nghị|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Ss]ơ kết|[Tt]ổng kết|[Hh]ọp|[Gg]iao ban)"
+    r"(?:thành công\s+)?(?:[Hh]ội nghị|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Ss]ơ kết|[Tt]ổng kết|[Hh]ọp|[Gg]iao ban|[Kk]ý\s+(?:kết\s+)?giao ước)"
+    r"|(?:^|\n)[ \t]*(?P<org2>[A-ZĐ][^,.;:!?\n]{3,100}?)\s+(?:đã\s+|vừa\s+)*"
+    r"(?:giao ban|hội đàm với|[Hh]ội đàm với|làm việc với|sơ kết|tổng kết|khai mạc|bế mạc)\s"
 )
 
 
@@ -329,8 +331,11 @@ def _org_from_opening(report: Report, fv: FactsVocabulary) -> str | None:
     """Last resort: the subject of "tổ chức Hội nghị ..." at the start of a line of the title or the lead."""
     head = report.doc.orig[: report.doc.to_orig(report.lead[1])] if report.lead[1] else report.doc.orig[:800]
     for m in _OPENING.finditer(head[:1500]):
-        start = report.doc.to_folded(m.start("org"))
-        end = report.doc.to_folded(m.end("org"))
+        group = "org" if m.group("org") else "org2"
+        if _NOT_SUBJECT.search(m.group(group)):
+            continue
+        start = report.doc.to_folded(m.start(group))
+        end = report.doc.to_folded(m.end(group))
         found = _as_org(report.doc, start, end, fv)
         if found:
             return found
