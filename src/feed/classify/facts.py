@@ -310,6 +310,7 @@ _WHEN_OPENING = re.compile(
 
 _NOT_SUBJECT = re.compile(
     r"(?:^|\s)(?:đã|vừa|sẽ|đang|dự|tham dự|về dự)(?!\w)|[“”\"]|^(?:[Kk]ỳ họp|[Hh]ội nghị|[Đđ]ại hội|[Pp]hiên|[Cc]uộc họp)\b"
+    r"|^(?:Quang cảnh|Toàn cảnh|Ảnh|Các đại biểu|Đại biểu)\b"
 )
 
 
