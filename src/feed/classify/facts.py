@@ -24,7 +24,7 @@ _DASH = r"\s*[-–—]\s*"
 _PERIOD_FORMS = (
     ("term", rf"(giữa\s+)?nhiệm\s+k[ỳì]\s*\(?\s*(\d{{4}}){_DASH}(\d{{4}})"),
     ("months", r"(6|sáu|9|chín|3|ba)\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?"),
-    ("quarter", r"quý\s+([Ii][Vv]|[Ii]{1,3}|[1-4])(?!\w)(?:\s+năm\s+(\d{4}))?"),
+    ("quarter", r"quý\s+([Ii][Vv]|[Ii]{1,3}|[1-4])(?!\w)(?:\s+năm\s+(\d{4})|\s*/\s*(\d{4}))?"),
     ("semester", r"học\s+k[ỳì]\s+([Ii]{1,2}|[12])(?!\w)"),
     ("phase", r"đợt\s+thi\s+đua\s+(?:thứ\s+)?([IVXivx]+|\d+)(?!\w)"),
     ("school_year", rf"năm\s+học\s+(\d{{4}}){_DASH}(\d{{4}})"),
