@@ -285,7 +285,8 @@ def trim_org(org: str | None) -> str | None:
 # "Sở Giao thông vận tải Bắc Giang đã tổ chức Hội nghị sơ kết ...": a headline-like line that opens with its subject
 _OPENING = re.compile(
     r"(?:^|\n)[ \t]*(?P<org>[A-ZĐ][^,.;:!?\n]{3,100}?)\s+(?:đã\s+|vừa\s+|long trọng\s+)*(?:tổ chức|họp|tiến hành)\s+"
-    r"(?:thành công\s+)?(?:[Hh]ội nghị|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Ss]ơ kết|[Tt]ổng kết|[Hh]ọp|[Gg]iao ban|[Kk]ý\s+(?:kết\s+)?giao ước)"
+    r"(?:thành công\s+)?(?:[Hh]ội nghị|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Ss]ơ kết|[Tt]ổng kết|[Hh]ọp|[Gg]iao ban"
+    r"|[Kk]ý\s+(?:kết\s+)?giao ước)"
     r"|(?:^|\n)[ \t]*(?P<org2>[A-ZĐ][^,.;:!?\n]{3,100}?)\s+(?:đã\s+|vừa\s+)*"
     r"(?:giao ban|hội đàm với|[Hh]ội đàm với|làm việc với|sơ kết|tổng kết|khai mạc|bế mạc)\s"
 )
@@ -302,14 +303,16 @@ _WHEN_OPENING = re.compile(
     r"\s*,\s*(?:tại\s+[^,\n]{1,80},\s*)?"
     r"(?P<org>[A-ZĐ][^,.;:!?\n]{3,100}?)(?:\s*,\s*nhiệm kỳ\s+[\d\s–-]{9,13},)?\s+"
     r"(?:đã\s+|vừa\s+|long trọng\s+|chính thức\s+)*"
-    r"(?:(?:tổ chức|tiến hành|mở)\s+(?:thành công\s+|khai mạc\s+|bế mạc\s+)?(?:[Hh]ội nghị|[Hh]ọc tập|[Qq]uán triệt|[Tt]riển khai|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Hh]ọp|[Gg]iao ban|[Pp]hiên"
+    r"(?:(?:tổ chức|tiến hành|mở)\s+(?:thành công\s+|khai mạc\s+|bế mạc\s+)?"
+    r"(?:[Hh]ội nghị|[Hh]ọc tập|[Qq]uán triệt|[Tt]riển khai|HỘI NGHỊ|[Đđ]ại hội|ĐẠI HỘI|[Hh]ọp|[Gg]iao ban|[Pp]hiên"
     r"|[Kk]ỳ họp|[Hh]ội thảo|[Tt]ọa đàm|[Tt]oạ đàm|[Đđ]ối thoại|[Ss]ơ kết|[Tt]ổng kết|[Bb]uổi|[Cc]uộc)"
     r"|họp\b|có buổi làm việc với|làm việc với|hội đàm với|tổng kết|sơ kết)"
 )
 
 
 _NOT_SUBJECT = re.compile(
-    r"(?:^|\s)(?:đã|vừa|sẽ|đang|dự|tham dự|về dự)(?!\w)|[“”\"]|^(?:[Kk]ỳ họp|[Hh]ội nghị|[Đđ]ại hội|[Pp]hiên|[Cc]uộc họp)\b"
+    r"(?:^|\s)(?:đã|vừa|sẽ|đang|dự|tham dự|về dự)(?!\w)|[“”\"]"
+    r"|^(?:[Kk]ỳ họp|[Hh]ội nghị|[Đđ]ại hội|[Pp]hiên|[Cc]uộc họp)\b"
     r"|^(?:Quang cảnh|Toàn cảnh|Ảnh|Các đại biểu|Đại biểu)\b"
 )
 
@@ -658,16 +661,12 @@ _CITED = re.compile(r"(?:sô1\s*\d+\s*[-–]?\s*\w*\s*/\S*|\d+/(?:19|20)\d\d/\S+
 
 # a date that opens with the time of day ("sáng ngày 18/10/2023") is when something happened, never a document's date
 _TIMED = re.compile(r"(?:sang1|chiêu2|tôi1|trưa|vao2 luc1|luc1)(?!\w)")
-# "Hôm nay: 1", "Hôm qua: 0": a visitor counter's labels, not a date
-_COUNTER = re.compile(r"\s*:")
 
 
 def _meeting_date(text: str, hit: re.Match[str]) -> bool:
     """Whether a date phrase found in the folded text may say when the meeting was held: not the date of a cited
     document ("Kế hoạch số 12/KH-LĐLĐ ngày 5/3/2024"), unless it gives the time of day ("Thực hiện Quyết định số
-    73/QĐ-CT, sáng ngày 18/10/2023 Công ty tổ chức ..."), and not a counter's label ("Hôm nay: 1")."""
-    if not re.search(r"\d", hit.group()) and _COUNTER.match(text, hit.end()):
-        return False
+    73/QĐ-CT, sáng ngày 18/10/2023 Công ty tổ chức ...")."""
     return bool(_TIMED.match(text, hit.start())) or not _CITED.search(text, max(0, hit.start() - 80), hit.start())
 
 
