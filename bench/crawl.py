@@ -21,12 +21,15 @@ pages per second over the article pages, by wall time from the engine's start to
 the crawling process used meanwhile (the fair figure on a shared, loaded machine: the site's server runs in its
 own process); the figures are the medians, and the ratios unionfeed / plain (target ≥ 1.0) and unionfeed /
 scrapy bench (target ≥ 0.6), both ways.
---profile runs one more unionfeed crawl under cProfile (CPU time) and prints where its time went, by area.
+--profile runs one more unionfeed crawl and one more plain crawl under cProfile (CPU time) and prints where their
+time went, by area (with CRAWL_BENCH_PSTATS=FILE, the raw profiles go to FILE and FILE.plain).
 --before DIR adds, in every round, the unionfeed crawl of another checkout (an exported main, say), the two taking
 turns going first, and prints the ratio of their medians: a before/after measured in one run, on one site.
 
 The other Scrapy settings of the two crawls of this site, compared key by key (2026-12-07, Scrapy 2.19): the
-reactor, the scheduler, the queues, CONCURRENT_ITEMS and the HTTP client are the same; unionfeed runs with
+reactor, the scheduler, the queues and the HTTP client are the same; unionfeed runs with CONCURRENT_ITEMS 8
+(Scrapy starts that many tasks for every response; plain keeps Scrapy's 100, as a spider written plainly does:
+--plain-items 8 gives it 8 too, to see what the setting alone is worth), with
 cookies off (COOKIES_ENABLED False; plain keeps Scrapy's True: the site sets none, so no difference in work),
 its own downloader and spider middlewares, its store pipeline and PeakMemory extension (the product being
 measured), DOWNLOAD_TIMEOUT 30 s and DOWNLOAD_MAXSIZE 10 MB (no page comes near either), REDIRECT_MAX_TIMES 5 (no
@@ -247,7 +250,17 @@ def profile_areas(profiler: Any) -> dict[str, float]:
         "store + SQLAlchemy + sqlite": ("/feed/store/", "sqlalchemy", "sqlite3"),
         "dedup": ("/feed/dedup/",),
         "classify": ("/feed/classify/",),
-        "extract (+ lxml, judge)": ("/feed/extract/", "lxml", "judging.py", "html5", "/feed/lang/"),
+        "extract (+ lxml, judge; trafilatura for plain)": (
+            "/feed/extract/",
+            "lxml",
+            "judging.py",
+            "html5",
+            "/feed/lang/",
+            "trafilatura",
+            "htmldate",
+            "courlan",
+            "justext",
+        ),
         "ingest + pipeline": ("/feed/ingest.py", "pipelines.py"),
         "scrapy + twisted (fetching)": ("scrapy", "twisted", "w3lib", "parsel", "urllib"),
     }
@@ -260,7 +273,7 @@ def profile_areas(profiler: Any) -> dict[str, float]:
     return {area: round(100 * seconds / total, 1) for area, seconds in shares.items()}
 
 
-def run_plain(base: str, concurrency: int) -> dict[str, Any]:
+def run_plain(base: str, concurrency: int, profile: bool = False) -> dict[str, Any]:
     import scrapy
     import trafilatura
     from scrapy.crawler import CrawlerProcess
@@ -277,13 +290,29 @@ def run_plain(base: str, concurrency: int) -> dict[str, Any]:
             extracted.append(int(bool(text)))
             yield {"url": response.url, "chars": len(text or "")}
 
-    process = CrawlerProcess({**polite(concurrency), "TELNETCONSOLE_ENABLED": False}, install_root_handler=False)
+    settings = {**polite(concurrency), "TELNETCONSOLE_ENABLED": False}
+    if os.environ.get("CRAWL_BENCH_PLAIN_ITEMS"):
+        settings["CONCURRENT_ITEMS"] = int(os.environ["CRAWL_BENCH_PLAIN_ITEMS"])
+    process = CrawlerProcess(settings, install_root_handler=False)
     crawler = process.create_crawler(Plain)
     clock = Clock()
     clock.connect(crawler)
     process.crawl(crawler)
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
     process.start()
-    return clock.figures(sum(extracted))
+    if profiler is not None:
+        profiler.disable()
+    result = clock.figures(sum(extracted))
+    if profiler is not None:
+        result["profile"] = profile_areas(profiler)
+        if os.environ.get("CRAWL_BENCH_PSTATS"):
+            profiler.dump_stats(os.environ["CRAWL_BENCH_PSTATS"] + ".plain")
+    return result
 
 
 def run_scrapy_bench(concurrency: int) -> dict[str, Any]:
@@ -309,7 +338,7 @@ def child(argv: list[str]) -> None:
     if kind == "unionfeed":
         result = run_unionfeed(base, concurrency, profile)
     elif kind == "plain":
-        result = run_plain(base, concurrency)
+        result = run_plain(base, concurrency, profile)
     else:
         result = run_scrapy_bench(concurrency)
     print("RESULT " + json.dumps(result))
@@ -340,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--plain-items", type=int, help="CONCURRENT_ITEMS of the plain spider (default Scrapy's)")
     parser.add_argument(
         "--before",
         type=Path,
@@ -347,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
         "right before or after this one's (alternately), and the ratio of the two is printed",
     )
     args = parser.parse_args(argv)
+    if args.plain_items:
+        os.environ["CRAWL_BENCH_PLAIN_ITEMS"] = str(args.plain_items)  # read by the plain spider's child
     if args.before is not None and not (args.before / "bench" / "crawl.py").is_file():
         raise SystemExit(f"--before {args.before}: no bench/crawl.py there (give the root of a checkout)")
     context = multiprocessing.get_context("spawn")
@@ -382,6 +414,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             profiled = measure("unionfeed", base, args.concurrency, profile=True)
             print("profile of one unionfeed crawl (share of own time):")
+            for area, share in sorted(profiled["profile"].items(), key=lambda kv: -kv[1]):
+                print(f"  {share:5.1f} %  {area}")
+            profiled = measure("plain", base, args.concurrency, profile=True)
+            print("profile of one plain spider crawl (share of own time):")
             for area, share in sorted(profiled["profile"].items(), key=lambda kv: -kv[1]):
                 print(f"  {share:5.1f} %  {area}")
     finally:

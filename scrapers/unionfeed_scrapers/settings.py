@@ -20,6 +20,11 @@ ROBOTSTXT_OBEY = _polite.obey_robots
 # downloads those, so a small number keeps SIGTERM quick while two per site stay busy.
 CONCURRENT_REQUESTS = 4
 CONCURRENT_REQUESTS_PER_DOMAIN = _polite.concurrent_per_domain
+# Outputs of one response handled at a time. Scrapy (asyncio reactor) starts this many worker tasks for every
+# response, whatever it yields; an article page yields one item and a listing some links, which are only
+# scheduled. Scrapy's 100 cost 13 % of the crawl's CPU (bench/crawl.py, docs/benchmarks.md); 8 still keeps a
+# listing's links flowing, and the store pipeline is synchronous, so no item waits on another.
+CONCURRENT_ITEMS = 8
 DOWNLOAD_DELAY = _polite.download_delay
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = _polite.autothrottle_start_delay

@@ -18,9 +18,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from feed.classify.classifier import classify
 from feed.config.sources import Source
-from feed.dedup.clusters import assign_cluster, assign_cluster_in
+from feed.dedup.clusters import assign_cluster, assign_cluster_in, batch_index
+from feed.lang.urls import article_id, canonicalize_url
 from feed.records import Extracted, Meeting
 from feed.store.api import Store, UpsertResult
 from feed.store.batch import BatchRows
@@ -84,6 +87,8 @@ def ingest_batch(
             results: list[Ingested | Exception] = []
             batch = BatchRows()
             batch.look_up(s, (page.article for page in pages))  # the stored rows the pages may be, in one query
+            index = batch_index(s, batch)  # and dedup's look-ups for them, in one round (feed.dedup.batch_index)
+            index.preload(_likely_changed(s, batch, pages))
             for page in pages:
                 result = store.upsert_in(s, source_slug, page.article, fetched_at=page.fetched_at, batch=batch)
                 if result.status in ("unchanged", "foreign"):
@@ -91,14 +96,27 @@ def ingest_batch(
                     continue
                 meeting = classify_article(page.article)
                 store.save_meeting_in(s, result.article_id, meeting)
-                assign_cluster_in(s, result.article_id, names, batch)
+                assign_cluster_in(s, result.article_id, names, batch, index)
                 results.append(Ingested(result.article_id, result.status, meeting, result.canonical_ignored))
+            index.flush()
             return results
     except StoreError:
         raise
     except Exception:  # one page's own trouble: the others must not be lost with it
         pass
     return [_ingest_alone(store, source_slug, page, registry) for page in pages]
+
+
+def _likely_changed(s: Session, batch: BatchRows, pages: Sequence[Page]) -> dict[str, str]:
+    """Article id -> body of the pages the batch will likely cluster: all but those stored with the same body (a
+    guess only: a page it leaves out, or one it gets wrong, is looked up when clustered)."""
+    bodies: dict[str, str] = {}
+    for page in pages:
+        key = canonicalize_url(page.article.url)
+        stored = batch.stored_by_url(s, key)
+        if stored is None or stored.body_text != page.article.body_text:
+            bodies.setdefault(stored.id if stored is not None else article_id(key), page.article.body_text or "")
+    return bodies
 
 
 def _ingest_alone(store: Store, source_slug: str, page: Page, registry: Sequence[Source]) -> Ingested | Exception:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feed.config.sources import Source
+from feed.dedup.batch_index import BatchBackend
 from feed.dedup.fingerprints import fingerprint
 from feed.dedup.index import DedupIndex, SqlBackend
 from feed.lang.text import fold, strip_accents
@@ -172,7 +173,11 @@ def assign_cluster(store: Store, article_id: str, *, sources: Iterable[Source] =
 
 
 def assign_cluster_in(
-    s: Session, article_id: str, names: Mapping[str, str], batch: BatchRows | None = None
+    s: Session,
+    article_id: str,
+    names: Mapping[str, str],
+    batch: BatchRows | None = None,
+    index: BatchBackend | None = None,
 ) -> str | None:
     """`assign_cluster` inside a transaction the caller holds (a batch of pages ingested at once: each page in
     turn, in the batch's order, so the clusters are the ones page-by-page ingestion gives); `names` maps each
@@ -180,14 +185,26 @@ def assign_cluster_in(
 
     With `batch` (the session's autoflush off: one flush for the whole batch), the articles the batch wrote before
     are read from it: their rows, texts and clusters as they are in memory (feed.store.batch). The index itself
-    needs nothing more: its fingerprints are written at once (Core statements, not the ORM's flush)."""
+    needs nothing more: its fingerprints are written at once (Core statements, not the ORM's flush).
+
+    With `index` (`batch_index(s, batch)`, preloaded for the batch's pages), the index is read from it and written
+    through it: the batch's look-ups in one round before the first page, its writes in one at `index.flush()`."""
     row = (batch.by_id.get(article_id) if batch is not None else None) or s.get(ArticleRow, article_id)
     if row is None:
         return None
-    backend = SqlBackend(s) if batch is None else SqlBackend(s, texts=_texts_reader(s, batch))
-    found = DedupIndex(backend).add(row.id, fingerprint(row.body_text or ""))
+    if index is not None:
+        found = DedupIndex(index).add(row.id, index.fingerprint(row.body_text or ""))
+    else:
+        backend = SqlBackend(s) if batch is None else SqlBackend(s, texts=_texts_reader(s, batch))
+        found = DedupIndex(backend).add(row.id, fingerprint(row.body_text or ""))
     matches = _rows(s, found, batch) if found else []
     return _merge(s, row, matches, names, batch)
+
+
+def batch_index(s: Session, batch: BatchRows) -> BatchBackend:
+    """The index for a batch's clustering (feed.dedup.batch_index): `preload` it with the pages' ids and bodies,
+    pass it to every `assign_cluster_in`, and `flush` it before the commit."""
+    return BatchBackend(s, texts=_texts_reader(s, batch))
 
 
 def _texts_reader(s: Session, batch: BatchRows) -> Callable[[Sequence[str]], dict[str, str]]:

@@ -174,11 +174,18 @@ class MemoryBackend:
 _DOCS, _BANDS = cast(Table, DedupDoc.__table__), cast(Table, DedupBand.__table__)
 _ARTICLES = cast(Table, ArticleRow.__table__)
 # Statements built once: SQLAlchemy's per-call statement building costs more than SQLite's look-ups.
-_BY_HASH = select(_DOCS.c.article_id).where(_DOCS.c.text_hash == bindparam("h"))
+_BY_HASH = select(_DOCS.c.article_id).where(_DOCS.c.text_hash == bindparam("h")).order_by(_DOCS.c.article_id)
 _HAS = select(_DOCS.c.text_hash).where(_DOCS.c.article_id == bindparam("a"))
-_BUCKETS = select(_BANDS.c.key, _BANDS.c.article_id).where(_BANDS.c.key.in_(bindparam("keys", expanding=True)))
-_PROFILES = select(_DOCS.c.article_id, _DOCS.c.signature, _DOCS.c.facts, _DOCS.c.claims).where(
-    _DOCS.c.article_id.in_(bindparam("ids", expanding=True))
+# In a defined order (SQLite's index order): the ranking of candidates ties the same way in feed.dedup.batch_index.
+_BUCKETS = (
+    select(_BANDS.c.key, _BANDS.c.article_id)
+    .where(_BANDS.c.key.in_(bindparam("keys", expanding=True)))
+    .order_by(_BANDS.c.key, _BANDS.c.article_id)
+)
+_PROFILES = (
+    select(_DOCS.c.article_id, _DOCS.c.signature, _DOCS.c.facts, _DOCS.c.claims)
+    .where(_DOCS.c.article_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_DOCS.c.article_id)
 )
 _TEXTS = select(_ARTICLES.c.id, _ARTICLES.c.body_text).where(_ARTICLES.c.id.in_(bindparam("ids", expanding=True)))
 _SIGNATURE = select(_DOCS.c.signature).where(_DOCS.c.article_id == bindparam("a"))
