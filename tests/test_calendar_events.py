@@ -130,3 +130,30 @@ def test_folding_keeps_every_character_and_no_line_is_too_long(line: str) -> Non
     assert all(len(part.encode("utf-8")) <= FOLD_OCTETS for part in folded.split("\r\n"))
     for part in folded.split("\r\n")[:-1]:  # an escape's backslash moves down with what it escapes
         assert not part.endswith(("\\", "^")) or len(part.removeprefix(" ")) == 1, folded
+
+
+def char_by_char(line: str) -> str:
+    """The folding calendar.fold did a character at a time before it cut on bytes (the oracle: same cuts)."""
+    if len(line) < FOLD_OCTETS and line.isascii():
+        return line
+    lines: list[str] = []
+    current: list[str] = []
+    octets = 0
+    for char in line:
+        size = len(char.encode("utf-8"))
+        if current and octets + size >= FOLD_OCTETS:
+            carried = current.pop() if len(current) > 1 and current[-1] in "\\^" else ""
+            lines.append("".join(current))
+            current = [carried] if carried else []
+            octets = len(carried)
+        current.append(char)
+        octets += size
+    lines.append("".join(current))
+    return "\r\n ".join(lines)
+
+
+@given(st.text(alphabet=ALPHABET + "abc\U0001f600", max_size=400))
+def test_folding_cuts_where_it_cut_a_character_at_a_time(line: str) -> None:
+    line = line.replace("\n", " ")
+    assert fold(line) == char_by_char(line)
+    assert fold("\\" * 200) == char_by_char("\\" * 200) and fold("ữ" * 80 + "\\,") == char_by_char("ữ" * 80 + "\\,")

@@ -52,6 +52,7 @@ _TIME = re.compile(
     r"(?<![0-9])([01]?[0-9]|2[0-3])\s*(?:h|giờ|g|:)\s*([0-5][0-9])?(?![0-9])(?![^\W\d_])(?!\s*/)", re.IGNORECASE
 )
 FOLD_OCTETS = 75  # RFC 5545 3.1: lines SHOULD NOT be longer than 75 octets
+_ESCAPES = b"\\^"  # a TEXT escape's backslash, RFC 6868's caret
 _AFTERNOON = re.compile(r"\b(chiều|tối)\b", re.IGNORECASE)
 
 
@@ -161,24 +162,28 @@ def _text(value: str) -> str:
 
 def fold(line: str) -> str:
     """A content line folded as RFC 5545 3.1 says: no line over 75 octets (CRLF left out), continued after CRLF and
-    a space; never inside a character, and a backslash escape is never split from the character it escapes."""
+    a space; never inside a character, and a backslash escape is never split from the character it escapes.
+
+    Cut on the UTF-8 bytes (a character's continuation bytes are 10xxxxxx), not a character at a time: each part
+    holds at most FOLD_OCTETS - 1 octets, the space before it making FOLD_OCTETS."""
     if len(line) < FOLD_OCTETS and line.isascii():
         return line
-    lines: list[str] = []
-    current: list[str] = []
-    octets = 0
-    for char in line:
-        size = 1 if char < "\x80" else len(char.encode("utf-8"))
-        if current and octets + size >= FOLD_OCTETS:
-            # an escape's backslash (or RFC 6868's caret) moves down with what it escapes, as icalendar does
-            carried = current.pop() if len(current) > 1 and current[-1] in "\\^" else ""
-            lines.append("".join(current))
-            current = [carried] if carried else []
-            octets = len(carried)
-        current.append(char)
-        octets += size
-    lines.append("".join(current))
-    return "\r\n ".join(lines)
+    data = line.encode("utf-8")
+    if len(data) < FOLD_OCTETS:
+        return line
+    room = FOLD_OCTETS - 1
+    parts: list[str] = []
+    start = 0
+    while len(data) - start > room:
+        end = start + room
+        while data[end] & 0xC0 == 0x80:  # inside a character: cut before it
+            end -= 1
+        if data[end - 1] in _ESCAPES and end - 1 > start:
+            end -= 1  # an escape's backslash (or RFC 6868's caret) moves down with what it escapes, as icalendar does
+        parts.append(data[start:end].decode("utf-8"))
+        start = end
+    parts.append(data[start:].decode("utf-8"))
+    return "\r\n ".join(parts)
 
 
 def _utc(when: datetime) -> str:
