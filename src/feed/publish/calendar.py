@@ -8,9 +8,9 @@ story's link is its URL. Its UID is the story's feed GUID (feed.publish.guids: f
 published), so a calendar application that subscribed updates the event instead of adding a second one; DTSTAMP
 and LAST-MODIFIED are the story's `updated`, so the bytes change only when a story does and ETag/304 keep working.
 Events are written here (line folding at 75 octets, escaping of commas, semicolons and newlines), and so are the
-calendar's own head and VTIMEZONE, the lines the `icalendar` package wrote for them before (tests/test_calendar_events.py
-compares them with it), so a publish does not import icalendar; every text is NFC. Reports with no resolved day are left out:
-a calendar cannot place them.
+calendar's own head and VTIMEZONE, the lines the `icalendar` package wrote for them before
+(tests/test_calendar_events.py compares them with it), so a publish does not import icalendar; every text is NFC.
+Reports with no resolved day are left out: a calendar cannot place them.
 
 A province has a calendar exactly when this publish wrote its feeds (feed.publish.query_static:
 feeds/provinces/<slug>.*, same slug): its meeting reports among the aggregate stories meetings.ics is made from (a
