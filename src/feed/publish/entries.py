@@ -73,10 +73,15 @@ class Stories:
 
     rows: list[PubRow]  # every article read, newest first
     clusters: dict[str, list[PubRow]]  # cluster key -> members
-    signatures: dict[str, str]  # article id -> signature of what it shows
     stories: list[FeedItem]  # one per story the aggregate feeds may show, newest first
     by_source: dict[str, LazyItems]  # slug -> that source's newest articles
     total: int | None = None  # articles in the store, when only some were read (feed.publish.selection)
+
+    @property
+    def signatures(self) -> dict[str, str]:
+        """Article id -> signature of what it shows (worked out on use: most rows a first publish reads show in no
+        feed)."""
+        return {r.id: r.sig for r in self.rows}
 
 
 class LazyItems(Sequence[FeedItem]):
@@ -330,7 +335,6 @@ def build_stories(
 ) -> Stories:
     """Entries for the stories aggregate feeds may show and for each source's newest articles."""
     clusters = group_clusters(rows)
-    signatures = {r.id: r.sig for r in rows}
     keys = aggregate_keys(clusters, limit)
     idents = issue(store, clusters, keys, now, cache)
     shared: dict[str, ItemDetails] = {}
@@ -344,7 +348,7 @@ def build_stories(
     for slug, mine in by_source.items():
         make = partial(_own_items, clusters=clusters, sources=sources, shared=shared, registry=registry)
         lazy[slug] = LazyItems(mine, make, _own_signature(mine, clusters, sources))
-    return Stories(rows, clusters, signatures, newest_first(stories), lazy)
+    return Stories(rows, clusters, newest_first(stories), lazy)
 
 
 def story_guids(
