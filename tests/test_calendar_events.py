@@ -8,10 +8,18 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone, TimezoneStandard
 
 from feed.lang.dates import VN_TZ, VN_ZONE
-from feed.publish.calendar import FOLD_OCTETS, fold, held_day, held_time, meeting_event
+from feed.publish.calendar import (
+    FOLD_OCTETS,
+    VN_TIMEZONE,
+    calendar_head,
+    fold,
+    held_day,
+    held_time,
+    meeting_event,
+)
 from feed.publish.entries import meeting_summary
 from feed.publish.feed_writer import FeedItem, ItemDetails
 from feed.records import KIND_LABELS, Meeting
@@ -130,3 +138,67 @@ def test_folding_keeps_every_character_and_no_line_is_too_long(line: str) -> Non
     assert all(len(part.encode("utf-8")) <= FOLD_OCTETS for part in folded.split("\r\n"))
     for part in folded.split("\r\n")[:-1]:  # an escape's backslash moves down with what it escapes
         assert not part.endswith(("\\", "^")) or len(part.removeprefix(" ")) == 1, folded
+
+
+def char_by_char(line: str) -> str:
+    """The folding calendar.fold did a character at a time before it cut on bytes (the oracle: same cuts)."""
+    if len(line) < FOLD_OCTETS and line.isascii():
+        return line
+    lines: list[str] = []
+    current: list[str] = []
+    octets = 0
+    for char in line:
+        size = len(char.encode("utf-8"))
+        if current and octets + size >= FOLD_OCTETS:
+            carried = current.pop() if len(current) > 1 and current[-1] in "\\^" else ""
+            lines.append("".join(current))
+            current = [carried] if carried else []
+            octets = len(carried)
+        current.append(char)
+        octets += size
+    lines.append("".join(current))
+    return "\r\n ".join(lines)
+
+
+@given(st.text(alphabet=ALPHABET + "abc\U0001f600", max_size=400))
+def test_folding_cuts_where_it_cut_a_character_at_a_time(line: str) -> None:
+    line = line.replace("\n", " ")
+    assert fold(line) == char_by_char(line)
+    assert fold("\\" * 200) == char_by_char("\\" * 200) and fold("ữ" * 80 + "\\,") == char_by_char("ữ" * 80 + "\\,")
+
+
+def icalendar_head(name: str, base_url: str, version: str) -> str:
+    """The calendar's head as icalendar's Calendar wrote it before (the oracle)."""
+    cal = Calendar()
+    cal.add("prodid", f"-//unionfeed//unionfeed {version}//VI")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", unicodedata.normalize("NFC", name))
+    cal.add("x-wr-timezone", VN_ZONE)
+    nfc = unicodedata.normalize("NFC", f"{name}, theo tin tường thuật trên các trang công đoàn ({base_url})")
+    cal.add("x-wr-caldesc", nfc)
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    return str(cal.to_ical().decode("utf-8")).removesuffix("END:VCALENDAR\r\n")
+
+
+@given(
+    name=st.text(alphabet=ALPHABET.replace("\n", ""), min_size=1, max_size=120),
+    version=st.sampled_from(["0.1.0", "1.2.3+local", "2,0;x\\y"]),
+)
+def test_the_calendar_head_and_timezone_are_what_icalendar_writes(name: str, version: str) -> None:
+    assert calendar_head(name, "https://tin.example.vn/", version) == icalendar_head(
+        name, "https://tin.example.vn/", version
+    )
+    tz = Timezone()
+    tz.add("tzid", VN_ZONE)
+    standard = TimezoneStandard()
+    standard.add("dtstart", datetime(1970, 1, 1))
+    standard.add("tzoffsetfrom", timedelta(hours=7))
+    standard.add("tzoffsetto", timedelta(hours=7))
+    standard.add("tzname", "+07")
+    tz.add_component(standard)
+    assert VN_TIMEZONE == tz.to_ical().decode("utf-8")
+    parsed = Calendar.from_ical(calendar_head(name, "https://tin.example.vn/", version) + "END:VCALENDAR\r\n")
+    assert str(parsed["X-WR-CALNAME"]) == unicodedata.normalize("NFC", name)

@@ -252,10 +252,18 @@ def fingerprint(body: str) -> Fingerprint:
     return Fingerprint(len(words), digest, shingles, signature, evidence, band_keys(signature))
 
 
+def _plain_words(body: str) -> tuple[np.ndarray, str]:
+    """(words, exact text hash) of _words(body) without the flagged tokens: the words are the chunks' tokens with
+    the flag bits off, so neither line-break markers nor sentence ends need working out (tests/test_dedup.py)."""
+    tokens = np.array(list(map(_TOKENS.__getitem__, story_text(body).split())), dtype=np.uint64) & ~_FLAGS
+    words = tokens[tokens != 0]  # chunks without a word, and a "\x00" standing alone (a line-break marker's token)
+    return words, hashlib.blake2b(words.tobytes(), digest_size=16).hexdigest()
+
+
 def shingle_set(body: str) -> tuple[str, np.ndarray]:
     """(text hash, shingles) of fingerprint(body), without the MinHash signature and the evidence it also works out
     (half its cost): what a feed's identity keeps to judge later changes of a body (feed.publish.guids)."""
-    _, words, digest = _words(body)
+    words, digest = _plain_words(body)
     if len(words) < MIN_WORDS:
         return digest, np.empty(0, dtype=np.uint64)
     return digest, _shingles(words)

@@ -21,6 +21,7 @@ feed.health.status; writing status.json and feeds/health.atom is feed.publish.st
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -29,8 +30,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from feed.config.sources import Source
-from feed.discover.found import Summary
-from feed.extract.judge import count_line, count_line_en
 from feed.health.bounds import run_bounds
 from feed.health.words import failure_in_vietnamese
 from feed.store.api import ABANDONED, Store, now_utc
@@ -159,7 +158,7 @@ class RunFigures:
                 "count": sum(self.not_articles.values()),
                 "reasons": self.not_articles,
                 "url": self.not_article_url,
-                "text_vi": count_line(self.not_articles.items()) or None,
+                "text_vi": _count_line(self.not_articles.items()) or None,
             },
             "bounds": self.bounds,
             "cause": (
@@ -229,6 +228,12 @@ class SourceHealth:
             "deferred_until": iso(self.deferred_until),
             "discovered": self.discovered,
         }
+
+
+def _count_line(counts: Iterable[tuple[str, int]]) -> str:
+    from feed.extract.judge import count_line  # (on use: the page parsers it imports cost a publish 0.05 s)
+
+    return count_line(counts)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -422,6 +427,8 @@ def not_articles_flag(runs: list[RunFigures]) -> Reason | None:
         return None
     url = newest.not_article_url or "?"
     pairs = newest.not_articles.items()
+    from feed.extract.judge import count_line, count_line_en
+
     return Reason("not_articles", f"{count_line_en(pairs)} (e.g. {url})", f"{count_line(pairs)} (ví dụ {url})")
 
 
@@ -578,6 +585,8 @@ def discovered_of(store: Store, source: Source) -> dict[str, Any] | None:
     row = store.discovered(source.slug)
     if row is None:
         return None
+    from feed.discover.found import Summary  # (on use: the parsers it imports cost a publish 0.05 s)
+
     summary = Summary.from_json(row.found)
     return {
         "text": summary.describe(),

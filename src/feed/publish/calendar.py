@@ -7,9 +7,10 @@ Asia/Ho_Chi_Minh: all-day, or timed when the words the date was read from give t
 story's link is its URL. Its UID is the story's feed GUID (feed.publish.guids: fixed the first time the story is
 published), so a calendar application that subscribed updates the event instead of adding a second one; DTSTAMP
 and LAST-MODIFIED are the story's `updated`, so the bytes change only when a story does and ETag/304 keep working.
-Events are written here (line folding at 75 octets, escaping of commas, semicolons and newlines), the calendar's
-own head and VTIMEZONE by the `icalendar` package; every text is NFC. Reports with no resolved day are left out:
-a calendar cannot place them.
+Events are written here (line folding at 75 octets, escaping of commas, semicolons and newlines), and so are the
+calendar's own head and VTIMEZONE, the lines the `icalendar` package wrote for them before
+(tests/test_calendar_events.py compares them with it), so a publish does not import icalendar; every text is NFC.
+Reports with no resolved day are left out: a calendar cannot place them.
 
 A province has a calendar exactly when this publish wrote its feeds (feed.publish.query_static:
 feeds/provinces/<slug>.*, same slug): its meeting reports among the aggregate stories meetings.ics is made from (a
@@ -29,8 +30,6 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-
-from icalendar import Calendar, Timezone, TimezoneStandard
 
 from feed.config.sources import Source
 from feed.lang.dates import VN_TZ, VN_ZONE
@@ -52,6 +51,7 @@ _TIME = re.compile(
     r"(?<![0-9])([01]?[0-9]|2[0-3])\s*(?:h|giờ|g|:)\s*([0-5][0-9])?(?![0-9])(?![^\W\d_])(?!\s*/)", re.IGNORECASE
 )
 FOLD_OCTETS = 75  # RFC 5545 3.1: lines SHOULD NOT be longer than 75 octets
+_ESCAPES = b"\\^"  # a TEXT escape's backslash, RFC 6868's caret
 _AFTERNOON = re.compile(r"\b(chiều|tối)\b", re.IGNORECASE)
 
 
@@ -134,17 +134,11 @@ def held_time(held_on_text: str | None) -> time | None:
     return time(hour, minute)
 
 
-def vn_timezone() -> Timezone:
-    """VTIMEZONE for Asia/Ho_Chi_Minh: UTC+7 without daylight saving since 1975, one STANDARD rule."""
-    tz = Timezone()
-    tz.add("tzid", VN_ZONE)
-    standard = TimezoneStandard()
-    standard.add("dtstart", datetime(1970, 1, 1))
-    standard.add("tzoffsetfrom", timedelta(hours=7))
-    standard.add("tzoffsetto", timedelta(hours=7))
-    standard.add("tzname", "+07")
-    tz.add_component(standard)
-    return tz
+# VTIMEZONE for Asia/Ho_Chi_Minh: UTC+7 without daylight saving since 1975, one STANDARD rule.
+VN_TIMEZONE = (
+    f"BEGIN:VTIMEZONE\r\nTZID:{VN_ZONE}\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZNAME:+07\r\n"
+    "TZOFFSETFROM:+0700\r\nTZOFFSETTO:+0700\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+)
 
 
 def _text(value: str) -> str:
@@ -161,24 +155,28 @@ def _text(value: str) -> str:
 
 def fold(line: str) -> str:
     """A content line folded as RFC 5545 3.1 says: no line over 75 octets (CRLF left out), continued after CRLF and
-    a space; never inside a character, and a backslash escape is never split from the character it escapes."""
+    a space; never inside a character, and a backslash escape is never split from the character it escapes.
+
+    Cut on the UTF-8 bytes (a character's continuation bytes are 10xxxxxx), not a character at a time: each part
+    holds at most FOLD_OCTETS - 1 octets, the space before it making FOLD_OCTETS."""
     if len(line) < FOLD_OCTETS and line.isascii():
         return line
-    lines: list[str] = []
-    current: list[str] = []
-    octets = 0
-    for char in line:
-        size = 1 if char < "\x80" else len(char.encode("utf-8"))
-        if current and octets + size >= FOLD_OCTETS:
-            # an escape's backslash (or RFC 6868's caret) moves down with what it escapes, as icalendar does
-            carried = current.pop() if len(current) > 1 and current[-1] in "\\^" else ""
-            lines.append("".join(current))
-            current = [carried] if carried else []
-            octets = len(carried)
-        current.append(char)
-        octets += size
-    lines.append("".join(current))
-    return "\r\n ".join(lines)
+    data = line.encode("utf-8")
+    if len(data) < FOLD_OCTETS:
+        return line
+    room = FOLD_OCTETS - 1
+    parts: list[str] = []
+    start = 0
+    while len(data) - start > room:
+        end = start + room
+        while data[end] & 0xC0 == 0x80:  # inside a character: cut before it
+            end -= 1
+        if data[end - 1] in _ESCAPES and end - 1 > start:
+            end -= 1  # an escape's backslash (or RFC 6868's caret) moves down with what it escapes, as icalendar does
+        parts.append(data[start:end].decode("utf-8"))
+        start = end
+    parts.append(data[start:].decode("utf-8"))
+    return "\r\n ".join(parts)
 
 
 def _utc(when: datetime) -> str:
@@ -245,33 +243,41 @@ def event_text(item: FeedItem, cache: dict[str, list[str]]) -> list[str] | None:
     return hit or None
 
 
+def calendar_head(name: str, base_url: str, version: str) -> str:
+    """BEGIN:VCALENDAR and the calendar's properties, in icalendar's order and escaping: PRODID is TEXT (escaped),
+    the X- properties are written as given (icalendar's vUnknown; a line end, which it refused, is written \\n)."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{_text(f'-//unionfeed//unionfeed {version}//VI')}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALDESC:{_unknown(_nfc(f'{name}, theo tin tường thuật trên các trang công đoàn ({base_url})'))}",
+        f"X-WR-CALNAME:{_unknown(_nfc(name))}",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+        "X-PUBLISHED-TTL:PT1H",
+        f"X-WR-TIMEZONE:{VN_ZONE}",
+    ]
+    return "".join(f"{fold(line)}\r\n" for line in lines)
+
+
+def _unknown(value: str) -> str:
+    return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+
+
 def calendar_document(
     items: Sequence[FeedItem], name: str, base_url: str, version: str, cache: dict[str, list[str]] | None = None
 ) -> bytes:
     """The iCalendar text of the events of `items` (in the order they were held), as UTF-8 with CRLF line ends.
 
-    The calendar's own properties and each event are written by icalendar; the events' texts are joined inside
-    the calendar (each is a whole, folded VEVENT), so an event rendered once serves every calendar showing it."""
+    Each event's text is a whole, folded VEVENT, so an event rendered once serves every calendar showing it."""
     cache = {} if cache is None else cache
-    cal = Calendar()
-    cal.add("prodid", f"-//unionfeed//unionfeed {version}//VI")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", _nfc(name))
-    cal.add("x-wr-timezone", VN_ZONE)
-    cal.add("x-wr-caldesc", _nfc(f"{name}, theo tin tường thuật trên các trang công đoàn ({base_url})"))
-    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", "PT1H")
     events = sorted(e for e in (event_text(i, cache) for i in items) if e is not None)
-    head = cal.to_ical().decode("utf-8")
-    end = "END:VCALENDAR\r\n"
-    assert head.endswith(end)
-    body = [head[: -len(end)]]
+    body = [calendar_head(name, base_url, version)]
     if any(";TZID=" in text for _, text in events):  # a timed event names the zone: its VTIMEZONE comes first
-        body.append(vn_timezone().to_ical().decode("utf-8"))
+        body.append(VN_TIMEZONE)
     body.extend(text for _, text in events)
-    body.append(end)
+    body.append("END:VCALENDAR\r\n")
     return "".join(body).encode("utf-8")
 
 

@@ -34,7 +34,6 @@ from feed.publish.feed_writer import (
 )
 from feed.publish.guids import FeedIdentity, issue_identities, known_guids
 from feed.publish.rows import PubRow
-from feed.publish.snapshots import meeting_record
 from feed.records import KIND_LABELS, MEETING_KINDS, Meeting
 from feed.store.api import Store
 
@@ -74,10 +73,15 @@ class Stories:
 
     rows: list[PubRow]  # every article read, newest first
     clusters: dict[str, list[PubRow]]  # cluster key -> members
-    signatures: dict[str, str]  # article id -> signature of what it shows
     stories: list[FeedItem]  # one per story the aggregate feeds may show, newest first
     by_source: dict[str, LazyItems]  # slug -> that source's newest articles
     total: int | None = None  # articles in the store, when only some were read (feed.publish.selection)
+
+    @property
+    def signatures(self) -> dict[str, str]:
+        """Article id -> signature of what it shows (worked out on use: most rows a first publish reads show in no
+        feed)."""
+        return {r.id: r.sig for r in self.rows}
 
 
 class LazyItems(Sequence[FeedItem]):
@@ -185,11 +189,17 @@ def content_html(
     parts = [f"<p><em>{escape(meeting_summary(meeting))}</em></p>"] if meeting.is_report else []
     if row.lead:
         parts.append(f"<p><strong>{escape(row.lead)}</strong></p>")
-    paragraphs = [p.strip() for p in _PARAGRAPHS.split(row.body_text) if p.strip()]
-    if not full and paragraphs:
-        opening = paragraphs[0] if len(paragraphs[0]) <= BRIEF else paragraphs[0][:BRIEF].rsplit(" ", 1)[0] + " …"
-        paragraphs = [opening] if len(paragraphs) == 1 and opening == paragraphs[0] else [opening, "…"]
-    parts.extend(f"<p>{escape(p)}</p>" for p in paragraphs)
+    if full:  # escaped whole, then split: escaping neither adds nor removes white space
+        paragraphs = [p.strip() for p in _PARAGRAPHS.split(escape(row.body_text)) if p.strip()]
+        if paragraphs:
+            parts.append("<p>" + "</p>\n<p>".join(paragraphs) + "</p>")
+    else:
+        paragraphs = [p.strip() for p in _PARAGRAPHS.split(row.body_text) if p.strip()]
+        if paragraphs:
+            first = paragraphs[0]
+            opening = first if len(first) <= BRIEF else first[:BRIEF].rsplit(" ", 1)[0] + " …"
+            paragraphs = [opening] if len(paragraphs) == 1 and opening == first else [opening, "…"]
+        parts.extend(f"<p>{escape(p)}</p>" for p in paragraphs)
     url = safe_url(row.url)
     name = escape(source_name)
     parts.append(f'<p>Nguồn: <a href="{escape(url)}">{name}</a></p>' if url else f"<p>Nguồn: {name}</p>")
@@ -238,7 +248,7 @@ def item_details(row: PubRow, members: list[PubRow], sources: dict[str, Source])
         also_at=also_at,
         other_sources=[m.source_slug for m in others],
         meeting=meeting,
-        meeting_json=json.dumps(_safe_record(meeting_record(row.meeting)), ensure_ascii=False, separators=(",", ":"))
+        meeting_json=json.dumps(_safe_record(meeting.to_json()), ensure_ascii=False, separators=(",", ":"))
         if meeting.is_report
         else "null",
         content=partial(content_html, row, meeting, source_name, also_at),
@@ -325,7 +335,6 @@ def build_stories(
 ) -> Stories:
     """Entries for the stories aggregate feeds may show and for each source's newest articles."""
     clusters = group_clusters(rows)
-    signatures = {r.id: r.sig for r in rows}
     keys = aggregate_keys(clusters, limit)
     idents = issue(store, clusters, keys, now, cache)
     shared: dict[str, ItemDetails] = {}
@@ -339,7 +348,7 @@ def build_stories(
     for slug, mine in by_source.items():
         make = partial(_own_items, clusters=clusters, sources=sources, shared=shared, registry=registry)
         lazy[slug] = LazyItems(mine, make, _own_signature(mine, clusters, sources))
-    return Stories(rows, clusters, signatures, newest_first(stories), lazy)
+    return Stories(rows, clusters, newest_first(stories), lazy)
 
 
 def story_guids(

@@ -143,6 +143,14 @@ class FeedItem:
     full_body: bool = True  # False: the entry carries the opening of the body and links (see entries.build_stories)
     _details: ItemDetails | None = field(default=None, repr=False)
     _xml: dict[str, str] = field(default_factory=dict, repr=False)  # rendered fields, reused across feeds
+    _stamps: tuple[str, str] | None = field(default=None, repr=False)  # published, updated in RFC 3339
+
+    @property
+    def stamps(self) -> tuple[str, str]:
+        """Its published and updated times in RFC 3339, worked out once for Atom and JSON Feed."""
+        if self._stamps is None:
+            self._stamps = (rfc3339(self.published), rfc3339(self.updated))
+        return self._stamps
 
     def __post_init__(self) -> None:
         self.guid, self.link = xml_safe(self.guid), safe_url(self.link)
@@ -275,10 +283,11 @@ def _rss_category(c: Category, base: str) -> str:
 
 def _atom_entry(item: FeedItem, site: FeedSite) -> str:
     cats = "".join(_atom_category(c, site.base) for c in item.categories)
+    published, updated = item.stamps
     return (
         f'<entry>\n<id>{_esc(item.guid)}</id>\n<title type="text">{_esc(item.title)}</title>\n'
         f'<link rel="alternate" type="text/html" href="{_attr(item.link)}"/>\n'
-        f"<published>{rfc3339(item.published)}</published>\n<updated>{rfc3339(item.updated)}</updated>\n"
+        f"<published>{published}</published>\n<updated>{updated}</updated>\n"
         f"<author><name>{_esc(item.author)}</name></author>\n{cats}\n"
         f'<summary type="text">{_esc(item.summary)}</summary>\n'
         f'<content type="html">{item.escaped_content()}</content>\n</entry>\n'
@@ -344,10 +353,11 @@ def json_feed_item(item: FeedItem) -> str:
     tags = ",".join(q(c.label) for c in item.categories)
     also = ",".join(f'{{"name":{q(n)},"url":{q(u)}}}' for n, u in item.also_at)
     meeting = item.details.meeting_json
+    published, updated = item.stamps
     return (
         f'{{"id":{q(item.guid)},"url":{q(item.link)},"title":{q(item.title)},"summary":{q(item.summary)},'
-        f'"content_html":{q(item.content_html)},"date_published":"{rfc3339(item.published)}",'
-        f'"date_modified":"{rfc3339(item.updated)}","authors":[{{"name":{q(item.author)}}}],"tags":[{tags}],'
+        f'"content_html":{q(item.content_html)},"date_published":"{published}",'
+        f'"date_modified":"{updated}","authors":[{{"name":{q(item.author)}}}],"tags":[{tags}],'
         f'"language":"vi","_unionfeed":{{"article_id":{q(item.article_id)},"cluster_id":{q(item.cluster_id)},'
         f'"source":{q(item.source_slug)},"meeting":{meeting},"also_at":[{also}]}}}}'
     )

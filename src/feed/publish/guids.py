@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from feed.dedup.clusters import cluster_members
 from feed.dedup.fingerprints import shingle_set
 from feed.publish.feed_writer import GUID_PREFIX
+from feed.publish.rows import PubRow, prefetch_bodies
 from feed.store.api import Store
 from feed.store.schema import ArticleRow, FeedIdentityRow
 
@@ -124,12 +125,19 @@ def _identities(s: Session, members: Mapping[str, Sequence[Any]]) -> dict[str, F
     return out
 
 
-def _bodies(s: Session, ids: Sequence[str]) -> dict[str, str]:
-    return {
-        i: body or ""
-        for chunk in _chunks(ids)
+def _bodies(s: Session, ids: Sequence[str], given: Mapping[str, Any]) -> dict[str, str]:
+    """The bodies of these articles: through the publisher's rows when it gave them (read in batches and kept on
+    the row, so the feeds about to show the story do not read them again), else from the store."""
+    rows = [given[i] for i in ids if isinstance(given.get(i), PubRow)]
+    prefetch_bodies(rows)
+    found = {r.id: r.body_text for r in rows}
+    rest = [i for i in ids if i not in found]
+    found.update(
+        (i, body or "")
+        for chunk in _chunks(rest)
         for i, body in s.execute(select(ArticleRow.id, ArticleRow.body_text).where(ArticleRow.id.in_(chunk)))
-    }
+    )
+    return found
 
 
 def _canonical(members: Sequence[Any]) -> Any:
@@ -187,7 +195,7 @@ def issue_identities(store: Store, rows: list[ArticleRow], now: datetime) -> dic
             for key, c in canonicals.items()
             if key not in identities or identities[key].seen != f"{c.id}:{c.content_hash}"
         ]
-        bodies = _bodies(s, judge)
+        bodies = _bodies(s, judge, {row.id: row for row in rows})
         issued: dict[str, dict[str, Any]] = {}  # by anchor: stale rows may put one article in two stories
         for key, given in stories.items():
             canonical = canonicals[key]

@@ -93,10 +93,21 @@ class PubRow:
     meeting_raw: Any  # JSON text (SQLite) or already a dict (other databases); parsed on first use
     is_meeting_report: bool
     meeting_kind: str | None
-    sig: str  # a digest of every stored value: changes whenever anything shown of the row changes
+    _sig: str | None  # see `sig`; None: worked out from `raw` on first use
     bodies: Bodies
     _meeting: dict[str, Any] | None = None
     _body: str | None = None
+    raw: tuple[Any, ...] = ()  # the stored values, as read
+
+    @property
+    def sig(self) -> str:
+        """A digest of every stored value: changes whenever anything shown of the row changes. Worked out on first
+        use: a first publish reads every article, and most are shown in no feed."""
+        if self._sig is None:
+            # The raw values say everything a feed entry or a record shows; the body is not among them because the
+            # store changes it only together with content_hash (see Store.upsert), which is.
+            self._sig = hashlib.blake2b(repr(self.raw).encode("utf-8"), digest_size=10).hexdigest()
+        return self._sig
 
     @property
     def meeting(self) -> dict[str, Any]:
@@ -167,9 +178,6 @@ def _row(values: tuple[Any, ...], bodies: Bodies) -> PubRow:
         is_meeting_report,
         meeting_kind,
     ) = values
-    # The raw values say everything a feed entry or a record shows; the body is not among them because the
-    # store changes it only together with content_hash (see Store.upsert), which is.
-    digest = hashlib.blake2b(repr(values).encode("utf-8"), digest_size=10)
     return PubRow(
         id_,
         url,
@@ -192,8 +200,9 @@ def _row(values: tuple[Any, ...], bodies: Bodies) -> PubRow:
         meeting,
         bool(is_meeting_report),
         meeting_kind,
-        digest.hexdigest(),
+        None,
         bodies,
+        raw=values,
     )
 
 

@@ -8,6 +8,13 @@ conditional GETs answer 304. What the last
 cursor saw is kept in the store (feed.publish.incremental), so a publish encodes only the articles written since
 the last one. latest.json holds the newest WINDOW articles only: its size does not grow with the store; every
 change still travels, exactly once, in the change files.
+
+A record's fingerprint (what the store keeps to tell an updated record from an unchanged one) is a digest of the
+values the record is made of (`record_fingerprint`), not of its JSON: a first publish encodes only the records a
+file shows (latest.json's window), not every article of the store. Fingerprints filed before 2026-12-08 were
+digests of the encoded record (`legacy_fingerprint`, no FINGERPRINT_PREFIX); a record that still has one is
+encoded once more when it is next touched and compared the old way, then filed under the new scheme, so an
+upgrade announces no record that did not change.
 """
 
 from __future__ import annotations
@@ -28,6 +35,9 @@ from feed.publish.rows import BODY_BATCH, PubRow, prefetch_bodies
 from feed.records import Meeting
 
 WINDOW = 1000  # the newest articles latest.json holds
+FINGERPRINT_PREFIX = "v2:"  # record_fingerprint's; a fingerprint without it is legacy_fingerprint's
+RECORD_FORMAT = 1  # bump when snapshot_record shows the same stored values differently: every record touched after
+# is then announced as updated once
 DATED_RE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})\.json$")
 
 
@@ -99,14 +109,61 @@ def snapshot_record(row: PubRow, source: Source | None, members: list[PubRow]) -
 
 def encode_record(row: PubRow, source: Source | None, members: list[PubRow]) -> tuple[str, str]:
     """(record JSON, fingerprint). A re-fetch that only moves fetched_at is not a change for pipelines."""
-    body, fingerprint = _fingerprinted(row, source, members)
-    return with_fetched_at(body, row), fingerprint
+    return with_fetched_at(_bare_record(row, source, members), row), record_fingerprint(row, source, members)
 
 
-def _fingerprinted(row: PubRow, source: Source | None, members: list[PubRow]) -> tuple[str, str]:
-    """(record JSON without fetched_at, fingerprint): a record no file shows needs only the fingerprint."""
-    body = json.dumps(snapshot_record(row, source, members), ensure_ascii=False, separators=(",", ":"))
-    return body, hashlib.blake2b(body.encode("utf-8"), digest_size=12).hexdigest()
+def _bare_record(row: PubRow, source: Source | None, members: list[PubRow]) -> str:
+    """The record JSON without fetched_at."""
+    return json.dumps(snapshot_record(row, source, members), ensure_ascii=False, separators=(",", ":"))
+
+
+def _stamp(value: datetime | None) -> int | None:
+    """A time as the record shows it (rfc3339 keeps whole seconds), zone-free."""
+    return None if value is None else int(value.timestamp())
+
+
+def record_fingerprint(row: PubRow, source: Source | None, members: list[PubRow]) -> str:
+    """A digest of every value snapshot_record is made of (the body through content_hash, which the store changes
+    whenever it changes the body; fetched_at left out: a re-fetch that only moves it is not a change): equal
+    values make equal records, so a record need not be encoded to tell whether it changed. Prefixed, so a
+    fingerprint filed by the older scheme (legacy_fingerprint) is told apart."""
+    meeting = row.meeting_raw
+    if meeting is not None and not isinstance(meeting, str | bytes):  # a JSON column already decoded
+        meeting = json.dumps(meeting, sort_keys=True, ensure_ascii=False)
+    values = (
+        RECORD_FORMAT,
+        row.id,
+        row.url,
+        row.canonical_url,
+        row.source_slug,
+        source.name if source else None,
+        source.province if source else None,
+        row.title,
+        row.lead,
+        row.author,
+        _stamp(row.published_at),
+        _stamp(row.updated_at),
+        _stamp(row.first_seen_at),
+        row.language,
+        row.image_urls,
+        row.syndicated_from,
+        row.content_hash,
+        row.cluster_id or row.id,
+        bool(row.is_canonical),
+        [m.url for m in members if m.id != row.id],
+        meeting,
+    )
+    return FINGERPRINT_PREFIX + hashlib.blake2b(repr(values).encode("utf-8"), digest_size=12).hexdigest()
+
+
+def legacy_fingerprint(bare: str) -> str:
+    """The fingerprint publishes before 2026-12-08 filed: a digest of the record JSON without fetched_at."""
+    return hashlib.blake2b(bare.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def is_legacy(fingerprint: str) -> bool:
+    """True for a fingerprint of the older scheme (legacy_fingerprint)."""
+    return not fingerprint.startswith(FINGERPRINT_PREFIX)
 
 
 def with_fetched_at(body: str, row: PubRow) -> str:
@@ -156,10 +213,11 @@ def build_snapshot(
 ) -> Snapshot:
     """latest.json (the newest `window` articles), today's dated copy and, when a record changed, a change file
     and a new cursor. Only `touched` rows (written since the last publish, or sharing a story with one) are
-    encoded and compared with what the last publish said of them (`before`); `gone` are ids written since then
-    and no longer stored. Every other record of the window is taken, as bytes, from the current latest.json.
-    Bodies read to encode a record are let go after it unless the window or `keep_bodies` (the feeds about to be
-    rendered) shows the article, so they are not read twice."""
+    fingerprinted and compared with what the last publish said of them (`before`), and encoded only when a file
+    shows them (the window, a change file); `gone` are ids written since then and no longer stored. Every other
+    record of the window is taken, as bytes, from the current latest.json. Bodies read to encode a record are
+    let go after it unless the window or `keep_bodies` (the feeds about to be rendered) shows the article, so
+    they are not read twice."""
     state = SnapshotState(prior.cursor, prior.cursor_at, list(prior.changes), {s: v.name for s, v in sources.items()})
     changes: dict[str, list[str]] = {k: [] for k in CHANGE_KINDS}
     encoded: dict[str, str] = {}
@@ -167,16 +225,21 @@ def build_snapshot(
     shown = {r.id for r in window}
     keep = shown | (keep_bodies or set())
     announce = prior.cursor is not None  # the first state is latest.json itself: nothing to announce
-    for start in range(0, len(touched), BODY_BATCH):  # bodies read a batch at a time, and let go after it
-        batch = touched[start : start + BODY_BATCH]
+    wanted: list[PubRow] = []  # the rows whose record JSON is needed: shown, announced, or compared the old way
+    for row in touched:
+        cluster = row.cluster_id or row.id
+        fingerprint = record_fingerprint(row, sources.get(row.source_slug), clusters.get(cluster, [row]))
+        records[row.id] = [fingerprint, cluster]
+        seen = before.get(row.id)
+        if row.id in shown or (announce and (seen is None or seen[0] != fingerprint)):
+            wanted.append(row)
+    for start in range(0, len(wanted), BODY_BATCH):  # bodies read a batch at a time, and let go after it
+        batch = wanted[start : start + BODY_BATCH]
         prefetch_bodies(batch)
         for row in batch:
-            cluster = row.cluster_id or row.id
-            bare, fingerprint = _fingerprinted(row, sources.get(row.source_slug), clusters.get(cluster, [row]))
+            fingerprint, cluster = records[row.id]
+            bare = _bare_record(row, sources.get(row.source_slug), clusters.get(cluster, [row]))
             row._body = None if row.id not in keep else row._body
-            records[row.id] = [fingerprint, cluster]
-            if row.id not in shown and not announce:
-                continue  # (the first state: only the window's records are written)
             body = with_fetched_at(bare, row)
             if row.id in shown:
                 encoded[row.id] = body
@@ -186,7 +249,8 @@ def build_snapshot(
             if seen is None:
                 changes["new"].append(body)
                 continue
-            if seen[0] != fingerprint:
+            # A fingerprint filed before this scheme is compared the old way: an upgrade announces nothing new.
+            if seen[0] != fingerprint and not (is_legacy(seen[0]) and seen[0] == legacy_fingerprint(bare)):
                 changes["updated"].append(body)
             if seen[1] != cluster:
                 changes["removed_from_cluster"].append(_cluster_move(row.id, seen[1], cluster))
