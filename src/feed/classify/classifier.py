@@ -397,7 +397,6 @@ def read(title: str | None, text: str, *, lead: str | None = None) -> Reading:
         ceremonial=ceremonial,
         rule_kind=kind if primary else None,
         mentions=len(mentions),
-        phrase=(named or primary).phrase if primary else "",
     )
     layout = Layout(
         text=doc.text,

@@ -25,7 +25,7 @@ from itertools import compress, pairwise
 from feed.lang.text import fold
 
 # Changing any of these changes the features: the model artifact records them and refuses a mismatch.
-FEATURE_VERSION = 3
+FEATURE_VERSION = 2
 BODY_CHARS = 2000
 CHAR_NGRAMS = (2, 5)
 WORD_NGRAMS = (1, 2)
@@ -33,11 +33,6 @@ ZONES = ("title", "lead", "body")
 # character n-grams are read in these zones only: in the body they measured nothing under cross-validation
 # (F1 0.847 without, 0.845 with) and were most of the cost of a long article (docs/classify.md)
 CHAR_ZONES = ("title", "lead")
-# The meeting phrase the kind rules read (from the meeting word to the end of its clause): its first PHRASE_WORDS
-# words give the block "w|phrase", read by the kind model only (issue 14, fifth round: kind 0.842 -> 0.856 under
-# grouped cross-validation; docs/classify.md).
-PHRASE_BLOCK = "w|phrase"
-PHRASE_WORDS = 12
 
 
 @dataclass
@@ -109,7 +104,6 @@ class Grammar:
     ceremonial: bool  # that meeting is a ceremony ("hội nghị tuyên dương")
     rule_kind: str | None  # the kind the kind rules give it
     mentions: int  # meeting words in the text
-    phrase: str = ""  # the folded phrase of the meeting the kind was read from ("hôi5 nghi5 tông2 kêt5 …")
 
 
 @dataclass(frozen=True)
@@ -233,19 +227,10 @@ def grammar_features(grammar: Grammar, out: dict[str, float]) -> None:
         out[f"g|rule_kind|{grammar.rule_kind}"] = 1.0
 
 
-def phrase_features(grammar: Grammar, out: dict[str, frozenset[str]]) -> None:
-    """Word uni- and bigrams of the first PHRASE_WORDS words of the meeting phrase (numbers as "<num>"): what the
-    meeting is called, apart from the rest of the page, for the kind model."""
-    words = [w if not w.isdigit() else "<num>" for w in grammar.phrase.split()][:PHRASE_WORDS]
-    if words:
-        out[PHRASE_BLOCK] = frozenset({*words, *map(" ".join, pairwise(words))})
-
-
 def featurize(layout: Layout, grammar: Grammar) -> Features:
     """Every feature of one article."""
     out = Features()
     grammar_features(grammar, out.scalars)
     structure_features(layout, grammar, out.scalars)
     ngram_features(layout, out.blocks)
-    phrase_features(grammar, out.blocks)
     return out

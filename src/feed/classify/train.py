@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from feed.classify.classifier import read
-from feed.classify.features import PHRASE_BLOCK, Features
+from feed.classify.features import Features
 from feed.classify.model import FORMAT, LEARNED_KINDS, feature_spec
 from feed.lang.urls import identity_key
 from feed.records import MEETING_KINDS
@@ -41,10 +41,8 @@ DIGITS = 4  # weights are rounded to this many decimals
 # 1/s^2: the fit sees value x s, and the artifact stores weight x s, so inference reads the unscaled features.
 # The report model's cue, grammar and structure features at half scale (the n-grams at 1): nested grouped
 # cross-validation prefers 0.25 (F1 0.868 against 0.861 at 0.5 and 0.852 at 1), but at 0.25 a programme invitation
-# ("Thông báo tổ chức Hội nghị …, trân trọng kính mời") reads as a report (tests/test_classify.py), so 0.5. The kind
-# model's meeting-phrase block (features.PHRASE_BLOCK) at 3.
+# ("Thông báo tổ chức Hội nghị …, trân trọng kính mời") reads as a report (tests/test_classify.py), so 0.5.
 SCALAR_SCALE = 0.5
-PHRASE_SCALE = 3.0
 
 
 class TrainingUnavailable(RuntimeError):
@@ -233,10 +231,6 @@ def report_scale(name: str, scalar_scale: float = SCALAR_SCALE) -> float:
     return 1.0 if name.startswith(("w|", "c|")) else scalar_scale
 
 
-def kind_scale(name: str, phrase_scale: float = PHRASE_SCALE) -> float:
-    return phrase_scale if name.startswith(PHRASE_BLOCK + "|") else 1.0
-
-
 def _r(x: float) -> float:
     value = round(float(x), DIGITS)
     return 0.0 if value == 0 else value  # no "-0.0"
@@ -252,7 +246,6 @@ def fit(
     vetoes: tuple[str, ...] = VETOES,
     kind_features: tuple[str, ...] = KIND_FEATURES,
     scalar_scale: float = SCALAR_SCALE,
-    phrase_scale: float = PHRASE_SCALE,
 ) -> dict[str, Any]:
     """Fit the report model (and the kind model when kind_method is "model"); the artifact as a JSON object."""
     sklearn = require_sklearn()
@@ -260,8 +253,7 @@ def fit(
     usable = [it for it in items if it.features is not None]
     if len({it.positive for it in usable}) < 2:
         raise ValueError("the corpus needs both meeting reports and other articles that name a meeting")
-    phrase = PHRASE_BLOCK + "|"  # the meeting-phrase block is the kind model's only
-    feats = [{k: v for k, v in it.features.items() if not k.startswith(phrase)} for it in usable if it.features]
+    feats = [it.features for it in usable if it.features is not None]
     vocab = _vocabulary(feats, min_df)
     index = {name: i for i, name in enumerate(vocab)}
     scales = _scaling(vocab, lambda name: report_scale(name, scalar_scale))
@@ -272,7 +264,7 @@ def fit(
     weights = {name: w for name, coef in zip(vocab, report.coef_[0] * scales, strict=True) if (w := _r(coef))}
     kind: dict[str, Any] = {"method": kind_method}
     if kind_method in LEARNED_KINDS:
-        kind.update(_fit_kind(usable, c_kind, min_df, kind_features, logistic, phrase_scale))
+        kind.update(_fit_kind(usable, c_kind, min_df, kind_features, logistic))
     return {
         "format": FORMAT,
         "about": "Meeting-report model of unionfeed (docs/classify.md); written by `unionfeed train`, read by "
@@ -296,7 +288,6 @@ def fit(
             "C_report": c_report,
             "C_kind": c_kind if kind_method in LEARNED_KINDS else None,
             "scalar_scale": scalar_scale,
-            "phrase_scale": phrase_scale if kind_method in LEARNED_KINDS else None,
             "seed": SEED,
             # the same corpus gives the same bytes with these versions (tests/test_classify_model.py)
             "libraries": library_versions(),
@@ -306,12 +297,7 @@ def fit(
 
 
 def _fit_kind(
-    usable: Sequence[Item],
-    c_kind: float,
-    min_df: int,
-    prefixes: tuple[str, ...],
-    logistic: Any,
-    phrase_scale: float = PHRASE_SCALE,
+    usable: Sequence[Item], c_kind: float, min_df: int, prefixes: tuple[str, ...], logistic: Any
 ) -> dict[str, Any]:
     """A multinomial model of the kind, over the reports only and the feature families in `prefixes`."""
     reports = [it for it in usable if it.positive and it.kind]
@@ -321,12 +307,11 @@ def _fit_kind(
     feats = [{k: v for k, v in it.features.items() if k.startswith(prefixes)} for it in reports if it.features]
     vocab = _vocabulary(feats, min_df)
     index = {name: i for i, name in enumerate(vocab)}
-    scales = _scaling(vocab, lambda name: kind_scale(name, phrase_scale))
-    x = _scaled(_matrix(feats, index), scales)
+    x = _matrix(feats, index)
     y = [classes.index(str(it.kind)) for it in reports]
     model = logistic(C=c_kind, solver="saga", random_state=SEED, max_iter=3000, tol=1e-4)
     model.fit(x, y)
-    coef = model.coef_ * scales  # the weights of the unscaled features
+    coef = model.coef_
     if len(classes) == 2:  # a binary model has one row: the second class against the first
         coef = [[-w for w in coef[0]], list(coef[0])]
         intercepts = [-model.intercept_[0], model.intercept_[0]]
