@@ -1,6 +1,7 @@
 """Measure the meeting-report classifier: grouped cross-validation on the training corpus, and the held-out dev set.
 
-    .venv/bin/python bench/classify.py [--corpus DIR] [--data PATH] [--folds 10] [--no-cv] [--errors] [--no-headline]
+    .venv/bin/python bench/classify.py [--corpus DIR] [--data PATH] [--folds 10] [--no-cv] [--errors] [--genres]
+        [--no-headline]
     .venv/bin/python bench/classify.py --facts-split [--facts-errors]
 
 1. Cross-validation on the corpus (corpus/meetings, read as `unionfeed train` reads it: malformed lines skipped,
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-headline", action="store_true", help="give the classifier the text only, no headline")
     parser.add_argument("--facts-split", action="store_true", help="only the facts on the two halves of the split")
     parser.add_argument("--facts-errors", action="store_true", help="with --facts-split: the development half's misses")
+    parser.add_argument("--genres", action="store_true", help="the out-of-fold errors per genre (classify_genres.py)")
     args = parser.parse_args(argv)
     headline = not args.no_headline
     print(f"{date.today().isoformat()}; headline given: {headline}")
@@ -159,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"-- with the shipped kind method ({method}):")
         _figures(cv.by_kind_method[method], errors=args.errors)
         _halves(cv.by_kind_method[method], rows)
+        if args.genres:
+            from classify_genres import genre_table  # beside this script
+
+            print("  out-of-fold report errors by genre (an item can be in several genres):")
+            print("    " + "\n    ".join(genre_table(rows, cv.by_kind_method[method].errors)))
     elif not rows:
         print(f"\nskipped cross-validation: no corpus in {args.corpus}")
     if not args.data.exists():
