@@ -49,7 +49,7 @@ from feed.extract.page_noise import (
     split_tail,
 )
 from feed.lang.dates import find_vn_datetime, parse_vn_datetime
-from feed.lang.text import clean, clean_line, repair_mojibake, strip_xml_illegal
+from feed.lang.text import clean, clean_line, clean_lines, repair_mojibake, strip_xml_illegal
 from feed.lang.urls import pick_canonical, web_url
 from feed.records import Extracted
 
@@ -351,7 +351,7 @@ def _body(
         return found.paragraphs, found.images, {}, found.after
     generic = _generic(page, url)
     out.method = "generic"
-    paragraphs = [clean_line(p) for p in (generic.get("text") or "").split("\n") if clean_line(p)]
+    paragraphs = clean_lines(generic.get("text"))
     return paragraphs, found.images, generic, []
 
 
@@ -363,7 +363,7 @@ def _metadata_body(body: str | None) -> list[str] | None:
     if "<" in text and re.search(r"</?(?:p|br|div|body|span|a|strong|em)\b", text, re.I):
         # Some sites put the body's HTML in articleBody.
         return read_paragraphs(lxml_html.fragment_fromstring(text, create_parent="div"))
-    return [clean_line(p) for p in text.split("\n") if clean_line(p)]
+    return clean_lines(text)
 
 
 def _published(

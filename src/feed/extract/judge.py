@@ -35,7 +35,7 @@ from lxml import html as lxml_html
 
 from feed.extract.article import decode_page, prepare_page
 from feed.extract.bounds import bounded
-from feed.lang.text import clean_line, fold
+from feed.lang.text import clean_line, clean_lines, fold
 from feed.lang.urls import canonicalize_url
 from feed.records import Extracted
 
@@ -293,7 +293,7 @@ def _has_password_form(doc: lxml_html.HtmlElement) -> bool:
 
 
 def _body_lines(article: Extracted) -> list[str]:
-    return [line for line in (clean_line(p) for p in article.body_text.split("\n")) if line]
+    return clean_lines(article.body_text)
 
 
 def _own_host(article: Extracted) -> str | None:

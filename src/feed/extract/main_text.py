@@ -23,7 +23,7 @@ from feed.extract.page_noise import (
     WEAK_NOISE_HINT,
     looks_like_caption_style,
 )
-from feed.lang.text import clean_line
+from feed.lang.text import clean_line, clean_lines
 
 BLOCK_TAGS = frozenset(
     {
@@ -342,26 +342,23 @@ def _has_blocks(el: etree._Element) -> bool:
     return any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
 
 
-def _image_only(el: etree._Element) -> bool:
-    return any(True for _ in el.iter("img")) and not el.text_content().strip()
-
-
 def _alts(el: etree._Element) -> set[str]:
     return {clean_line(img.get(key)) for img in el.iter("img") for key in ("alt", "title") if img.get(key)}
 
 
-def _is_caption(el: etree._Element, after_image: bool, alts: set[str]) -> bool:
+def _is_caption(el: etree._Element, after_image: bool, alts: set[str], whole: str | None = None) -> bool:
     """A short line that describes a picture: caption markup, the picture's alt text, or styled right under it."""
-    text = clean_line(el.text_content())
+    whole = el.text_content() if whole is None else whole
+    text = clean_line(whole)
     if not text:
         return False
     if CAPTION_HINT.search(_hints(el)) or _tag(el) == "figcaption" or text in alts:
         return True
     if len(text.split()) > MAX_CAPTION_WORDS:
         return False
-    inside_picture = any(True for _ in el.iter("img"))
-    styled = looks_like_caption_style(el)
-    return (after_image or inside_picture) and styled
+    inside_picture = after_image or any(True for _ in el.iter("img"))
+    # The style is read only for a line by a picture (it decides nothing elsewhere).
+    return inside_picture and looks_like_caption_style(el, whole)
 
 
 def mark_captions(container: etree._Element) -> set[etree._Element]:
@@ -371,28 +368,30 @@ def mark_captions(container: etree._Element) -> set[etree._Element]:
     after_image = False
     for el in container.iter():
         tag = _tag(el)
-        if tag not in BLOCK_TAGS or tag == "br" or any(a in captions for a in el.iterancestors()):
+        if tag not in BLOCK_TAGS or tag == "br" or (captions and any(a in captions for a in el.iterancestors())):
             continue
-        if _image_only(el):
+        text = el.text_content()  # read once: the picture test, the caption test and the prose test all need it
+        if not text.strip() and any(True for _ in el.iter("img")):  # _image_only
             after_image = True
             continue
         has_block_children = any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
         if (
             not has_block_children or CAPTION_HINT.search(_hints(el)) or tag in ("figcaption", "table")
-        ) and _caption_block(el, after_image, alts):
+        ) and _caption_block(el, after_image, alts, text):
             captions.add(el)
             continue
-        if not has_block_children and el.text_content().strip():
+        if not has_block_children and text.strip():
             after_image = False
     return captions
 
 
-def _caption_block(el: etree._Element, after_image: bool, alts: set[str]) -> bool:
+def _caption_block(el: etree._Element, after_image: bool, alts: set[str], whole: str | None = None) -> bool:
+    """`whole` is the element's text_content() when the caller has it already."""
     if _tag(el) == "table":
         # A layout table holding one picture and a short line is a captioned photo.
-        text = clean_line(el.text_content())
+        text = clean_line(el.text_content() if whole is None else whole)
         return bool(text) and any(True for _ in el.iter("img")) and len(text.split()) <= MAX_CAPTION_WORDS
-    return _is_caption(el, after_image, alts)
+    return _is_caption(el, after_image, alts, whole)
 
 
 def read_paragraphs(container: etree._Element, skip: set[etree._Element] | None = None) -> list[str]:
@@ -418,7 +417,7 @@ def read_paragraphs(container: etree._Element, skip: set[etree._Element] | None 
             parts.append("\n")
 
     walk(container)
-    return [line for line in (clean_line(x) for x in "".join(parts).split("\n")) if line]
+    return clean_lines("".join(parts))
 
 
 def image_urls(container: etree._Element) -> list[str]:
@@ -474,7 +473,8 @@ def read_blocks(nodes: list[etree._Element]) -> tuple[list[str], list[str]]:
     images = [url for node in nodes for url in image_urls(node)]
     captions = {c for node in nodes for c in mark_captions(node)}
     paragraphs = [line for node in nodes for line in read_paragraphs(node, captions)]
-    everything = [line for node in nodes for line in read_paragraphs(node)]
+    # Without captions both readings are the same walk: read once.
+    everything = [line for node in nodes for line in read_paragraphs(node)] if captions else paragraphs
     if sum(map(len, paragraphs)) < sum(map(len, everything)) * PHOTO_STORY_SHARE:
         # Most of the text sits under pictures: a photo story, whose captions are the story.
         paragraphs = everything

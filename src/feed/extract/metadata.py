@@ -12,7 +12,7 @@ from parsel import Selector
 
 from feed.extract.page_noise import CAPTION_HINT, RELATED_LINE, SAPO_HINT
 from feed.lang.dates import find_vn_datetime
-from feed.lang.text import clean_line, nfc
+from feed.lang.text import clean_line, clean_lines, nfc
 
 ARTICLE_TYPES = {"newsarticle", "article", "blogposting", "reportagenewsarticle", "webpage", "analysisnewsarticle"}
 META_TITLE = (
@@ -228,7 +228,7 @@ def _lines(el: etree._Element) -> list[str]:
         parts.append(child.text or "")
         if child.tail:
             parts.append(child.tail)
-    return [line for line in (clean_line(x) for x in "".join(parts).split("\n")) if line]
+    return clean_lines("".join(parts))
 
 
 def find_visible_date(

@@ -237,15 +237,19 @@ _CAPTION_STYLE = re.compile(
 )
 
 
-def looks_like_caption_style(el: Any) -> bool:
-    """True for an element styled as a caption: centred, italic, small or coloured text (on itself or a child)."""
+def looks_like_caption_style(el: Any, text: str | None = None) -> bool:
+    """True for an element styled as a caption: centred, italic, small or coloured text (on itself or a child).
+    `text` is the element's text_content() when the caller has read it already."""
+    whole: float | None = None  # 0.8 of the element's text length, read once and only when an <em>/<i> asks
     for node in el.iter():
         if not isinstance(node.tag, str):
             continue
         tag = node.tag.lower()
-        whole = len(el.text_content()) * 0.8
-        if tag in ("em", "i") and (node.text or "").strip() and len(node.text_content()) >= whole:
-            return True
+        if tag in ("em", "i") and (node.text or "").strip():
+            if whole is None:
+                whole = len(el.text_content() if text is None else text) * 0.8
+            if len(node.text_content()) >= whole:
+                return True
         if node.get("align", "").lower() == "center" or _CAPTION_STYLE.search(node.get("style") or ""):
             return True
     return False

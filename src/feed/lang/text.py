@@ -48,6 +48,31 @@ def clean_line(text: str | None) -> str:
     return " ".join(clean(text).split())
 
 
+# Whitespace other than a line break, in runs; and the spaces and blank lines around each line break.
+_LINE_SPACES = re.compile(r"[^\S\n]+")
+_LINE_BREAKS = re.compile(r" ?\n[ \n]*")
+
+
+def clean_lines(text: str | None) -> list[str]:
+    """The non-empty `clean_line` of each line of text, in order: what
+    `[c for c in (clean_line(x) for x in text.split("\n")) if c]` gives, at a few regex passes over the whole text
+    instead of a dozen Python calls a line (a page's body is read as a hundred lines, most of them blank).
+
+    Every step of clean() is line-local (no entity, space run or character it drops spans a line break), so it is
+    done once on the whole; only an entity that decodes to a line break ("&#10;") would join or split lines
+    differently, and such a text is cleaned line by line."""
+    if not text:
+        return []
+    decoded = html.unescape(text) if "&" in text else text
+    if decoded.count("\n") != text.count("\n"):
+        return [line for line in (clean_line(x) for x in text.split("\n")) if line]
+    # clean() then " ".join(line.split()): NFC, illegal characters out, \u200b (a space to _SPACES, not to
+    # str.split) and every other whitespace run a single space, lines trimmed and blank ones dropped.
+    folded = _LINE_SPACES.sub(" ", _XML_ILLEGAL.sub("", nfc(decoded)).replace("\u200b", " "))
+    joined = _LINE_BREAKS.sub("\n", folded).strip(" \n")
+    return joined.split("\n") if joined else []
+
+
 def strip_xml_illegal(text: str) -> str:
     """Remove characters that XML 1.0 forbids (and bidi controls)."""
     return _XML_ILLEGAL.sub("", text)
