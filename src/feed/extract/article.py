@@ -48,6 +48,7 @@ from feed.extract.page_noise import (
     read_closing_lines,
     split_tail,
 )
+from feed.extract.tree import drop_tree, parse_document, text_content
 from feed.lang.dates import find_vn_datetime, parse_vn_datetime
 from feed.lang.text import clean, clean_line, clean_lines, repair_mojibake, strip_xml_illegal
 from feed.lang.urls import pick_canonical, web_url
@@ -157,19 +158,17 @@ def _drop(root: etree._Element, selectors: tuple[str, ...]) -> None:
         for node in found:
             element = node.root
             if isinstance(element, etree._Element) and element.getparent() is not None:
-                element.drop_tree() if hasattr(element, "drop_tree") else element.getparent().remove(element)
+                drop_tree(element)
 
 
-def _drop_code(doc: lxml_html.HtmlElement) -> None:
+def _drop_code(doc: etree._Element) -> None:
     """Remove <script>, <style> and <template> elements, keeping the text that follows each."""
     for element in list(doc.iter("script", "style", "template")):
         if element.getparent() is not None:
-            element.drop_tree()
+            drop_tree(element)
 
 
-def _select_body(
-    doc: lxml_html.HtmlElement, query: str, remove: tuple[str, ...]
-) -> tuple[list[str], list[str], list[str]]:
+def _select_body(doc: etree._Element, query: str, remove: tuple[str, ...]) -> tuple[list[str], list[str], list[str]]:
     """Paragraphs, image URLs and the lines printed just after the body a selector names, chrome removed."""
     nodes = [n.root for n in Selector(root=doc).css(query) if isinstance(n.root, etree._Element)]
     # Of nested matches ("a, b" where b sits inside a) keep the outer one, so no text is read twice.
@@ -246,7 +245,7 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     # A megabytes-long line of text is cut, and nesting libxml2 would stop at (255 deep) flattened, before parsing.
     page = bounded(prepare_page(page))
     try:
-        doc = lxml_html.document_fromstring(page)
+        doc = parse_document(page)
     except etree.ParserError:  # comments or a declaration only: no element at all
         return Extracted(url=url, error="empty page")
     sel = Selector(root=doc)
@@ -279,7 +278,7 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     # A selected headline is taken as written; only page-level titles may carry a site-name tail.
     out.title = selected_title or _clean_title(pick_title(meta, h1s))
     h1 = next(
-        (h for h in h1s if out.title and fold_title(clean_line(h.text_content())) == fold_title(out.title)),
+        (h for h in h1s if out.title and fold_title(clean_line(text_content(h))) == fold_title(out.title)),
         h1s[0] if h1s else None,
     )
     out.published_at = _published(pick(rules.published, attributes=True), meta, h1, doc, fetched_at)
@@ -327,7 +326,7 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
 
 
 def _body(
-    doc: lxml_html.HtmlElement,
+    doc: etree._Element,
     page: str,
     url: str,
     rules: Selectors,
@@ -370,7 +369,7 @@ def _published(
     selected: str | None,
     meta: dict[str, str],
     h1: etree._Element | None,
-    doc: lxml_html.HtmlElement,
+    doc: etree._Element,
     fetched_at: datetime | None,
 ) -> datetime | None:
     """The publication time: a selector's, else the one printed by the headline, else metadata's, else any shown."""

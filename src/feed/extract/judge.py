@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from feed.extract.article import decode_page, prepare_page
 from feed.extract.bounds import bounded
+from feed.extract.tree import drop_tree, parse_document, text_content
 from feed.lang.text import clean_line, clean_lines, fold
 from feed.lang.urls import canonicalize_url
 from feed.records import Extracted
@@ -197,10 +197,10 @@ def _path_reason(url: str, site: SiteFacts) -> Judgement | None:
 
 
 def _text(element: etree._Element) -> str:
-    return clean_line(element.text_content())
+    return clean_line(text_content(element))
 
 
-def _og_type(doc: lxml_html.HtmlElement) -> str | None:
+def _og_type(doc: etree._Element) -> str | None:
     for meta in doc.iter("meta"):
         if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:type":
             value = (meta.get("content") or "").strip().lower()
@@ -208,7 +208,7 @@ def _og_type(doc: lxml_html.HtmlElement) -> str | None:
     return None
 
 
-def _site_names(doc: lxml_html.HtmlElement, site: SiteFacts, title: str) -> list[str]:
+def _site_names(doc: etree._Element, site: SiteFacts, title: str) -> list[str]:
     names = list(site.names)
     if any(fold(_text(h)) == fold(title) for h in doc.iter("h1")):
         # The page prints this title as its headline: a site name declared equal to it is a CMS filling og:site_name
@@ -220,7 +220,7 @@ def _site_names(doc: lxml_html.HtmlElement, site: SiteFacts, title: str) -> list
     return [n for n in (fold(clean_line(n)) for n in names) if len(n) >= 4]
 
 
-def _title_reason(title: str, doc: lxml_html.HtmlElement, site: SiteFacts) -> Judgement | None:
+def _title_reason(title: str, doc: etree._Element, site: SiteFacts) -> Judgement | None:
     key = fold(title)
     if not key:
         return None
@@ -233,7 +233,7 @@ def _title_reason(title: str, doc: lxml_html.HtmlElement, site: SiteFacts) -> Ju
     return None
 
 
-def _chrome(doc: lxml_html.HtmlElement) -> list[etree._Element]:
+def _chrome(doc: etree._Element) -> list[etree._Element]:
     """The page's menus, headers and footers: by tag, role, or a class/id that says so."""
     found: list[etree._Element] = []
     # Depth first in document order, not entering a block once found (what it holds is part of it): the blocks
@@ -283,12 +283,12 @@ def _dated_or_long(article: Extracted) -> bool:
     return headline and len(article.body_text) >= LONG_UNDATED
 
 
-def _headline_printed(title: str | None, doc: lxml_html.HtmlElement) -> bool:
+def _headline_printed(title: str | None, doc: etree._Element) -> bool:
     """The page prints the title as its h1: a short photo or video post is still an article."""
     return title is not None and any(fold(_text(h)) == fold(title) for h in doc.iter("h1"))
 
 
-def _has_password_form(doc: lxml_html.HtmlElement) -> bool:
+def _has_password_form(doc: etree._Element) -> bool:
     return any((field.get("type") or "").lower() == "password" for field in doc.iter("input"))
 
 
@@ -322,7 +322,7 @@ def _same_site(href: str | None, host: str | None) -> bool:
     return host is not None and other == host.removeprefix("www.")
 
 
-def _listing(lines: list[str], folded: list[str], doc: lxml_html.HtmlElement, host: str | None) -> Judgement | None:
+def _listing(lines: list[str], folded: list[str], doc: etree._Element, host: str | None) -> Judgement | None:
     """The body is a list of teasers: lines that are (or open with) the text of links to other pages of the site,
     or a date line under each teaser. `folded` is fold() of each line (folded once for both tests)."""
     anchors = (_text(a) for a in doc.iter("a") if _same_site(a.get("href"), host))
@@ -355,7 +355,7 @@ def _chrome_body(lines: list[str], folded: list[str], chrome: list[etree._Elemen
     return None
 
 
-def article_evidence(doc: lxml_html.HtmlElement) -> bool:
+def article_evidence(doc: etree._Element) -> bool:
     """The page declares itself an article: og:type article, or a JSON-LD Article/NewsArticle/BlogPosting."""
     og = _og_type(doc)
     if og and og.startswith(ARTICLE_OG_TYPES):
@@ -363,10 +363,10 @@ def article_evidence(doc: lxml_html.HtmlElement) -> bool:
     return any(JSON_LD_ARTICLE.search(script.text or "") for script in doc.iter("script"))
 
 
-def parse(page: bytes | str, encoding: str | None = None) -> lxml_html.HtmlElement | None:
+def parse(page: bytes | str, encoding: str | None = None) -> etree._Element | None:
     """The page as the extractor reads it (decoded, mojibake repaired), or None when it holds no element."""
     try:
-        return lxml_html.document_fromstring(bounded(prepare_page(decode_page(page, encoding))))
+        return parse_document(bounded(prepare_page(decode_page(page, encoding))))
     except (etree.ParserError, ValueError):
         return None
 
@@ -392,7 +392,7 @@ def _judge(page: bytes | str, article: Extracted, site: SiteFacts, encoding: str
     evidence = article_evidence(doc)  # before the scripts go: JSON-LD lives in one
     for code in list(doc.iter("script", "style", "template", "noscript")):
         if code.getparent() is not None:
-            code.drop_tree()
+            drop_tree(code)
     og = _og_type(doc)
     if og and not og.startswith(ARTICLE_OG_TYPES) and not evidence and not site.vouched and not _dated_or_long(article):
         # og:type=website on a dated page is a CMS default (seen on real news articles); on an undated one it is

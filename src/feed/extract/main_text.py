@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from feed.extract.page_noise import (
     BODY_HINT,
@@ -23,6 +22,7 @@ from feed.extract.page_noise import (
     WEAK_NOISE_HINT,
     looks_like_caption_style,
 )
+from feed.extract.tree import text_content
 from feed.lang.text import clean_line, clean_lines
 
 BLOCK_TAGS = frozenset(
@@ -171,10 +171,10 @@ def _last_descendant(el: etree._Element) -> etree._Element:
 
 def _reads_as_prose(el: etree._Element) -> bool:
     """True for a box holding a long run of unlinked text: a wrapper of the article, whatever its class says."""
-    whole = el.text_content()
+    whole = text_content(el)
     if len(whole) < 200:  # no paragraph inside can be longer than the whole
         return False
-    longest = max((len(p.text_content()) for p in el.iter("p", "div", "td") if len(p) < 8), default=0)
+    longest = max((len(text_content(p)) for p in el.iter("p", "div", "td") if len(p) < 8), default=0)
     text = len(whole.strip())
     return longest >= 200 and _link_density(el, text) < 0.35
 
@@ -200,7 +200,7 @@ def _text_len(text: str | None) -> int:
 def _link_density(el: etree._Element, total: int) -> float:
     if not total:
         return 1.0
-    linked = sum(len(a.text_content().strip()) for a in el.iter("a"))
+    linked = sum(len(text_content(a).strip()) for a in el.iter("a"))
     return min(1.0, linked / total)
 
 
@@ -217,7 +217,7 @@ def _prose_runs(el: etree._Element) -> list[str]:
             runs.append("".join(current))
             current = []
         elif _tag(child):
-            current.append(child.text_content())
+            current.append(text_content(child))
         current.append(child.tail or "")
     runs.append("".join(current))
     return [r for r in runs if _text_len(r) >= MIN_PARAGRAPH]
@@ -259,14 +259,14 @@ def score_blocks(root: etree._Element, skip: set[str] | None = None) -> Scores:
     for el in root.iter():
         tag = _tag(el)
         if tag in PARAGRAPH_TAGS:
-            text = el.text_content()
+            text = text_content(el)
             if _counts(el, text, skip):
                 _credit(found.blocks, el.getparent(), text)
                 found.prose.append((el, len(text.strip())))
         elif tag in CONTAINER_TAGS:
             has_blocks = any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
             if not has_blocks and tag in ("div", "td"):
-                text = el.text_content()
+                text = text_content(el)
                 if _counts(el, text, skip):
                     _credit(found.blocks, el.getparent(), text)
                     found.prose.append((el, len(text.strip())))
@@ -284,7 +284,7 @@ def pick_container(root: etree._Element, skip: set[str] | None = None) -> tuple[
     scores = score_blocks(root, skip)
     adjusted: dict[etree._Element, float] = {}
     for el, raw in scores.blocks.items():
-        adjusted[el] = raw * (1 - _link_density(el, len(el.text_content().strip())))
+        adjusted[el] = raw * (1 - _link_density(el, len(text_content(el).strip())))
     if not adjusted:
         return [], 0.0
     best = max(adjusted, key=adjusted.__getitem__)
@@ -321,14 +321,14 @@ def _with_siblings(
             # A class name alone ("content-head") earns a score; a sibling must also hold prose of its own.
             nodes.append(sibling)
         elif _tag(sibling) == "p":
-            text = sibling.text_content().strip()
+            text = text_content(sibling).strip()
             density = _link_density(sibling, len(text))
             if (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0 and text.endswith(".")):
                 nodes.append(sibling)
         elif _tag(sibling) == "div" and not _has_blocks(sibling) and not _STANDFIRST.search(_hints(sibling)):
             # A <div> written as a paragraph (no block inside, not a sapo or caption box): kept only when it reads
             # as a sentence of prose.
-            text = sibling.text_content().strip()
+            text = text_content(sibling).strip()
             if len(text.split()) >= DIV_PARAGRAPH_WORDS and _link_density(sibling, len(text)) < 0.25:
                 nodes.append(sibling)
     return nodes
@@ -348,7 +348,7 @@ def _alts(el: etree._Element) -> set[str]:
 
 def _is_caption(el: etree._Element, after_image: bool, alts: set[str], whole: str | None = None) -> bool:
     """A short line that describes a picture: caption markup, the picture's alt text, or styled right under it."""
-    whole = el.text_content() if whole is None else whole
+    whole = text_content(el) if whole is None else whole
     text = clean_line(whole)
     if not text:
         return False
@@ -370,7 +370,7 @@ def mark_captions(container: etree._Element) -> set[etree._Element]:
         tag = _tag(el)
         if tag not in BLOCK_TAGS or tag == "br" or (captions and any(a in captions for a in el.iterancestors())):
             continue
-        text = el.text_content()  # read once: the picture test, the caption test and the prose test all need it
+        text = text_content(el)  # read once: the picture test, the caption test and the prose test all need it
         if not text.strip() and any(True for _ in el.iter("img")):  # _image_only
             after_image = True
             continue
@@ -389,7 +389,7 @@ def _caption_block(el: etree._Element, after_image: bool, alts: set[str], whole:
     """`whole` is the element's text_content() when the caller has it already."""
     if _tag(el) == "table":
         # A layout table holding one picture and a short line is a captioned photo.
-        text = clean_line(el.text_content() if whole is None else whole)
+        text = clean_line(text_content(el) if whole is None else whole)
         return bool(text) and any(True for _ in el.iter("img")) and len(text.split()) <= MAX_CAPTION_WORDS
     return _is_caption(el, after_image, alts, whole)
 
@@ -430,7 +430,7 @@ def image_urls(container: etree._Element) -> list[str]:
     return urls
 
 
-def find_main_text(doc: lxml_html.HtmlElement, *, title: str | None = None, lead: str | None = None) -> MainText:
+def find_main_text(doc: etree._Element, *, title: str | None = None, lead: str | None = None) -> MainText:
     """The article body of a page with no selectors; `doc` is pruned in place, so read metadata first."""
     body = doc.find("body")
     root = body if body is not None else doc
@@ -440,7 +440,7 @@ def find_main_text(doc: lxml_html.HtmlElement, *, title: str | None = None, lead
     if not nodes:
         return MainText()
     holds_title = bool(title) and any(
-        clean_line(h.text_content()) == title for node in nodes for h in node.iter("h1", "h2")
+        clean_line(text_content(h)) == title for node in nodes for h in node.iter("h1", "h2")
     )
     for node in nodes:
         _drop_link_lists(node)
@@ -455,11 +455,11 @@ def _drop_link_lists(container: etree._Element) -> None:
     they hold a small share of the body: on a listing page the links are the page, and the judge must see them."""
     lists = []
     for el in container.iter("ul", "ol"):
-        text = len(el.text_content().strip()) if len(el) >= LINK_LIST_ITEMS else 0
+        text = len(text_content(el).strip()) if len(el) >= LINK_LIST_ITEMS else 0
         if text and _link_density(el, text) > LINK_LIST_DENSITY and not any(a in lists for a in el.iterancestors()):
             lists.append(el)
-    listed = sum(len(el.text_content().strip()) for el in lists)
-    if not lists or listed > len(container.text_content().strip()) * LINK_LIST_SHARE:
+    listed = sum(len(text_content(el).strip()) for el in lists)
+    if not lists or listed > len(text_content(container).strip()) * LINK_LIST_SHARE:
         return
     for el in lists:
         title = el.getprevious()
@@ -489,7 +489,7 @@ def lines_after(container: etree._Element, limit: int = 3) -> list[str]:
         for sibling in node.itersiblings():
             if not _tag(sibling) or any(True for _ in sibling.iter("a")):
                 break
-            text = clean_line(sibling.text_content())
+            text = clean_line(text_content(sibling))
             if text:
                 if len(text) > 80:
                     break

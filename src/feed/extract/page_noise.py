@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from feed.extract.tree import text_content
+
 # Elements that are never article text, on any site.
 NOISE_SELECTORS = (
     "script",
@@ -247,8 +249,8 @@ def looks_like_caption_style(el: Any, text: str | None = None) -> bool:
         tag = node.tag.lower()
         if tag in ("em", "i") and (node.text or "").strip():
             if whole is None:
-                whole = len(el.text_content() if text is None else text) * 0.8
-            if len(node.text_content()) >= whole:
+                whole = len(text_content(el) if text is None else text) * 0.8
+            if len(text_content(node)) >= whole:
                 return True
         if node.get("align", "").lower() == "center" or _CAPTION_STYLE.search(node.get("style") or ""):
             return True
