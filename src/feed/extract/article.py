@@ -148,6 +148,21 @@ def prepare_page(text: str) -> str:
     return EARLY_END_TAGS.sub("", strip_xml_illegal(XML_DECLARATION.sub("", text, count=1)))
 
 
+# The last page extract() parsed (the object it was given, its encoding) and the text the parser read: the crawl's
+# judge (feed.extract.judge.parse) reads the same response body right after, and finds the text decoded, prepared
+# and bounded here instead of doing it again. One tuple, replaced whole; matched by identity, so a page that only
+# looks the same is read afresh.
+_last_read: tuple[bytes | str, str | None, str] | None = None
+
+
+def parser_text(page: bytes | str, encoding: str | None = None) -> str:
+    """The text the HTML parser reads of a page: decoded, prepared, bounded (the last page extracted: remembered)."""
+    last = _last_read
+    if last is not None and last[0] is page and last[1] == encoding:
+        return last[2]
+    return bounded(prepare_page(decode_page(page, encoding)))
+
+
 def _drop(root: etree._Element, selectors: tuple[str, ...]) -> None:
     sel = Selector(root=root)
     for query in selectors:
@@ -232,18 +247,27 @@ def extract(
 ) -> Extracted:
     """Read one article page into an Extracted record; problems land in `error`, never as an exception."""
     try:
-        return _extract(decode_page(page, encoding), url, selectors or Selectors(), fetched_at)
+        return _extract(decode_page(page, encoding), url, selectors or Selectors(), fetched_at, (page, encoding))
     except Exception as exc:  # a broken page must never stop the crawl
         return Extracted(url=url, error=f"{type(exc).__name__}: {exc}")
 
 
-def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None) -> Extracted:
+def _extract(
+    page: str,
+    url: str,
+    rules: Selectors,
+    fetched_at: datetime | None,
+    given: tuple[bytes | str, str | None] | None = None,
+) -> Extracted:
+    global _last_read
     if not page.strip():
         return Extracted(url=url, error="empty page")
     if looks_binary(page):
         return Extracted(url=url, error="binary content, not a text page")
     # A megabytes-long line of text is cut, and nesting libxml2 would stop at (255 deep) flattened, before parsing.
     page = bounded(prepare_page(page))
+    if given is not None:
+        _last_read = (*given, page)
     try:
         doc = parse_document(page)
     except etree.ParserError:  # comments or a declaration only: no element at all

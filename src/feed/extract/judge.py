@@ -32,8 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
 
-from feed.extract.article import decode_page, prepare_page
-from feed.extract.bounds import bounded
+from feed.extract.article import parser_text
 from feed.extract.tree import drop_tree, parse_document, text_content
 from feed.lang.text import clean_line, clean_lines, fold
 from feed.lang.urls import canonicalize_url
@@ -248,12 +247,34 @@ def _chrome(doc: etree._Element) -> list[etree._Element]:
     return found
 
 
+CHROME_NAMED_TAGS = frozenset({"div", "ul", "section", "table", "td"})  # tags a chrome class or id may name
+# What a block's class/id/role words say of it, by the words: a page repeats a few dozen such strings over its
+# elements (the memo is emptied when it grows large).
+_CHROME_WORDS: dict[tuple[bool, str], bool] = {}
+_CHROME_WORDS_MAX = 50_000
+
+
+def _chrome_words(named_tag: bool, hints: str) -> bool:
+    """True when the class/id/role words name a menu, header or footer (a chrome word on a block that may carry
+    one, or the role "navigation")."""
+    key = (named_tag, hints)
+    verdict = _CHROME_WORDS.get(key)
+    if verdict is None:
+        tokens = hints.split()
+        verdict = (named_tag and any(CHROME_HINT.match(t) for t in tokens)) or "navigation" in tokens
+        if len(_CHROME_WORDS) >= _CHROME_WORDS_MAX:
+            _CHROME_WORDS.clear()
+        _CHROME_WORDS[key] = verdict
+    return verdict
+
+
 def _is_chrome(element: etree._Element) -> bool:
     """A menu, header or footer block by its tag, role, class or id, unless it holds the headline or prose."""
-    tokens = f"{element.get('class', '')} {element.get('id', '')} {element.get('role', '')}".split()
-    named = element.tag in ("div", "ul", "section", "table", "td") and any(CHROME_HINT.match(t) for t in tokens)
-    if not (element.tag in CHROME_TAGS or named or "navigation" in tokens):
-        return False
+    tag = element.tag
+    if tag not in CHROME_TAGS:
+        hints = f"{element.get('class', '')} {element.get('id', '')} {element.get('role', '')}"
+        if not _chrome_words(tag in CHROME_NAMED_TAGS, hints):
+            return False
     # An article's own <header> (headline, byline) or a wrapper named "header-…" around the whole page is not
     # chrome: a block holding the headline or prose paragraphs is content.
     prose = sum(1 for p in element.iter("p") if len(_text(p)) >= 100)
@@ -310,8 +331,12 @@ def _same_site(href: str | None, host: str | None) -> bool:
     """A link to the page's own site: relative, or on its host (a roundup's links to shops and outlets are not)."""
     if not href:
         return False
+    href = href.strip()
+    if href[:1] in ("/", "#", "?") and href[1:2] != "/" and not any(c in href for c in "\t\r\n"):
+        # A path, fragment or query with no scheme and no host: what urlsplit would find, without it.
+        return True
     try:
-        parts = urlsplit(href.strip())
+        parts = urlsplit(href)
     except ValueError:
         return False
     if parts.scheme and parts.scheme not in ("http", "https"):
@@ -366,7 +391,7 @@ def article_evidence(doc: etree._Element) -> bool:
 def parse(page: bytes | str, encoding: str | None = None) -> etree._Element | None:
     """The page as the extractor reads it (decoded, mojibake repaired), or None when it holds no element."""
     try:
-        return parse_document(bounded(prepare_page(decode_page(page, encoding))))
+        return parse_document(parser_text(page, encoding))
     except (etree.ParserError, ValueError):
         return None
 

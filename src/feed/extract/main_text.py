@@ -61,6 +61,7 @@ BLOCK_TAGS = frozenset(
         "hr",
     }
 )
+_BLOCKS_NOT_BR = BLOCK_TAGS - {"br"}  # block children that make a container more than a paragraph
 PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "li", "h2", "h3", "h4"})
 CONTAINER_TAGS = frozenset(
     {"div", "article", "section", "td", "main", "body", "span", "font", "center", "form", "blockquote"}
@@ -90,7 +91,8 @@ class MainText:
 
 
 def _tag(el: etree._Element) -> str:
-    return el.tag.lower() if isinstance(el.tag, str) else ""
+    tag = el.tag  # a property: read once
+    return tag.lower() if isinstance(tag, str) else ""
 
 
 def _hints(el: etree._Element) -> str:
@@ -213,10 +215,11 @@ def _prose_runs(el: etree._Element) -> list[str]:
     """Text sitting directly in a container (its text and the tails of its children), split at block children."""
     runs, current = [], [el.text or ""]
     for child in el:
-        if _tag(child) in BLOCK_TAGS:
+        tag = _tag(child)
+        if tag in BLOCK_TAGS:
             runs.append("".join(current))
             current = []
-        elif _tag(child):
+        elif tag:
             current.append(text_content(child))
         current.append(child.tail or "")
     runs.append("".join(current))
@@ -228,10 +231,11 @@ def _credit(scores: dict[etree._Element, float], start: etree._Element | None, t
     level = 0
     node = start
     while node is not None and level < 4:
-        if _tag(node) in CONTAINER_TAGS:
+        tag = _tag(node)
+        if tag in CONTAINER_TAGS:
             base = scores.get(node)
             if base is None:
-                base = (5 if _tag(node) in ("div", "article", "section", "main") else 0) + _class_weight(node)
+                base = (5 if tag in ("div", "article", "section", "main") else 0) + _class_weight(node)
             scores[node] = base + points / (1 if level == 0 else 2 if level == 1 else level * 3)
         node = node.getparent()
         level += 1
@@ -264,7 +268,7 @@ def score_blocks(root: etree._Element, skip: set[str] | None = None) -> Scores:
                 _credit(found.blocks, el.getparent(), text)
                 found.prose.append((el, len(text.strip())))
         elif tag in CONTAINER_TAGS:
-            has_blocks = any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
+            has_blocks = any(_tag(c) in _BLOCKS_NOT_BR for c in el)
             if not has_blocks and tag in ("div", "td"):
                 text = text_content(el)
                 if _counts(el, text, skip):
@@ -339,7 +343,7 @@ def _only_child(el: etree._Element, parent: etree._Element) -> bool:
 
 
 def _has_blocks(el: etree._Element) -> bool:
-    return any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
+    return any(_tag(c) in _BLOCKS_NOT_BR for c in el)
 
 
 def _alts(el: etree._Element) -> set[str]:
@@ -374,7 +378,7 @@ def mark_captions(container: etree._Element) -> set[etree._Element]:
         if not text.strip() and any(True for _ in el.iter("img")):  # _image_only
             after_image = True
             continue
-        has_block_children = any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
+        has_block_children = any(_tag(c) in _BLOCKS_NOT_BR for c in el)
         if (
             not has_block_children or CAPTION_HINT.search(_hints(el)) or tag in ("figcaption", "table")
         ) and _caption_block(el, after_image, alts, text):

@@ -213,15 +213,31 @@ def fold_title(text: str) -> str:
     return " ".join(nfc(text).casefold().split())
 
 
+# Whether class/id words name a sapo box (and not a caption), by the words: a page repeats a few dozen such strings
+# (the memo is emptied when it grows large).
+_SAPO_WORDS: dict[str, bool] = {}
+_SAPO_WORDS_MAX = 50_000
+
+
+def _sapo_words(hints: str) -> bool:
+    verdict = _SAPO_WORDS.get(hints)
+    if verdict is None:
+        verdict = bool(SAPO_HINT.search(hints)) and not CAPTION_HINT.search(hints)
+        if len(_SAPO_WORDS) >= _SAPO_WORDS_MAX:
+            _SAPO_WORDS.clear()
+        _SAPO_WORDS[hints] = verdict
+    return verdict
+
+
 def find_sapo(h1: etree._Element | None, doc: etree._Element) -> str | None:
     """The standfirst: an element whose class says so, else the first h2/h3 after the headline in its block."""
     candidates: list[etree._Element] = []
     scope = h1.getparent().getparent() if h1 is not None and h1.getparent() is not None else None
     for el in (scope if scope is not None else doc).iter():
-        if not isinstance(el.tag, str) or el.tag.lower() in ("body", "html", "meta"):
+        tag = el.tag
+        if not isinstance(tag, str) or tag.lower() in ("body", "html", "meta"):
             continue
-        hints = f"{el.get('class', '')} {el.get('id', '')}"
-        if SAPO_HINT.search(hints) and not CAPTION_HINT.search(hints) and len(el) < 12:
+        if _sapo_words(f"{el.get('class', '')} {el.get('id', '')}") and len(el) < 12:
             candidates.append(el)
     if h1 is not None:
         for sibling in h1.itersiblings():

@@ -112,9 +112,14 @@ WRITER_CREDIT = re.compile(
 MAX_NAME_LINE = 60
 
 
+# NOISE_LINES as one pattern: each of them is anchored at the start (^, no MULTILINE), so one of them finds a match
+# exactly when their alternation matches at the start.
+_NOISE_LINE = re.compile("|".join(f"(?:{p.pattern})" for p in NOISE_LINES), re.I)
+
+
 def is_noise_line(line: str) -> bool:
     """True for counter, footer, share-bar and navigation lines."""
-    return any(p.search(line) for p in NOISE_LINES)
+    return _NOISE_LINE.match(line) is not None
 
 
 def parse_credit(line: str) -> str | None:
