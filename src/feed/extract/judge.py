@@ -332,7 +332,7 @@ def _same_site(href: str | None, host: str | None) -> bool:
     if not href:
         return False
     href = href.strip()
-    if href[:1] in ("/", "#", "?") and href[1:2] != "/" and not any(c in href for c in "\t\r\n"):
+    if href[:1] in ("/", "#", "?") and href[1:2] != "/" and "\t" not in href and "\n" not in href and "\r" not in href:
         # A path, fragment or query with no scheme and no host: what urlsplit would find, without it.
         return True
     try:

@@ -358,7 +358,7 @@ def _is_caption(el: etree._Element, after_image: bool, alts: set[str], whole: st
         return False
     if CAPTION_HINT.search(_hints(el)) or _tag(el) == "figcaption" or text in alts:
         return True
-    if len(text.split()) > MAX_CAPTION_WORDS:
+    if text.count(" ") >= MAX_CAPTION_WORDS:  # words of a clean line: its single spaces, plus one
         return False
     inside_picture = after_image or any(True for _ in el.iter("img"))
     # The style is read only for a line by a picture (it decides nothing elsewhere).

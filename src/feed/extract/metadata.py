@@ -72,11 +72,41 @@ def _root(sel: Selector | etree._Element) -> Any:
     return sel.root if isinstance(sel, Selector) else sel
 
 
-def _first(root: Any, queries: tuple[str, ...]) -> str | None:
+# The metadata queries above are all of one shape, `tag[attribute="value"]::attr(wanted)`: read in one walk over
+# the page's <meta>, <link> and <time> elements instead of one XPath search of the whole page each (27 a page).
+_SIMPLE_QUERY = re.compile(r'^(\w+)\[([\w:-]+)="([^"]*)"\]::attr\(([\w:-]+)\)$')
+_QUERIES_BY_KEY: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+for _query in (*META_TITLE, *META_DESCRIPTION, *META_PUBLISHED, *META_MODIFIED, *META_AUTHOR, *META_URL, *META_IMAGE):
+    _shape = _SIMPLE_QUERY.match(_query)
+    assert _shape is not None, _query
+    _tag, _attribute, _value, _wanted = _shape.groups()
+    _QUERIES_BY_KEY.setdefault((_tag, _attribute, _value), []).append((_query, _wanted))
+_KEY_TAGS = tuple(sorted({key[0] for key in _QUERIES_BY_KEY}))
+_KEY_ATTRIBUTES = tuple(sorted({key[1] for key in _QUERIES_BY_KEY}))
+
+
+def _first_values(root: Any) -> dict[str, str]:
+    """For each metadata query, what `Selector(root=root).css(query).get()` gives: the wanted attribute of the first
+    element, in document order, that matches and has it."""
+    found: dict[str, str] = {}
+    for el in root.iter(*_KEY_TAGS):
+        tag = el.tag
+        for attribute in _KEY_ATTRIBUTES:
+            value = el.get(attribute)
+            if value is None:
+                continue
+            for query, wanted in _QUERIES_BY_KEY.get((tag, attribute, value), ()):
+                if query not in found:
+                    got = el.get(wanted)
+                    if got is not None:
+                        found[query] = got
+    return found
+
+
+def _first(values: dict[str, str], queries: tuple[str, ...]) -> str | None:
     """The first query's first value, if it is not blank (as `sel.css(query).get()` tried query by query)."""
     for query in queries:
-        found = css_xpath(query)(root)
-        value = str(found[0]) if found else None
+        value = values.get(query)
         if value and value.strip():
             return value.strip()
     return None
@@ -159,16 +189,17 @@ def read_metadata(sel: Selector | etree._Element) -> dict[str, Any]:
     """JSON-LD over OpenGraph over plain <meta>: title, published, modified, author, description, url, image."""
     root = _root(sel)
     titles = css_xpath("title::text")(root)
+    values = _first_values(root)
     meta = {
-        "title": _first(root, META_TITLE),
-        "published": _first(root, META_PUBLISHED),
-        "modified": _first(root, META_MODIFIED),
-        "author": _first(root, META_AUTHOR),
-        "description": _first(root, META_DESCRIPTION),
-        "url": _first(root, META_URL),
-        "canonical": _first(root, META_URL[:1]),
-        "og_url": _first(root, META_URL[1:]),
-        "image": _first(root, META_IMAGE),
+        "title": _first(values, META_TITLE),
+        "published": _first(values, META_PUBLISHED),
+        "modified": _first(values, META_MODIFIED),
+        "author": _first(values, META_AUTHOR),
+        "description": _first(values, META_DESCRIPTION),
+        "url": _first(values, META_URL),
+        "canonical": _first(values, META_URL[:1]),
+        "og_url": _first(values, META_URL[1:]),
+        "image": _first(values, META_IMAGE),
         "html_title": clean_line(str(titles[0]) if titles else None) or None,
         "h1": clean_line(" ".join(map(str, css_xpath("h1 ::text")(root)))) or None,
         "feed_urls": list(
