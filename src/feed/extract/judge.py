@@ -237,14 +237,25 @@ def _chrome(doc: etree._Element) -> list[etree._Element]:
     found: list[etree._Element] = []
     # Depth first in document order, not entering a block once found (what it holds is part of it): the blocks
     # found are the ones testing every element's ancestors against the list found so far gave, at a visit each.
-    stack: list[etree._Element] = [doc]
-    while stack:
-        element = stack.pop()
+    # One iter() in C, passing over the inside of a block found (up to its last descendant, which iter() reaches
+    # last of the block) as prune does, rather than a stack of children built in Python.
+    inside: etree._Element | None = None
+    for element in doc.iter():
+        if inside is not None:
+            if element is inside:
+                inside = None
+            continue
         if isinstance(element.tag, str) and _is_chrome(element):
             found.append(element)
-        else:
-            stack.extend(reversed(element))
+            if len(element):
+                inside = _last_descendant(element)
     return found
+
+
+def _last_descendant(element: etree._Element) -> etree._Element:
+    while len(element):
+        element = element[-1]
+    return element
 
 
 CHROME_NAMED_TAGS = frozenset({"div", "ul", "section", "table", "td"})  # tags a chrome class or id may name
