@@ -48,8 +48,9 @@ from feed.extract.page_noise import (
     read_closing_lines,
     split_tail,
 )
+from feed.extract.tree import drop_tree, parse_document, text_content
 from feed.lang.dates import find_vn_datetime, parse_vn_datetime
-from feed.lang.text import clean, clean_line, repair_mojibake, strip_xml_illegal
+from feed.lang.text import clean, clean_line, clean_lines, repair_mojibake, strip_xml_illegal
 from feed.lang.urls import pick_canonical, web_url
 from feed.records import Extracted
 
@@ -147,6 +148,21 @@ def prepare_page(text: str) -> str:
     return EARLY_END_TAGS.sub("", strip_xml_illegal(XML_DECLARATION.sub("", text, count=1)))
 
 
+# The last page extract() parsed (the object it was given, its encoding) and the text the parser read: the crawl's
+# judge (feed.extract.judge.parse) reads the same response body right after, and finds the text decoded, prepared
+# and bounded here instead of doing it again. One tuple, replaced whole; matched by identity, so a page that only
+# looks the same is read afresh.
+_last_read: tuple[bytes | str, str | None, str] | None = None
+
+
+def parser_text(page: bytes | str, encoding: str | None = None) -> str:
+    """The text the HTML parser reads of a page: decoded, prepared, bounded (the last page extracted: remembered)."""
+    last = _last_read
+    if last is not None and last[0] is page and last[1] == encoding:
+        return last[2]
+    return bounded(prepare_page(decode_page(page, encoding)))
+
+
 def _drop(root: etree._Element, selectors: tuple[str, ...]) -> None:
     sel = Selector(root=root)
     for query in selectors:
@@ -157,19 +173,17 @@ def _drop(root: etree._Element, selectors: tuple[str, ...]) -> None:
         for node in found:
             element = node.root
             if isinstance(element, etree._Element) and element.getparent() is not None:
-                element.drop_tree() if hasattr(element, "drop_tree") else element.getparent().remove(element)
+                drop_tree(element)
 
 
-def _drop_code(doc: lxml_html.HtmlElement) -> None:
+def _drop_code(doc: etree._Element) -> None:
     """Remove <script>, <style> and <template> elements, keeping the text that follows each."""
     for element in list(doc.iter("script", "style", "template")):
         if element.getparent() is not None:
-            element.drop_tree()
+            drop_tree(element)
 
 
-def _select_body(
-    doc: lxml_html.HtmlElement, query: str, remove: tuple[str, ...]
-) -> tuple[list[str], list[str], list[str]]:
+def _select_body(doc: etree._Element, query: str, remove: tuple[str, ...]) -> tuple[list[str], list[str], list[str]]:
     """Paragraphs, image URLs and the lines printed just after the body a selector names, chrome removed."""
     nodes = [n.root for n in Selector(root=doc).css(query) if isinstance(n.root, etree._Element)]
     # Of nested matches ("a, b" where b sits inside a) keep the outer one, so no text is read twice.
@@ -233,20 +247,29 @@ def extract(
 ) -> Extracted:
     """Read one article page into an Extracted record; problems land in `error`, never as an exception."""
     try:
-        return _extract(decode_page(page, encoding), url, selectors or Selectors(), fetched_at)
+        return _extract(decode_page(page, encoding), url, selectors or Selectors(), fetched_at, (page, encoding))
     except Exception as exc:  # a broken page must never stop the crawl
         return Extracted(url=url, error=f"{type(exc).__name__}: {exc}")
 
 
-def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None) -> Extracted:
+def _extract(
+    page: str,
+    url: str,
+    rules: Selectors,
+    fetched_at: datetime | None,
+    given: tuple[bytes | str, str | None] | None = None,
+) -> Extracted:
+    global _last_read
     if not page.strip():
         return Extracted(url=url, error="empty page")
     if looks_binary(page):
         return Extracted(url=url, error="binary content, not a text page")
     # A megabytes-long line of text is cut, and nesting libxml2 would stop at (255 deep) flattened, before parsing.
     page = bounded(prepare_page(page))
+    if given is not None:
+        _last_read = (*given, page)
     try:
-        doc = lxml_html.document_fromstring(page)
+        doc = parse_document(page)
     except etree.ParserError:  # comments or a declaration only: no element at all
         return Extracted(url=url, error="empty page")
     sel = Selector(root=doc)
@@ -279,7 +302,7 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
     # A selected headline is taken as written; only page-level titles may carry a site-name tail.
     out.title = selected_title or _clean_title(pick_title(meta, h1s))
     h1 = next(
-        (h for h in h1s if out.title and fold_title(clean_line(h.text_content())) == fold_title(out.title)),
+        (h for h in h1s if out.title and fold_title(clean_line(text_content(h))) == fold_title(out.title)),
         h1s[0] if h1s else None,
     )
     out.published_at = _published(pick(rules.published, attributes=True), meta, h1, doc, fetched_at)
@@ -327,7 +350,7 @@ def _extract(page: str, url: str, rules: Selectors, fetched_at: datetime | None)
 
 
 def _body(
-    doc: lxml_html.HtmlElement,
+    doc: etree._Element,
     page: str,
     url: str,
     rules: Selectors,
@@ -351,7 +374,7 @@ def _body(
         return found.paragraphs, found.images, {}, found.after
     generic = _generic(page, url)
     out.method = "generic"
-    paragraphs = [clean_line(p) for p in (generic.get("text") or "").split("\n") if clean_line(p)]
+    paragraphs = clean_lines(generic.get("text"))
     return paragraphs, found.images, generic, []
 
 
@@ -363,14 +386,14 @@ def _metadata_body(body: str | None) -> list[str] | None:
     if "<" in text and re.search(r"</?(?:p|br|div|body|span|a|strong|em)\b", text, re.I):
         # Some sites put the body's HTML in articleBody.
         return read_paragraphs(lxml_html.fragment_fromstring(text, create_parent="div"))
-    return [clean_line(p) for p in text.split("\n") if clean_line(p)]
+    return clean_lines(text)
 
 
 def _published(
     selected: str | None,
     meta: dict[str, str],
     h1: etree._Element | None,
-    doc: lxml_html.HtmlElement,
+    doc: etree._Element,
     fetched_at: datetime | None,
 ) -> datetime | None:
     """The publication time: a selector's, else the one printed by the headline, else metadata's, else any shown."""

@@ -31,11 +31,10 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
-from lxml import html as lxml_html
 
-from feed.extract.article import decode_page, prepare_page
-from feed.extract.bounds import bounded
-from feed.lang.text import clean_line, fold
+from feed.extract.article import parser_text
+from feed.extract.tree import drop_tree, parse_document, text_content
+from feed.lang.text import clean_line, clean_lines, fold
 from feed.lang.urls import canonicalize_url
 from feed.records import Extracted
 
@@ -197,10 +196,10 @@ def _path_reason(url: str, site: SiteFacts) -> Judgement | None:
 
 
 def _text(element: etree._Element) -> str:
-    return clean_line(element.text_content())
+    return clean_line(text_content(element))
 
 
-def _og_type(doc: lxml_html.HtmlElement) -> str | None:
+def _og_type(doc: etree._Element) -> str | None:
     for meta in doc.iter("meta"):
         if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:type":
             value = (meta.get("content") or "").strip().lower()
@@ -208,7 +207,7 @@ def _og_type(doc: lxml_html.HtmlElement) -> str | None:
     return None
 
 
-def _site_names(doc: lxml_html.HtmlElement, site: SiteFacts, title: str) -> list[str]:
+def _site_names(doc: etree._Element, site: SiteFacts, title: str) -> list[str]:
     names = list(site.names)
     if any(fold(_text(h)) == fold(title) for h in doc.iter("h1")):
         # The page prints this title as its headline: a site name declared equal to it is a CMS filling og:site_name
@@ -220,7 +219,7 @@ def _site_names(doc: lxml_html.HtmlElement, site: SiteFacts, title: str) -> list
     return [n for n in (fold(clean_line(n)) for n in names) if len(n) >= 4]
 
 
-def _title_reason(title: str, doc: lxml_html.HtmlElement, site: SiteFacts) -> Judgement | None:
+def _title_reason(title: str, doc: etree._Element, site: SiteFacts) -> Judgement | None:
     key = fold(title)
     if not key:
         return None
@@ -233,27 +232,60 @@ def _title_reason(title: str, doc: lxml_html.HtmlElement, site: SiteFacts) -> Ju
     return None
 
 
-def _chrome(doc: lxml_html.HtmlElement) -> list[etree._Element]:
+def _chrome(doc: etree._Element) -> list[etree._Element]:
     """The page's menus, headers and footers: by tag, role, or a class/id that says so."""
     found: list[etree._Element] = []
     # Depth first in document order, not entering a block once found (what it holds is part of it): the blocks
     # found are the ones testing every element's ancestors against the list found so far gave, at a visit each.
-    stack: list[etree._Element] = [doc]
-    while stack:
-        element = stack.pop()
+    # One iter() in C, passing over the inside of a block found (up to its last descendant, which iter() reaches
+    # last of the block) as prune does, rather than a stack of children built in Python.
+    inside: etree._Element | None = None
+    for element in doc.iter():
+        if inside is not None:
+            if element is inside:
+                inside = None
+            continue
         if isinstance(element.tag, str) and _is_chrome(element):
             found.append(element)
-        else:
-            stack.extend(reversed(element))
+            if len(element):
+                inside = _last_descendant(element)
     return found
+
+
+def _last_descendant(element: etree._Element) -> etree._Element:
+    while len(element):
+        element = element[-1]
+    return element
+
+
+CHROME_NAMED_TAGS = frozenset({"div", "ul", "section", "table", "td"})  # tags a chrome class or id may name
+# What a block's class/id/role words say of it, by the words: a page repeats a few dozen such strings over its
+# elements (the memo is emptied when it grows large).
+_CHROME_WORDS: dict[tuple[bool, str], bool] = {}
+_CHROME_WORDS_MAX = 50_000
+
+
+def _chrome_words(named_tag: bool, hints: str) -> bool:
+    """True when the class/id/role words name a menu, header or footer (a chrome word on a block that may carry
+    one, or the role "navigation")."""
+    key = (named_tag, hints)
+    verdict = _CHROME_WORDS.get(key)
+    if verdict is None:
+        tokens = hints.split()
+        verdict = (named_tag and any(CHROME_HINT.match(t) for t in tokens)) or "navigation" in tokens
+        if len(_CHROME_WORDS) >= _CHROME_WORDS_MAX:
+            _CHROME_WORDS.clear()
+        _CHROME_WORDS[key] = verdict
+    return verdict
 
 
 def _is_chrome(element: etree._Element) -> bool:
     """A menu, header or footer block by its tag, role, class or id, unless it holds the headline or prose."""
-    tokens = f"{element.get('class', '')} {element.get('id', '')} {element.get('role', '')}".split()
-    named = element.tag in ("div", "ul", "section", "table", "td") and any(CHROME_HINT.match(t) for t in tokens)
-    if not (element.tag in CHROME_TAGS or named or "navigation" in tokens):
-        return False
+    tag = element.tag
+    if tag not in CHROME_TAGS:
+        hints = f"{element.get('class', '')} {element.get('id', '')} {element.get('role', '')}"
+        if not _chrome_words(tag in CHROME_NAMED_TAGS, hints):
+            return False
     # An article's own <header> (headline, byline) or a wrapper named "header-…" around the whole page is not
     # chrome: a block holding the headline or prose paragraphs is content.
     prose = sum(1 for p in element.iter("p") if len(_text(p)) >= 100)
@@ -283,17 +315,17 @@ def _dated_or_long(article: Extracted) -> bool:
     return headline and len(article.body_text) >= LONG_UNDATED
 
 
-def _headline_printed(title: str | None, doc: lxml_html.HtmlElement) -> bool:
+def _headline_printed(title: str | None, doc: etree._Element) -> bool:
     """The page prints the title as its h1: a short photo or video post is still an article."""
     return title is not None and any(fold(_text(h)) == fold(title) for h in doc.iter("h1"))
 
 
-def _has_password_form(doc: lxml_html.HtmlElement) -> bool:
+def _has_password_form(doc: etree._Element) -> bool:
     return any((field.get("type") or "").lower() == "password" for field in doc.iter("input"))
 
 
 def _body_lines(article: Extracted) -> list[str]:
-    return [line for line in (clean_line(p) for p in article.body_text.split("\n")) if line]
+    return clean_lines(article.body_text)
 
 
 def _own_host(article: Extracted) -> str | None:
@@ -310,8 +342,12 @@ def _same_site(href: str | None, host: str | None) -> bool:
     """A link to the page's own site: relative, or on its host (a roundup's links to shops and outlets are not)."""
     if not href:
         return False
+    href = href.strip()
+    if href[:1] in ("/", "#", "?") and href[1:2] != "/" and "\t" not in href and "\n" not in href and "\r" not in href:
+        # A path, fragment or query with no scheme and no host: what urlsplit would find, without it.
+        return True
     try:
-        parts = urlsplit(href.strip())
+        parts = urlsplit(href)
     except ValueError:
         return False
     if parts.scheme and parts.scheme not in ("http", "https"):
@@ -322,7 +358,7 @@ def _same_site(href: str | None, host: str | None) -> bool:
     return host is not None and other == host.removeprefix("www.")
 
 
-def _listing(lines: list[str], folded: list[str], doc: lxml_html.HtmlElement, host: str | None) -> Judgement | None:
+def _listing(lines: list[str], folded: list[str], doc: etree._Element, host: str | None) -> Judgement | None:
     """The body is a list of teasers: lines that are (or open with) the text of links to other pages of the site,
     or a date line under each teaser. `folded` is fold() of each line (folded once for both tests)."""
     anchors = (_text(a) for a in doc.iter("a") if _same_site(a.get("href"), host))
@@ -355,7 +391,7 @@ def _chrome_body(lines: list[str], folded: list[str], chrome: list[etree._Elemen
     return None
 
 
-def article_evidence(doc: lxml_html.HtmlElement) -> bool:
+def article_evidence(doc: etree._Element) -> bool:
     """The page declares itself an article: og:type article, or a JSON-LD Article/NewsArticle/BlogPosting."""
     og = _og_type(doc)
     if og and og.startswith(ARTICLE_OG_TYPES):
@@ -363,10 +399,10 @@ def article_evidence(doc: lxml_html.HtmlElement) -> bool:
     return any(JSON_LD_ARTICLE.search(script.text or "") for script in doc.iter("script"))
 
 
-def parse(page: bytes | str, encoding: str | None = None) -> lxml_html.HtmlElement | None:
+def parse(page: bytes | str, encoding: str | None = None) -> etree._Element | None:
     """The page as the extractor reads it (decoded, mojibake repaired), or None when it holds no element."""
     try:
-        return lxml_html.document_fromstring(bounded(prepare_page(decode_page(page, encoding))))
+        return parse_document(parser_text(page, encoding))
     except (etree.ParserError, ValueError):
         return None
 
@@ -392,7 +428,7 @@ def _judge(page: bytes | str, article: Extracted, site: SiteFacts, encoding: str
     evidence = article_evidence(doc)  # before the scripts go: JSON-LD lives in one
     for code in list(doc.iter("script", "style", "template", "noscript")):
         if code.getparent() is not None:
-            code.drop_tree()
+            drop_tree(code)
     og = _og_type(doc)
     if og and not og.startswith(ARTICLE_OG_TYPES) and not evidence and not site.vouched and not _dated_or_long(article):
         # og:type=website on a dated page is a CMS default (seen on real news articles); on an undated one it is

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from feed.extract.page_noise import (
     BODY_HINT,
@@ -23,7 +22,8 @@ from feed.extract.page_noise import (
     WEAK_NOISE_HINT,
     looks_like_caption_style,
 )
-from feed.lang.text import clean_line
+from feed.extract.tree import text_content
+from feed.lang.text import clean_line, clean_lines
 
 BLOCK_TAGS = frozenset(
     {
@@ -61,6 +61,7 @@ BLOCK_TAGS = frozenset(
         "hr",
     }
 )
+_BLOCKS_NOT_BR = BLOCK_TAGS - {"br"}  # block children that make a container more than a paragraph
 PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "li", "h2", "h3", "h4"})
 CONTAINER_TAGS = frozenset(
     {"div", "article", "section", "td", "main", "body", "span", "font", "center", "form", "blockquote"}
@@ -90,7 +91,8 @@ class MainText:
 
 
 def _tag(el: etree._Element) -> str:
-    return el.tag.lower() if isinstance(el.tag, str) else ""
+    tag = el.tag  # a property: read once
+    return tag.lower() if isinstance(tag, str) else ""
 
 
 def _hints(el: etree._Element) -> str:
@@ -171,10 +173,10 @@ def _last_descendant(el: etree._Element) -> etree._Element:
 
 def _reads_as_prose(el: etree._Element) -> bool:
     """True for a box holding a long run of unlinked text: a wrapper of the article, whatever its class says."""
-    whole = el.text_content()
+    whole = text_content(el)
     if len(whole) < 200:  # no paragraph inside can be longer than the whole
         return False
-    longest = max((len(p.text_content()) for p in el.iter("p", "div", "td") if len(p) < 8), default=0)
+    longest = max((len(text_content(p)) for p in el.iter("p", "div", "td") if len(p) < 8), default=0)
     text = len(whole.strip())
     return longest >= 200 and _link_density(el, text) < 0.35
 
@@ -200,7 +202,7 @@ def _text_len(text: str | None) -> int:
 def _link_density(el: etree._Element, total: int) -> float:
     if not total:
         return 1.0
-    linked = sum(len(a.text_content().strip()) for a in el.iter("a"))
+    linked = sum(len(text_content(a).strip()) for a in el.iter("a"))
     return min(1.0, linked / total)
 
 
@@ -213,11 +215,12 @@ def _prose_runs(el: etree._Element) -> list[str]:
     """Text sitting directly in a container (its text and the tails of its children), split at block children."""
     runs, current = [], [el.text or ""]
     for child in el:
-        if _tag(child) in BLOCK_TAGS:
+        tag = _tag(child)
+        if tag in BLOCK_TAGS:
             runs.append("".join(current))
             current = []
-        elif _tag(child):
-            current.append(child.text_content())
+        elif tag:
+            current.append(text_content(child))
         current.append(child.tail or "")
     runs.append("".join(current))
     return [r for r in runs if _text_len(r) >= MIN_PARAGRAPH]
@@ -228,10 +231,11 @@ def _credit(scores: dict[etree._Element, float], start: etree._Element | None, t
     level = 0
     node = start
     while node is not None and level < 4:
-        if _tag(node) in CONTAINER_TAGS:
+        tag = _tag(node)
+        if tag in CONTAINER_TAGS:
             base = scores.get(node)
             if base is None:
-                base = (5 if _tag(node) in ("div", "article", "section", "main") else 0) + _class_weight(node)
+                base = (5 if tag in ("div", "article", "section", "main") else 0) + _class_weight(node)
             scores[node] = base + points / (1 if level == 0 else 2 if level == 1 else level * 3)
         node = node.getparent()
         level += 1
@@ -259,14 +263,14 @@ def score_blocks(root: etree._Element, skip: set[str] | None = None) -> Scores:
     for el in root.iter():
         tag = _tag(el)
         if tag in PARAGRAPH_TAGS:
-            text = el.text_content()
+            text = text_content(el)
             if _counts(el, text, skip):
                 _credit(found.blocks, el.getparent(), text)
                 found.prose.append((el, len(text.strip())))
         elif tag in CONTAINER_TAGS:
-            has_blocks = any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
+            has_blocks = any(_tag(c) in _BLOCKS_NOT_BR for c in el)
             if not has_blocks and tag in ("div", "td"):
-                text = el.text_content()
+                text = text_content(el)
                 if _counts(el, text, skip):
                     _credit(found.blocks, el.getparent(), text)
                     found.prose.append((el, len(text.strip())))
@@ -284,7 +288,7 @@ def pick_container(root: etree._Element, skip: set[str] | None = None) -> tuple[
     scores = score_blocks(root, skip)
     adjusted: dict[etree._Element, float] = {}
     for el, raw in scores.blocks.items():
-        adjusted[el] = raw * (1 - _link_density(el, len(el.text_content().strip())))
+        adjusted[el] = raw * (1 - _link_density(el, len(text_content(el).strip())))
     if not adjusted:
         return [], 0.0
     best = max(adjusted, key=adjusted.__getitem__)
@@ -321,14 +325,14 @@ def _with_siblings(
             # A class name alone ("content-head") earns a score; a sibling must also hold prose of its own.
             nodes.append(sibling)
         elif _tag(sibling) == "p":
-            text = sibling.text_content().strip()
+            text = text_content(sibling).strip()
             density = _link_density(sibling, len(text))
             if (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0 and text.endswith(".")):
                 nodes.append(sibling)
         elif _tag(sibling) == "div" and not _has_blocks(sibling) and not _STANDFIRST.search(_hints(sibling)):
             # A <div> written as a paragraph (no block inside, not a sapo or caption box): kept only when it reads
             # as a sentence of prose.
-            text = sibling.text_content().strip()
+            text = text_content(sibling).strip()
             if len(text.split()) >= DIV_PARAGRAPH_WORDS and _link_density(sibling, len(text)) < 0.25:
                 nodes.append(sibling)
     return nodes
@@ -339,29 +343,26 @@ def _only_child(el: etree._Element, parent: etree._Element) -> bool:
 
 
 def _has_blocks(el: etree._Element) -> bool:
-    return any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
-
-
-def _image_only(el: etree._Element) -> bool:
-    return any(True for _ in el.iter("img")) and not el.text_content().strip()
+    return any(_tag(c) in _BLOCKS_NOT_BR for c in el)
 
 
 def _alts(el: etree._Element) -> set[str]:
     return {clean_line(img.get(key)) for img in el.iter("img") for key in ("alt", "title") if img.get(key)}
 
 
-def _is_caption(el: etree._Element, after_image: bool, alts: set[str]) -> bool:
+def _is_caption(el: etree._Element, after_image: bool, alts: set[str], whole: str | None = None) -> bool:
     """A short line that describes a picture: caption markup, the picture's alt text, or styled right under it."""
-    text = clean_line(el.text_content())
+    whole = text_content(el) if whole is None else whole
+    text = clean_line(whole)
     if not text:
         return False
     if CAPTION_HINT.search(_hints(el)) or _tag(el) == "figcaption" or text in alts:
         return True
-    if len(text.split()) > MAX_CAPTION_WORDS:
+    if text.count(" ") >= MAX_CAPTION_WORDS:  # words of a clean line: its single spaces, plus one
         return False
-    inside_picture = any(True for _ in el.iter("img"))
-    styled = looks_like_caption_style(el)
-    return (after_image or inside_picture) and styled
+    inside_picture = after_image or any(True for _ in el.iter("img"))
+    # The style is read only for a line by a picture (it decides nothing elsewhere).
+    return inside_picture and looks_like_caption_style(el, whole)
 
 
 def mark_captions(container: etree._Element) -> set[etree._Element]:
@@ -371,28 +372,30 @@ def mark_captions(container: etree._Element) -> set[etree._Element]:
     after_image = False
     for el in container.iter():
         tag = _tag(el)
-        if tag not in BLOCK_TAGS or tag == "br" or any(a in captions for a in el.iterancestors()):
+        if tag not in BLOCK_TAGS or tag == "br" or (captions and any(a in captions for a in el.iterancestors())):
             continue
-        if _image_only(el):
+        text = text_content(el)  # read once: the picture test, the caption test and the prose test all need it
+        if not text.strip() and any(True for _ in el.iter("img")):  # _image_only
             after_image = True
             continue
-        has_block_children = any(_tag(c) in BLOCK_TAGS and _tag(c) != "br" for c in el)
+        has_block_children = any(_tag(c) in _BLOCKS_NOT_BR for c in el)
         if (
             not has_block_children or CAPTION_HINT.search(_hints(el)) or tag in ("figcaption", "table")
-        ) and _caption_block(el, after_image, alts):
+        ) and _caption_block(el, after_image, alts, text):
             captions.add(el)
             continue
-        if not has_block_children and el.text_content().strip():
+        if not has_block_children and text.strip():
             after_image = False
     return captions
 
 
-def _caption_block(el: etree._Element, after_image: bool, alts: set[str]) -> bool:
+def _caption_block(el: etree._Element, after_image: bool, alts: set[str], whole: str | None = None) -> bool:
+    """`whole` is the element's text_content() when the caller has it already."""
     if _tag(el) == "table":
         # A layout table holding one picture and a short line is a captioned photo.
-        text = clean_line(el.text_content())
+        text = clean_line(text_content(el) if whole is None else whole)
         return bool(text) and any(True for _ in el.iter("img")) and len(text.split()) <= MAX_CAPTION_WORDS
-    return _is_caption(el, after_image, alts)
+    return _is_caption(el, after_image, alts, whole)
 
 
 def read_paragraphs(container: etree._Element, skip: set[etree._Element] | None = None) -> list[str]:
@@ -418,7 +421,7 @@ def read_paragraphs(container: etree._Element, skip: set[etree._Element] | None 
             parts.append("\n")
 
     walk(container)
-    return [line for line in (clean_line(x) for x in "".join(parts).split("\n")) if line]
+    return clean_lines("".join(parts))
 
 
 def image_urls(container: etree._Element) -> list[str]:
@@ -431,7 +434,7 @@ def image_urls(container: etree._Element) -> list[str]:
     return urls
 
 
-def find_main_text(doc: lxml_html.HtmlElement, *, title: str | None = None, lead: str | None = None) -> MainText:
+def find_main_text(doc: etree._Element, *, title: str | None = None, lead: str | None = None) -> MainText:
     """The article body of a page with no selectors; `doc` is pruned in place, so read metadata first."""
     body = doc.find("body")
     root = body if body is not None else doc
@@ -441,7 +444,7 @@ def find_main_text(doc: lxml_html.HtmlElement, *, title: str | None = None, lead
     if not nodes:
         return MainText()
     holds_title = bool(title) and any(
-        clean_line(h.text_content()) == title for node in nodes for h in node.iter("h1", "h2")
+        clean_line(text_content(h)) == title for node in nodes for h in node.iter("h1", "h2")
     )
     for node in nodes:
         _drop_link_lists(node)
@@ -456,11 +459,11 @@ def _drop_link_lists(container: etree._Element) -> None:
     they hold a small share of the body: on a listing page the links are the page, and the judge must see them."""
     lists = []
     for el in container.iter("ul", "ol"):
-        text = len(el.text_content().strip()) if len(el) >= LINK_LIST_ITEMS else 0
+        text = len(text_content(el).strip()) if len(el) >= LINK_LIST_ITEMS else 0
         if text and _link_density(el, text) > LINK_LIST_DENSITY and not any(a in lists for a in el.iterancestors()):
             lists.append(el)
-    listed = sum(len(el.text_content().strip()) for el in lists)
-    if not lists or listed > len(container.text_content().strip()) * LINK_LIST_SHARE:
+    listed = sum(len(text_content(el).strip()) for el in lists)
+    if not lists or listed > len(text_content(container).strip()) * LINK_LIST_SHARE:
         return
     for el in lists:
         title = el.getprevious()
@@ -474,7 +477,8 @@ def read_blocks(nodes: list[etree._Element]) -> tuple[list[str], list[str]]:
     images = [url for node in nodes for url in image_urls(node)]
     captions = {c for node in nodes for c in mark_captions(node)}
     paragraphs = [line for node in nodes for line in read_paragraphs(node, captions)]
-    everything = [line for node in nodes for line in read_paragraphs(node)]
+    # Without captions both readings are the same walk: read once.
+    everything = [line for node in nodes for line in read_paragraphs(node)] if captions else paragraphs
     if sum(map(len, paragraphs)) < sum(map(len, everything)) * PHOTO_STORY_SHARE:
         # Most of the text sits under pictures: a photo story, whose captions are the story.
         paragraphs = everything
@@ -489,7 +493,7 @@ def lines_after(container: etree._Element, limit: int = 3) -> list[str]:
         for sibling in node.itersiblings():
             if not _tag(sibling) or any(True for _ in sibling.iter("a")):
                 break
-            text = clean_line(sibling.text_content())
+            text = clean_line(text_content(sibling))
             if text:
                 if len(text) > 80:
                     break
