@@ -28,6 +28,7 @@ def _below(measured: dict[str, float], floors: dict[str, float]) -> dict[str, tu
     return {k: (measured[k], floor) for k, floor in floors.items() if measured[k] < floor}
 
 
+@pytest.mark.timeout(900)  # ten trainings: ~70 s on a quiet machine, 256 s once at load 9 (the default is 300 s)
 def test_cross_validated_figures_hold_their_floors() -> None:
     pytest.importorskip("sklearn")
     rows, _ = load_corpus(ROOT / "corpus" / "meetings")
