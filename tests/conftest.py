@@ -12,6 +12,7 @@ from hypothesis import settings
 from .support.databases import database_url, postgres_url  # noqa: F401  (fixtures: the store on each engine)
 from .support.demo_world import DemoWorld
 from .support.devtools import browser  # noqa: F401  (fixture: headless Chromium for page tests)
+from .support.feedworld import world  # noqa: F401  (fixture: feedworld's store on each engine, for publish tests)
 
 # Property tests replay the same examples on every run ("repeatable", the default: a CI run fails only for a
 # change in code or dependencies); HYPOTHESIS_PROFILE=explore searches fresh examples, ten times as many.

@@ -64,13 +64,6 @@ def stored_state(world: World, name: str) -> Any:
         return json.loads(row.value)
 
 
-@pytest.fixture
-def world(tmp_path: Path, database_url: str) -> Iterator[World]:
-    world = make_world(tmp_path, db_url=database_url)
-    yield world
-    world.store.close()
-
-
 def test_layout_and_schema_of_every_snapshot(world: World) -> None:
     written = publish(world.store, world.settings, world.sources)
     public = world.settings.public

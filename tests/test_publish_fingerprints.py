@@ -6,9 +6,7 @@ after the upgrade, exactly the records that changed: none when nothing did, one 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,15 +20,8 @@ from feed.publish.rows import PubRow, load_rows
 from feed.records import Extracted
 from feed.store.schema import PublishedRecord, PublishState
 
-from .support.feedworld import ARTICLES, VN, World, article_url, make_world
+from .support.feedworld import ARTICLES, VN, World, article_url
 from .support.snapshot_schema import validator
-
-
-@pytest.fixture
-def world(tmp_path: Path, database_url: str) -> Iterator[World]:
-    world = make_world(tmp_path, db_url=database_url)
-    yield world
-    world.store.close()
 
 
 def _pinned_row(article_id: str, url: str, canonical: bool) -> PubRow:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,17 +20,10 @@ from feed.records import Meeting
 from feed.store.api import ArticleRow
 from feed.store.changes import changed_since, last_change
 
-from .support.feedworld import VN, Art, World, add_article, join_cluster, make_world
+from .support.feedworld import VN, Art, World, add_article, join_cluster
 from .support.snapshot_schema import validator
 
 LATE = datetime(2026, 7, 30, 10, 0, tzinfo=VN)
-
-
-@pytest.fixture
-def world(tmp_path: Path, database_url: str) -> Iterator[World]:
-    world = make_world(tmp_path, db_url=database_url)
-    yield world
-    world.store.close()
 
 
 def news(key: str, source: str, day: int) -> Art:

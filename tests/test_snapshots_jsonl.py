@@ -12,25 +12,15 @@ import json
 import re
 import unicodedata
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from feed.publish.jsonl import JSONL_PATH, articles_jsonl
 from feed.publish.publisher import publish
 from feed.serve.server import serve_in_thread
 
-from .support.feedworld import VN, Art, World, add_article, make_world
-
-
-@pytest.fixture
-def world(tmp_path: Path, database_url: str) -> Iterator[World]:
-    world = make_world(tmp_path, db_url=database_url)
-    yield world
-    world.store.close()
+from .support.feedworld import VN, Art, World, add_article
 
 
 def load_lines(path: Path) -> list[dict[str, Any]]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+import pytest
 
 from feed.config.settings import Settings
 from feed.config.sources import Source, parse_sources
@@ -236,3 +239,11 @@ def make_world(
         snapshot_retention_days=30,
     )
     return World(store, settings, parse_sources(SOURCES), ids)
+
+
+@pytest.fixture
+def world(tmp_path: Path, database_url: str) -> Iterator[World]:
+    """The store of make_world on each engine (database_url), closed after the test: import it as a fixture."""
+    made = make_world(tmp_path, db_url=database_url)
+    yield made
+    made.store.close()
