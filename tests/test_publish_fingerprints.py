@@ -20,7 +20,7 @@ from feed.publish.rows import PubRow, load_rows
 from feed.records import Extracted
 from feed.store.schema import PublishedRecord, PublishState
 
-from .support.feedworld import ARTICLES, VN, World, article_url
+from .support.feedworld import ARTICLES, SOURCES, VN, World, article_url
 from .support.snapshot_schema import validator
 
 
@@ -61,21 +61,8 @@ def _pinned_row(article_id: str, url: str, canonical: bool) -> PubRow:
 def test_the_legacy_fingerprint_is_the_one_older_publishes_filed() -> None:
     """The values below were computed by the publisher before 2026-12-08 (its `_fingerprinted`) for these rows:
     the upgrade compares with exactly what older stores hold."""
-    source = parse_sources(
-        {
-            "version": 1,
-            "sources": [
-                {
-                    "slug": "ldld-mau",
-                    "name": "Liên đoàn Lao động tỉnh Mẫu",
-                    "kind": "labour_federation",
-                    "homepage": "http://127.0.0.1:9/ldld/",
-                    "province": "Thanh Hóa",
-                    "discovery": {"feeds": ["http://127.0.0.1:9/ldld/rss.xml"]},
-                }
-            ],
-        }
-    )[0]
+    # feedworld's first source, with a province (only its name and province reach a record)
+    source = parse_sources({"version": 1, "sources": [{**SOURCES["sources"][0], "province": "Thanh Hóa"}]})[0]
     a = _pinned_row("a1", "http://127.0.0.1:9/ldld/a1.html", True)
     b = _pinned_row("b2", "http://127.0.0.1:9/bao/b2.html", False)
     legacy = [snapshots.legacy_fingerprint(snapshots._bare_record(r, source, [a, b])) for r in (a, b)]

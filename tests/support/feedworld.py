@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from feed.records import Extracted, Meeting, Official
 from feed.store.api import ArticleRow, Store
 
 VN = timezone(timedelta(hours=7))
-SOURCES = {
+SOURCES: dict[str, Any] = {
     "version": 1,
     "sources": [
         {
