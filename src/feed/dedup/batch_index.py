@@ -37,6 +37,7 @@ from feed.dedup.index import (
     MAX_CANDIDATES,
     Profiles,
     SqlBackend,
+    doc_row,
 )
 
 CHUNK = 900  # values per IN list (SQLite's bound-parameter limit is 999 on old builds)
@@ -168,14 +169,7 @@ class BatchBackend:
         for key in keys:
             if key in self._bands:
                 bisect.insort(self._bands[key], doc_id)
-        doc = {
-            "article_id": doc_id,
-            "text_hash": fp.text_hash,
-            "n_words": fp.n_words,
-            "signature": fp.signature.tobytes(),
-            "facts": facts,
-            "claims": claims,
-        }
+        doc = doc_row(doc_id, fp, (facts, claims))
         self._pending.append(("put", (doc, [{"key": k, "article_id": doc_id} for k in keys])))
 
     def drop(self, doc_id: str) -> None:

@@ -196,6 +196,19 @@ _DROP_BANDS = delete(_BANDS).where(
 _DROP_DOC = delete(_DOCS).where(_DOCS.c.article_id == bindparam("a"))
 
 
+def doc_row(doc_id: str, fp: Fingerprint, evidence: tuple[bytes, bytes]) -> dict[str, Any]:
+    """The dedup_docs row of an article's fingerprint (evidence: fp.evidence packed, as (facts, claims))."""
+    facts, claims = evidence
+    return {
+        "article_id": doc_id,
+        "text_hash": fp.text_hash,
+        "n_words": fp.n_words,
+        "signature": fp.signature.tobytes(),
+        "facts": facts,
+        "claims": claims,
+    }
+
+
 class SqlBackend:
     """The persistent index: every look-up is by primary key or an indexed column, inside one session."""
 
@@ -226,18 +239,7 @@ class SqlBackend:
         return {i: body or "" for i, body in self._run(_TEXTS, {"ids": list(ids)})}
 
     def put(self, doc_id: str, fp: Fingerprint, keys: Sequence[int]) -> None:
-        facts, claims = fp.evidence.to_bytes()
-        self._run(
-            _PUT_DOC,
-            {
-                "article_id": doc_id,
-                "text_hash": fp.text_hash,
-                "n_words": fp.n_words,
-                "signature": fp.signature.tobytes(),
-                "facts": facts,
-                "claims": claims,
-            },
-        )
+        self._run(_PUT_DOC, doc_row(doc_id, fp, fp.evidence.to_bytes()))
         if keys:
             self._run(_PUT_BAND, [{"key": k, "article_id": doc_id} for k in keys])
 
